@@ -1,0 +1,95 @@
+"""Extraction: one libcst parse and one walk per file, every extractor fed at once.
+
+`extract_file` never raises for bad input: a file that cannot be read or parsed
+becomes a FileFacts with a parse-error fact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import libcst as cst
+
+from analyzer.extract.base import Extractor, FileContext
+from analyzer.extract.cuda import CudaExtractor
+from analyzer.extract.definitions import DefinitionExtractor, FunctionExamples
+from analyzer.extract.excepts import ExceptExtractor
+from analyzer.extract.imports import ImportExtractor
+from analyzer.extract.risky import RiskyCallExtractor
+from analyzer.extract.todos import TodoExtractor
+from analyzer.extract.walker import index_lines, merge_handlers, walk
+from analyzer.extract.zmq import ZmqExtractor
+from analyzer.facts import PARSE_ERROR, PARSE_SKIPPED, FileFacts, ParseErrorFact
+
+EXTRACTORS: tuple[type[Extractor], ...] = (
+    ImportExtractor,
+    DefinitionExtractor,
+    ZmqExtractor,
+    ExceptExtractor,
+    TodoExtractor,
+    CudaExtractor,
+    RiskyCallExtractor,
+)
+# Extractors whose examples are tested, including example-only holders.
+DOCUMENTED_EXTRACTORS: tuple[type[Extractor], ...] = (*EXTRACTORS, FunctionExamples)
+DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+def _line_count(data: bytes) -> int:
+    return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
+
+
+def _decode_error_line(data: bytes, error: UnicodeDecodeError) -> int:
+    return data[: error.start].count(b"\n") + 1 if isinstance(error.start, int) else 1
+
+
+def extract_file(path: str, data: bytes, machine: str = "", max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FileFacts:
+    facts = FileFacts(path, machine, hashlib.sha256(data).hexdigest(), len(data), _line_count(data))
+    if len(data) > max_bytes:
+        facts.parse_status = PARSE_SKIPPED
+        facts.parse_error = ParseErrorFact("TooLarge", f"{len(data)} bytes is over the {max_bytes}-byte limit", 1)
+        return facts
+    error = _parse_and_extract(facts, data)
+    if error is not None:
+        facts.parse_status = PARSE_ERROR
+        facts.parse_error = error
+    return facts
+
+
+def _parse_and_extract(facts: FileFacts, data: bytes) -> ParseErrorFact | None:
+    null = data.find(b"\x00")
+    if null >= 0:
+        return ParseErrorFact("NullBytes", "source contains a null byte", data[:null].count(b"\n") + 1)
+    try:
+        module = cst.parse_module(data)
+        source = data.decode(module.encoding)
+    except cst.ParserSyntaxError as error:
+        return ParseErrorFact("SyntaxError", error.message.splitlines()[0] if error.message else "invalid syntax", error.raw_line)
+    except UnicodeDecodeError as error:
+        return ParseErrorFact("UnicodeDecodeError", f"not valid {error.encoding}: {error.reason}", _decode_error_line(data, error))
+    except LookupError as error:  # an unknown `# coding:` cookie
+        return ParseErrorFact("UnknownEncoding", str(error), 1)
+    except RecursionError:
+        return ParseErrorFact("RecursionError", "nesting too deep to parse", 1)
+    run_extractors(facts, module, source)
+    return None
+
+
+def run_extractors(facts: FileFacts, module: cst.Module, source: str) -> None:
+    try:
+        lines = index_lines(module)
+        context = FileContext(module, source, lines, facts)
+        extractors = [extractor(context) for extractor in EXTRACTORS]
+        walk(module, merge_handlers(extractors))
+        for extractor in extractors:
+            extractor.finish()
+    except RecursionError:
+        # Code generation recurses per nesting level; a pathological file keeps what was found.
+        facts.parse_error = ParseErrorFact("RecursionError", "nesting too deep to analyse fully", 1)
+    for name in ("imports", "classes", "sockets", "endpoints", "excepts", "todos", "cuda_calls", "risky_calls"):
+        getattr(facts, name).sort(key=lambda fact: fact.line)
+
+
+def extract_source(code: str, path: str = "example.py", machine: str = "") -> FileFacts:
+    """Extract from a snippet (examples, tests, docs)."""
+    return extract_file(path, code.encode(), machine)

@@ -1,0 +1,55 @@
+"""What every extractor shares: the per-file context and self-carried examples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import libcst as cst
+
+from analyzer.extract.walker import LineIndex, Scope, _child_scope
+from analyzer.facts import FileFacts
+
+
+@dataclass(frozen=True)
+class Example:
+    """A snippet and the facts it must yield; an empty `facts` list means 'must not flag'."""
+
+    code: str
+    facts: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class FileContext:
+    module: cst.Module
+    source: str
+    lines: LineIndex
+    facts: FileFacts
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.lines.line_of(node)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node).strip()
+
+
+class Extractor:
+    """One fact kind. Subclasses define `on_<NodeType>(node, scope)` handlers.
+
+    `facts_field` names the FileFacts list the extractor fills; `EXAMPLES` are
+    turned into tests and docs.
+    """
+
+    facts_field: ClassVar[str]
+    EXAMPLES: ClassVar[list[Example]] = []
+
+    def __init__(self, context: FileContext) -> None:
+        self.context = context
+
+    def finish(self) -> None:
+        """Called once after the walk, for facts that need the whole file."""
+
+
+def function_scope_of(node: cst.FunctionDef, scope: Scope) -> Scope:
+    """The scope a function's own body runs in (handlers see the parent's scope)."""
+    return _child_scope(node, scope)

@@ -1,0 +1,133 @@
+"""Facts: the plain-data contract between extraction and storage.
+
+Extraction produces one `FileFacts` per file; nothing here knows about graphs or
+databases. Every fact carries the 1-based line it was found on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PARSE_OK = "ok"
+PARSE_ERROR = "error"
+PARSE_SKIPPED = "skipped"
+
+
+@dataclass(slots=True)
+class ParseErrorFact:
+    kind: str  # SyntaxError, UnicodeDecodeError, NullBytes, TooLarge, RecursionError
+    message: str
+    line: int
+
+
+@dataclass(slots=True)
+class ImportFact:
+    module: str  # dotted name as written ("" for `from . import x`)
+    names: tuple[str, ...]  # imported names for `from` imports, ("*",) for star
+    level: int  # leading dots of a relative import
+    line: int
+    deferred: bool  # inside a function or a try/except: not executed at import time
+    is_from: bool
+
+
+@dataclass(slots=True)
+class ClassFact:
+    name: str
+    line: int
+    end_line: int
+    bases: tuple[str, ...]
+    method_count: int
+
+
+@dataclass(slots=True)
+class FunctionFact:
+    name: str
+    qualname: str  # Class.method or outer.inner
+    class_name: str  # "" for plain functions
+    line: int
+    end_line: int
+    complexity: int  # radon cyclomatic complexity
+
+
+@dataclass(slots=True)
+class SocketFact:
+    kind: str  # PUB, SUB, REQ, REP, PUSH, PULL, DEALER, ROUTER, PAIR, XPUB, XSUB, STREAM
+    variable: str  # the target it is assigned to, e.g. "self.pub_socket"
+    line: int
+    function: str
+
+
+@dataclass(slots=True)
+class EndpointFact:
+    action: str  # bind | connect
+    line: int
+    endpoint: str  # source text of the endpoint argument
+    scheme: str  # tcp | ipc | inproc | ... | "" when unknown
+    host: str  # "*", "0.0.0.0", "localhost", an expression text, or ""
+    port: int | None
+    port_source: str  # literal | constant | self_attr | default_arg | env_default | dynamic | none
+    port_expr: str  # the expression the port came from ("" for literals)
+    socket_variable: str
+    socket_kind: str  # from the matching socket creation, "" when unknown
+    function: str
+    class_name: str
+
+
+@dataclass(slots=True)
+class ExceptFact:
+    line: int
+    kind: str  # bare | broad | specific
+    types: tuple[str, ...]
+    swallows: bool  # body only pass / ... / continue / return / print / logging
+    reraises: bool
+    logs_traceback: bool
+    function: str
+
+
+@dataclass(slots=True)
+class TodoFact:
+    line: int
+    tag: str  # TODO | FIXME | XXX | HACK
+    text: str
+    ticket: str  # "#123", "ABC-12" or ""
+
+
+@dataclass(slots=True)
+class CudaFact:
+    line: int
+    kind: str  # cuda_method | to_cuda | device_arg | torch_cuda | empty_cache
+    call: str  # callee text, e.g. "torch.cuda.empty_cache"
+    function: str
+
+
+@dataclass(slots=True)
+class RiskyCallFact:
+    line: int
+    kind: str  # shell_true | os_system | os_popen | hardcoded_secret
+    detail: str  # callee or the variable name; never a secret's value
+    dynamic: bool  # command built from non-literals
+    function: str
+
+
+@dataclass(slots=True)
+class FileFacts:
+    path: str  # posix path relative to the repository root
+    machine: str
+    sha256: str
+    size: int
+    lines: int = 0
+    parse_status: str = PARSE_OK
+    parse_error: ParseErrorFact | None = None
+    normalized_hash: str = ""  # hash of the code without comments and formatting
+    has_main_guard: bool = False
+    # Module-level names bound to a statically known integer (ports live here).
+    constants: dict[str, int] = field(default_factory=dict)
+    imports: list[ImportFact] = field(default_factory=list)
+    classes: list[ClassFact] = field(default_factory=list)
+    functions: list[FunctionFact] = field(default_factory=list)
+    sockets: list[SocketFact] = field(default_factory=list)
+    endpoints: list[EndpointFact] = field(default_factory=list)
+    excepts: list[ExceptFact] = field(default_factory=list)
+    todos: list[TodoFact] = field(default_factory=list)
+    cuda_calls: list[CudaFact] = field(default_factory=list)
+    risky_calls: list[RiskyCallFact] = field(default_factory=list)
