@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import runpy
 import socket as pysocket
 from pathlib import Path
 
@@ -155,15 +156,28 @@ def test_unknown_name(ports_file):
     assert "NOPE" not in load_registry()
 
 
-def test_file_is_found_upward_from_start(tmp_path, monkeypatch):
+def test_file_is_found_upward_from_the_calling_module(tmp_path, monkeypatch):
     monkeypatch.delenv("ANALYZER_PORTS_FILE", raising=False)
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "ports.yaml").write_text(REGISTRY)
-    agent_dir = tmp_path / "main_pc_code" / "agents"
-    agent_dir.mkdir(parents=True)
-    assert ports.find_ports_file(agent_dir) == tmp_path / "config" / "ports.yaml"
-    monkeypatch.chdir(agent_dir)
-    assert load_registry().port("TTS_PUB") == 5564  # caller (this test) is elsewhere; cwd finds it
+    agent = tmp_path / "main_pc_code" / "agents" / "translator.py"
+    agent.parent.mkdir(parents=True)
+    agent.write_text("from runtime.ports import get_port\nPORT = get_port('TRANSLATOR_REP')\n")
+    monkeypatch.chdir("/")
+    assert runpy.run_path(str(agent))["PORT"] == 5563
+
+
+def test_file_is_found_upward_from_cwd(tmp_path, monkeypatch):
+    monkeypatch.delenv("ANALYZER_PORTS_FILE", raising=False)
+    project = tmp_path / "project"
+    (project / "config").mkdir(parents=True)
+    (project / "config" / "ports.yaml").write_text(REGISTRY)
+    (project / "deep" / "er").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere" / "agent.py"  # no config/ above it
+    elsewhere.parent.mkdir()
+    elsewhere.write_text("from runtime.ports import get_port\nPORT = get_port('TTS_PUB')\n")
+    monkeypatch.chdir(project / "deep" / "er")
+    assert runpy.run_path(str(elsewhere))["PORT"] == 5564
 
 
 def test_missing_file_says_where_it_looked(tmp_path, monkeypatch):
