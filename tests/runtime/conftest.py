@@ -2,49 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
-import types
 from pathlib import Path
 
 import pytest
-
-GIB = 1 << 30
-
-
-class FakeNvmlError(Exception):
-    pass
-
-
-def make_fake_nvml(devices: list[dict]) -> types.SimpleNamespace:
-    """A module with the slice of pynvml's API that GpuProbe uses; ``devices`` stay mutable."""
-
-    def handle(index: int) -> dict:
-        return devices[index]
-
-    def utilization(h: dict) -> types.SimpleNamespace:
-        if h.get("util") is None:
-            raise FakeNvmlError("Not Supported")
-        return types.SimpleNamespace(gpu=h["util"], memory=h.get("mem_util", 0))
-
-    return types.SimpleNamespace(
-        NVMLError=FakeNvmlError,
-        nvmlInit=lambda: None,
-        nvmlShutdown=lambda: None,
-        nvmlSystemGetDriverVersion=lambda: "550.54",
-        nvmlDeviceGetCount=lambda: len(devices),
-        nvmlDeviceGetHandleByIndex=handle,
-        nvmlDeviceGetName=lambda h: h["name"].encode(),
-        nvmlDeviceGetUUID=lambda h: h["uuid"],
-        nvmlDeviceGetMemoryInfo=lambda h: types.SimpleNamespace(
-            total=h["total"], used=h["used"], free=h["total"] - h["used"]
-        ),
-        nvmlDeviceGetUtilizationRates=utilization,
-        nvmlDeviceGetComputeRunningProcesses=lambda h: [
-            types.SimpleNamespace(pid=pid, usedGpuMemory=used) for pid, used in h.get("procs", [])
-        ],
-        nvmlDeviceGetGraphicsRunningProcesses=lambda h: [],
-        nvmlSystemGetProcessName=lambda pid: f"python-{pid}",
-    )
+from runtime_fakes import GIB, make_fake_nvml
 
 
 @pytest.fixture
@@ -64,7 +27,7 @@ def fake_nvml(fake_gpus: list[dict]) -> types.SimpleNamespace:
 @pytest.fixture
 def ports_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Write a ports.yaml under tmp_path/config and point ANALYZER_PORTS_FILE at it."""
-    for name in list(__import__("os").environ):
+    for name in list(os.environ):
         if name.startswith("PORT_"):
             monkeypatch.delenv(name)
 
