@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import math
 import sys
 import threading
 import time
@@ -84,6 +83,10 @@ def default_memory_probe() -> MemoryProbe:
 
     probe = GpuProbe()
     return GpuMemoryProbe(0, probe) if probe.snapshot().available else SystemMemoryProbe()
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MiB"
 
 
 class ModelBudgetError(MemoryError):
@@ -175,7 +178,7 @@ class ModelManager:
     def required_bytes(self, name: str) -> int:
         """What loading ``name`` needs: overhead x its size (0 while the size is unknown)."""
         size = self._spec(name).size_bytes
-        return math.ceil(size * self.overhead) if size else 0
+        return round(size * self.overhead) if size else 0
 
     def available_bytes(self) -> int:
         return self.probe.free_bytes() - self.reserve_bytes
@@ -267,7 +270,7 @@ class ModelManager:
         self._loaded[spec.name] = entry
         self._ghosts.pop(spec.name, None)
         self.counters["loads"] += 1
-        self.logger.info("loaded model %s (%d bytes)", spec.name, size)
+        self.logger.info("loaded model %s (%s)", spec.name, _mib(size))
         return entry
 
     def _measure(self, model: Any, free_before: int) -> int:
@@ -293,7 +296,8 @@ class ModelManager:
             if not candidates:
                 busy = sorted(self._loaded)
                 raise ModelBudgetError(
-                    f"model {name!r} needs {need} bytes, {available} available after evicting "
+                    f"model {name!r} needs {_mib(need)} ({self.overhead:g} x its size), {_mib(available)} "
+                    f"available after evicting "
                     f"{evicted or 'nothing'}; loaded and in use or pinned: {busy or 'none'}"
                 )
             deficit = need - available

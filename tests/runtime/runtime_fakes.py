@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import types
+import weakref
 
 GIB = 1 << 30
 
@@ -41,3 +42,43 @@ def make_fake_nvml(devices: list[dict]) -> types.SimpleNamespace:
         nvmlDeviceGetGraphicsRunningProcesses=lambda h: [],
         nvmlSystemGetProcessName=lambda pid: f"python-{pid}",
     )
+
+
+MB = 1 << 20
+
+
+class Blob:
+    """A stand-in model: its bytes count as used on the probe until it is garbage collected."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name, self.size = name, size
+
+
+class FakeMemoryProbe:
+    """A memory probe whose free bytes follow the Blobs alive, like VRAM follows live tensors."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.used = total, 0
+
+    def free_bytes(self) -> int:
+        return self.total - self.used
+
+    def _free(self, size: int) -> None:
+        self.used -= size
+
+    def loader(self, name: str, size: int):
+        def load() -> Blob:
+            blob = Blob(name, size)
+            self.used += size
+            weakref.finalize(blob, self._free, size)
+            return blob
+
+        return load
+
+
+class FakeClock:
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
