@@ -1,0 +1,64 @@
+"""``import runtime`` stays cheap and lazy: nothing heavy until a name is used."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import runtime
+
+REPO = Path(__file__).resolve().parents[2]
+HEAVY = ["zmq", "prometheus_client", "pydantic", "yaml", "torch", "transformers", "bitsandbytes", "torchao", "pynvml"]
+
+
+def run_python(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True, timeout=60, check=True)
+
+
+def import_time_ms() -> float:
+    """Cumulative time of ``import runtime`` alone, from -X importtime (interpreter start excluded)."""
+    stderr = run_python("-X", "importtime", "-c", "import runtime").stderr
+    for line in stderr.splitlines():
+        parts = [p.strip() for p in line.removeprefix("import time:").split("|")]
+        if len(parts) == 3 and parts[2] == "runtime":
+            return int(parts[1]) / 1000
+    raise AssertionError(f"no 'runtime' line in -X importtime output:\n{stderr[-2000:]}")
+
+
+def test_import_runtime_is_fast():
+    times = [import_time_ms() for _ in range(5)]
+    assert statistics.median(times) < 100, times
+
+
+def loaded_after(code: str) -> list[str]:
+    probe = f"import sys\n{code}\nimport json; print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))"
+    return json.loads(run_python("-c", probe).stdout)
+
+
+def test_import_runtime_loads_nothing_heavy():
+    assert loaded_after("import runtime; assert runtime.__file__.startswith(%r)" % str(REPO)) == []
+
+
+def test_ports_and_errors_stay_light():
+    assert loaded_after("from runtime import get_port, endpoint, SafeExecutor") == []
+
+
+def test_gpu_models_and_metrics_never_import_torch():
+    loaded = loaded_after("from runtime import GpuProbe, ModelManager, MetricsCollector; GpuProbe().snapshot()")
+    assert "torch" not in loaded and "prometheus_client" in loaded
+
+
+@pytest.mark.parametrize("name", runtime.__all__)
+def test_every_public_name_resolves(name):
+    assert getattr(runtime, name) is not None
+    assert name in dir(runtime)
+
+
+def test_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        runtime.nope  # noqa: B018
