@@ -1,0 +1,26 @@
+"""Helpers shared by the command modules: consoles, exit codes, clean errors."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_ERROR = 2
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    """One clear line on stderr and a non-zero exit, never a traceback."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()

@@ -1,0 +1,94 @@
+"""`analyzer scan PATH`: build or refresh the code graph of a repository."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from analyzer.cli._common import console, err_console, fail
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def scan_command(
+    path: Annotated[Path, typer.Argument(help="Repository (or any folder) to scan.", exists=True, file_okay=False)],
+    store: Annotated[Optional[str], typer.Option(help="Embedded store folder, or bolt://host:7687 / neo4j://... for Neo4j; `neo4j` uses env NEO4J_URI. Default: env ANALYZER_STORE or .analyzer/store.")] = None,
+    roots: Annotated[Optional[list[str]], typer.Option(help="Machine roots, comma-separated top-level folders (e.g. main_pc_code,pc2_code). Default: [tool.analyzer] roots, else every top-level folder.")] = None,
+    jobs: Annotated[int, typer.Option(help="Parser processes; 0 uses every core.")] = 0,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file even if its facts are cached.")] = False,
+    cache_dir: Annotated[Optional[str], typer.Option(help="Facts cache folder.")] = None,
+    exclude: Annotated[Optional[list[str]], typer.Option(help="Glob of repo-relative paths to skip; repeatable. .gitignore'd files, .git, .venv and node_modules are always skipped.")] = None,
+    repo_name: Annotated[Optional[str], typer.Option("--repo", help="Name of the repository in the store. Default: the folder's name.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Parse every Python file once (in parallel, cached by content) and write the code graph.
+
+    The previous snapshot of the same repository stays current until the new one
+    is complete; a scan that fails or is killed leaves it intact.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from analyzer.config import ConfigError
+    from analyzer.scan import ScanOptions, scan
+    from analyzer.store import StoreError
+
+    options = ScanOptions(
+        repo=path, store=store, roots=_split(roots), exclude=_split(exclude), jobs=jobs,
+        use_cache=not no_cache, cache_dir=cache_dir, repository=repo_name,
+    )
+    progress = Progress(
+        TextColumn("[bold]parsing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err_console, transient=True, disable=as_json or not err_console.is_terminal,
+    )
+    task = progress.add_task("parse", total=None)
+    try:
+        with progress:
+            report = scan(options, lambda done, total: progress.update(task, completed=done, total=total))
+    except (StoreError, ConfigError) as error:
+        fail(str(error))
+    if as_json:
+        print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
+        return
+    _print_summary(report)
+
+
+def _print_summary(report) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{report.repository} — snapshot {report.snapshot}" + (" (unchanged)" if report.unchanged else ""),
+                  show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("count", justify="right")
+    rows = [
+        ("files", report.files), ("lines", report.lines), ("parse failures", len(report.parse_failures)),
+        ("machines", ", ".join(f"{m}: {n}" for m, n in report.machines.items())),
+        ("imports (module pairs)", report.imports_resolved), ("external imports", report.imports_external),
+        ("import cycles", report.import_cycles), ("classes / functions", f"{report.classes} / {report.functions}"),
+        ("sockets", report.sockets), ("endpoints", report.endpoints),
+        ("  by port source", ", ".join(f"{k}: {v}" for k, v in report.endpoints_by_source.items()) or "-"),
+        ("excepts bare / broad / specific", " / ".join(str(v) for v in report.excepts_by_kind.values())),
+        ("  swallowing", report.swallowed_excepts), ("TODOs", report.todos), ("CUDA calls", report.cuda_calls),
+        ("risky calls", report.risky_calls), ("parsed / cache hits", f"{report.parsed} / {report.cache_hits}"),
+        ("time", f"{report.seconds:.2f} s"),
+    ]
+    for label, value in rows:
+        table.add_row(label, str(value))
+    console.print(table)
+    if report.parse_failures:
+        failures = Table(title="files that did not parse", title_justify="left")
+        for column in ("path", "error", "line", "message"):
+            failures.add_column(column)
+        for failure in report.parse_failures:
+            failures.add_row(failure.path, failure.kind, str(failure.line), failure.message[:80])
+        console.print(failures)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("scan")(scan_command)

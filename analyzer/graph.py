@@ -1,0 +1,184 @@
+"""Facts -> graph rows: the snapshot every store adapter writes, in the schema's columns."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from analyzer.facts import FileFacts
+from analyzer.resolve import Resolution, module_name
+from analyzer.store.schema import NODES_BY_NAME, RELS_BY_NAME
+
+BACKUP_DIR_RE = re.compile(r"(^|/)(backups?|old|deprecated|archive|_?trash|bak)(/)", re.I)
+BACKUP_STEM_RE = re.compile(r"([_\-. ](backup|bak|old|copy|orig|deprecated)\d*$)|(^(backup|old|copy_of)_)|( copy( \d+)?$)", re.I)
+TEST_STEM_RE = re.compile(r"(^test_)|(_test$)|(^conftest$)")
+AGENT_DIRS = frozenset({"agents", "services"})
+
+
+def is_backup_path(path: str) -> bool:
+    stem = path.rsplit("/", 1)[-1].removesuffix(".py")
+    return bool(BACKUP_DIR_RE.search(path) or BACKUP_STEM_RE.search(stem))
+
+
+def is_test_path(path: str) -> bool:
+    parts = path.split("/")
+    stem = parts[-1].removesuffix(".py")
+    return any(p in ("tests", "test") for p in parts[:-1]) or bool(TEST_STEM_RE.search(stem))
+
+
+def is_agent_module(facts: FileFacts) -> bool:
+    """An agent: a module in an agents/ or services/ folder, or one that serves sockets from a main."""
+    parts = facts.path.split("/")
+    if parts[-1] == "__init__.py" or is_test_path(facts.path):
+        return False
+    return bool(AGENT_DIRS.intersection(parts[:-1])) or (facts.has_main_guard and bool(facts.endpoints))
+
+
+@dataclass
+class Columns:
+    """Rows of one table held column-wise, ready for Arrow or UNWIND batches."""
+
+    names: tuple[str, ...]
+    data: dict[str, list[Any]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.data = {name: [] for name in self.names}
+
+    def add(self, **row: Any) -> None:
+        for name in self.names:
+            self.data[name].append(row.get(name))
+
+    def __len__(self) -> int:
+        return len(self.data[self.names[0]]) if self.names else 0
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.names, values)) for values in zip(*(self.data[n] for n in self.names))]
+
+
+@dataclass
+class GraphSnapshot:
+    repository: str
+    snapshot: str
+    root: str
+    nodes: dict[str, Columns]
+    rels: dict[str, Columns]
+
+    def count(self, table: str) -> int:
+        return len(self.nodes.get(table) or self.rels[table])
+
+
+def _empty_tables() -> tuple[dict[str, Columns], dict[str, Columns]]:
+    nodes = {name: Columns(tuple(t.columns)) for name, t in NODES_BY_NAME.items()}
+    rels = {name: Columns(tuple(t.columns)) for name, t in RELS_BY_NAME.items()}
+    return nodes, rels
+
+
+def build_snapshot(
+    repository: str, snapshot: str, root: str, files: list[FileFacts], resolution: Resolution, meta: dict[str, Any]
+) -> GraphSnapshot:
+    nodes, rels = _empty_tables()
+    graph = GraphSnapshot(repository, snapshot, root, nodes, rels)
+    module_ids = {f.path: f"{snapshot}|{f.path}" for f in files}
+    imports_out: Counter[str] = Counter()
+    imports_in: Counter[str] = Counter()
+
+    _add_import_edges(graph, resolution, module_ids, imports_out, imports_in)
+    for facts in files:
+        _add_module(graph, facts, module_ids[facts.path], resolution, imports_out, imports_in)
+    _add_cycles(graph, resolution, module_ids)
+    nodes["Snapshot"].add(
+        id=snapshot, snapshot=snapshot, repository=repository, created_at=meta["created_at"],
+        analyzer_version=meta["analyzer_version"], fingerprint=meta["fingerprint"], files=len(files),
+        lines=sum(f.lines for f in files), parse_errors=sum(1 for f in files if f.parse_error and f.parse_status != "ok"),
+    )
+    return graph
+
+
+def _add_import_edges(graph, resolution: Resolution, module_ids, imports_out, imports_in) -> None:
+    pairs: dict[tuple[str, str], list] = defaultdict(list)
+    for edge in resolution.edges:
+        pairs[(edge.importer, edge.target)].append(edge)
+    for (importer, target), edges in sorted(pairs.items()):
+        lines = sorted({e.line for e in edges})
+        graph.rels["IMPORTS"].add(
+            **{"from": module_ids[importer], "to": module_ids[target]}, line=lines[0],
+            lines=",".join(map(str, lines)), deferred=all(e.deferred for e in edges),
+        )
+        imports_out[importer] += 1
+        imports_in[target] += 1
+    packages: dict[tuple[str, str], list] = defaultdict(list)
+    stdlib: dict[str, bool] = {}
+    for external in resolution.externals:
+        packages[(external.importer, external.package)].append(external)
+        stdlib[external.package] = external.stdlib
+    snapshot = graph.snapshot
+    for name in sorted(stdlib):
+        graph.nodes["Package"].add(id=f"{snapshot}|pkg:{name}", snapshot=snapshot, name=name, stdlib=stdlib[name])
+    for (importer, package), found in sorted(packages.items()):
+        graph.rels["IMPORTS_PACKAGE"].add(
+            **{"from": module_ids[importer], "to": f"{snapshot}|pkg:{package}"},
+            line=min(e.line for e in found), deferred=all(e.deferred for e in found),
+        )
+
+
+def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resolution: Resolution, imports_out, imports_in) -> None:
+    snapshot, nodes, rels = graph.snapshot, graph.nodes, graph.rels
+    error = facts.parse_error
+    component = resolution.components.get(facts.path, -1)
+    nodes["Module"].add(
+        id=module_id, snapshot=snapshot, repository=graph.repository, name=module_name(facts.path), path=facts.path,
+        machine=facts.machine, sha256=facts.sha256, normalized_hash=facts.normalized_hash, lines=facts.lines,
+        size=facts.size, parse_status=facts.parse_status, parse_error=error.kind if error else "",
+        parse_error_message=error.message if error else "", parse_error_line=error.line if error else 0,
+        is_package=facts.path.endswith("__init__.py"), is_test=is_test_path(facts.path),
+        is_backup=is_backup_path(facts.path), is_agent=is_agent_module(facts), has_main_guard=facts.has_main_guard,
+        component=component, component_size=resolution.component_sizes.get(component, 0),
+        imports_out=imports_out[facts.path], imports_in=imports_in[facts.path],
+    )
+    located = {"snapshot": snapshot, "path": facts.path, "machine": facts.machine}
+    class_ids: dict[str, str] = {}
+    for n, cls in enumerate(facts.classes):
+        node_id = f"{module_id}#C{n}"
+        class_ids.setdefault(cls.name, node_id)
+        nodes["Class"].add(id=node_id, **located, line=cls.line, name=cls.name, end_line=cls.end_line,
+                           bases=",".join(cls.bases), method_count=cls.method_count)
+        rels["DEFINES_CLASS"].add(**{"from": module_id, "to": node_id})
+    for n, function in enumerate(facts.functions):
+        node_id = f"{module_id}#F{n}"
+        nodes["Function"].add(id=node_id, **located, line=function.line, name=function.name, qualname=function.qualname,
+                              class_name=function.class_name, end_line=function.end_line, complexity=function.complexity)
+        rels["DEFINES_FUNCTION"].add(**{"from": module_id, "to": node_id})
+        if function.class_name in class_ids and function.qualname == f"{function.class_name}.{function.name}":
+            rels["HAS_METHOD"].add(**{"from": class_ids[function.class_name], "to": node_id})
+    children = (
+        ("Socket", "HAS_SOCKET", "S", facts.sockets),
+        ("Endpoint", "HAS_ENDPOINT", "E", facts.endpoints),
+        ("ExceptClause", "HAS_EXCEPT", "X", facts.excepts),
+        ("Todo", "HAS_TODO", "T", facts.todos),
+        ("CudaCall", "HAS_CUDA_CALL", "G", facts.cuda_calls),
+        ("RiskyCall", "HAS_RISKY_CALL", "R", facts.risky_calls),
+    )
+    for table, rel, tag, items in children:
+        for n, item in enumerate(items):
+            node_id = f"{module_id}#{tag}{n}"
+            row = {name: getattr(item, name) for name in item.__slots__}
+            if "types" in row:
+                row["types"] = ",".join(row["types"])
+            nodes[table].add(id=node_id, **located, **row)
+            rels[rel].add(**{"from": module_id, "to": node_id})
+
+
+def _add_cycles(graph: GraphSnapshot, resolution: Resolution, module_ids: dict[str, str]) -> None:
+    paths_by_name = {module_name(p): p for p in module_ids}
+    for n, cycle in enumerate(resolution.cycles):
+        node_id = f"{graph.snapshot}|cycle:{n}"
+        first = paths_by_name[cycle.members[0]]
+        graph.nodes["ImportCycle"].add(
+            id=node_id, snapshot=graph.snapshot, members=",".join(cycle.members), size=len(cycle.members),
+            closing_lines=",".join(map(str, cycle.closing_lines)), deferred_only=cycle.deferred_only,
+            component=resolution.components.get(first, -1),
+        )
+        for position, member in enumerate(cycle.members):
+            graph.rels["IN_CYCLE"].add(**{"from": module_ids[paths_by_name[member]], "to": node_id}, position=position)

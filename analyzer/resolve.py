@@ -1,0 +1,223 @@
+"""Whole-repository facts: imports resolved to modules, ports through imported constants, cycles.
+
+Agent systems put several folders on `sys.path`, so `from agents.x import y`
+inside `main_pc_code/` means `main_pc_code/agents/x.py`. A name is looked up
+against the repository root, then the importer's own top-level folder, then the
+other top-level folders; the deepest match wins, earlier bases break ties. A
+standard-library name never resolves to a same-named folder in the repository.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from analyzer.facts import FileFacts, ImportFact
+
+STDLIB = frozenset(sys.stdlib_module_names)
+MAX_CYCLE_LENGTH = 8
+MAX_CYCLES_PER_COMPONENT = 200
+
+
+def module_name(path: str) -> str:
+    """`main_pc_code/agents/x.py` -> `main_pc_code.agents.x`; packages drop `__init__`."""
+    parts = path[:-3].split("/") if path.endswith(".py") else path.split("/")
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportEdge:
+    importer: str  # path
+    target: str  # path
+    line: int
+    deferred: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalImport:
+    importer: str
+    package: str  # top-level distribution-ish name, e.g. "torch"
+    line: int
+    deferred: bool
+    stdlib: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ImportCycle:
+    members: tuple[str, ...]  # module names, rotated to start at the smallest
+    closing_lines: tuple[int, ...]  # line of the import from members[i] to members[i+1]
+    deferred_only: bool  # every cycle through these edges needs a deferred import
+
+
+@dataclass
+class Resolution:
+    edges: list[ImportEdge] = field(default_factory=list)
+    externals: list[ExternalImport] = field(default_factory=list)
+    components: dict[str, int] = field(default_factory=dict)  # path -> SCC id, only modules in a cycle
+    component_sizes: dict[int, int] = field(default_factory=dict)
+    cycles: list[ImportCycle] = field(default_factory=list)
+
+
+class ModuleIndex:
+    """Dotted names of every repository module, under each base folder."""
+
+    def __init__(self, paths: Iterable[str]) -> None:
+        self.by_base: dict[str, dict[str, str]] = defaultdict(dict)
+        self.bases: list[str] = []
+        tops = set()
+        for path in paths:
+            name = module_name(path)
+            if not name:
+                continue
+            self.by_base[""][name] = path
+            top, _, rest = name.partition(".")
+            if rest:
+                tops.add(top)
+                self.by_base[top][rest] = path
+        self.bases = sorted(tops)
+
+    def _search_order(self, importer: str) -> list[str]:
+        own = importer.split("/", 1)[0] if "/" in importer else ""
+        order = [""]
+        if own in self.by_base and own:
+            order.append(own)
+        order.extend(b for b in self.bases if b != own)
+        return order
+
+    def find(self, candidates: list[str], importer: str) -> str | None:
+        """Deepest candidate name that exists under any base; ties go to the earlier base."""
+        best: tuple[int, str] | None = None
+        for base in self._search_order(importer):
+            names = self.by_base.get(base, {})
+            for candidate in candidates:
+                path = names.get(candidate)
+                if path is not None:
+                    depth = candidate.count(".")
+                    if best is None or depth > best[0]:
+                        best = (depth, path)
+                    break
+        return best[1] if best else None
+
+
+def _package_of(path: str) -> list[str]:
+    parts = module_name(path).split(".")
+    return parts if path.endswith("__init__.py") else parts[:-1]
+
+
+def _prefixes(name: str) -> list[str]:
+    parts = name.split(".")
+    return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+
+def resolve_import(index: ModuleIndex, importer: str, fact: ImportFact) -> tuple[list[str], str | None]:
+    """Repository paths an import reaches, or the external package it names."""
+    if fact.level:
+        package = _package_of(importer)
+        if fact.level > 1:
+            package = package[: len(package) - (fact.level - 1)]
+        base = ".".join([*package, fact.module] if fact.module else package)
+        names = index.by_base[""]
+        return _from_targets(base, fact, lambda c: names.get(c)), None
+    top = fact.module.split(".")[0]
+    if top in STDLIB:
+        return [], top
+    if fact.is_from:
+        targets = _from_targets(fact.module, fact, lambda c: index.find([c], importer))
+        return (targets, None) if targets else ([], top)
+    found = index.find(_prefixes(fact.module), importer)
+    return ([found], None) if found else ([], top)
+
+
+def _from_targets(base: str, fact: ImportFact, lookup) -> list[str]:
+    """`from base import a, b`: submodules a and b where they exist, else base itself."""
+    targets = []
+    missing_name = False
+    for name in fact.names:
+        submodule = lookup(f"{base}.{name}") if name != "*" and base else (lookup(name) if name != "*" else None)
+        if submodule:
+            targets.append(submodule)
+        else:
+            missing_name = True
+    if missing_name and base:
+        for prefix in _prefixes(base):
+            module = lookup(prefix)
+            if module:
+                targets.append(module)
+                break
+    return sorted(set(targets))
+
+
+def resolve_repository(files: list[FileFacts]) -> Resolution:
+    index = ModuleIndex(f.path for f in files)
+    resolution = Resolution()
+    by_path = {f.path: f for f in files}
+    for facts in files:
+        imported_from: dict[str, str] = {}  # local name -> module path it was imported from
+        for fact in facts.imports:
+            targets, external = resolve_import(index, facts.path, fact)
+            for target in targets:
+                if target != facts.path:
+                    resolution.edges.append(ImportEdge(facts.path, target, fact.line, fact.deferred))
+            if external is not None:
+                resolution.externals.append(
+                    ExternalImport(facts.path, external, fact.line, fact.deferred, external in STDLIB)
+                )
+            if fact.is_from and len(targets) >= 1:
+                for name in fact.names:
+                    imported_from[name] = targets[0]
+        _resolve_imported_ports(facts, imported_from, by_path)
+    _find_cycles(resolution)
+    return resolution
+
+
+def _resolve_imported_ports(facts: FileFacts, imported_from: dict[str, str], by_path: dict[str, FileFacts]) -> None:
+    """`f"tcp://*:{TRANSLATOR_PORT}"` with `from common.ports import TRANSLATOR_PORT`."""
+    for endpoint in facts.endpoints:
+        if endpoint.port_source != "dynamic" or not endpoint.port_expr.isidentifier():
+            continue
+        source = imported_from.get(endpoint.port_expr)
+        value = by_path[source].constants.get(endpoint.port_expr) if source in by_path else None
+        if value is not None:
+            endpoint.port = value
+            endpoint.port_source = "imported_constant"
+
+
+def _find_cycles(resolution: Resolution) -> None:
+    graph = nx.DiGraph()
+    eager = nx.DiGraph()
+    lines: dict[tuple[str, str], int] = {}
+    for edge in resolution.edges:
+        graph.add_edge(edge.importer, edge.target)
+        key = (edge.importer, edge.target)
+        lines[key] = min(lines.get(key, edge.line), edge.line)
+        if not edge.deferred:
+            eager.add_edge(edge.importer, edge.target)
+    components = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
+    components.sort()
+    for component_id, members in enumerate(components):
+        resolution.component_sizes[component_id] = len(members)
+        for path in members:
+            resolution.components[path] = component_id
+        subgraph = graph.subgraph(members)
+        found = 0
+        for cycle in nx.simple_cycles(subgraph, length_bound=MAX_CYCLE_LENGTH):
+            resolution.cycles.append(_canonical_cycle(cycle, lines, eager))
+            found += 1
+            if found >= MAX_CYCLES_PER_COMPONENT:
+                break
+    resolution.cycles.sort(key=lambda c: (len(c.members), c.members))
+
+
+def _canonical_cycle(cycle: list[str], lines: dict[tuple[str, str], int], eager: nx.DiGraph) -> ImportCycle:
+    names = [module_name(p) for p in cycle]
+    start = names.index(min(names))
+    paths = cycle[start:] + cycle[:start]
+    pairs = list(zip(paths, paths[1:] + paths[:1]))
+    deferred_only = not all(eager.has_edge(a, b) for a, b in pairs)
+    return ImportCycle(tuple(module_name(p) for p in paths), tuple(lines[p] for p in pairs), deferred_only)

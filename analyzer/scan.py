@@ -1,0 +1,214 @@
+"""The scan use case: files -> facts (parallel, cached) -> whole-repo resolution -> store."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from analyzer import __version__
+from analyzer.cache import FACTS_VERSION, FactCache
+from analyzer.config import ScanConfig, load_scan_config
+from analyzer.discover import SourceFile, list_files
+from analyzer.extract import extract_file
+from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
+from analyzer.graph import build_snapshot
+from analyzer.resolve import Resolution, resolve_repository
+from analyzer.store import GraphStore, open_store
+
+DEFAULT_CACHE = ".analyzer/cache"
+Progress = Callable[[int, int], None]  # (files done now, total files to parse)
+
+
+@dataclass
+class ScanOptions:
+    repo: Path
+    store: str | None = None
+    roots: list[str] | None = None
+    exclude: list[str] | None = None
+    jobs: int = 0  # 0: every core
+    use_cache: bool = True
+    cache_dir: str | None = None
+    repository: str | None = None  # name in the store; default: the folder's name
+
+
+@dataclass
+class ParseFailure:
+    path: str
+    kind: str
+    line: int
+    message: str
+
+
+@dataclass
+class ScanReport:
+    repository: str
+    snapshot: str
+    unchanged: bool
+    files: int
+    lines: int
+    parse_failures: list[ParseFailure]
+    imports_resolved: int
+    imports_external: int
+    import_cycles: int
+    modules_in_cycles: int
+    sockets: int
+    endpoints: int
+    endpoints_by_source: dict[str, int]
+    excepts_by_kind: dict[str, int]
+    swallowed_excepts: int
+    todos: int
+    cuda_calls: int
+    risky_calls: int
+    classes: int
+    functions: int
+    parsed: int
+    cache_hits: int
+    seconds: float
+    machines: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        data = dict(self.__dict__)
+        data["parse_failures"] = [failure.__dict__ for failure in self.parse_failures]
+        return data
+
+
+def _extract_batch(batch: list[tuple[str, str, str]], cache_dir: str | None, max_bytes: int) -> list[FileFacts]:
+    """Worker: read, parse and cache a batch of files."""
+    cache = FactCache(cache_dir) if cache_dir else None
+    results = []
+    for absolute, relative, machine in batch:
+        try:
+            data = Path(absolute).read_bytes()
+        except OSError as error:
+            unreadable = ParseErrorFact("OSError", error.strerror or str(error), 0)
+            results.append(FileFacts(relative, machine, "", 0, parse_status=PARSE_ERROR, parse_error=unreadable))
+            continue
+        facts = extract_file(relative, data, machine, max_bytes)
+        if cache is not None:
+            cache.put(facts, max_bytes)
+        results.append(facts)
+    return results
+
+
+def _batches(items: list, jobs: int) -> list[list]:
+    # Small enough to balance two workers on uneven files, large enough to amortise pickling.
+    size = max(1, min(32, len(items) // (jobs * 8) or 1))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def collect_facts(
+    repo: Path, sources: list[SourceFile], config: ScanConfig, jobs: int, cache_dir: str | None,
+    progress: Progress | None = None,
+) -> tuple[list[FileFacts], int]:
+    """Facts for every source file, from the cache where the bytes are known. Returns (facts, cache hits)."""
+    cache = FactCache(cache_dir) if cache_dir else None
+    facts: list[FileFacts | None] = [None] * len(sources)
+    misses: list[int] = []
+    for index, source in enumerate(sources):
+        cached = None
+        if cache is not None:
+            try:
+                data = (repo / source.path).read_bytes()
+            except OSError:
+                data = None
+            if data is not None:
+                cached = cache.get(hashlib.sha256(data).hexdigest(), config.max_file_bytes)
+        if cached is not None:
+            cached.path, cached.machine = source.path, source.machine
+            facts[index] = cached
+        else:
+            misses.append(index)
+    hits = len(sources) - len(misses)
+    work = [(str(repo / sources[i].path), sources[i].path, sources[i].machine) for i in misses]
+    done = 0
+    if progress:
+        progress(0, len(work))
+    results: list[FileFacts] = []
+    if jobs <= 1 or len(work) < 8:
+        for batch in _batches(work, 1):
+            results.extend(_extract_batch(batch, cache_dir, config.max_file_bytes))
+            done += len(batch)
+            if progress:
+                progress(done, len(work))
+    else:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            batches = _batches(work, jobs)
+            futures = [pool.submit(_extract_batch, b, cache_dir, config.max_file_bytes) for b in batches]
+            for future in futures:
+                batch_result = future.result()
+                results.extend(batch_result)
+                done += len(batch_result)
+                if progress:
+                    progress(done, len(work))
+    for index, result in zip(misses, results):
+        facts[index] = result
+    return [f for f in facts if f is not None], hits
+
+
+def fingerprint(files: list[FileFacts], config: ScanConfig) -> str:
+    digest = hashlib.sha256(f"{FACTS_VERSION}|{sorted(config.roots)}|{config.max_file_bytes}".encode())
+    for f in files:
+        digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode())
+    return digest.hexdigest()
+
+
+def scan(options: ScanOptions, progress: Progress | None = None, store: GraphStore | None = None) -> ScanReport:
+    started = time.perf_counter()
+    repo = options.repo.resolve()
+    config = load_scan_config(repo, options.roots, options.exclude)
+    jobs = options.jobs or os.cpu_count() or 1
+    sources = list_files(repo, config)
+    cache_dir = (options.cache_dir or DEFAULT_CACHE) if options.use_cache else None
+    files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
+    resolution = resolve_repository(files)
+    name = options.repository or repo.name
+    current_fingerprint = fingerprint(files, config)
+    owns_store = store is None
+    store = store or open_store(options.store)
+    try:
+        previous = {s.repository: s for s in store.list_snapshots(name)}.get(name)
+        if previous is not None and previous.fingerprint == current_fingerprint:
+            snapshot, unchanged = previous.snapshot, True
+        else:
+            snapshot, unchanged = f"{name}@{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", False
+            meta = {
+                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                "analyzer_version": __version__,
+                "fingerprint": current_fingerprint,
+            }
+            store.write_snapshot(build_snapshot(name, snapshot, str(repo), files, resolution, meta))
+    finally:
+        if owns_store:
+            store.close()
+    return _report(name, snapshot, unchanged, files, resolution, len(files) - hits, hits, time.perf_counter() - started)
+
+
+def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resolution, parsed, hits, seconds) -> ScanReport:
+    failures = [
+        ParseFailure(f.path, f.parse_error.kind, f.parse_error.line, f.parse_error.message)
+        for f in files
+        if f.parse_error is not None and f.parse_status != PARSE_OK
+    ]
+    endpoints = [e for f in files for e in f.endpoints]
+    excepts = Counter(x.kind for f in files for x in f.excepts)
+    return ScanReport(
+        repository=name, snapshot=snapshot, unchanged=unchanged, files=len(files), lines=sum(f.lines for f in files),
+        parse_failures=failures, imports_resolved=len({(e.importer, e.target) for e in resolution.edges}),
+        imports_external=len(resolution.externals), import_cycles=len(resolution.cycles),
+        modules_in_cycles=len(resolution.components), sockets=sum(len(f.sockets) for f in files),
+        endpoints=len(endpoints), endpoints_by_source=dict(sorted(Counter(e.port_source for e in endpoints).items())),
+        excepts_by_kind={k: excepts.get(k, 0) for k in ("bare", "broad", "specific")},
+        swallowed_excepts=sum(1 for f in files for x in f.excepts if x.swallows),
+        todos=sum(len(f.todos) for f in files), cuda_calls=sum(len(f.cuda_calls) for f in files),
+        risky_calls=sum(len(f.risky_calls) for f in files), classes=sum(len(f.classes) for f in files),
+        functions=sum(len(f.functions) for f in files), parsed=parsed, cache_hits=hits, seconds=round(seconds, 3),
+        machines=dict(sorted(Counter(f.machine or "(shared)" for f in files).items())),
+    )

@@ -1,0 +1,137 @@
+"""The graph schema, declared once: both store adapters and the docs read it.
+
+Every node carries `snapshot` (the scan it belongs to) and `id` (unique across
+snapshots). Queries anchor on `{snapshot: $snapshot}`; relationships never
+cross snapshots, so one anchored node fixes the snapshot of a whole pattern.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STRING, INT, BOOL = "STRING", "INT64", "BOOLEAN"
+
+# Properties every file-level child node repeats so queries need no join to report a location.
+_LOCATED = {"path": STRING, "machine": STRING, "line": INT}
+
+
+@dataclass(frozen=True)
+class NodeTable:
+    name: str
+    properties: dict[str, str]  # name -> type; "id" and "snapshot" are implicit
+    doc: str
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return {"id": STRING, "snapshot": STRING, **self.properties}
+
+
+@dataclass(frozen=True)
+class RelTable:
+    name: str
+    source: str
+    target: str
+    properties: dict[str, str]
+    doc: str
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return {"from": STRING, "to": STRING, **self.properties}
+
+
+NODE_TABLES: tuple[NodeTable, ...] = (
+    NodeTable(
+        "Repository",
+        {"name": STRING, "root": STRING, "current_snapshot": STRING},
+        "A scanned repository and the snapshot its queries read. `snapshot` is the current one.",
+    ),
+    NodeTable(
+        "Snapshot",
+        {"repository": STRING, "created_at": STRING, "analyzer_version": STRING, "fingerprint": STRING,
+         "files": INT, "lines": INT, "parse_errors": INT},
+        "One scan of a repository.",
+    ),
+    NodeTable(
+        "Module",
+        {
+            "repository": STRING, "name": STRING, "path": STRING, "machine": STRING, "sha256": STRING,
+            "normalized_hash": STRING, "lines": INT, "size": INT, "parse_status": STRING,
+            "parse_error": STRING, "parse_error_message": STRING, "parse_error_line": INT,
+            "is_package": BOOL, "is_test": BOOL, "is_backup": BOOL, "is_agent": BOOL, "has_main_guard": BOOL,
+            "component": INT, "component_size": INT, "imports_out": INT, "imports_in": INT,
+        },
+        "A Python file (parsed or not). `component` is its import strongly-connected component (-1: in no cycle).",
+    ),
+    NodeTable("Package", {"name": STRING, "stdlib": BOOL}, "An imported name that no repository module provides."),
+    NodeTable(
+        "Class",
+        {**_LOCATED, "name": STRING, "end_line": INT, "bases": STRING, "method_count": INT},
+        "A class definition; `bases` is comma-separated.",
+    ),
+    NodeTable(
+        "Function",
+        {**_LOCATED, "name": STRING, "qualname": STRING, "class_name": STRING, "end_line": INT, "complexity": INT},
+        "A function or method with its radon cyclomatic complexity.",
+    ),
+    NodeTable(
+        "Socket",
+        {**_LOCATED, "kind": STRING, "variable": STRING, "function": STRING},
+        "A ZeroMQ socket creation (`ctx.socket(zmq.PUB)`).",
+    ),
+    NodeTable(
+        "Endpoint",
+        {
+            **_LOCATED, "action": STRING, "endpoint": STRING, "scheme": STRING, "host": STRING, "port": INT,
+            "port_source": STRING, "port_expr": STRING, "socket_variable": STRING, "socket_kind": STRING,
+            "function": STRING, "class_name": STRING,
+        },
+        "A bind or connect; `port` is null unless static (see `port_source`).",
+    ),
+    NodeTable(
+        "ExceptClause",
+        {**_LOCATED, "kind": STRING, "types": STRING, "swallows": BOOL, "reraises": BOOL,
+         "logs_traceback": BOOL, "function": STRING},
+        "An except clause: bare, broad or specific.",
+    ),
+    NodeTable(
+        "Todo",
+        {**_LOCATED, "tag": STRING, "text": STRING, "ticket": STRING},
+        "A TODO / FIXME / XXX / HACK comment.",
+    ),
+    NodeTable(
+        "CudaCall",
+        {**_LOCATED, "kind": STRING, "call": STRING, "function": STRING},
+        "A CUDA use; `kind` is cuda_method, to_cuda, device_arg, torch_cuda or empty_cache.",
+    ),
+    NodeTable(
+        "RiskyCall",
+        {**_LOCATED, "kind": STRING, "detail": STRING, "dynamic": BOOL, "function": STRING},
+        "shell=True, os.system, os.popen, or a hard-coded credential (name only).",
+    ),
+    NodeTable(
+        "ImportCycle",
+        {"members": STRING, "size": INT, "closing_lines": STRING, "deferred_only": BOOL, "component": INT},
+        "An elementary import cycle, members comma-separated from the smallest name.",
+    ),
+)
+
+REL_TABLES: tuple[RelTable, ...] = (
+    RelTable("IMPORTS", "Module", "Module", {"line": INT, "lines": STRING, "deferred": BOOL},
+             "Module imports module; `deferred` when every such import is in a function or try."),
+    RelTable("IMPORTS_PACKAGE", "Module", "Package", {"line": INT, "deferred": BOOL}, "Module imports an outside name."),
+    RelTable("DEFINES_CLASS", "Module", "Class", {}, "Module defines class."),
+    RelTable("DEFINES_FUNCTION", "Module", "Function", {}, "Module defines function or method."),
+    RelTable("HAS_METHOD", "Class", "Function", {}, "Class has method."),
+    RelTable("HAS_SOCKET", "Module", "Socket", {}, "Module creates socket."),
+    RelTable("HAS_ENDPOINT", "Module", "Endpoint", {}, "Module binds or connects."),
+    RelTable("HAS_EXCEPT", "Module", "ExceptClause", {}, "Module has except clause."),
+    RelTable("HAS_TODO", "Module", "Todo", {}, "Module has TODO comment."),
+    RelTable("HAS_CUDA_CALL", "Module", "CudaCall", {}, "Module uses CUDA."),
+    RelTable("HAS_RISKY_CALL", "Module", "RiskyCall", {}, "Module has risky call."),
+    RelTable("IN_CYCLE", "Module", "ImportCycle", {"position": INT}, "Module is member of import cycle."),
+)
+
+NODES_BY_NAME = {t.name: t for t in NODE_TABLES}
+RELS_BY_NAME = {t.name: t for t in REL_TABLES}
+# Node tables that belong to one snapshot (Repository is the pointer, not data).
+SNAPSHOT_NODE_TABLES = tuple(t.name for t in NODE_TABLES if t.name != "Repository")
