@@ -1,0 +1,15 @@
+// id: god-objects
+// title: Classes with too many methods
+// severity: medium
+// description: Finds classes that define at least $min_methods methods.
+// description: Such god objects mix many responsibilities, so every change risks breaking an unrelated one and they cannot be tested in parts.
+// description: Split the class along its responsibilities (one class per concern, composed by the agent).
+// param: min_methods = 60
+// column: path
+// column: line
+// column: class
+// column: methods
+MATCH (m:Module {snapshot: $snapshot})-[:DEFINES_CLASS]->(c:Class)
+WHERE c.method_count >= $min_methods
+RETURN m.path AS path, c.line AS line, c.name AS class, c.method_count AS methods
+ORDER BY methods DESC, path, line
