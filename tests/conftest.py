@@ -1,0 +1,41 @@
+"""Shared fixtures: the bundled fixture repository and a store it was scanned into."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_REPO = ROOT / "fixtures" / "agent_system"
+
+
+@pytest.fixture(scope="session")
+def fixture_repo() -> Path:
+    """The bundled two-machine agent repository (read-only: copy it before changing files)."""
+    return FIXTURE_REPO
+
+
+@pytest.fixture(scope="session")
+def scanned_fixture(tmp_path_factory):
+    """(store folder, report) after scanning the fixture repository into a fresh embedded store."""
+    from analyzer.scan import ScanOptions, scan
+
+    base = tmp_path_factory.mktemp("fixture-store")
+    store = base / "store"
+    report = scan(ScanOptions(repo=FIXTURE_REPO, store=str(store), cache_dir=str(base / "cache"), jobs=2))
+    return store, report
+
+
+@pytest.fixture
+def fixture_copy(tmp_path) -> Path:
+    """A writable copy of the fixture repository."""
+    target = tmp_path / "agent_system"
+    shutil.copytree(FIXTURE_REPO, target)
+    return target
+
+
+def neo4j_uri() -> str | None:
+    return os.environ.get("NEO4J_URI")
