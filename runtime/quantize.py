@@ -217,13 +217,22 @@ def _model_class(transformers: Any, model_class: str | type) -> Any:
     return getattr(transformers, model_class) if isinstance(model_class, str) else model_class
 
 
+def _dtype_kwarg(transformers: Any, dtype: Any) -> dict[str, Any]:
+    """transformers 4.56 renamed ``torch_dtype`` to ``dtype``; pass whichever this version knows."""
+    try:
+        major, minor = (int(part) for part in transformers.__version__.split(".")[:2])
+    except (AttributeError, ValueError):  # odd version string: assume a current release
+        return {"dtype": dtype}
+    return {"dtype": dtype} if (major, minor) >= (4, 56) else {"torch_dtype": dtype}
+
+
 def _meta_footprint(torch: Any, transformers: Any, cls: Any, model_id: str) -> int | None:
     """Size of the unquantised model in its checkpoint dtype, built on the meta device (no weights read)."""
     try:
         config = transformers.AutoConfig.from_pretrained(model_id)
-        dtype = getattr(config, "torch_dtype", None) or torch.float32
+        dtype = getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or torch.float32
         with torch.device("meta"):
-            skeleton = cls.from_config(config, torch_dtype=dtype)
+            skeleton = cls.from_config(config, **_dtype_kwarg(transformers, dtype))
         return footprint_bytes(skeleton)
     except Exception as exc:  # only an estimate for the report: any failure leaves it unknown
         logger.debug("could not estimate the unquantised size of %s: %s", model_id, exc)
@@ -268,7 +277,8 @@ def load_quantized(
         model = cls.from_pretrained(model_id, quantization_config=config, device_map=device_map, **from_pretrained)
         return QuantizedModel(model, backend, before, footprint_bytes(model))
     if backend == "fp16" and torch.cuda.is_available():
-        model = cls.from_pretrained(model_id, torch_dtype=torch.float16, device_map=device_map, **from_pretrained)
+        half = _dtype_kwarg(transformers, torch.float16)
+        model = cls.from_pretrained(model_id, device_map=device_map, **half, **from_pretrained)
         return QuantizedModel(model, backend, _meta_footprint(torch, transformers, cls, model_id), footprint_bytes(model))
     return quantize_model(cls.from_pretrained(model_id, **from_pretrained), backend)
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-
-from runtime_fakes import GIB, FakeNvmlError, make_fake_nvml
+from pathlib import Path
 
 from runtime.gpu import GpuProbe
+
+GIB = 1 << 30
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_no_driver_reports_no_gpu_for_real():
@@ -41,7 +43,7 @@ def test_probe_never_imports_torch_or_creates_cuda_context():
         GpuProbe().snapshot()
         print(sorted(m for m in ("torch", "tensorflow", "jax") if m in sys.modules))
     """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True, cwd=REPO)
     assert out.stdout.strip() == "[]"
 
 
@@ -64,18 +66,18 @@ def test_devices_memory_utilisation_and_processes(fake_nvml):
     assert GpuProbe(nvml=fake_nvml).free_bytes(1) == 79 * GIB
 
 
-def test_nvml_failure_mid_query_is_a_clean_no_gpu(fake_gpus):
-    nvml = make_fake_nvml(fake_gpus)
+def test_nvml_failure_mid_query_is_a_clean_no_gpu(fake_gpus, nvml_factory, nvml_error):
+    nvml = nvml_factory(fake_gpus)
 
     def lost(_):
-        raise FakeNvmlError("GPU is lost")
+        raise nvml_error("GPU is lost")
 
     nvml.nvmlDeviceGetMemoryInfo = lost
     snapshot = GpuProbe(nvml=nvml).snapshot()
     assert not snapshot.available and snapshot.reason == "NVML: GPU is lost"
 
 
-def test_zero_devices(fake_gpus):
+def test_zero_devices(fake_gpus, nvml_factory):
     fake_gpus.clear()
-    snapshot = GpuProbe(nvml=make_fake_nvml(fake_gpus)).snapshot()
+    snapshot = GpuProbe(nvml=nvml_factory(fake_gpus)).snapshot()
     assert not snapshot.available and snapshot.reason == "NVML reports no devices"

@@ -9,16 +9,19 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
-from runtime_fakes import GIB, MB, FakeMemoryProbe, make_fake_nvml
 
 from runtime.errors import SafeExecutor, reset_swallowed_counts
 from runtime.gpu import GpuProbe
 from runtime.metrics import MetricsCollector, push_metrics, serve_metrics
 from runtime.models import ModelManager
+
+MB, GIB = 1 << 20, 1 << 30
+REPO = Path(__file__).resolve().parents[2]
 
 
 def scrape(port: int) -> dict[tuple[str, tuple], float]:
@@ -47,9 +50,9 @@ def server_for():
         thread.join(5)
 
 
-def test_scrape_exposes_gpus_models_and_swallowed_errors(server_for, fake_nvml):
+def test_scrape_exposes_gpus_models_and_swallowed_errors(server_for, fake_nvml, memory_probe):
     reset_swallowed_counts()
-    probe = FakeMemoryProbe(100 * MB)
+    probe = memory_probe(100 * MB)
     manager = ModelManager(probe, keep_alive=-1)
     for name in ("a", "b"):
         manager.register(name, probe.loader(name, 60 * MB), size_bytes=60 * MB)
@@ -87,8 +90,8 @@ def test_scrape_without_a_gpu_for_real(server_for):
     assert not any(name.startswith("runtime_gpu_memory") for name, _ in samples)
 
 
-def test_vram_alert_fires_once_per_crossing(fake_gpus, caplog):
-    nvml = make_fake_nvml(fake_gpus)
+def test_vram_alert_fires_once_per_crossing(fake_gpus, nvml_factory, caplog):
+    nvml = nvml_factory(fake_gpus)
     alerts = []
     collector = MetricsCollector(GpuProbe(nvml=nvml), alert_threshold=0.5, on_alert=alerts.append)
     with caplog.at_level(logging.WARNING, logger="runtime.metrics"):
@@ -137,7 +140,8 @@ def test_push_to_a_gateway_on_localhost(fake_nvml):
 
 def test_cli_once_prints_the_exposition():
     out = subprocess.run(
-        [sys.executable, "-m", "runtime.metrics", "--once"], capture_output=True, text=True, timeout=30, check=True
+        [sys.executable, "-m", "runtime.metrics", "--once"],
+        capture_output=True, text=True, timeout=30, check=True, cwd=REPO,
     )
     names = {family.name for family in text_string_to_metric_families(out.stdout)}
     assert {"runtime_gpu_available", "runtime_models_loaded", "runtime_safe_executor_swallowed"} <= names
@@ -146,7 +150,7 @@ def test_cli_once_prints_the_exposition():
 def test_cli_serves_on_localhost():
     process = subprocess.Popen(
         [sys.executable, "-m", "runtime.metrics", "--port", "0", "--host", "127.0.0.1", "--interval", "0.2"],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
     )
     try:
         ready, _, _ = select.select([process.stdout], [], [], 20)

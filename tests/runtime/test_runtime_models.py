@@ -9,29 +9,36 @@ import time
 import types
 
 import pytest
-from runtime_fakes import MB, FakeClock, FakeMemoryProbe
-
 from runtime.models import ModelBudgetError, ModelManager, SystemMemoryProbe, UnknownModelError
 
 
-def make_manager(total: int = 100 * MB, **kwargs) -> tuple[ModelManager, FakeMemoryProbe, FakeClock]:
-    probe, clock = FakeMemoryProbe(total), FakeClock()
-    kwargs.setdefault("keep_alive", 300.0)
-    return ModelManager(probe, clock=clock, **kwargs), probe, clock
+MB = 1 << 20
 
 
-def register(manager: ModelManager, probe: FakeMemoryProbe, sizes: dict[str, int], **kwargs) -> None:
+@pytest.fixture
+def make_manager(memory_probe, clock):
+    """make_manager(total, **options) -> (manager, probe, clock) over a probe the test controls."""
+
+    def make(total: int = 100 * MB, **kwargs):
+        probe = memory_probe(total)
+        kwargs.setdefault("keep_alive", 300.0)
+        return ModelManager(probe, clock=clock, **kwargs), probe, clock
+
+    return make
+
+
+def register(manager: ModelManager, probe, sizes: dict[str, int], **kwargs) -> None:
     for name, size in sizes.items():
         manager.register(name, probe.loader(name, size * MB), size_bytes=size * MB, **kwargs)
 
 
-def use(manager: ModelManager, clock: FakeClock, name: str, at: float) -> None:
+def use(manager: ModelManager, clock, name: str, at: float) -> None:
     clock.now = at
     with manager.using(name) as model:
         assert model.name == name
 
 
-def test_acquire_loads_once_and_counts_references():
+def test_acquire_loads_once_and_counts_references(make_manager):
     manager, probe, _ = make_manager()
     register(manager, probe, {"a": 30})
     first, second = manager.acquire("a"), manager.acquire("a")
@@ -46,7 +53,7 @@ def test_acquire_loads_once_and_counts_references():
         manager.acquire("zzz")
 
 
-def test_least_recently_used_idle_model_is_evicted_first():
+def test_least_recently_used_idle_model_is_evicted_first(make_manager):
     manager, probe, clock = make_manager()
     register(manager, probe, {"a": 30, "b": 30, "c": 30, "d": 30})
     for at, name in enumerate(["a", "b", "c", "a"], start=1):
@@ -57,7 +64,7 @@ def test_least_recently_used_idle_model_is_evicted_first():
     assert manager.stats()["evictions"] == 1
 
 
-def test_eviction_is_size_aware():
+def test_eviction_is_size_aware(make_manager):
     manager, probe, clock = make_manager()
     register(manager, probe, {"s1": 10, "big": 40, "s2": 10, "x": 60})
     for at, name in enumerate(["s1", "big", "s2"], start=1):
@@ -67,7 +74,7 @@ def test_eviction_is_size_aware():
     assert manager.stats()["evictions"] == 1
 
 
-def test_reserve_and_overhead_are_part_of_the_budget():
+def test_reserve_and_overhead_are_part_of_the_budget(make_manager):
     manager, probe, _ = make_manager(reserve_bytes=10 * MB)
     register(manager, probe, {"a": 82})  # 82 * 1.1 = 90.2 MB > 100 - 10
     with pytest.raises(ModelBudgetError, match=r"needs 90.2 MiB \(1.1 x its size\), 90.0 MiB available"):
@@ -75,7 +82,7 @@ def test_reserve_and_overhead_are_part_of_the_budget():
     assert not manager.is_loaded("a")
 
 
-def test_pinned_model_is_never_evicted():
+def test_pinned_model_is_never_evicted(make_manager):
     manager, probe, clock = make_manager()
     register(manager, probe, {"a": 40, "b": 40, "c": 40})
     manager.pin("a")
@@ -91,7 +98,7 @@ def test_pinned_model_is_never_evicted():
     assert sorted(manager.loaded()) == ["huge"]
 
 
-def test_model_in_use_is_never_evicted():
+def test_model_in_use_is_never_evicted(make_manager):
     manager, probe, clock = make_manager()
     register(manager, probe, {"a": 50, "b": 50})
     held = manager.acquire("a")
@@ -104,7 +111,7 @@ def test_model_in_use_is_never_evicted():
     assert sorted(manager.loaded()) == ["b"]
 
 
-def test_idle_unload_follows_keep_alive_with_injected_clock():
+def test_idle_unload_follows_keep_alive_with_injected_clock(make_manager):
     manager, probe, clock = make_manager(keep_alive=10.0)
     register(manager, probe, {"default": 10})
     register(manager, probe, {"forever": 10}, keep_alive=-1)
@@ -124,7 +131,7 @@ def test_idle_unload_follows_keep_alive_with_injected_clock():
     assert probe.used == 20 * MB
 
 
-def test_model_in_use_is_not_idle():
+def test_model_in_use_is_not_idle(make_manager):
     manager, probe, clock = make_manager(keep_alive=1.0)
     register(manager, probe, {"a": 10})
     manager.acquire("a")
@@ -137,7 +144,7 @@ def test_model_in_use_is_not_idle():
     assert manager.unload_idle() == ["a"]
 
 
-def test_predictive_preload_when_there_is_headroom():
+def test_predictive_preload_when_there_is_headroom(make_manager):
     manager, probe, clock = make_manager(predictive_loading_enabled=True, keep_alive=0)
     register(manager, probe, {"stt": 20, "translator": 30, "tts": 20})
     for at, name in enumerate(["stt", "translator", "tts", "stt", "translator", "tts", "stt"]):
@@ -153,7 +160,7 @@ def test_predictive_preload_when_there_is_headroom():
     assert manager.stats()["loads"] == 8  # the acquire found it loaded: no ninth load
 
 
-def test_predictive_preload_never_evicts():
+def test_predictive_preload_never_evicts(make_manager):
     manager, probe, clock = make_manager(predictive_loading_enabled=True)
     register(manager, probe, {"a": 50, "b": 50})
     use(manager, clock, "a", 1)
@@ -164,7 +171,7 @@ def test_predictive_preload_never_evicts():
     assert sorted(manager.loaded()) == ["a"]
 
 
-def test_preload_is_off_unless_enabled():
+def test_preload_is_off_unless_enabled(make_manager):
     manager, probe, clock = make_manager()
     register(manager, probe, {"a": 10, "b": 10}, keep_alive=0)
     for at, name in enumerate(["a", "b", "a"]):
@@ -172,7 +179,7 @@ def test_preload_is_off_unless_enabled():
     assert manager.tick()["preloaded"] == [] and manager.loaded() == {}
 
 
-def test_leak_is_warned_when_a_reference_survives_unload(caplog):
+def test_leak_is_warned_when_a_reference_survives_unload(make_manager, caplog):
     manager, probe, clock = make_manager()
     register(manager, probe, {"a": 30})
     with manager.using("a") as model:
@@ -188,7 +195,7 @@ def test_leak_is_warned_when_a_reference_survives_unload(caplog):
     assert probe.used == 0
 
 
-def test_clean_unload_warns_nothing_and_frees_memory(caplog):
+def test_clean_unload_warns_nothing_and_frees_memory(make_manager, caplog):
     manager, probe, clock = make_manager()
     unloaded = []
     manager.register("a", probe.loader("a", 30 * MB), size_bytes=30 * MB, unloader=lambda m: unloaded.append(m.name))
@@ -199,7 +206,7 @@ def test_clean_unload_warns_nothing_and_frees_memory(caplog):
     assert probe.used == 0 and manager.stats()["leaks"] == 0
 
 
-def test_empty_cache_only_when_torch_already_imported_and_cuda_initialised(monkeypatch):
+def test_empty_cache_only_when_torch_already_imported_and_cuda_initialised(make_manager, monkeypatch):
     calls = []
     fake_cuda = types.SimpleNamespace(is_initialized=lambda: True, empty_cache=lambda: calls.append("empty"))
     monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(cuda=fake_cuda))
@@ -214,7 +221,7 @@ def test_empty_cache_only_when_torch_already_imported_and_cuda_initialised(monke
     assert calls == ["empty"]
 
 
-def test_size_is_measured_when_not_declared():
+def test_size_is_measured_when_not_declared(make_manager):
     manager, probe, clock = make_manager()
     manager.register("a", probe.loader("a", 25 * MB))
     assert manager.required_bytes("a") == 0  # unknown until the first load
@@ -223,7 +230,7 @@ def test_size_is_measured_when_not_declared():
     assert manager.required_bytes("a") == round(25 * MB * 1.1)
 
 
-def test_concurrent_users_keep_counts_straight():
+def test_concurrent_users_keep_counts_straight(make_manager):
     manager, probe, _ = make_manager(keep_alive=-1)
     register(manager, probe, {"a": 30, "b": 30})
     errors = []
@@ -246,8 +253,8 @@ def test_concurrent_users_keep_counts_straight():
     assert manager.stats()["loads"] == 2
 
 
-def test_background_thread_unloads_idle_models():
-    manager = ModelManager(FakeMemoryProbe(100 * MB), keep_alive=0.05)
+def test_background_thread_unloads_idle_models(memory_probe):
+    manager = ModelManager(memory_probe(100 * MB), keep_alive=0.05)
     probe = manager.probe
     manager.register("a", probe.loader("a", 10 * MB), size_bytes=10 * MB)
     with manager.using("a"):

@@ -129,3 +129,28 @@ def test_torchao_int8_weight_only_when_installed():
     result = quantize_model(model, "torchao-int8")
     assert result.bytes_after < result.bytes_before * 0.35  # tensor subclasses counted by their int8 data
     assert torch.allclose(result.model(x), expected, atol=0.05)
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path):
+    """A tiny NLLB-shaped (M2M100) seq2seq checkpoint written locally: no download."""
+    pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    config = transformers.M2M100Config(
+        vocab_size=128, d_model=64, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+        decoder_attention_heads=2, encoder_ffn_dim=128, decoder_ffn_dim=128, max_position_embeddings=64,
+    )
+    transformers.AutoModelForSeq2SeqLM.from_config(config).save_pretrained(tmp_path / "tiny")
+    return str(tmp_path / "tiny")
+
+
+def test_load_quantized_checkpoint_on_cpu(tiny_checkpoint):
+    int8 = load_quantized(tiny_checkpoint, "dynamic-int8")
+    assert int8.bytes_after < int8.bytes_before
+    fp16 = load_quantized(tiny_checkpoint, "fp16", device_map=None)
+    assert fp16.bytes_before == int8.bytes_before and fp16.bytes_after * 2 == fp16.bytes_before
+    choice = choose_smallest({
+        "fp16": lambda: load_quantized(tiny_checkpoint, "fp16", device_map=None),
+        "int8": lambda: load_quantized(tiny_checkpoint, "dynamic-int8"),
+    })
+    assert choice.name == "int8"
