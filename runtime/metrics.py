@@ -94,7 +94,8 @@ class MetricsCollector(Collector):
             for device in snapshot.devices:
                 above = device.memory_total > 0 and device.memory_used_ratio > self.alert_threshold
                 if above and device.uuid not in self._alerting:
-                    fired.append(VramAlert(device.index, device.uuid, device.memory_used, device.memory_total, self.alert_threshold))
+                    used, total = device.memory_used, device.memory_total
+                    fired.append(VramAlert(device.index, device.uuid, used, total, self.alert_threshold))
                     self._alerting.add(device.uuid)
                 elif not above:
                     self._alerting.discard(device.uuid)
@@ -115,7 +116,9 @@ class MetricsCollector(Collector):
         available.add_metric([], 1.0 if snapshot.available else 0.0)
         used = GaugeMetricFamily("runtime_gpu_memory_used_bytes", "GPU memory in use", labels=GPU_LABELS)
         total = GaugeMetricFamily("runtime_gpu_memory_total_bytes", "GPU memory in total", labels=GPU_LABELS)
-        util = GaugeMetricFamily("runtime_gpu_utilization_ratio", "GPU busy time over the last sample period", labels=GPU_LABELS)
+        util = GaugeMetricFamily(
+            "runtime_gpu_utilization_ratio", "GPU busy time over the last sample period", labels=GPU_LABELS
+        )
         process = GaugeMetricFamily(
             "runtime_gpu_process_memory_bytes", "GPU memory per process", labels=["gpu", "uuid", "pid", "process"]
         )
@@ -134,7 +137,9 @@ class MetricsCollector(Collector):
 
     def _model_metrics(self) -> Iterable[Any]:
         loaded = GaugeMetricFamily("runtime_models_loaded", "Models loaded", labels=["manager"])
-        loaded_bytes = GaugeMetricFamily("runtime_model_loaded_bytes", "Size of each loaded model", labels=["manager", "model"])
+        loaded_bytes = GaugeMetricFamily(
+            "runtime_model_loaded_bytes", "Size of each loaded model", labels=["manager", "model"]
+        )
         counters = {
             key: CounterMetricFamily(f"runtime_models_{key}", help_text, labels=["manager"])
             for key, help_text in (
@@ -157,7 +162,9 @@ class MetricsCollector(Collector):
     @staticmethod
     def _swallowed_metric() -> Any:
         family = CounterMetricFamily(
-            "runtime_safe_executor_swallowed", "Recoverable errors swallowed by SafeExecutor", labels=["executor", "exception"]
+            "runtime_safe_executor_swallowed",
+            "Recoverable errors swallowed by SafeExecutor",
+            labels=["executor", "exception"],
         )
         for (executor, exception), count in sorted(swallowed_counts().items()):
             family.add_metric([executor, exception], count)

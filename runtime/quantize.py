@@ -117,7 +117,8 @@ def _require(backend: str) -> dict[str, Any]:
     if missing:
         raise QuantizationUnavailable(backend, missing)
     if needs_cuda and not found["torch"].cuda.is_available():
-        raise QuantizationUnavailable(backend, reason="it needs a CUDA device and torch sees none (use dynamic-int8 on CPU)")
+        reason = "it needs a CUDA device and torch sees none (use dynamic-int8 on CPU)"
+        raise QuantizationUnavailable(backend, reason=reason)
     return found
 
 
@@ -207,7 +208,8 @@ def _has_dynamic_quantization() -> bool:
         raise QuantizationUnavailable("dynamic-int8", ["torch"]) from None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        return hasattr(getattr(torch, "ao", None), "quantization") and hasattr(torch.ao.quantization, "quantize_dynamic")
+        quantization = getattr(getattr(torch, "ao", None), "quantization", None)
+        return hasattr(quantization, "quantize_dynamic")
 
 
 # ---------------------------------------------------------------- from checkpoints (transformers)
@@ -279,7 +281,8 @@ def load_quantized(
     if backend == "fp16" and torch.cuda.is_available():
         half = _dtype_kwarg(transformers, torch.float16)
         model = cls.from_pretrained(model_id, device_map=device_map, **half, **from_pretrained)
-        return QuantizedModel(model, backend, _meta_footprint(torch, transformers, cls, model_id), footprint_bytes(model))
+        before = _meta_footprint(torch, transformers, cls, model_id)
+        return QuantizedModel(model, backend, before, footprint_bytes(model))
     return quantize_model(cls.from_pretrained(model_id, **from_pretrained), backend)
 
 
@@ -287,7 +290,8 @@ def _require_transformers(backend: str) -> dict[str, Any]:
     try:
         return {"transformers": importlib.import_module("transformers")}
     except ImportError:
-        raise QuantizationUnavailable(backend, ["transformers"], reason="loading a checkpoint needs transformers") from None
+        reason = "loading a checkpoint needs transformers"
+        raise QuantizationUnavailable(backend, ["transformers"], reason=reason) from None
 
 
 def _auto_load_backend() -> str:

@@ -70,14 +70,16 @@ def test_scrape_exposes_gpus_models_and_swallowed_errors(server_for, fake_nvml, 
     assert samples[("runtime_gpu_memory_used_bytes", gpu0)] == 20 * GIB
     assert samples[("runtime_gpu_memory_total_bytes", gpu0)] == 80 * GIB
     assert samples[("runtime_gpu_utilization_ratio", gpu0)] == pytest.approx(0.37)
-    assert ("runtime_gpu_utilization_ratio", (("gpu", "1"), ("name", "NVIDIA H100"), ("uuid", "GPU-0001"))) not in samples
+    gpu1 = (("gpu", "1"), ("name", "NVIDIA H100"), ("uuid", "GPU-0001"))
+    assert ("runtime_gpu_utilization_ratio", gpu1) not in samples  # "Not Supported": no sample
     process = (("gpu", "0"), ("pid", "4242"), ("process", "python-4242"), ("uuid", "GPU-0000"))
     assert samples[("runtime_gpu_process_memory_bytes", process)] == 19 * GIB
     assert samples[("runtime_models_loaded", (("manager", "main"),))] == 1
     assert samples[("runtime_model_loaded_bytes", (("manager", "main"), ("model", "b")))] == 60 * MB
     assert samples[("runtime_models_evictions_total", (("manager", "main"),))] == 1
     assert samples[("runtime_models_loads_total", (("manager", "main"),))] == 2
-    assert samples[("runtime_safe_executor_swallowed_total", (("exception", "TimeoutError"), ("executor", "poll")))] == 1
+    swallowed = (("exception", "TimeoutError"), ("executor", "poll"))
+    assert samples[("runtime_safe_executor_swallowed_total", swallowed)] == 1
     reset_swallowed_counts()
 
 
