@@ -7,6 +7,8 @@ becomes a FileFacts with a parse-error fact.
 from __future__ import annotations
 
 import hashlib
+import io
+import tokenize
 
 import libcst as cst
 
@@ -43,6 +45,14 @@ def _decode_error_line(data: bytes, error: UnicodeDecodeError) -> int:
     return data[: error.start].count(b"\n") + 1 if isinstance(error.start, int) else 1
 
 
+def _first_undecodable_line(data: bytes) -> int:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return _decode_error_line(data, error)
+    return 1
+
+
 def extract_file(path: str, data: bytes, machine: str = "", max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FileFacts:
     facts = FileFacts(path, machine, hashlib.sha256(data).hexdigest(), len(data), _line_count(data))
     if len(data) > max_bytes:
@@ -61,14 +71,18 @@ def _parse_and_extract(facts: FileFacts, data: bytes) -> ParseErrorFact | None:
     if null >= 0:
         return ParseErrorFact("NullBytes", "source contains a null byte", data[:null].count(b"\n") + 1)
     try:
-        module = cst.parse_module(data)
-        source = data.decode(module.encoding)
-    except cst.ParserSyntaxError as error:
-        return ParseErrorFact("SyntaxError", error.message.splitlines()[0] if error.message else "invalid syntax", error.raw_line)
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        source = data.decode(encoding)
+    except SyntaxError as error:  # tokenize's complaint about an undecodable first or second line
+        return ParseErrorFact("UnicodeDecodeError", str(error), _first_undecodable_line(data))
     except UnicodeDecodeError as error:
         return ParseErrorFact("UnicodeDecodeError", f"not valid {error.encoding}: {error.reason}", _decode_error_line(data, error))
     except LookupError as error:  # an unknown `# coding:` cookie
         return ParseErrorFact("UnknownEncoding", str(error), 1)
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        return ParseErrorFact("SyntaxError", error.message.splitlines()[0] if error.message else "invalid syntax", error.raw_line)
     except RecursionError:
         return ParseErrorFact("RecursionError", "nesting too deep to parse", 1)
     run_extractors(facts, module, source)
