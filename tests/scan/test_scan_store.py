@@ -1,0 +1,126 @@
+"""Scan into the embedded store and read it back through Cypher."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from analyzer.cli import app
+from analyzer.scan import ScanOptions, scan
+from analyzer.store import open_store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write(repo: Path, files: dict[str, str | bytes]) -> None:
+    for name, content in files.items():
+        path = repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+
+
+SMALL_REPO = {
+    "main_pc_code/agents/pub.py": "import zmq\nclass Pub:\n    def run(self):\n        s = ctx.socket(zmq.PUB)\n        s.bind('tcp://*:5556')\n",
+    "main_pc_code/agents/sub.py": "import zmq\ns = ctx.socket(zmq.SUB)\ns.connect('tcp://localhost:5556')  # TODO(#9): config\n",
+    "pc2_code/broken.py": b"print 'py2'\n",
+    "pc2_code/latin.py": b"x = '\xe9'\n",
+}
+
+
+@pytest.fixture
+def small_repo(tmp_path):
+    repo = tmp_path / "repo"
+    _write(repo, SMALL_REPO)
+    return repo
+
+
+def test_scan_round_trip_counts_through_cypher(small_repo, tmp_path):
+    report = scan(ScanOptions(repo=small_repo, store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"), jobs=1))
+    assert (report.files, len(report.parse_failures), report.endpoints, report.todos) == (4, 2, 2, 1)
+    store = open_store(str(tmp_path / "store"))
+    rows = store.query(
+        "MATCH (m:Module {snapshot: $snapshot})-[:HAS_ENDPOINT]->(e:Endpoint) "
+        "RETURN m.path AS path, e.action AS action, e.port AS port, e.socket_kind AS kind ORDER BY path"
+    ).rows
+    assert rows == [["main_pc_code/agents/pub.py", "bind", 5556, "PUB"], ["main_pc_code/agents/sub.py", "connect", 5556, "SUB"]]
+    failures = store.query(
+        "MATCH (m:Module {snapshot: $snapshot}) WHERE m.parse_status = 'error' RETURN m.path, m.parse_error ORDER BY m.path"
+    ).rows
+    assert failures == [["pc2_code/broken.py", "SyntaxError"], ["pc2_code/latin.py", "UnicodeDecodeError"]]
+
+
+def test_rescan_uses_the_cache_and_replaces_the_snapshot(small_repo, tmp_path):
+    options = ScanOptions(repo=small_repo, store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"), jobs=1)
+    first = scan(options)
+    unchanged = scan(options)
+    assert (unchanged.parsed, unchanged.cache_hits, unchanged.unchanged) == (0, 4, True)
+    assert unchanged.snapshot == first.snapshot
+    (small_repo / "main_pc_code/agents/sub.py").write_text("import zmq\n")
+    edited = scan(options)
+    assert (edited.parsed, edited.cache_hits, edited.unchanged, edited.endpoints) == (1, 3, False, 1)
+    store = open_store(str(tmp_path / "store"))
+    assert [s.snapshot for s in store.list_snapshots()] == [edited.snapshot]
+    assert len(list((tmp_path / "store" / "repo").glob("*.lbdb"))) == 1
+    assert store.query("MATCH (e:Endpoint {snapshot: $snapshot}) RETURN count(e)").rows == [[1]]
+
+
+def test_two_repositories_live_side_by_side(small_repo, tmp_path):
+    store_dir = str(tmp_path / "store")
+    other = tmp_path / "other"
+    _write(other, {"x.py": "import zmq\n"})
+    scan(ScanOptions(repo=small_repo, store=store_dir, use_cache=False, jobs=1))
+    scan(ScanOptions(repo=other, store=store_dir, use_cache=False, jobs=1))
+    store = open_store(store_dir)
+    assert sorted(s.repository for s in store.list_snapshots()) == ["other", "repo"]
+    assert store.query("MATCH (m:Module {snapshot: $snapshot}) RETURN count(m)", repository="other").rows == [[1]]
+    assert store.query("MATCH (m:Module {snapshot: $snapshot}) RETURN count(m)", repository="repo").rows == [[4]]
+
+
+def test_parallel_scan_equals_serial_scan(small_repo, tmp_path):
+    _write(small_repo, {f"main_pc_code/gen/m{i}.py": f"import os\ntry:\n    x = {i}\nexcept:\n    pass\n" for i in range(40)})
+    serial = scan(ScanOptions(repo=small_repo, store=str(tmp_path / "s1"), use_cache=False, jobs=1))
+    parallel = scan(ScanOptions(repo=small_repo, store=str(tmp_path / "s2"), use_cache=False, jobs=2))
+    keep = lambda r: {k: v for k, v in r.as_dict().items() if k not in ("snapshot", "seconds")}  # noqa: E731
+    assert keep(serial) == keep(parallel)
+
+
+def test_cli_scan_json_and_clear_error_without_a_scan(small_repo, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(app, ["scan", str(small_repo), "--store", str(tmp_path / "store"), "--no-cache", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["files"] == 4 and summary["excepts_by_kind"] == {"bare": 0, "broad": 0, "specific": 0}
+    missing = runner.invoke(app, ["scan", str(tmp_path / "nope")])
+    assert missing.exit_code == 2
+
+
+@pytest.mark.slow
+def test_sigkill_during_scan_leaves_previous_snapshot_queryable(tmp_path):
+    repo = tmp_path / "big"
+    _write(repo, {"agents/seed.py": "import zmq\n"})
+    store_dir = tmp_path / "store"
+    before = scan(ScanOptions(repo=repo, store=str(store_dir), use_cache=False, jobs=1))
+    body = "".join(f"def f{i}(x):\n    try:\n        return x + {i}\n    except Exception:\n        pass\n" for i in range(60))
+    _write(repo, {f"agents/gen{i}.py": body for i in range(600)})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for delay in (0.5, 1.5, 3.0):
+        process = subprocess.Popen(
+            [sys.executable, "-c", "from analyzer.cli import main; main()", "scan", str(repo), "--store", str(store_dir),
+             "--no-cache", "--jobs", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        store = open_store(str(store_dir))
+        current = store.list_snapshots()[0].snapshot
+        count = store.query("MATCH (m:Module {snapshot: $snapshot}) RETURN count(m)").rows[0][0]
+        # Either the kill came before the pointer switch (old graph) or after (complete new graph).
+        assert (current, count) == (before.snapshot, 1) or count == 601
