@@ -6,6 +6,7 @@ becomes a FileFacts with a parse-error fact.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import io
 import tokenize
@@ -19,7 +20,9 @@ from analyzer.extract.excepts import ExceptExtractor
 from analyzer.extract.imports import ImportExtractor
 from analyzer.extract.risky import RiskyCallExtractor
 from analyzer.extract.todos import TodoExtractor
-from analyzer.extract.walker import index_lines, merge_handlers, walk
+from analyzer.extract.lines import index_lines, lines_from_codegen
+from analyzer.extract.todos import COMMENT_TAG_RE
+from analyzer.extract.walker import merge_handlers, walk
 from analyzer.extract.zmq import ZmqExtractor
 from analyzer.facts import PARSE_ERROR, PARSE_SKIPPED, FileFacts, ParseErrorFact
 
@@ -35,6 +38,8 @@ EXTRACTORS: tuple[type[Extractor], ...] = (
 # Extractors whose examples are tested, including example-only holders.
 DOCUMENTED_EXTRACTORS: tuple[type[Extractor], ...] = (*EXTRACTORS, FunctionExamples)
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
+# Fact lists kept sorted by line.
+FACT_LISTS = ("imports", "classes", "sockets", "endpoints", "excepts", "todos", "cuda_calls", "risky_calls")
 
 
 def _line_count(data: bytes) -> int:
@@ -89,19 +94,40 @@ def _parse_and_extract(facts: FileFacts, data: bytes) -> ParseErrorFact | None:
     return None
 
 
-def run_extractors(facts: FileFacts, module: cst.Module, source: str) -> None:
+def _python_tree(source: str) -> ast.Module | None:
     try:
-        lines = index_lines(module)
-        context = FileContext(module, source, lines, facts)
-        extractors = [extractor(context) for extractor in EXTRACTORS]
-        walk(module, merge_handlers(extractors))
-        for extractor in extractors:
-            extractor.finish()
+        return ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        # libcst accepted what CPython rejects (rare grammar corners): libcst's facts still stand.
+        return None
+
+
+def run_extractors(facts: FileFacts, module: cst.Module, source: str) -> None:
+    tree = _python_tree(source)
+    lines = index_lines(module, source, tree, COMMENT_TAG_RE)
+    try:
+        found = _run(facts, module, source, tree, lines)
+        if not lines.complete():
+            # libcst and CPython disagree on a node count: take lines from libcst itself.
+            found = _run(facts, module, source, tree, lines_from_codegen(module, COMMENT_TAG_RE))
     except RecursionError:
-        # Code generation recurses per nesting level; a pathological file keeps what was found.
+        # Walking and code generation recurse per nesting level; a pathological file keeps its file facts.
         facts.parse_error = ParseErrorFact("RecursionError", "nesting too deep to analyse fully", 1)
-    for name in ("imports", "classes", "sockets", "endpoints", "excepts", "todos", "cuda_calls", "risky_calls"):
-        getattr(facts, name).sort(key=lambda fact: fact.line)
+        return
+    for name in FACT_LISTS:
+        setattr(facts, name, sorted(getattr(found, name), key=lambda fact: fact.line))
+    facts.functions = found.functions
+    facts.constants, facts.has_main_guard, facts.normalized_hash = found.constants, found.has_main_guard, found.normalized_hash
+
+
+def _run(facts: FileFacts, module: cst.Module, source: str, tree, lines) -> FileFacts:
+    found = FileFacts(facts.path, facts.machine, facts.sha256, facts.size, facts.lines)
+    context = FileContext(module, source, tree, lines, found)
+    extractors = [extractor(context) for extractor in EXTRACTORS]
+    walk(module, merge_handlers(extractors), lines.see)
+    for extractor in extractors:
+        extractor.finish()
+    return found
 
 
 def extract_source(code: str, path: str = "example.py", machine: str = "") -> FileFacts:

@@ -7,7 +7,10 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
-from analyzer.extract.walker import LineIndex, Scope, _child_scope
+import ast
+
+from analyzer.extract.lines import LineIndex
+from analyzer.extract.walker import Scope, _child_scope
 from analyzer.facts import FileFacts
 
 
@@ -23,6 +26,7 @@ class Example:
 class FileContext:
     module: cst.Module
     source: str
+    tree: ast.Module | None  # CPython's tree of the same source; None where CPython rejects it
     lines: LineIndex
     facts: FileFacts
 

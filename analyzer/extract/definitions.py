@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import ast
 import hashlib
+import re
 
 import libcst as cst
 from radon.complexity import cc_visit_ast
@@ -13,6 +13,14 @@ from radon.visitors import Function as RadonFunction
 from analyzer.extract.base import Example, Extractor
 from analyzer.extract.walker import Scope, dotted_name
 from analyzer.facts import ClassFact, FunctionFact
+
+
+_COMMENTS_AND_SPACE = re.compile(r"#[^\n]*|\s+")
+
+
+def normalized_hash(source: str) -> str:
+    """Equal for copies that differ only in comments, blank lines and spacing (backup copies)."""
+    return hashlib.sha1(_COMMENTS_AND_SPACE.sub("", source).encode()).hexdigest()
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
@@ -70,13 +78,10 @@ class DefinitionExtractor(Extractor):
 
     def finish(self) -> None:
         facts = self.context.facts
-        try:
-            tree = ast.parse(self.context.source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            # libcst accepted what CPython rejects (rare grammar corners): keep libcst's facts.
+        facts.normalized_hash = normalized_hash(self.context.source)
+        if self.context.tree is None:
             return
-        facts.normalized_hash = hashlib.sha1(ast.dump(tree).encode()).hexdigest()
-        blocks = cc_visit_ast(tree)
+        blocks = cc_visit_ast(self.context.tree)
         facts.functions = sorted(_flatten(blocks), key=lambda f: (f.line, f.qualname))
         end_lines = dict(_class_end_lines(blocks))
         for fact in facts.classes:

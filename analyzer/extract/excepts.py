@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from analyzer.extract.base import Example, Extractor
-from analyzer.extract.walker import Scope, dotted_name
+from analyzer.extract.walker import Scope, child_nodes, dotted_name
 from analyzer.facts import ExceptFact
 
 BROAD_TYPES = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
@@ -80,7 +80,7 @@ class _BodyScan:
                 self.logs_traceback = True
             elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 continue
-            stack.extend(node.children)
+            stack.extend(child_nodes(node))
 
 
 class ExceptExtractor(Extractor):

@@ -7,6 +7,8 @@ import re
 from analyzer.extract.base import Example, Extractor
 from analyzer.facts import TodoFact
 
+# Comments worth handing to this extractor at all (see extract/lines.py).
+COMMENT_TAG_RE = re.compile(r"\b(?:TODO|FIXME|XXX|HACK)\b")
 TAG_RE = re.compile(r"\b(TODO|FIXME|XXX|HACK)\b(?:\([^)]*\))?[\s:\-]*")
 # `#123`, `GH-7`, `ABC-12`: in parentheses after the tag or anywhere in the text.
 TICKET_RE = re.compile(r"(?<![\w/&])#\d+\b|\b[A-Z][A-Z0-9]{1,9}-\d+\b")

@@ -1,22 +1,17 @@
 """One fast pass over a libcst tree, dispatching nodes to every extractor.
 
-libcst's own visitor rebuilds each node while it walks and its PositionProvider
-records a range for every node; on agent code the two together cost three times
-the parse itself. Extraction only reads the tree, so this module walks the
-dataclass fields directly and computes start lines with one code generation
-that records only the node types extractors ask for (the same numbers
-PositionProvider gives, see tests/extract/test_walker.py).
+libcst's own visitor rebuilds each node while it walks; extraction only reads
+the tree, so this module walks the dataclass fields directly, in source order.
+Line numbers come from analyzer/extract/lines.py.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
 
 # Fields that only hold whitespace, brackets or separators: never a fact.
 _SKIPPED_FIELDS = frozenset(
@@ -40,19 +35,46 @@ _SKIPPED_FIELDS = frozenset(
         "star",
     }
 )
+# Fields listed in source order where the dataclass declares them otherwise.
+_SOURCE_ORDER = {
+    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
+}
 _child_fields_cache: dict[type, tuple[str, ...]] = {}
+_is_node_type: dict[type, bool] = {}
 
 
 def _child_fields(node_type: type) -> tuple[str, ...]:
     fields = _child_fields_cache.get(node_type)
     if fields is None:
-        fields = tuple(
-            f.name
-            for f in dataclasses.fields(node_type)
-            if "whitespace" not in f.name and f.name not in _SKIPPED_FIELDS
-        )
+        declared = [f.name for f in dataclasses.fields(node_type)]
+        ordered = [n for n in _SOURCE_ORDER.get(node_type, ()) if n in declared]
+        ordered += [n for n in declared if n not in ordered]
+        fields = tuple(n for n in ordered if "whitespace" not in n and n not in _SKIPPED_FIELDS)
         _child_fields_cache[node_type] = fields
     return fields
+
+
+def _node_type(value_type: type) -> bool:
+    flag = _is_node_type.get(value_type)
+    if flag is None:
+        flag = _is_node_type[value_type] = isinstance(value_type, type) and issubclass(value_type, cst.CSTNode)
+    return flag
+
+
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """Direct children that can hold facts, in source order (cheaper than `node.children`)."""
+    children: list[cst.CSTNode] = []
+    for name in _child_fields(type(node)):
+        value = getattr(node, name)
+        value_type = type(value)
+        if value_type is tuple or value_type is list:
+            children.extend(v for v in value if _node_type(type(v)))
+        elif _node_type(value_type):
+            children.append(value)
+    return children
 
 
 class Scope(NamedTuple):
@@ -85,93 +107,24 @@ def _child_scope(node: cst.CSTNode, scope: Scope) -> Scope:
     return scope
 
 
-_SCOPE_NODES = (cst.FunctionDef, cst.ClassDef, cst.Try, cst.TryStar, cst.For, cst.While)
+_SCOPE_NODES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Try, cst.TryStar, cst.For, cst.While})
 
 
-def walk(module: cst.Module, handlers: dict[type, list[Handler]]) -> None:
-    """Visit every node once, in source order, calling the handlers for its type."""
+def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[[cst.CSTNode], None]) -> None:
+    """Visit every node once, in source order: `see(node)` first, then the handlers for its type."""
     stack: list[tuple[cst.CSTNode, Scope]] = [(module, MODULE_SCOPE)]
     pop, push = stack.pop, stack.append
-    node_type_of = type
+    no_handlers: list[Handler] = []
     while stack:
         node, scope = pop()
-        node_type = node_type_of(node)
-        for handle in handlers.get(node_type, ()):
+        node_type = type(node)
+        see(node)
+        for handle in handlers.get(node_type, no_handlers):
             handle(node, scope)
-        if isinstance(node, _SCOPE_NODES):
+        if node_type in _SCOPE_NODES:
             scope = _child_scope(node, scope)
-        children: list[cst.CSTNode] = []
-        for name in _child_fields(node_type):
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                children.append(value)
-            elif isinstance(value, (tuple, list)):
-                children.extend(v for v in value if isinstance(v, cst.CSTNode))
-        for child in reversed(children):
+        for child in reversed(child_nodes(node)):
             push((child, scope))
-
-
-# Node types whose start line extractors read.
-LINE_NODE_TYPES: tuple[type, ...] = (
-    cst.Call,
-    cst.ExceptHandler,
-    cst.ExceptStarHandler,
-    cst.Import,
-    cst.ImportFrom,
-    cst.ClassDef,
-    cst.FunctionDef,
-    cst.Assign,
-    cst.AnnAssign,
-    cst.If,
-    cst.For,
-    cst.While,
-)
-
-_NO_CONTEXT = contextlib.nullcontext()
-
-
-class _LineRecordingState(CodegenState):
-    """Code generation that only counts newlines and notes where chosen nodes start."""
-
-    def __init__(self, module: cst.Module) -> None:
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
-        self.line = 1
-        self.node_lines: dict[cst.CSTNode, int] = {}
-        self.comments: list[tuple[int, str]] = []
-
-    def add_token(self, value: str) -> None:
-        self.tokens.append(value)
-        # Only comment tokens start with "#": string tokens start with a quote or prefix.
-        if value[:1] == "#":
-            self.comments.append((self.line, value))
-        self.line += value.count("\n")
-
-    def record_syntactic_position(self, node, *, start_node=None, end_node=None):  # type: ignore[override]
-        if isinstance(node, LINE_NODE_TYPES):
-            self.node_lines[node] = self.line
-        return _NO_CONTEXT
-
-
-class LineIndex(NamedTuple):
-    node_lines: dict[cst.CSTNode, int]
-    comments: list[tuple[int, str]]  # (line, "# text")
-
-    def line_of(self, node: cst.CSTNode) -> int:
-        return self.node_lines.get(node, 0)
-
-
-def index_lines(module: cst.Module) -> LineIndex:
-    if module.default_newline == "\r":
-        # Old Mac line endings: counting "\n" would put everything on line 1.
-        from libcst.metadata import MetadataWrapper, PositionProvider
-
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        lines = {n: r.start.line for n, r in positions.items() if isinstance(n, LINE_NODE_TYPES)}
-        comments = [(positions[n].start.line, n.value) for n in positions if isinstance(n, cst.Comment)]
-        return LineIndex(lines, comments)
-    state = _LineRecordingState(module)
-    module._codegen(state)
-    return LineIndex(state.node_lines, state.comments)
 
 
 def dotted_name(node: cst.CSTNode | None) -> str:

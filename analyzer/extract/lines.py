@@ -1,0 +1,175 @@
+"""Start lines of the libcst nodes extractors report, and the comments that carry a tag.
+
+libcst's PositionProvider regenerates the whole file and records a range for
+every node: on agent code that costs more than the parse. CPython's `ast` gives
+line numbers for free, and extraction parses with `ast` anyway (radon needs it),
+so lines are taken from it: the n-th `Call` met walking the libcst tree in source
+order is the n-th `ast.Call` in source position order, and so on per node kind.
+When the two trees disagree on a count (a grammar corner, or `ast` rejecting
+what libcst accepts) the file falls back to one code generation that records
+only the node kinds asked for; both give PositionProvider's numbers
+(tests/extract/test_lines.py checks this on real code).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import re
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+# libcst node kind -> the bucket its ast counterpart falls in.
+_CST_BUCKETS: dict[type, str] = {
+    cst.Call: "call",
+    cst.ExceptHandler: "except",
+    cst.ExceptStarHandler: "except",
+    cst.Import: "import",
+    cst.ImportFrom: "from",
+    cst.ClassDef: "class",
+    cst.FunctionDef: "def",
+    cst.Assign: "assign",
+    cst.AnnAssign: "annassign",
+    cst.If: "if",
+    cst.For: "for",
+    cst.While: "while",
+}
+_AST_BUCKETS: dict[type, str] = {
+    ast.Call: "call",
+    ast.ExceptHandler: "except",
+    ast.Import: "import",
+    ast.ImportFrom: "from",
+    ast.ClassDef: "class",
+    ast.FunctionDef: "def",
+    ast.AsyncFunctionDef: "def",
+    ast.Assign: "assign",
+    ast.AnnAssign: "annassign",
+    ast.If: "if",
+    ast.For: "for",
+    ast.AsyncFor: "for",
+    ast.While: "while",
+}
+LINE_NODE_TYPES: tuple[type, ...] = tuple(_CST_BUCKETS)
+
+
+class LineIndex:
+    """Start lines of reported node kinds; `see(node)` is called for every node in source order."""
+
+    def __init__(self, node_lines: dict[cst.CSTNode, int], comments: list[tuple[int, str]]) -> None:
+        self.node_lines = node_lines
+        self.comments = comments  # (line, "# text") for comments matching the tag pattern
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.node_lines.get(node, 0)
+
+    def see(self, node: cst.CSTNode) -> None:
+        """Lines are known up front; nothing to learn from the walk."""
+
+    def complete(self) -> bool:
+        return True
+
+
+class AstLineIndex(LineIndex):
+    """Lines read off CPython's tree while the libcst tree is walked in source order.
+
+    The n-th libcst node of a kind takes the line of the n-th `ast` node of that
+    kind; `complete()` tells afterwards whether both trees had the same counts.
+    """
+
+    def __init__(self, source: str, tree: ast.Module, comment_pattern: re.Pattern[str]) -> None:
+        self.counterparts: dict[str, list[ast.AST]] = {bucket: [] for bucket in _AST_BUCKETS.values()}
+        strings: list[tuple[int, int, int, int]] = []
+        for node in ast.walk(tree):
+            node_type = type(node)
+            bucket = _AST_BUCKETS.get(node_type)
+            if bucket is not None:
+                self.counterparts[bucket].append(node)
+            elif node_type is ast.JoinedStr or (node_type is ast.Constant and isinstance(node.value, (str, bytes))):
+                strings.append((node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0))
+        for found in self.counterparts.values():
+            # Outer nodes before the nested ones that start at the same place, as in a pre-order walk.
+            found.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
+        self.seen = dict.fromkeys(self.counterparts, 0)
+        super().__init__({}, _tagged_comments(source, strings, comment_pattern))
+
+    def see(self, node: cst.CSTNode) -> None:
+        bucket = _CST_BUCKETS.get(type(node))
+        if bucket is None:
+            return
+        index = self.seen[bucket]
+        self.seen[bucket] = index + 1
+        counterparts = self.counterparts[bucket]
+        if index < len(counterparts):
+            self.node_lines[node] = counterparts[index].lineno
+
+    def complete(self) -> bool:
+        return all(self.seen[b] == len(found) for b, found in self.counterparts.items())
+
+
+def index_lines(module: cst.Module, source: str, tree: ast.Module | None, comment_pattern: re.Pattern[str]) -> LineIndex:
+    """The cheap index when CPython parsed the file too, else one code generation."""
+    if tree is not None and module.default_newline != "\r":
+        return AstLineIndex(source, tree, comment_pattern)
+    return lines_from_codegen(module, comment_pattern)
+
+
+def _tagged_comments(source: str, strings: list[tuple[int, int, int, int]], pattern: re.Pattern[str]) -> list[tuple[int, str]]:
+    """Comments that match `pattern`; a `#` inside a string literal is not a comment."""
+    if pattern.search(source) is None:
+        return []
+    lines = source.splitlines()
+    comments = []
+    for number, text in enumerate(lines, start=1):
+        if "#" not in text or pattern.search(text) is None:
+            continue
+        for match in re.finditer("#", text):
+            column = len(text[: match.start()].encode())
+            inside = any(
+                (l1, c1) <= (number, column) < (l2, c2) for l1, c1, l2, c2 in strings if l1 <= number <= l2
+            )
+            if not inside:
+                comment = text[match.start():].rstrip()
+                if pattern.search(comment):
+                    comments.append((number, comment))
+                break
+    return comments
+
+
+_NO_CONTEXT = contextlib.nullcontext()
+
+
+class _LineRecordingState(CodegenState):
+    """Code generation that only counts newlines and notes where chosen nodes start."""
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.line = 1
+        self.node_lines: dict[cst.CSTNode, int] = {}
+        self.comments: list[tuple[int, str]] = []
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        # Only comment tokens start with "#": string tokens start with a quote or prefix.
+        if value[:1] == "#":
+            self.comments.append((self.line, value))
+        self.line += value.count("\n")
+
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):  # type: ignore[override]
+        if isinstance(node, LINE_NODE_TYPES):
+            self.node_lines[node] = self.line
+        return _NO_CONTEXT
+
+
+def lines_from_codegen(module: cst.Module, comment_pattern: re.Pattern[str]) -> LineIndex:
+    if module.default_newline == "\r":
+        # Old Mac line endings: counting "\n" would put everything on line 1.
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        lines = {n: r.start.line for n, r in positions.items() if isinstance(n, LINE_NODE_TYPES)}
+        comments = [(positions[n].start.line, n.value) for n in positions if isinstance(n, cst.Comment)]
+    else:
+        state = _LineRecordingState(module)
+        module._codegen(state)
+        lines, comments = state.node_lines, state.comments
+    return LineIndex(lines, sorted((line, text) for line, text in comments if comment_pattern.search(text)))
