@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Tools some tests use beyond the Python dependencies. Each is optional: a test
+# whose tool could not be installed is skipped with the reason.
+cd "$(dirname "$0")/.."
+# CPU build of torch, for the quantisation tests of runtime/ (a local wheel on these machines).
+.venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install -q torch==2.13.0 \
+    || echo "note: torch not installable here; quantisation tests will be skipped" >&2
