@@ -1,0 +1,223 @@
+"""`analyzer fix`: run codemods over a tree, as a dry run, in place, or as a pull request.
+
+Exit codes: 0 nothing to change, 1 changes made or pending, 2 error.
+The diff goes to stdout, the summary and progress to stderr, so
+`analyzer fix bare-except . > fix.patch` yields a clean patch.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from analyzer.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, err_console, fail
+
+MAX_LISTED = 200
+
+
+def register(app: typer.Typer) -> None:
+    app.command("fix", help="Fix what the analyzer finds with codemods (a dry run unless --apply).")(fix)
+
+
+def fix(
+    name: str | None = typer.Argument(None, help="Codemod name, several joined by commas, or 'all'."),
+    path: Path = typer.Argument(Path("."), help="File or folder to fix."),
+    list_codemods: bool = typer.Option(False, "--list", help="List the codemods and exit."),
+    diff: bool = typer.Option(False, "--diff", help="Print the unified diff (always printed in a dry run)."),
+    apply: bool = typer.Option(False, "--apply", help="Write the changes (atomically, each file verified)."),
+    branch: str | None = typer.Option(None, "--branch", metavar="NAME", help="Create this branch first."),
+    commit: bool = typer.Option(False, "--commit", help="One commit per codemod (implies --apply)."),
+    pr: bool = typer.Option(False, "--pr", help="Push and open a pull request (implies --commit)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (default: all cores)."),
+    unsafe: bool = typer.Option(False, "--unsafe", help="Allow unsafe fixes to be written."),
+    allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Write even with uncommitted changes under PATH."),
+    log_swallowed: bool = typer.Option(False, "--log-swallowed", help="bare-except: log swallowed exceptions."),
+    option: list[str] = typer.Option([], "--option", "-o", metavar="KEY=VALUE", help="A codemod option."),
+) -> None:
+    from codemods import CodemodError
+    from codemods.git import GitError
+
+    if list_codemods:
+        _print_list()
+        raise typer.Exit(EXIT_OK)
+    if not name:
+        fail("name a codemod, or see `analyzer fix --list`")
+    settings = _Settings(name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, log_swallowed, option)
+    try:
+        code = _run(settings)
+    except (CodemodError, GitError) as error:
+        fail(str(error))
+    raise typer.Exit(code)
+
+
+class _Settings:
+    def __init__(self, name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, log_swallowed, option):
+        self.name, self.path, self.diff, self.branch = name, path, diff, branch
+        self.pr = pr
+        self.commit = commit or pr
+        self.write = apply or self.commit or branch is not None
+        self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
+        self.unsafe, self.allow_dirty, self.log_swallowed = unsafe, allow_dirty, log_swallowed
+        self.option = option
+
+
+def _print_list() -> None:
+    from rich.table import Table
+
+    from analyzer.cli._common import console
+    from codemods import all_codemods
+
+    table = Table(title="Codemods (`analyzer fix NAME [PATH]`)")
+    for column in ("name", "code", "safety", "what it fixes", "options"):
+        table.add_column(column)
+    for codemod in all_codemods().values():
+        options = ", ".join(f"{key}={str(opt.default).lower()}" for key, opt in codemod.OPTIONS.items())
+        table.add_row(codemod.name, codemod.code, codemod.safety, codemod.summary, options or "-")
+    console.print(table)
+
+
+def _codemods(settings: _Settings) -> list:
+    from codemods import UNSAFE, CodemodError, select
+
+    classes = select(settings.name, include_unsafe=settings.unsafe)
+    options: dict[str, str | bool] = {}
+    for text in settings.option:
+        key, sep, value = text.partition("=")
+        if not sep:
+            raise CodemodError(f"--option takes KEY=VALUE, not {text!r}")
+        options[key.strip().replace("-", "_")] = value.strip()
+    if settings.log_swallowed:
+        options["log_swallowed"] = True
+    for key in options:
+        if not any(key in c.OPTIONS for c in classes):
+            names = ", ".join(c.name for c in classes)
+            raise CodemodError(f"no selected codemod ({names}) has the option {key!r}")
+    codemods = [c({k: v for k, v in options.items() if k in c.OPTIONS}) for c in classes]
+    unsafe = [c.name for c in codemods if c.safety == UNSAFE]
+    if unsafe and settings.write and not settings.unsafe:
+        raise CodemodError(f"{', '.join(unsafe)} is an unsafe fix (it changes run-time behaviour); "
+                           "pass --unsafe to write it, or drop --apply to see the diff")
+    return codemods
+
+
+def _run(settings: _Settings) -> int:
+    from codemods import git
+    from codemods.apply import commit_message, run_codemod
+    from codemods.tree import discover
+
+    if not settings.path.exists():
+        fail(f"{settings.path} does not exist")
+    codemods = _codemods(settings)
+    tree = discover(settings.path)
+    if (settings.commit or settings.branch) and not tree.in_git:
+        fail(f"--branch, --commit and --pr need {settings.path} to be inside a git repository")
+    if settings.write and tree.in_git and not settings.allow_dirty:
+        dirty = git.dirty_paths(tree.root, tree.target)
+        if dirty:
+            fail(f"{len(dirty)} uncommitted change(s) under {settings.path} (e.g. {dirty[0]}); "
+                 "commit or stash them first, or pass --allow-dirty")
+    base_branch = base_commit = ""
+    if settings.pr:
+        base_branch, base_commit = git.current_branch(tree.root), git.head(tree.root)
+        settings.branch = settings.branch or f"analyzer-fix/{'-'.join(c.name for c in codemods)}"
+    if settings.branch:
+        git.create_branch(tree.root, settings.branch)
+    reports, overlay, commits = [], {}, 0
+    with _progress() as progress:
+        for codemod in codemods:
+            report = run_codemod(codemod, tree, write=settings.write, jobs=settings.jobs, overlay=overlay,
+                                 progress=progress)
+            reports.append(report)
+            if not settings.write:
+                overlay.update({o.path: o.new for o in report.changed})
+    for report in reports:
+        if settings.diff or not settings.write:
+            typer.echo(report.diff(), nl=False)
+        _print_summary(report, settings)
+        if settings.commit and report.changed:
+            sha = git.commit(tree.root, report.changed_paths, commit_message(report))
+            commits += 1
+            err_console.print(f"committed {sha[:12]}: {report.codemod.name}", highlight=False)
+    if settings.pr:
+        _pull_request(tree.root, settings.branch, base_branch, base_commit, reports, commits)
+    if any(r.failed for r in reports):
+        return EXIT_ERROR
+    return EXIT_FINDINGS if any(r.changed for r in reports) else EXIT_OK
+
+
+class _RichProgress:
+    """A progress bar on stderr, silent when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                            console=err_console, transient=True, disable=not err_console.is_terminal)
+        self.task = None
+
+    def start(self, description: str, total: int) -> None:
+        if self.task is not None:
+            self.bar.remove_task(self.task)
+        self.task = self.bar.add_task(description, total=total)
+
+    def advance(self, count: int) -> None:
+        if self.task is not None:
+            self.bar.advance(self.task, count)
+
+    def __enter__(self) -> _RichProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.bar.stop()
+
+
+def _progress() -> _RichProgress:
+    return _RichProgress()
+
+
+def _print_summary(report, settings: _Settings) -> None:
+    from rich.markup import escape
+
+    codemod = report.codemod
+    verb = "fixed" if settings.write else "to fix"
+    files = len(report.changed)
+    head = (f"[bold]{codemod.name}[/] ({codemod.code}, {codemod.safety}): {report.sites} site(s) {verb} "
+            f"in {files} file(s), {report.scanned} scanned")
+    if codemod.safety != "safe" and not settings.write:
+        head += " [yellow](unsafe: write it with --apply --unsafe)[/]"
+    err_console.print(head, highlight=False)
+    for outcome in report.changed[:MAX_LISTED]:
+        err_console.print(f"  {escape(outcome.path)}: {len(outcome.edits)} edit(s)", highlight=False)
+    if files > MAX_LISTED:
+        err_console.print(f"  ... and {files - MAX_LISTED} more files", highlight=False)
+    if report.unparsable:
+        err_console.print(f"skipped {len(report.unparsable)} file(s) that do not parse:", highlight=False)
+        for outcome in report.unparsable[:MAX_LISTED]:
+            err_console.print(f"  {escape(outcome.path)}: {escape(outcome.reason)}", highlight=False)
+    for outcome in report.failed:
+        err_console.print(f"[bold red]failed:[/] {escape(outcome.path)}: {escape(outcome.reason)}", highlight=False)
+    if report.notes:
+        err_console.print(f"notes ({len(report.notes)}):", highlight=False)
+        for note in report.notes[:MAX_LISTED]:
+            err_console.print(f"  {escape(note)}", highlight=False)
+
+
+def _pull_request(root: Path, branch: str, base_branch: str, base_commit: str, reports, commits: int) -> None:
+    from rich.markup import escape
+
+    from codemods import git
+    from codemods.apply import pull_request_text
+
+    if not commits:
+        err_console.print("nothing was committed: no pull request to open", highlight=False)
+        return
+    title, body = pull_request_text(reports)
+    request = git.open_pull_request(root, branch, base_branch, base_commit, title, body)
+    if request.url:
+        err_console.print(f"pull request: {request.url}", highlight=False)
+        return
+    err_console.print(f"patch: {request.patch_file}\npull request body: {request.body_file}", highlight=False)
+    err_console.print(escape(request.instructions), highlight=False)

@@ -1,0 +1,317 @@
+"""Running a codemod over a tree: parallel, verified, atomic, idempotent.
+
+Files are processed in chunks on a process pool. Each file is parsed (libcst and
+compile()); a file that does not parse is skipped and listed. The rewritten text
+is parsed and compiled again before it may replace the original, and the
+replacement is atomic: a temporary file in the same folder, fsync, the original
+mode bits, then os.replace. A run killed at any moment leaves every file either
+as it was or fully rewritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import math
+import multiprocessing
+import os
+import stat
+import tempfile
+from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from codemods import get_codemod
+from codemods.base import Codemod, Edit, NotParsable, parse_checked
+from codemods.tree import TEMP_SUFFIX, Tree
+
+CHANGED = "changed"
+UNCHANGED = "unchanged"
+UNPARSABLE = "unparsable"
+FAILED = "failed"
+INLINE_LIMIT = 8  # fewer files than this are not worth starting worker processes
+MAX_CHUNK = 64
+
+
+class FileChangedError(OSError):
+    """The file changed on disk while it was being fixed."""
+
+
+@dataclass
+class FileOutcome:
+    path: str
+    status: str
+    old: bytes = b""
+    new: bytes = b""
+    edits: list[Edit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reason: str = ""
+    collected: Any = None
+    extra: bool = False  # a file the codemod writes besides the sources (config/ports.yaml)
+
+
+@dataclass
+class Report:
+    codemod: Codemod
+    scanned: int
+    written: bool
+    changed: list[FileOutcome] = field(default_factory=list)
+    unparsable: list[FileOutcome] = field(default_factory=list)
+    failed: list[FileOutcome] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sites(self) -> int:
+        return sum(len(outcome.edits) for outcome in self.changed if not outcome.extra)
+
+    @property
+    def changed_paths(self) -> list[str]:
+        return [outcome.path for outcome in self.changed]
+
+    def diff(self) -> str:
+        return "".join(unified_diff(outcome) for outcome in self.changed)
+
+
+class Progress(Protocol):
+    def start(self, description: str, total: int) -> None: ...
+
+    def advance(self, count: int) -> None: ...
+
+
+class NoProgress:
+    def start(self, description: str, total: int) -> None:
+        pass
+
+    def advance(self, count: int) -> None:
+        pass
+
+
+# --------------------------------------------------------------------- writing
+
+
+def _new_file_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def atomic_write(path: Path, data: bytes, expected: bytes | None = None) -> None:
+    """Replace `path` by `data` atomically, keeping its mode; `expected` guards against a concurrent edit."""
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = _new_file_mode()
+        path.parent.mkdir(parents=True, exist_ok=True)
+    if expected is not None and path.read_bytes() != expected:
+        raise FileChangedError(f"{path} changed on disk while it was being fixed")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:  # any failure, KeyboardInterrupt included: remove the temporary file, then re-raise
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_directory(path.parent)
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make the rename durable; some file systems cannot fsync a folder, which is fine."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # not supported here (e.g. some network file systems): the rename is still atomic
+    finally:
+        os.close(descriptor)
+
+
+# --------------------------------------------------------------------- one file
+
+
+@dataclass
+class _Job:
+    codemod: str
+    options: dict
+    root: str
+    phase: str  # collect | rewrite
+    write: bool
+    items: list[tuple[str, Any, bytes | None]]  # (path, file plan, content to use instead of the file's)
+
+
+def _process(codemod: Codemod, job: _Job, path: str, file_plan: Any, override: bytes | None) -> FileOutcome:
+    full = Path(job.root) / path
+    try:
+        data = override if override is not None else full.read_bytes()
+    except OSError as error:
+        return FileOutcome(path, FAILED, reason=f"cannot read: {error.strerror or error}")
+    try:
+        module = parse_checked(data, path)
+    except NotParsable as error:
+        return FileOutcome(path, UNPARSABLE, reason=str(error))
+    if job.phase == "collect":
+        return FileOutcome(path, UNCHANGED, collected=codemod.collect(path, module))
+    try:
+        result = codemod.rewrite(module, path, file_plan)
+        new = result.module.bytes
+    except Exception as error:  # a codemod bug on one file must not stop the run: the file is listed as failed
+        return FileOutcome(path, FAILED, reason=f"codemod error: {type(error).__name__}: {error}")
+    if new == data:
+        return FileOutcome(path, UNCHANGED, notes=result.notes)
+    try:
+        parse_checked(new, path)
+    except NotParsable as error:
+        return FileOutcome(path, FAILED, reason=f"the rewritten file does not parse, not written: {error}")
+    outcome = FileOutcome(path, CHANGED, data, new, result.edits, result.notes)
+    if job.write:
+        try:
+            atomic_write(full, new, expected=data if override is None else None)
+        except OSError as error:
+            return FileOutcome(path, FAILED, reason=f"not written: {error}")
+    return outcome
+
+
+def run_job(job: _Job) -> list[FileOutcome]:
+    """Worker entry point: one chunk of files."""
+    codemod = get_codemod(job.codemod)(job.options)
+    return [_process(codemod, job, path, file_plan, override) for path, file_plan, override in job.items]
+
+
+def _chunks(items: list, jobs: int) -> Iterable[list]:
+    size = max(1, min(MAX_CHUNK, math.ceil(len(items) / (jobs * 4))))
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _map(codemod: Codemod, root: Path, phase: str, write: bool, items: list, jobs: int,
+         progress: Progress) -> list[FileOutcome]:
+    def job(chunk: list) -> _Job:
+        return _Job(codemod.name, dict(codemod.options), str(root), phase, write, chunk)
+
+    outcomes: list[FileOutcome] = []
+    if jobs <= 1 or len(items) < INLINE_LIMIT:
+        for chunk in _chunks(items, 1):
+            outcomes.extend(run_job(job(chunk)))
+            progress.advance(len(chunk))
+        return outcomes
+    # spawn, not fork: the progress bar runs a thread, and forking a threaded process can deadlock.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(run_job, job(chunk)): len(chunk) for chunk in _chunks(items, jobs)}
+        for future in as_completed(futures):
+            outcomes.extend(future.result())
+            progress.advance(futures[future])
+    return sorted(outcomes, key=lambda outcome: outcome.path)
+
+
+# --------------------------------------------------------------------- one codemod over a tree
+
+
+def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int = 1,
+                overlay: dict[str, bytes] | None = None, progress: Progress | None = None) -> Report:
+    """Run one codemod over the tree; with `write`, rewritten files replace the originals."""
+    progress = progress or NoProgress()
+    overlay = overlay or {}
+    report = Report(codemod, len(tree.files), write)
+    plan = None
+    if codemod.uses_plan:
+        progress.start(f"{codemod.name}: reading", len(tree.files))
+        items = [(path, None, overlay.get(path)) for path in tree.files]
+        collected = _map(codemod, tree.root, "collect", False, items, jobs, progress)
+        report.unparsable.extend(o for o in collected if o.status == UNPARSABLE)
+        report.failed.extend(o for o in collected if o.status == FAILED)
+        plan = codemod.plan({o.path: o.collected for o in collected if o.status == UNCHANGED}, tree.root)
+        items = [(p, codemod.plan_for_file(plan, p), overlay.get(p)) for p in tree.files]
+        items = [item for item in items if item[1] is not None]
+        for path, content in codemod.extra_files(plan, tree.root).items():
+            report.changed.append(_extra_file(tree.root, path, content, write, overlay.get(path)))
+    else:
+        items = [(path, None, overlay.get(path)) for path in tree.files]
+    progress.start(f"{codemod.name}: {'fixing' if write else 'checking'}", len(items))
+    outcomes = _map(codemod, tree.root, "rewrite", write, items, jobs, progress)
+    for outcome in outcomes:
+        {CHANGED: report.changed, UNPARSABLE: report.unparsable, FAILED: report.failed}.get(
+            outcome.status, []
+        ).append(outcome)
+        report.notes.extend(outcome.notes)
+    if plan is not None:
+        report.notes[:0] = codemod.plan_notes(plan)
+    report.changed.sort(key=lambda outcome: outcome.path)
+    return report
+
+
+def _extra_file(root: Path, path: str, content: bytes, write: bool, override: bytes | None) -> FileOutcome:
+    full = root / path
+    old = override if override is not None else (full.read_bytes() if full.is_file() else b"")
+    edits = [Edit(0, f"{path} written")] if not old else [Edit(0, f"{path} merged")]
+    if write and content != old:
+        atomic_write(full, content)
+    return FileOutcome(path, CHANGED, old, content, edits, extra=True)
+
+
+# --------------------------------------------------------------------- text for people
+
+
+def unified_diff(outcome: FileOutcome) -> str:
+    old = outcome.old.decode("utf-8", "replace").splitlines(keepends=True)
+    new = outcome.new.decode("utf-8", "replace").splitlines(keepends=True)
+    source = f"a/{outcome.path}" if outcome.old else "/dev/null"
+    lines = []
+    for line in difflib.unified_diff(old, new, source, f"b/{outcome.path}"):
+        lines.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(lines)
+
+
+def commit_message(report: Report, max_files: int = 40) -> str:
+    codemod = report.codemod
+    files = len(report.changed)
+    lines = [
+        f"{codemod.name}: {codemod.commit_subject(report.sites, files)}",
+        "",
+        f"{codemod.code} {codemod.name} ({codemod.safety} fix): {codemod.summary}",
+        "",
+        f"{report.sites} site{'s' * (report.sites != 1)} in {files} file{'s' * (files != 1)}:",
+    ]
+    for outcome in report.changed[:max_files]:
+        lines.append(f"  {outcome.path}: {len(outcome.edits)}")
+    if files > max_files:
+        lines.append(f"  ... and {files - max_files} more files")
+    if report.unparsable:
+        lines += ["", f"{len(report.unparsable)} files were skipped because they do not parse."]
+    lines += ["", f"Generated by `analyzer fix {codemod.name}`; running it again changes nothing."]
+    return "\n".join(lines) + "\n"
+
+
+def pull_request_text(reports: list[Report], max_notes: int = 30) -> tuple[str, str]:
+    done = [r for r in reports if r.changed]
+    title = "Fix: " + ", ".join(f"{r.codemod.name} ({r.sites} sites)" for r in done)
+    rows = ["| Codemod | Code | Safety | Files | Sites |", "| --- | --- | --- | ---: | ---: |"]
+    rows += [f"| {r.codemod.name} | {r.codemod.code} | {r.codemod.safety} | {len(r.changed)} | {r.sites} |" for r in done]
+    review = [
+        "- One commit per codemod: review them one at a time (`git show <commit>`); each diff touches only "
+        "the sites counted above.",
+        "- Every rewritten file was parsed with libcst and compiled before it replaced the original.",
+        "- Re-running `analyzer fix " + ",".join(r.codemod.name for r in done) + "` must report no changes.",
+    ]
+    review += [f"- {r.codemod.name}: {r.codemod.review}" for r in done if r.codemod.review]
+    if any(r.codemod.safety != "safe" for r in done):
+        review.append("- This pull request contains **unsafe** fixes that change run-time behaviour; run the agents' tests.")
+    skipped = sorted({o.path for r in done for o in r.unparsable})
+    body = ["## Summary", "", *rows, "", "## How to review", "", *review]
+    if skipped:
+        body += ["", f"## Skipped ({len(skipped)} files do not parse)", "", *[f"- `{p}`" for p in skipped[:max_notes]]]
+    notes = [n for r in done for n in r.notes]
+    if notes:
+        body += ["", "## Notes", "", *[f"- {n}" for n in notes[:max_notes]]]
+        if len(notes) > max_notes:
+            body.append(f"- ... and {len(notes) - max_notes} more")
+    return title, "\n".join(body) + "\n"

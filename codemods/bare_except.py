@@ -1,0 +1,243 @@
+"""bare-except: `except:` becomes `except Exception:` (or `BaseException` where it re-raises)."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from analyzer.extract.walker import dotted_name
+from codemods.base import (
+    SAFE,
+    Codemod,
+    Edit,
+    Example,
+    Option,
+    Rewrite,
+    first_statement_holding,
+    header_insert_index,
+    insert_statements,
+    is_import_line,
+    module_bound_names,
+    start_lines,
+)
+
+CATCH_ALL_TYPES = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
+LOGGER_FACTORIES = frozenset({"getLogger", "get_logger", "setup_logger", "create_logger", "make_logger"})
+LOGGER_NAMES = frozenset({"logger", "log", "LOGGER", "LOG", "_logger", "_log", "_LOGGER"})
+NEW_LOGGER_NAMES = ("logger", "_logger", "module_logger")
+
+
+def _raises(body: cst.BaseSuite) -> bool:
+    """Whether the handler body raises (re-raise or a new error), not counting nested defs."""
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Raise):
+            return True
+        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(node.children)
+    return False
+
+
+def _catches_everything(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    elements = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    return any(dotted_name(e.value if isinstance(e, cst.Element) else e) in CATCH_ALL_TYPES for e in elements)
+
+
+def _only_pass(body: cst.BaseSuite) -> bool:
+    if isinstance(body, cst.SimpleStatementSuite):
+        return len(body.body) == 1 and isinstance(body.body[0], cst.Pass)
+    return (
+        len(body.body) == 1
+        and isinstance(body.body[0], cst.SimpleStatementLine)
+        and len(body.body[0].body) == 1
+        and isinstance(body.body[0].body[0], cst.Pass)
+    )
+
+
+def _logging_statement(logger: str, where: str) -> cst.Expr:
+    message = f"Ignored exception in {where}" if where else "Ignored exception"
+    call = cst.parse_expression(f'{logger}.exception("{message}")')
+    return cst.Expr(call)
+
+
+def _replace_pass(body: cst.BaseSuite, statement: cst.Expr) -> cst.BaseSuite:
+    """The `pass` swapped for the logging call; comments and spacing stay where they were."""
+    if isinstance(body, cst.SimpleStatementSuite):
+        return body.with_changes(body=[statement.with_changes(semicolon=body.body[0].semicolon)])
+    line = body.body[0]
+    return body.with_changes(body=[line.with_changes(body=[statement.with_changes(semicolon=line.body[0].semicolon)])])
+
+
+def existing_logger(module: cst.Module) -> str | None:
+    """The name of a module-level logger: `x = logging.getLogger(...)` or an imported `logger`."""
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                name = small.targets[0].target.value
+                value = small.value
+                if isinstance(value, cst.Call):
+                    callee = dotted_name(value.func).rsplit(".", 1)[-1]
+                    if callee in LOGGER_FACTORIES or name in LOGGER_NAMES:
+                        return name
+            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(bound, cst.Name) and bound.value in LOGGER_NAMES:
+                        return bound.value
+    return None
+
+
+def _imports_logging(statements) -> bool:
+    for statement in statements:
+        if is_import_line(statement):
+            for small in statement.body:
+                if isinstance(small, cst.Import) and any(
+                    dotted_name(alias.name) == "logging" and alias.asname is None for alias in small.names
+                ):
+                    return True
+    return False
+
+
+class _Transformer(cst.CSTTransformer):
+    def __init__(self, codemod: BareExcept, logger: str) -> None:
+        super().__init__()
+        self.logger = logger
+        self.reraise_type = "BaseException" if codemod.options["reraise_base_exception"] else "Exception"
+        self.log_swallowed = bool(codemod.options["log_swallowed"])
+        self.scopes: list[str] = []
+        self.changed: list[tuple[cst.CSTNode, str]] = []
+        self.logged: set[cst.CSTNode] = set()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scopes.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node, updated_node):
+        self.scopes.pop()
+        return updated_node
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scopes.append(node.name.value)
+
+    def leave_ClassDef(self, original_node, updated_node):
+        self.scopes.pop()
+        return updated_node
+
+    def leave_ExceptHandler(self, original_node: cst.ExceptHandler, updated_node: cst.ExceptHandler):
+        changes: dict = {}
+        what: list[str] = []
+        if original_node.type is None:
+            new_type = self.reraise_type if _raises(original_node.body) else "Exception"
+            changes.update(type=cst.Name(new_type), whitespace_after_except=cst.SimpleWhitespace(" "))
+            what.append(f"except: -> except {new_type}:")
+        if self.log_swallowed and _catches_everything(original_node) and _only_pass(original_node.body):
+            where = f"{'.'.join(self.scopes)}()" if self.scopes else ""
+            changes["body"] = _replace_pass(updated_node.body, _logging_statement(self.logger, where))
+            self.logged.add(original_node)
+            what.append(f"pass -> {self.logger}.exception(...)")
+        if not changes:
+            return updated_node
+        self.changed.append((original_node, "; ".join(what)))
+        return updated_node.with_changes(**changes)
+
+
+class BareExcept(Codemod):
+    name = "bare-except"
+    code = "FIX001"
+    safety = SAFE
+    summary = "`except:` becomes `except Exception:` (`BaseException` where the handler raises)."
+    what_it_does = (
+        "Gives every bare `except:` an exception type: `Exception`, or `BaseException` when the "
+        "handler body raises (so a clean-up-and-re-raise handler keeps catching everything). "
+        "With `--log-swallowed` (option `log_swallowed`), a handler that catches everything and only "
+        "says `pass` logs the exception with its traceback through the module logger instead; "
+        "`import logging` and `logger = logging.getLogger(__name__)` are added only when the module "
+        "has no logger. Nothing else on the line or in the file changes."
+    )
+    why = (
+        "A bare `except:` also catches `KeyboardInterrupt` and `SystemExit`: an agent that swallows "
+        "them cannot be stopped with Ctrl-C or `sys.exit()`, and a silent `pass` hides the error "
+        "that would explain why a socket went quiet."
+    )
+    review = (
+        "Handlers that now let `KeyboardInterrupt`/`SystemExit` through: check that no agent relied "
+        "on swallowing them. With --log-swallowed, check the log level and message of each new call."
+    )
+    OPTIONS = {
+        "reraise_base_exception": Option(True, "use BaseException for handlers whose body raises"),
+        "log_swallowed": Option(False, "replace `pass` in catch-all handlers with logger.exception(...)"),
+    }
+    EXAMPLES = [
+        Example(
+            "try:\n    f()\nexcept:  # keep going\n    retry()\n",
+            "try:\n    f()\nexcept Exception:  # keep going\n    retry()\n",
+            title="A bare except gets a type; the comment stays",
+        ),
+        Example(
+            "try:\n    send()\nexcept:\n    sock.close()\n    raise\n",
+            "try:\n    send()\nexcept BaseException:\n    sock.close()\n    raise\n",
+            title="A handler that re-raises keeps catching everything",
+        ),
+        Example(
+            "try:\n    send()\nexcept:\n    sock.close()\n    raise\n",
+            "try:\n    send()\nexcept Exception:\n    sock.close()\n    raise\n",
+            options={"reraise_base_exception": False},
+            title="reraise_base_exception=false",
+        ),
+        Example("try: f()\nexcept : pass\n", "try: f()\nexcept Exception: pass\n", title="One-line handlers"),
+        Example(
+            '"""Agent."""\nimport zmq\n\n\ndef poll(sock):\n    try:\n        sock.recv()\n    except:\n        pass  # noisy\n',
+            '"""Agent."""\nimport zmq\nimport logging\n\nlogger = logging.getLogger(__name__)\n\n\n'
+            'def poll(sock):\n    try:\n        sock.recv()\n    except Exception:\n'
+            '        logger.exception("Ignored exception in poll()")  # noisy\n',
+            options={"log_swallowed": True},
+            title="--log-swallowed adds a module logger where none exists",
+        ),
+        Example(
+            "import logging\n\nlog = logging.getLogger('agent')\n\n\nclass Agent:\n    def run(self):\n"
+            "        try:\n            self.step()\n        except Exception:\n            pass\n",
+            "import logging\n\nlog = logging.getLogger('agent')\n\n\nclass Agent:\n    def run(self):\n"
+            "        try:\n            self.step()\n        except Exception:\n"
+            '            log.exception("Ignored exception in Agent.run()")\n',
+            options={"log_swallowed": True},
+            title="--log-swallowed reuses the module's logger and also fixes `except Exception: pass`",
+        ),
+        Example("try:\n    f()\nexcept Exception:\n    pass\n", title="Typed handlers are left alone without --log-swallowed"),
+        Example("try:\n    f()\nexcept (KeyError, ValueError):\n    pass\n", options={"log_swallowed": True},
+                title="Specific handlers are never touched"),
+        Example("try:\n    f()\nexcept:\n    logger.warning('x')\n    pass\n", options={"log_swallowed": False},
+                after="try:\n    f()\nexcept Exception:\n    logger.warning('x')\n    pass\n",
+                title="Only a body that is exactly `pass` counts as swallowing"),
+    ]
+
+    def commit_subject(self, sites: int, files: int) -> str:
+        return f"give {sites} bare or silent except handler{'s' * (sites != 1)} a type or a log call in {files} file{'s' * (files != 1)}"
+
+    def rewrite(self, module: cst.Module, path: str, file_plan) -> Rewrite:
+        existing = existing_logger(module)
+        bound = module_bound_names(module)
+        logger = existing or next(name for name in NEW_LOGGER_NAMES if name not in bound)
+        transformer = _Transformer(self, logger)
+        new_module = module.visit(transformer)
+        if not transformer.changed:
+            return Rewrite(module)
+        if transformer.logged and existing is None:
+            new_module = self._add_logger(module, new_module, transformer.logged, logger)
+        line_of = start_lines(module)
+        edits = [Edit(line_of(node), message) for node, message in transformer.changed]
+        return Rewrite(new_module, sorted(edits, key=lambda e: e.line))
+
+    @staticmethod
+    def _add_logger(original: cst.Module, module: cst.Module, logged: set[cst.CSTNode], logger: str) -> cst.Module:
+        index = header_insert_index(original, first_statement_holding(original, logged))
+        statements: list[cst.BaseStatement] = []
+        if not _imports_logging(original.body[:index]):
+            statements.append(cst.parse_statement("import logging\n"))
+        assign = cst.parse_statement(f"{logger} = logging.getLogger(__name__)\n")
+        if index > 0:
+            assign = assign.with_changes(leading_lines=[cst.EmptyLine()])
+        statements.append(assign)
+        return insert_statements(module, index, statements)

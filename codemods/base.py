@@ -1,0 +1,316 @@
+"""What every codemod shares: metadata, self-carried examples, one transformer pass per file.
+
+A codemod is one `Codemod` subclass in one file of this package. It carries its
+own documentation (`summary`, `what_it_does`, `why`), a safety label, its options
+and before/after `EXAMPLES`; tests and `docs/codemods.md` are generated from them.
+
+A file is rewritten in two steps that any codemod may use:
+
+1. `collect(path, module)` runs on every file (in worker processes) and returns
+   picklable per-file data; `plan(collected, root)` turns all of it into one
+   whole-tree plan (port names must be unique across the tree, for example).
+   Codemods that look at one file at a time leave `uses_plan` False and skip this.
+2. `rewrite(module, path, file_plan)` returns the new module and one `Edit` per
+   site; all fixes of one file are applied in a single transformer pass.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import libcst as cst
+
+SAFE = "safe"
+UNSAFE = "unsafe"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+class CodemodError(Exception):
+    """A codemod cannot run as asked (unknown name or option, unreadable registry file)."""
+
+
+class NotParsable(Exception):
+    """A file that libcst or compile() rejects; such files are skipped and listed."""
+
+
+@dataclass(frozen=True)
+class Option:
+    """A codemod setting, given on the command line as `-o name=value`."""
+
+    default: bool | str
+    help: str
+
+    def parse(self, name: str, text: str | bool) -> bool | str:
+        if not isinstance(self.default, bool):
+            return str(text)
+        if isinstance(text, bool):
+            return text
+        lowered = text.strip().lower()
+        if lowered in _TRUE:
+            return True
+        if lowered in _FALSE:
+            return False
+        raise CodemodError(f"option {name} takes true or false, not {text!r}")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A snippet and what the codemod makes of it; `after=None` means 'must not change'."""
+
+    before: str
+    after: str | None = None
+    options: Mapping[str, bool | str] = field(default_factory=dict)
+    path: str = "main_pc_code/agents/example_agent.py"
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Edit:
+    """One rewritten site."""
+
+    line: int  # 1-based line in the original file
+    message: str
+
+
+@dataclass
+class Rewrite:
+    module: cst.Module
+    edits: list[Edit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # sites left alone, and why
+
+
+class Codemod:
+    """One fix. Subclasses set the metadata and implement `rewrite`."""
+
+    name: ClassVar[str]  # stable command-line name, e.g. "bare-except"
+    code: ClassVar[str]  # stable code, e.g. "FIX001"
+    safety: ClassVar[str]  # SAFE or UNSAFE
+    summary: ClassVar[str]  # one line
+    what_it_does: ClassVar[str]
+    why: ClassVar[str]
+    review: ClassVar[str] = ""  # what a reviewer of the pull request should look at
+    OPTIONS: ClassVar[dict[str, Option]] = {}
+    EXAMPLES: ClassVar[list[Example]] = []
+    uses_plan: ClassVar[bool] = False
+
+    def __init__(self, options: Mapping[str, bool | str] | None = None) -> None:
+        self.options: dict[str, bool | str] = {key: option.default for key, option in self.OPTIONS.items()}
+        for key, value in (options or {}).items():
+            if key not in self.OPTIONS:
+                known = ", ".join(sorted(self.OPTIONS)) or "none"
+                raise CodemodError(f"{self.name} has no option {key!r} (options: {known})")
+            self.options[key] = self.OPTIONS[key].parse(key, value)
+
+    # --- whole-tree planning (optional) ------------------------------------
+
+    def collect(self, path: str, module: cst.Module) -> Any:
+        """Per-file data for `plan`; runs in worker processes, must be picklable."""
+        return None
+
+    def plan(self, collected: Mapping[str, Any], root: Path | None) -> Any:
+        """One plan from every file's collected data (`root` is None for snippets)."""
+        return None
+
+    def plan_for_file(self, plan: Any, path: str) -> Any:
+        """The part of the plan one file needs; None means the file has nothing to do."""
+        return None
+
+    def extra_files(self, plan: Any, root: Path | None) -> dict[str, bytes]:
+        """Files besides sources to write (path relative to root -> full new content)."""
+        return {}
+
+    def plan_notes(self, plan: Any) -> list[str]:
+        return []
+
+    # --- the rewrite -------------------------------------------------------
+
+    def rewrite(self, module: cst.Module, path: str, file_plan: Any) -> Rewrite:
+        raise NotImplementedError
+
+    def commit_subject(self, sites: int, files: int) -> str:
+        return f"{self.name}: fix {sites} site{'s' * (sites != 1)} in {files} file{'s' * (files != 1)}"
+
+
+# --------------------------------------------------------------------- parsing
+
+
+def parse_checked(data: bytes, path: str) -> cst.Module:
+    """Parse with libcst and compile(); NotParsable when either refuses the file."""
+    if b"\x00" in data:
+        raise NotParsable("source contains a null byte")
+    try:
+        module = cst.parse_module(data)
+    except cst.ParserSyntaxError as error:
+        raise NotParsable(f"libcst: {error.message.splitlines()[0] if error.message else 'invalid syntax'} "
+                          f"(line {error.raw_line})") from None
+    except (cst.CSTValidationError, UnicodeDecodeError, LookupError, RecursionError, ValueError) as error:
+        raise NotParsable(f"libcst: {type(error).__name__}: {error}") from None
+    check_compiles(data, path)
+    return module
+
+
+def check_compiles(data: bytes, path: str) -> None:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(data, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        raise NotParsable(f"compile: {type(error).__name__}: {error}") from None
+
+
+@dataclass
+class SourceResult:
+    code: str
+    edits: list[Edit]
+    notes: list[str]
+    extra_files: dict[str, bytes]
+
+
+def apply_to_source(codemod: Codemod, code: str, path: str = "main_pc_code/agents/example_agent.py") -> SourceResult:
+    """Run a codemod on one snippet as if it were the whole tree (examples, tests, docs)."""
+    module = parse_checked(code.encode("utf-8"), path)
+    plan = codemod.plan({path: codemod.collect(path, module)}, None) if codemod.uses_plan else None
+    file_plan = codemod.plan_for_file(plan, path) if codemod.uses_plan else None
+    if codemod.uses_plan and file_plan is None:
+        return SourceResult(code, [], codemod.plan_notes(plan), {})
+    result = codemod.rewrite(module, path, file_plan)
+    new_code = result.module.code
+    check_compiles(new_code.encode("utf-8"), path)
+    notes = [*codemod.plan_notes(plan), *result.notes]
+    return SourceResult(new_code, result.edits, notes, codemod.extra_files(plan, None) if result.edits else {})
+
+
+# --------------------------------------------------------------------- shared helpers
+
+
+def is_import_line(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
+    )
+
+
+def _is_future_import(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, cst.ImportFrom) and isinstance(small.module, cst.Name) and small.module.value == "__future__"
+        for small in statement.body
+    )
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
+def _is_import_guard(statement: cst.CSTNode) -> bool:
+    """`try: import x / except ImportError: ...` at the top of a module."""
+    if not isinstance(statement, cst.Try):
+        return False
+    return all(is_import_line(line) for line in statement.body.body)
+
+
+def header_insert_index(module: cst.Module, first_use: int | None = None) -> int:
+    """Where new module-level statements go: after the top imports, before any use.
+
+    Never before the docstring or `from __future__` imports; never after the
+    first top-level statement that needs the inserted name (`first_use`).
+    """
+    body = module.body
+    lowest = 0
+    for index, statement in enumerate(body):
+        if (index == 0 and _is_docstring(statement)) or _is_future_import(statement):
+            lowest = index + 1
+        else:
+            break
+    position = lowest
+    for index, statement in enumerate(body):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            break
+        if is_import_line(statement) or _is_import_guard(statement):
+            position = index + 1
+    if first_use is not None:
+        position = min(position, first_use)
+    return max(position, lowest)
+
+
+def insert_statements(module: cst.Module, index: int, statements: list[cst.BaseStatement]) -> cst.Module:
+    body = list(module.body)
+    body[index:index] = statements
+    return module.with_changes(body=body)
+
+
+def contains(node: cst.CSTNode, targets: set[cst.CSTNode] | frozenset) -> bool:
+    """Whether `node` is or holds any of `targets` (compared by identity)."""
+    if not targets:
+        return False
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current in targets:
+            return True
+        stack.extend(current.children)
+    return False
+
+
+def first_statement_holding(module: cst.Module, targets: set[cst.CSTNode]) -> int | None:
+    for index, statement in enumerate(module.body):
+        if contains(statement, targets):
+            return index
+    return None
+
+
+def module_bound_names(module: cst.Module) -> set[str]:
+    """Names bound by top-level imports, defs, classes and plain assignments."""
+    names: set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            names.add(statement.name.value)
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            names.update(_bound_by_small(small))
+    return names
+
+
+def _bound_by_small(small: cst.BaseSmallStatement) -> set[str]:
+    if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(small.names, cst.ImportStar):
+        return {_import_binding(alias) for alias in small.names}
+    if isinstance(small, cst.Assign):
+        return {t.target.value for t in small.targets if isinstance(t.target, cst.Name)}
+    if isinstance(small, (cst.AnnAssign, cst.AugAssign)) and isinstance(small.target, cst.Name):
+        return {small.target.value}
+    return set()
+
+
+def _import_binding(alias: cst.ImportAlias) -> str:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    name = alias.name
+    while isinstance(name, cst.Attribute):
+        name = name.value
+    return name.value if isinstance(name, cst.Name) else ""
+
+
+def start_lines(module: cst.Module) -> Callable[[cst.CSTNode], int]:
+    """`line_of(node)` for nodes of `module` (PositionProvider; call only where there are sites)."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    return lambda node: positions[node].start.line
+
+
+def upper_snake(text: str) -> str:
+    """`translator-agent.v2` -> `TRANSLATOR_AGENT_V2`; CamelCase is split too."""
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
+    text = re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper()
+    return text
