@@ -31,6 +31,8 @@ class FileContext:
     facts: FileFacts
 
     def line_of(self, node: cst.CSTNode) -> int:
+        """Start line of `node`: ask only for the handled node or its ancestors (lines are
+        learnt during the walk), and only for kinds in lines.LINE_NODE_TYPES."""
         return self.lines.line_of(node)
 
     def code(self, node: cst.CSTNode) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import ast
 import hashlib
-import re
 
 import libcst as cst
 from radon.complexity import cc_visit_ast
@@ -15,12 +15,9 @@ from analyzer.extract.walker import Scope, dotted_name
 from analyzer.facts import ClassFact, FunctionFact
 
 
-_COMMENTS_AND_SPACE = re.compile(r"#[^\n]*|\s+")
-
-
-def normalized_hash(source: str) -> str:
-    """Equal for copies that differ only in comments, blank lines and spacing (backup copies)."""
-    return hashlib.sha1(_COMMENTS_AND_SPACE.sub("", source).encode()).hexdigest()
+def normalized_hash(tree: ast.Module) -> str:
+    """Equal for copies that differ only in comments, formatting, quotes and parentheses."""
+    return hashlib.sha1(ast.dump(tree).encode()).hexdigest()
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
@@ -78,9 +75,9 @@ class DefinitionExtractor(Extractor):
 
     def finish(self) -> None:
         facts = self.context.facts
-        facts.normalized_hash = normalized_hash(self.context.source)
         if self.context.tree is None:
             return
+        facts.normalized_hash = normalized_hash(self.context.tree)
         blocks = cc_visit_ast(self.context.tree)
         facts.functions = sorted(_flatten(blocks), key=lambda f: (f.line, f.qualname))
         end_lines = dict(_class_end_lines(blocks))

@@ -119,13 +119,13 @@ class ZmqExtractor(Extractor):
 
     def on_Assign(self, node: cst.Assign, scope: Scope) -> None:
         for target in node.targets:
-            self._record_value(target.target, node.value, scope)
+            self._record_value(target.target, node.value, scope, self.context.line_of(node))
 
     def on_AnnAssign(self, node: cst.AnnAssign, scope: Scope) -> None:
         if node.value is not None:
-            self._record_value(node.target, node.value, scope)
+            self._record_value(node.target, node.value, scope, self.context.line_of(node))
 
-    def _record_value(self, target: cst.BaseExpression, value: cst.BaseExpression, scope: Scope) -> None:
+    def _record_value(self, target: cst.BaseExpression, value: cst.BaseExpression, scope: Scope, line: int) -> None:
         if isinstance(target, cst.Name):
             name = target.value
             if scope.function:
@@ -142,7 +142,7 @@ class ZmqExtractor(Extractor):
         kind = self._socket_kind(value)
         if kind:
             self.context.facts.sockets.append(
-                SocketFact(kind, self.context.code(target), self.context.line_of(value), scope.function)
+                SocketFact(kind, self.context.code(target), line, scope.function)
             )
 
     def _socket_kind(self, value: cst.BaseExpression) -> str:
