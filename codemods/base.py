@@ -148,12 +148,17 @@ def parse_checked(data: bytes, path: str) -> cst.Module:
     try:
         module = cst.parse_module(data)
     except cst.ParserSyntaxError as error:
-        raise NotParsable(f"libcst: {error.message.splitlines()[0] if error.message else 'invalid syntax'} "
-                          f"(line {error.raw_line})") from None
+        raise NotParsable(f"libcst: {_short(error.message)} (line {error.raw_line})") from None
     except (cst.CSTValidationError, UnicodeDecodeError, LookupError, RecursionError, ValueError) as error:
-        raise NotParsable(f"libcst: {type(error).__name__}: {error}") from None
+        raise NotParsable(f"libcst: {type(error).__name__}: {_short(str(error))}") from None
     check_compiles(data, path)
     return module
+
+
+def _short(message: str, limit: int = 100) -> str:
+    first = message.splitlines()[0] if message else "invalid syntax"
+    first = first.split(": expected one of")[0]
+    return first if len(first) <= limit else first[: limit - 3] + "..."
 
 
 def check_compiles(data: bytes, path: str) -> None:
@@ -162,7 +167,7 @@ def check_compiles(data: bytes, path: str) -> None:
             warnings.simplefilter("ignore")
             compile(data, path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        raise NotParsable(f"compile: {type(error).__name__}: {error}") from None
+        raise NotParsable(f"compile: {type(error).__name__}: {_short(str(error))}") from None
 
 
 @dataclass

@@ -66,11 +66,12 @@ class PortSite:
     port: int
     socket_kind: str
     host: str
+    rewritable: bool = True  # False: a bind whose port stays (default argument...), known for naming only
 
 
 @dataclass
 class Collected:
-    sites: list[PortSite] = field(default_factory=list)
+    sites: list[PortSite] = field(default_factory=list)  # rewritable sites and fixed-port binds
     notes: list[str] = field(default_factory=list)
 
 
@@ -238,12 +239,17 @@ class _Located:
     target: _Target
 
 
-def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[str]]:
-    """Every bind/connect with a literal or constant port, and the node holding it."""
+def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite], list[str]]:
+    """Every bind/connect with a literal or constant port and the node holding it; binds whose port stays."""
     facts = FileFacts(path, machine_of(path), "", 0)
     run_extractors(facts, module, module.code)
+    fixed = [
+        PortSite(path, f.line, -1, f.action, f.port, f.socket_kind, f.host, rewritable=False)
+        for f in facts.endpoints
+        if f.port is not None and f.port_source not in REWRITTEN_SOURCES and f.action == "bind"
+    ]
     if not any(f.port is not None and f.port_source in REWRITTEN_SOURCES for f in facts.endpoints):
-        return [], _left_notes(facts, path)
+        return [], fixed, _left_notes(facts, path)
     calls = _endpoint_calls(module, start_lines(module))
     locator = _Locator(module)
     located, notes, used = [], [], set()
@@ -265,7 +271,7 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[str]]:
         ordinals[fact.line] += 1
         site = PortSite(path, fact.line, ordinal, fact.action, fact.port, fact.socket_kind, fact.host)
         located.append(_Located(site, target))
-    return located, notes
+    return located, fixed, notes
 
 
 def _left_notes(facts: FileFacts, path: str, endpoints: list[EndpointFact] | None = None) -> list[str]:
@@ -347,12 +353,18 @@ def _new_name(owner: PortSite, taken: set[str]) -> str:
 
 
 def name_ports(sites: list[PortSite], existing: dict[str, RegistryEntry]) -> tuple[dict[PortSite, str], list[RegistryEntry], list[str]]:
-    """NAME for every site, the registry entries to add, and notes on shared ports."""
+    """NAME for every rewritable site, the registry entries to add, and notes on shared ports.
+
+    Binds whose port stays in the code (`rewritable=False`) take part in choosing
+    names and owners, so a connect to such a port reads the binding agent's name.
+    """
     order = sorted(sites, key=lambda s: (s.path, s.line, s.ordinal))
     keys = _keys(order, existing)
     by_key: dict[tuple[str, int], list[PortSite]] = defaultdict(list)
     for site in order:
         by_key[keys[site]].append(site)
+    # A port no rewritten site uses needs no name: its binds keep their port.
+    by_key = {key: group for key, group in by_key.items() if any(s.rewritable for s in group)}
 
     def owner_of(group: list[PortSite]) -> PortSite:
         return next((s for s in group if s.action == "bind"), group[0])
@@ -366,7 +378,8 @@ def name_ports(sites: list[PortSite], existing: dict[str, RegistryEntry]) -> tup
             entries.append(RegistryEntry(name, key[1], key[0], owner.path, owner.socket_kind))
         taken.add(name)
         for site in group:
-            names[site] = name
+            if site.rewritable:
+                names[site] = name
         bound_by = sorted({s.path for s in group if s.action == "bind"})
         if len(bound_by) > 1:
             where = f" on {key[0]}" if key[0] else ""
@@ -495,8 +508,8 @@ class PortLiterals(Codemod):
     # --- planning ----------------------------------------------------------
 
     def collect(self, path: str, module: cst.Module) -> Collected:
-        located, notes = locate(module, path)
-        return Collected([item.site for item in located], notes)
+        located, fixed, notes = locate(module, path)
+        return Collected([item.site for item in located] + fixed, notes)
 
     def plan(self, collected: Mapping[str, Collected], root: Path | None) -> PortPlan:
         registry_text = None
@@ -528,7 +541,7 @@ class PortLiterals(Codemod):
     # --- the rewrite -------------------------------------------------------
 
     def rewrite(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None) -> Rewrite:
-        located, _notes = locate(module, path)
+        located, _fixed, _notes = locate(module, path)
         function, needs_import = self._registry_function(module)
         replacements: dict[cst.CSTNode, cst.CSTNode] = {}
         splits: dict[cst.CSTNode, list[cst.CSTNode]] = {}

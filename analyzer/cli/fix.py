@@ -139,7 +139,7 @@ def _run(settings: _Settings) -> int:
         if settings.commit and report.changed:
             sha = git.commit(tree.root, report.changed_paths, commit_message(report))
             commits += 1
-            err_console.print(f"committed {sha[:12]}: {report.codemod.name}", highlight=False)
+            err_console.print(f"committed {sha[:12]}: {report.codemod.name}", highlight=False, soft_wrap=True)
     if settings.pr:
         _pull_request(tree.root, settings.branch, base_branch, base_commit, reports, commits)
     if any(r.failed for r in reports):
@@ -188,21 +188,21 @@ def _print_summary(report, settings: _Settings) -> None:
             f"in {files} file(s), {report.scanned} scanned")
     if codemod.safety != "safe" and not settings.write:
         head += " [yellow](unsafe: write it with --apply --unsafe)[/]"
-    err_console.print(head, highlight=False)
+    err_console.print(head, highlight=False, soft_wrap=True)
     for outcome in report.changed[:MAX_LISTED]:
-        err_console.print(f"  {escape(outcome.path)}: {len(outcome.edits)} edit(s)", highlight=False)
+        err_console.print(f"  {escape(outcome.path)}: {len(outcome.edits)} edit(s)", highlight=False, soft_wrap=True)
     if files > MAX_LISTED:
-        err_console.print(f"  ... and {files - MAX_LISTED} more files", highlight=False)
+        err_console.print(f"  ... and {files - MAX_LISTED} more files", highlight=False, soft_wrap=True)
     if report.unparsable:
-        err_console.print(f"skipped {len(report.unparsable)} file(s) that do not parse:", highlight=False)
+        err_console.print(f"skipped {len(report.unparsable)} file(s) that do not parse:", highlight=False, soft_wrap=True)
         for outcome in report.unparsable[:MAX_LISTED]:
-            err_console.print(f"  {escape(outcome.path)}: {escape(outcome.reason)}", highlight=False)
+            err_console.print(f"  {escape(outcome.path)}: {escape(outcome.reason)}", highlight=False, soft_wrap=True)
     for outcome in report.failed:
-        err_console.print(f"[bold red]failed:[/] {escape(outcome.path)}: {escape(outcome.reason)}", highlight=False)
+        err_console.print(f"[bold red]failed:[/] {escape(outcome.path)}: {escape(outcome.reason)}", highlight=False, soft_wrap=True)
     if report.notes:
-        err_console.print(f"notes ({len(report.notes)}):", highlight=False)
+        err_console.print(f"notes ({len(report.notes)}):", highlight=False, soft_wrap=True)
         for note in report.notes[:MAX_LISTED]:
-            err_console.print(f"  {escape(note)}", highlight=False)
+            err_console.print(f"  {escape(note)}", highlight=False, soft_wrap=True)
 
 
 def _pull_request(root: Path, branch: str, base_branch: str, base_commit: str, reports, commits: int) -> None:
@@ -212,12 +212,12 @@ def _pull_request(root: Path, branch: str, base_branch: str, base_commit: str, r
     from codemods.apply import pull_request_text
 
     if not commits:
-        err_console.print("nothing was committed: no pull request to open", highlight=False)
+        err_console.print("nothing was committed: no pull request to open", highlight=False, soft_wrap=True)
         return
     title, body = pull_request_text(reports)
     request = git.open_pull_request(root, branch, base_branch, base_commit, title, body)
     if request.url:
-        err_console.print(f"pull request: {request.url}", highlight=False)
+        err_console.print(f"pull request: {request.url}", highlight=False, soft_wrap=True)
         return
-    err_console.print(f"patch: {request.patch_file}\npull request body: {request.body_file}", highlight=False)
-    err_console.print(escape(request.instructions), highlight=False)
+    err_console.print(f"patch: {request.patch_file}\npull request body: {request.body_file}", highlight=False, soft_wrap=True)
+    err_console.print(escape(request.instructions), highlight=False, soft_wrap=True)
