@@ -202,8 +202,10 @@ class RepServer:
         if not socket.poll(wait_ms, zmq.POLLIN):
             return False
         frames = socket.recv_multipart()
-        socket.send_multipart(self._answer(frames))
+        reply = self._answer(frames)
+        # Counted before the reply leaves, so a client that has its answer sees the count.
         self.handled += 1
+        socket.send_multipart(reply)
         return True
 
     def _answer(self, frames: list[bytes]) -> list[bytes]:
