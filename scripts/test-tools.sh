@@ -5,3 +5,6 @@ cd "$(dirname "$0")/.."
 # CPU build of torch, for the quantisation tests of runtime/ (a local wheel on these machines).
 .venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install -q torch==2.13.0 \
     || echo "note: torch not installable here; quantisation tests will be skipped" >&2
+# transformers, for loading a locally built checkpoint quantised (no downloads).
+.venv/bin/python -c "import transformers" 2>/dev/null || .venv/bin/python -m pip install -q transformers \
+    || echo "note: transformers not installable here; the checkpoint quantisation test will be skipped" >&2
