@@ -154,6 +154,8 @@ def _process(codemod: Codemod, job: _Job, path: str, file_plan: Any, override: b
         data = override if override is not None else full.read_bytes()
     except OSError as error:
         return FileOutcome(path, FAILED, reason=f"cannot read: {error.strerror or error}")
+    if not codemod.might_apply(data):
+        return FileOutcome(path, UNCHANGED)
     try:
         module = parse_checked(data, path)
     except NotParsable as error:

@@ -144,6 +144,9 @@ class AsyncioRun(Codemod):
     def commit_subject(self, sites: int, files: int) -> str:
         return f"start {sites} event loop{'s' * (sites != 1)} with asyncio.run in {files} file{'s' * (files != 1)}"
 
+    def might_apply(self, data: bytes) -> bool:
+        return b"run_until_complete" in data
+
     def rewrite(self, module: cst.Module, path: str, file_plan) -> Rewrite:
         aliases = _asyncio_aliases(module)
         if not aliases:
@@ -155,7 +158,7 @@ class AsyncioRun(Codemod):
         sites = [site for block in blocks for site in self._sites(module, block, aliases)]
         if not sites:
             return Rewrite(module)
-        line_of = start_lines(module)
+        line_of = start_lines(module, (cst.Call,))
         edits = [Edit(line_of(site.call), f"run_until_complete -> {site.alias}.run") for site in sites]
         return Rewrite(module.visit(_Transformer(sites)), edits)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from analyzer.extract.walker import dotted_name
@@ -24,6 +26,9 @@ CATCH_ALL_TYPES = frozenset({"Exception", "BaseException", "builtins.Exception",
 LOGGER_FACTORIES = frozenset({"getLogger", "get_logger", "setup_logger", "create_logger", "make_logger"})
 LOGGER_NAMES = frozenset({"logger", "log", "LOGGER", "LOG", "_logger", "_log", "_LOGGER"})
 NEW_LOGGER_NAMES = ("logger", "_logger", "module_logger")
+_NO_HANDLERS_INSIDE = (cst.BaseExpression, cst.SimpleStatementLine, cst.SimpleStatementSuite, cst.Decorator,
+                       cst.Parameters)
+_BARE = re.compile(rb"except\s*:")
 
 
 def _raises(body: cst.BaseSuite) -> bool:
@@ -111,6 +116,12 @@ class _Transformer(cst.CSTTransformer):
         self.scopes: list[str] = []
         self.changed: list[tuple[cst.CSTNode, str]] = []
         self.logged: set[cst.CSTNode] = set()
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        # Handlers live only in compound statements: expressions and simple lines are not entered.
+        if isinstance(node, _NO_HANDLERS_INSIDE):
+            return False
+        return super().on_visit(node)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.scopes.append(node.name.value)
@@ -216,6 +227,9 @@ class BareExcept(Codemod):
     def commit_subject(self, sites: int, files: int) -> str:
         return f"give {sites} bare or silent except handler{'s' * (sites != 1)} a type or a log call in {files} file{'s' * (files != 1)}"
 
+    def might_apply(self, data: bytes) -> bool:
+        return b"except" in data if self.options["log_swallowed"] else _BARE.search(data) is not None
+
     def rewrite(self, module: cst.Module, path: str, file_plan) -> Rewrite:
         existing = existing_logger(module)
         bound = module_bound_names(module)
@@ -226,7 +240,7 @@ class BareExcept(Codemod):
             return Rewrite(module)
         if transformer.logged and existing is None:
             new_module = self._add_logger(module, new_module, transformer.logged, logger)
-        line_of = start_lines(module)
+        line_of = start_lines(module, (cst.ExceptHandler,))
         edits = [Edit(line_of(node), message) for node, message in transformer.changed]
         return Rewrite(new_module, sorted(edits, key=lambda e: e.line))
 

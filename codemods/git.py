@@ -88,8 +88,13 @@ def git_dir(root: Path) -> Path:
     return path if path.is_absolute() else (root / path)
 
 
-def format_patch(root: Path, base: str) -> str:
-    return _run(root, "format-patch", "--stdout", f"{base}..HEAD").stdout
+def format_patch(root: Path, base: str) -> bytes:
+    """The commits after `base` as an mbox patch, byte for byte (CRLF files stay CRLF)."""
+    result = subprocess.run(["git", "format-patch", "--stdout", f"{base}..HEAD"], cwd=root, capture_output=True,
+                            check=False)
+    if result.returncode != 0:
+        raise GitError(f"git format-patch failed: {result.stderr.decode(errors='replace').strip()}")
+    return result.stdout
 
 
 def find_gh(path: str | None = None) -> str | None:
@@ -130,7 +135,7 @@ def open_pull_request(root: Path, branch: str, base_branch: str, base_commit: st
     folder.mkdir(parents=True, exist_ok=True)
     patch_file = folder / f"{slug(branch)}.patch"
     body_file = folder / f"{slug(branch)}.md"
-    patch_file.write_text(format_patch(root, base_commit), encoding="utf-8")
+    patch_file.write_bytes(format_patch(root, base_commit))
     body_file.write_text(f"# {title}\n\n{body}", encoding="utf-8")
     why = "gh is not installed" if not gh else "the repository has no remote"
     instructions = (

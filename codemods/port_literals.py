@@ -250,7 +250,7 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite
     ]
     if not any(f.port is not None and f.port_source in REWRITTEN_SOURCES for f in facts.endpoints):
         return [], fixed, _left_notes(facts, path)
-    calls = _endpoint_calls(module, start_lines(module))
+    calls = _endpoint_calls(module, start_lines(module, (cst.Call,)))
     locator = _Locator(module)
     located, notes, used = [], [], set()
     ordinals: dict[int, int] = defaultdict(int)
@@ -506,6 +506,9 @@ class PortLiterals(Codemod):
                 f"{files} file{'s' * (files != 1)}")
 
     # --- planning ----------------------------------------------------------
+
+    def might_apply(self, data: bytes) -> bool:
+        return b"bind" in data or b"connect" in data
 
     def collect(self, path: str, module: cst.Module) -> Collected:
         located, fixed, notes = locate(module, path)

@@ -125,18 +125,18 @@ def _run(settings: _Settings) -> int:
     if settings.branch:
         git.create_branch(tree.root, settings.branch)
     reports, overlay, commits = [], {}, 0
-    with _progress() as progress:
-        for codemod in codemods:
+    for codemod in codemods:
+        with _progress() as progress:
             report = run_codemod(codemod, tree, write=settings.write, jobs=settings.jobs, overlay=overlay,
                                  progress=progress)
-            reports.append(report)
-            if not settings.write:
-                overlay.update({o.path: o.new for o in report.changed})
-    for report in reports:
+        reports.append(report)
+        if not settings.write:
+            overlay.update({o.path: o.new for o in report.changed})  # the next codemod sees this one's result
         if settings.diff or not settings.write:
             typer.echo(report.diff(), nl=False)
         _print_summary(report, settings)
         if settings.commit and report.changed:
+            # Committed before the next codemod runs: one commit per codemod, even on shared files.
             sha = git.commit(tree.root, report.changed_paths, commit_message(report))
             commits += 1
             err_console.print(f"committed {sha[:12]}: {report.codemod.name}", highlight=False, soft_wrap=True)
