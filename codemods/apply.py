@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import io
 import math
 import multiprocessing
 import os
 import stat
 import tempfile
+import tokenize
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -263,9 +265,20 @@ def _extra_file(root: Path, path: str, content: bytes, write: bool, override: by
 # --------------------------------------------------------------------- text for people
 
 
+def _text(data: bytes, path: str) -> str:
+    """A source's text in its declared encoding (a `# coding:` cookie or BOM), for display."""
+    encoding = "utf-8"
+    if path.endswith(".py"):
+        try:
+            encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        except SyntaxError:  # an unknown or conflicting cookie: show it as UTF-8
+            pass
+    return data.decode(encoding, "replace")
+
+
 def unified_diff(outcome: FileOutcome) -> str:
-    old = outcome.old.decode("utf-8", "replace").splitlines(keepends=True)
-    new = outcome.new.decode("utf-8", "replace").splitlines(keepends=True)
+    old = _text(outcome.old, outcome.path).splitlines(keepends=True)
+    new = _text(outcome.new, outcome.path).splitlines(keepends=True)
     source = f"a/{outcome.path}" if outcome.old else "/dev/null"
     lines = []
     for line in difflib.unified_diff(old, new, source, f"b/{outcome.path}"):
@@ -297,7 +310,9 @@ def pull_request_text(reports: list[Report], max_notes: int = 30) -> tuple[str, 
     done = [r for r in reports if r.changed]
     title = "Fix: " + ", ".join(f"{r.codemod.name} ({r.sites} sites)" for r in done)
     rows = ["| Codemod | Code | Safety | Files | Sites |", "| --- | --- | --- | ---: | ---: |"]
-    rows += [f"| {r.codemod.name} | {r.codemod.code} | {r.codemod.safety} | {len(r.changed)} | {r.sites} |" for r in done]
+    rows += [
+        f"| {r.codemod.name} | {r.codemod.code} | {r.codemod.safety} | {len(r.changed)} | {r.sites} |" for r in done
+    ]
     review = [
         "- One commit per codemod: review them one at a time (`git show <commit>`); each diff touches only "
         "the sites counted above.",
@@ -306,7 +321,9 @@ def pull_request_text(reports: list[Report], max_notes: int = 30) -> tuple[str, 
     ]
     review += [f"- {r.codemod.name}: {r.codemod.review}" for r in done if r.codemod.review]
     if any(r.codemod.safety != "safe" for r in done):
-        review.append("- This pull request contains **unsafe** fixes that change run-time behaviour; run the agents' tests.")
+        review.append(
+            "- This pull request contains **unsafe** fixes that change run-time behaviour; run the agents' tests."
+        )
     skipped = sorted({o.path for r in done for o in r.unparsable})
     body = ["## Summary", "", *rows, "", "## How to review", "", *review]
     if skipped:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from analyzer.extract.walker import dotted_name
-from codemods.base import SAFE, Codemod, Edit, Example, Rewrite, start_lines
+from codemods.base import SAFE, Codemod, Edit, Example, Rewrite, child_nodes, start_lines
 
 
 def _is_main_guard(statement: cst.CSTNode) -> bool:
@@ -67,7 +67,7 @@ def _name_count(module: cst.Module, name: str) -> int:
         node = stack.pop()
         if isinstance(node, cst.Name) and node.value == name:
             count += 1
-        stack.extend(node.children)
+        stack.extend(child_nodes(node))
     return count
 
 
@@ -80,7 +80,7 @@ def _top_level_get_event_loop_count(blocks: list[list[cst.BaseStatement]]) -> in
             if isinstance(node, cst.Attribute) and node.attr.value == "get_event_loop":
                 count += 1
             if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and not _is_main_guard(node):
-                stack.extend(node.children)
+                stack.extend(child_nodes(node))
     return count
 
 
@@ -110,12 +110,14 @@ class AsyncioRun(Codemod):
     review = "Entry points only; check that nothing after the call expected the loop to stay open."
     EXAMPLES = [
         Example(
-            "import asyncio\n\nif __name__ == \"__main__\":\n    asyncio.get_event_loop().run_until_complete(main())  # start\n",
+            "import asyncio\n\nif __name__ == \"__main__\":\n"
+            "    asyncio.get_event_loop().run_until_complete(main())  # start\n",
             "import asyncio\n\nif __name__ == \"__main__\":\n    asyncio.run(main())  # start\n",
             title="The one-line form in a main block",
         ),
         Example(
-            "import asyncio\n\n# entry point\nloop = asyncio.get_event_loop()\nresult = loop.run_until_complete(main())\nprint(result)\n",
+            "import asyncio\n\n# entry point\nloop = asyncio.get_event_loop()\n"
+            "result = loop.run_until_complete(main())\nprint(result)\n",
             "import asyncio\n\n# entry point\nresult = asyncio.run(main())\nprint(result)\n",
             title="The two-line form, when the loop is not used again",
         ),

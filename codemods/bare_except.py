@@ -8,6 +8,7 @@ import libcst as cst
 
 from analyzer.extract.walker import dotted_name
 from codemods.base import (
+    child_nodes,
     SAFE,
     Codemod,
     Edit,
@@ -39,7 +40,7 @@ def _raises(body: cst.BaseSuite) -> bool:
         if isinstance(node, cst.Raise):
             return True
         if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(node.children)
+            stack.extend(child_nodes(node))
     return False
 
 
@@ -81,7 +82,8 @@ def existing_logger(module: cst.Module) -> str | None:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+            single = isinstance(small, cst.Assign) and len(small.targets) == 1
+            if single and isinstance(small.targets[0].target, cst.Name):
                 name = small.targets[0].target.value
                 value = small.value
                 if isinstance(value, cst.Call):
@@ -200,7 +202,8 @@ class BareExcept(Codemod):
         ),
         Example("try: f()\nexcept : pass\n", "try: f()\nexcept Exception: pass\n", title="One-line handlers"),
         Example(
-            '"""Agent."""\nimport zmq\n\n\ndef poll(sock):\n    try:\n        sock.recv()\n    except:\n        pass  # noisy\n',
+            '"""Agent."""\nimport zmq\n\n\ndef poll(sock):\n    try:\n        sock.recv()\n'
+            '    except:\n        pass  # noisy\n',
             '"""Agent."""\nimport zmq\nimport logging\n\nlogger = logging.getLogger(__name__)\n\n\n'
             'def poll(sock):\n    try:\n        sock.recv()\n    except Exception:\n'
             '        logger.exception("Ignored exception in poll()")  # noisy\n',
@@ -216,7 +219,8 @@ class BareExcept(Codemod):
             options={"log_swallowed": True},
             title="--log-swallowed reuses the module's logger and also fixes `except Exception: pass`",
         ),
-        Example("try:\n    f()\nexcept Exception:\n    pass\n", title="Typed handlers are left alone without --log-swallowed"),
+        Example("try:\n    f()\nexcept Exception:\n    pass\n",
+                title="Typed handlers are left alone without --log-swallowed"),
         Example("try:\n    f()\nexcept (KeyError, ValueError):\n    pass\n", options={"log_swallowed": True},
                 title="Specific handlers are never touched"),
         Example("try:\n    f()\nexcept:\n    logger.warning('x')\n    pass\n", options={"log_swallowed": False},
@@ -225,7 +229,8 @@ class BareExcept(Codemod):
     ]
 
     def commit_subject(self, sites: int, files: int) -> str:
-        return f"give {sites} bare or silent except handler{'s' * (sites != 1)} a type or a log call in {files} file{'s' * (files != 1)}"
+        handlers = f"{sites} bare or silent except handler{'s' * (sites != 1)}"
+        return f"give {handlers} a type or a log call in {files} file{'s' * (files != 1)}"
 
     def might_apply(self, data: bytes) -> bool:
         return b"except" in data if self.options["log_swallowed"] else _BARE.search(data) is not None

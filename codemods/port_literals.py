@@ -25,9 +25,9 @@ from analyzer.extract.walker import dotted_name
 from analyzer.extract.zmq import ENDPOINT_ACTIONS
 from analyzer.facts import EndpointFact, FileFacts
 from codemods.base import (
+    child_nodes,
     UNSAFE,
     Codemod,
-    CodemodError,
     Edit,
     Example,
     Rewrite,
@@ -105,7 +105,7 @@ def _walk(root: cst.CSTNode) -> Iterator[_Walked]:
         in_expression = item.in_fstring_expression or isinstance(node, cst.FormattedStringExpression)
         if isinstance(node, cst.FormattedString):
             in_expression = False
-        stack.extend(_Walked(child, node, fstring, in_expression) for child in reversed(node.children))
+        stack.extend(_Walked(child, node, fstring, in_expression) for child in reversed(child_nodes(node)))
 
 
 def _quote_of(fstring: cst.FormattedString | None) -> str:
@@ -216,7 +216,7 @@ def _names_in(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(current.children)
+        stack.extend(child_nodes(current))
 
 
 def _endpoint_calls(module: cst.Module, line_of) -> dict[int, list[cst.Call]]:
@@ -276,7 +276,8 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite
 
 def _left_notes(facts: FileFacts, path: str, endpoints: list[EndpointFact] | None = None) -> list[str]:
     return [
-        f"{path}:{fact.line}: port {fact.port} comes from {LEFT_SOURCES[fact.port_source]} ({fact.port_expr}); left as it is"
+        f"{path}:{fact.line}: port {fact.port} comes from {LEFT_SOURCES[fact.port_source]} ({fact.port_expr}); "
+        "left as it is"
         for fact in (facts.endpoints if endpoints is None else endpoints)
         if fact.port is not None and fact.port_source in LEFT_SOURCES
     ]
@@ -352,7 +353,9 @@ def _new_name(owner: PortSite, taken: set[str]) -> str:
     return name
 
 
-def name_ports(sites: list[PortSite], existing: dict[str, RegistryEntry]) -> tuple[dict[PortSite, str], list[RegistryEntry], list[str]]:
+def name_ports(
+    sites: list[PortSite], existing: dict[str, RegistryEntry]
+) -> tuple[dict[PortSite, str], list[RegistryEntry], list[str]]:
     """NAME for every rewritable site, the registry entries to add, and notes on shared ports.
 
     Binds whose port stays in the code (`rewritable=False`) take part in choosing
@@ -614,4 +617,4 @@ class PortLiterals(Codemod):
         return "get_port", f"from {REGISTRY_MODULE} import get_port\n"
 
 
-__all__ = ["CodemodError", "PortLiterals", "PortSite", "locate", "machine_of", "name_ports"]
+__all__ = ["PortLiterals", "PortSite", "locate", "machine_of", "name_ports"]

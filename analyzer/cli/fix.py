@@ -17,6 +17,11 @@ from analyzer.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, err_console
 MAX_LISTED = 200
 
 
+def _say(text: str) -> None:
+    """One summary line on stderr, never wrapped (paths stay greppable)."""
+    err_console.print(text, highlight=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     app.command("fix", help="Fix what the analyzer finds with codemods (a dry run unless --apply).")(fix)
 
@@ -27,7 +32,9 @@ def fix(
     list_codemods: bool = typer.Option(False, "--list", help="List the codemods and exit."),
     diff: bool = typer.Option(False, "--diff", help="Print the unified diff (always printed in a dry run)."),
     apply: bool = typer.Option(False, "--apply", help="Write the changes (atomically, each file verified)."),
-    branch: str | None = typer.Option(None, "--branch", metavar="NAME", help="Create this branch first."),
+    branch: str | None = typer.Option(
+        None, "--branch", metavar="NAME", help="Create this branch first (implies --apply)."
+    ),
     commit: bool = typer.Option(False, "--commit", help="One commit per codemod (implies --apply)."),
     pr: bool = typer.Option(False, "--pr", help="Push and open a pull request (implies --commit)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (default: all cores)."),
@@ -139,7 +146,7 @@ def _run(settings: _Settings) -> int:
             # Committed before the next codemod runs: one commit per codemod, even on shared files.
             sha = git.commit(tree.root, report.changed_paths, commit_message(report))
             commits += 1
-            err_console.print(f"committed {sha[:12]}: {report.codemod.name}", highlight=False, soft_wrap=True)
+            _say(f"committed {sha[:12]}: {report.codemod.name}")
     if settings.pr:
         _pull_request(tree.root, settings.branch, base_branch, base_commit, reports, commits)
     if any(r.failed for r in reports):
@@ -188,21 +195,21 @@ def _print_summary(report, settings: _Settings) -> None:
             f"in {files} file(s), {report.scanned} scanned")
     if codemod.safety != "safe" and not settings.write:
         head += " [yellow](unsafe: write it with --apply --unsafe)[/]"
-    err_console.print(head, highlight=False, soft_wrap=True)
+    _say(head)
     for outcome in report.changed[:MAX_LISTED]:
-        err_console.print(f"  {escape(outcome.path)}: {len(outcome.edits)} edit(s)", highlight=False, soft_wrap=True)
+        _say(f"  {escape(outcome.path)}: {len(outcome.edits)} edit(s)")
     if files > MAX_LISTED:
-        err_console.print(f"  ... and {files - MAX_LISTED} more files", highlight=False, soft_wrap=True)
+        _say(f"  ... and {files - MAX_LISTED} more files")
     if report.unparsable:
-        err_console.print(f"skipped {len(report.unparsable)} file(s) that do not parse:", highlight=False, soft_wrap=True)
+        _say(f"skipped {len(report.unparsable)} file(s) that do not parse:")
         for outcome in report.unparsable[:MAX_LISTED]:
-            err_console.print(f"  {escape(outcome.path)}: {escape(outcome.reason)}", highlight=False, soft_wrap=True)
+            _say(f"  {escape(outcome.path)}: {escape(outcome.reason)}")
     for outcome in report.failed:
-        err_console.print(f"[bold red]failed:[/] {escape(outcome.path)}: {escape(outcome.reason)}", highlight=False, soft_wrap=True)
+        _say(f"[bold red]failed:[/] {escape(outcome.path)}: {escape(outcome.reason)}")
     if report.notes:
-        err_console.print(f"notes ({len(report.notes)}):", highlight=False, soft_wrap=True)
+        _say(f"notes ({len(report.notes)}):")
         for note in report.notes[:MAX_LISTED]:
-            err_console.print(f"  {escape(note)}", highlight=False, soft_wrap=True)
+            _say(f"  {escape(note)}")
 
 
 def _pull_request(root: Path, branch: str, base_branch: str, base_commit: str, reports, commits: int) -> None:
@@ -212,12 +219,12 @@ def _pull_request(root: Path, branch: str, base_branch: str, base_commit: str, r
     from codemods.apply import pull_request_text
 
     if not commits:
-        err_console.print("nothing was committed: no pull request to open", highlight=False, soft_wrap=True)
+        _say("nothing was committed: no pull request to open")
         return
     title, body = pull_request_text(reports)
     request = git.open_pull_request(root, branch, base_branch, base_commit, title, body)
     if request.url:
-        err_console.print(f"pull request: {request.url}", highlight=False, soft_wrap=True)
+        _say(f"pull request: {request.url}")
         return
-    err_console.print(f"patch: {request.patch_file}\npull request body: {request.body_file}", highlight=False, soft_wrap=True)
-    err_console.print(escape(request.instructions), highlight=False, soft_wrap=True)
+    _say(f"patch: {escape(str(request.patch_file))}\npull request body: {escape(str(request.body_file))}")
+    _say(escape(request.instructions))

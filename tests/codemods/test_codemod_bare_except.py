@@ -105,7 +105,8 @@ def test_log_swallowed_through_the_cli(agent_tree, cli) -> None:
         ),
         pytest.param(
             "import logging\nlogger = None\n\ndef f():\n    try:\n        x()\n    except:\n        pass\n",
-            "import logging\n\n_logger = logging.getLogger(__name__)\nlogger = None\n\ndef f():\n    try:\n        x()\n"
+            "import logging\n\n_logger = logging.getLogger(__name__)\nlogger = None\n\n"
+            "def f():\n    try:\n        x()\n"
             "    except Exception:\n        _logger.exception(\"Ignored exception in f()\")\n",
             id="a module name `logger` that is not a logger is not reused",
         ),

@@ -32,7 +32,8 @@ class _ResolvePorts(cst.CSTTransformer):
         if not all(isinstance(p, cst.FormattedStringText) or isinstance(p.expression, cst.Integer) for p in parts):
             return updated_node
         text = "".join(
-            p.value.replace("{{", "{").replace("}}", "}") if isinstance(p, cst.FormattedStringText) else p.expression.value
+            p.value.replace("{{", "{").replace("}}", "}") if isinstance(p, cst.FormattedStringText)
+            else p.expression.value
             for p in parts
         )
         prefix = updated_node.prefix.replace("f", "").replace("F", "")
@@ -162,7 +163,8 @@ def test_connects_join_the_binder_and_fixed_binders_name_the_port() -> None:
     local = _site("main_pc_code/agents/router.py", 4, "connect", 5570, "DEALER", host="localhost")
     names, entries, _ = name_ports([fixed, local], {})
     assert names == {local: "MODEL_MANAGER_REP"}
-    assert entries == [RegistryEntry("MODEL_MANAGER_REP", 5570, "main_pc_code", "main_pc_code/agents/model_manager.py", "REP")]
+    owner = "main_pc_code/agents/model_manager.py"
+    assert entries == [RegistryEntry("MODEL_MANAGER_REP", 5570, "main_pc_code", owner, "REP")]
     only_fixed = name_ports([fixed], {})
     assert only_fixed[0] == {} and only_fixed[1] == []
 
@@ -219,7 +221,8 @@ def test_merge_appends_or_redumps() -> None:
                      's.bind(f"tcp://*:{registry_port(\'A_BIND\')}")\n',
                      id="a local get_port is not shadowed"),
         pytest.param('import zmq\nPORT = "5556"\ns.bind("tcp://*:" + PORT)\n',
-                     'import zmq\nfrom runtime.ports import get_port\nPORT = "5556"\ns.bind("tcp://*:" + str(get_port("A_BIND")))\n',
+                     'import zmq\nfrom runtime.ports import get_port\nPORT = "5556"\n'
+                     's.bind("tcp://*:" + str(get_port("A_BIND")))\n',
                      id="a str operand of + stays a str"),
     ],
 )
