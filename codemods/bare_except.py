@@ -76,9 +76,9 @@ def _replace_pass(body: cst.BaseSuite, statement: cst.Expr) -> cst.BaseSuite:
     return body.with_changes(body=[line.with_changes(body=[statement.with_changes(semicolon=line.body[0].semicolon)])])
 
 
-def existing_logger(module: cst.Module) -> str | None:
-    """The name of a module-level logger: `x = logging.getLogger(...)` or an imported `logger`."""
-    for statement in module.body:
+def existing_logger(module: cst.Module) -> tuple[str, int] | None:
+    """A module-level logger (`x = logging.getLogger(...)` or an imported `logger`) and its statement index."""
+    for index, statement in enumerate(module.body):
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
@@ -89,12 +89,12 @@ def existing_logger(module: cst.Module) -> str | None:
                 if isinstance(value, cst.Call):
                     callee = dotted_name(value.func).rsplit(".", 1)[-1]
                     if callee in LOGGER_FACTORIES or name in LOGGER_NAMES:
-                        return name
+                        return name, index
             if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
                 for alias in small.names:
                     bound = alias.asname.name if alias.asname is not None else alias.name
                     if isinstance(bound, cst.Name) and bound.value in LOGGER_NAMES:
-                        return bound.value
+                        return bound.value, index
     return None
 
 
@@ -238,20 +238,27 @@ class BareExcept(Codemod):
     def rewrite(self, module: cst.Module, path: str, file_plan) -> Rewrite:
         existing = existing_logger(module)
         bound = module_bound_names(module)
-        logger = existing or next(name for name in NEW_LOGGER_NAMES if name not in bound)
-        transformer = _Transformer(self, logger)
+        fresh = next(name for name in NEW_LOGGER_NAMES if name not in bound)
+        transformer = _Transformer(self, existing[0] if existing else fresh)
         new_module = module.visit(transformer)
         if not transformer.changed:
             return Rewrite(module)
-        if transformer.logged and existing is None:
-            new_module = self._add_logger(module, new_module, transformer.logged, logger)
+        if transformer.logged:
+            first_use = first_statement_holding(module, transformer.logged)
+            if existing is not None and first_use is not None and existing[1] > first_use:
+                # The module's logger is only defined after a module-level handler that now needs it.
+                transformer = _Transformer(self, fresh)
+                new_module = module.visit(transformer)
+                existing = None
+            if existing is None:
+                new_module = self._add_logger(module, new_module, first_use, fresh)
         line_of = start_lines(module, (cst.ExceptHandler,))
         edits = [Edit(line_of(node), message) for node, message in transformer.changed]
         return Rewrite(new_module, sorted(edits, key=lambda e: e.line))
 
     @staticmethod
-    def _add_logger(original: cst.Module, module: cst.Module, logged: set[cst.CSTNode], logger: str) -> cst.Module:
-        index = header_insert_index(original, first_statement_holding(original, logged))
+    def _add_logger(original: cst.Module, module: cst.Module, first_use: int | None, logger: str) -> cst.Module:
+        index = header_insert_index(original, first_use)
         statements: list[cst.BaseStatement] = []
         if not _imports_logging(original.body[:index]):
             statements.append(cst.parse_statement("import logging\n"))

@@ -116,6 +116,12 @@ def test_log_swallowed_through_the_cli(agent_tree, cli) -> None:
             "        logger.exception(\"Ignored exception in f()\")\n",
             id="an imported logger is reused",
         ),
+        pytest.param(
+            "import logging\ntry:\n    import zmq\nexcept:\n    pass\nlog = logging.getLogger('x')\n",
+            "import logging\n\nlogger = logging.getLogger(__name__)\ntry:\n    import zmq\nexcept Exception:\n"
+            "    logger.exception(\"Ignored exception\")\nlog = logging.getLogger('x')\n",
+            id="a logger defined after a module-level handler is not used by it",
+        ),
     ],
 )
 def test_logger_placement(before: str, after: str) -> None:
