@@ -84,6 +84,7 @@ NODE_TABLES: tuple[NodeTable, ...] = (
             **_LOCATED, "action": STRING, "endpoint": STRING, "scheme": STRING, "host": STRING, "port": INT,
             "port_source": STRING, "port_expr": STRING, "socket_variable": STRING, "socket_kind": STRING,
             "function": STRING, "class_name": STRING,
+            "port_origin": STRING,  # where the number came from: "code", "config:<file>:<line>", "" when unknown
         },
         "A bind or connect; `port` is null unless static (see `port_source`).",
     ),
@@ -113,6 +114,31 @@ NODE_TABLES: tuple[NodeTable, ...] = (
         {"members": STRING, "size": INT, "closing_lines": STRING, "deferred_only": BOOL, "component": INT},
         "An elementary import cycle, members comma-separated from the smallest name.",
     ),
+    # Deployment configs (analyzer/configs): startup configs, ports.yaml, compose, .env.
+    NodeTable(
+        "ConfigFile",
+        {"path": STRING, "machine": STRING, "kind": STRING, "parse_status": STRING, "error_kind": STRING,
+         "error_message": STRING, "error_line": INT, "agents": INT, "ports": INT},
+        "A deployment config file; `kind` is startup, ports, compose or env; `parse_status` error for malformed YAML.",
+    ),
+    NodeTable(
+        "ConfiguredAgent",
+        {**_LOCATED, "name": STRING, "group": STRING, "script": STRING, "script_path": STRING, "script_found": BOOL,
+         "host": STRING, "port": INT, "port_text": STRING, "health_port": INT, "required": BOOL,
+         "dependencies": STRING, "undeclared_dependencies": STRING, "points_to": STRING},
+        "An agent entry of a startup config (`path`/`line`: the entry); `points_to`: other machines its hosts name.",
+    ),
+    NodeTable(
+        "ConfigPort",
+        {**_LOCATED, "name": STRING, "kind": STRING, "port": INT, "text": STRING, "agent": STRING, "owner": STRING,
+         "socket": STRING},
+        "A port a config declares; `kind` is agent_port, health_port, param, registry, compose or env.",
+    ),
+    NodeTable(
+        "ConfigDependencyCycle",
+        {"members": STRING, "machines": STRING, "size": INT, "path": STRING, "line": INT},
+        "An elementary cycle of configured-agent dependencies, members comma-separated from the smallest name.",
+    ),
 )
 
 REL_TABLES: tuple[RelTable, ...] = (
@@ -129,6 +155,15 @@ REL_TABLES: tuple[RelTable, ...] = (
     RelTable("HAS_CUDA_CALL", "Module", "CudaCall", {}, "Module uses CUDA."),
     RelTable("HAS_RISKY_CALL", "Module", "RiskyCall", {}, "Module has risky call."),
     RelTable("IN_CYCLE", "Module", "ImportCycle", {"position": INT}, "Module is member of import cycle."),
+    RelTable("DECLARES_AGENT", "ConfigFile", "ConfiguredAgent", {}, "Config file declares agent."),
+    RelTable("DECLARES_PORT", "ConfigFile", "ConfigPort", {}, "Config file declares port."),
+    RelTable("HAS_CONFIG_PORT", "ConfiguredAgent", "ConfigPort", {}, "Agent's own port, health port or `*_port` param."),
+    RelTable("DEPENDS_ON", "ConfiguredAgent", "ConfiguredAgent", {"line": INT, "cross_machine": BOOL},
+             "Configured dependency (same machine preferred when a name is declared on several)."),
+    RelTable("RUNS", "ConfiguredAgent", "Module", {}, "The module a configured agent's script_path resolves to."),
+    RelTable("PORT_FROM", "Endpoint", "ConfigPort", {}, "The config value an endpoint's port was resolved through."),
+    RelTable("IN_DEPENDENCY_CYCLE", "ConfiguredAgent", "ConfigDependencyCycle", {"position": INT},
+             "Agent is member of a dependency cycle."),
 )
 
 NODES_BY_NAME = {t.name: t for t in NODE_TABLES}
