@@ -82,6 +82,7 @@ class ZmqExtractor(Extractor):
         Example('import os\nPORT = int(os.environ.get("AGENT_PORT", "5580"))\ns.bind("tcp://*:" + str(PORT))\n',
                 [{"port": 5580, "port_source": "env_default"}]),
         Example('s.connect("tcp://localhost:{}".format(BASE + 1))\n', [{"port": None, "port_source": "dynamic", "port_expr": "BASE + 1"}]),
+        Example('BASE = 5600\ns.connect("tcp://h:" + str(BASE + 1))\n', [{"port": 5601, "port_source": "constant", "port_expr": "BASE + 1"}]),
         Example('import zmq\ns.connect(self.endpoint)\n', [{"port": None, "port_source": "dynamic", "endpoint": "self.endpoint"}]),
         Example('s.bind("ipc:///tmp/agent.sock")\n', [{"scheme": "ipc", "port": None, "port_source": "none"}]),
         Example('port = s.bind_to_random_port("tcp://*")\n', [{"action": "bind", "port": None, "port_source": "dynamic"}]),
@@ -240,7 +241,9 @@ class ZmqExtractor(Extractor):
             return parts
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
             left, right = self._segments(node.left), self._segments(node.right)
-            return [*(left or [node.left]), *(right or [node.right])]
+            if left is None and right is None:
+                return None  # arithmetic, not string concatenation: one expression
+            return [*(left or [_unwrap_conversion(node.left)]), *(right or [_unwrap_conversion(node.right)])]
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Modulo):
             template = _str_value(node.left)
             if template is None:
