@@ -110,6 +110,55 @@ class RiskyCallFact:
 
 
 @dataclass(slots=True)
+class BanditFact:
+    line: int
+    test_id: str  # Bandit's stable id, e.g. B602
+    test_name: str  # e.g. subprocess_popen_with_shell_equals_true
+    severity: str  # low | medium | high
+    confidence: str  # low | medium | high
+    cwe: int  # 0 when Bandit names none
+    message: str  # Bandit's text, with any quoted credential value cut off
+
+
+@dataclass(slots=True)
+class RouteFact:
+    line: int  # the handler's `def` line
+    framework: str  # fastapi | flask | aiohttp
+    methods: str  # upper-case HTTP methods, comma-separated
+    route: str  # the URL path as written ("" when not a literal)
+    function: str  # the handler
+    state_changing: bool  # POST/PUT/DELETE/PATCH, or named like reload, shutdown, admin, delete
+    auth: str  # what protects it ("Depends(verify_token)", "@login_required", "middleware:X"), "" for nothing
+
+
+@dataclass(slots=True)
+class ModelLoadFact:
+    line: int
+    call: str  # e.g. spacy.load, AutoModel.from_pretrained
+    function: str
+    setup: bool  # loaded once: module level, __init__, setup/load*/init*/warmup-named or cached function
+    loop_line: int  # line of the innermost enclosing loop, 0 outside loops
+    handler: bool  # inside a route or a request-handler-named function
+
+
+@dataclass(slots=True)
+class DbCallFact:
+    line: int
+    call: str  # receiver.method, e.g. conn.fetchrow, cursor.execute
+    function: str
+    loop_line: int  # line of the innermost enclosing loop (a comprehension's own line), 0 outside loops
+    awaited: bool
+
+
+@dataclass(slots=True)
+class HygieneFact:
+    line: int
+    kind: str  # print | get_event_loop
+    call: str
+    function: str
+
+
+@dataclass(slots=True)
 class FileFacts:
     path: str  # posix path relative to the repository root
     machine: str
@@ -131,3 +180,17 @@ class FileFacts:
     todos: list[TodoFact] = field(default_factory=list)
     cuda_calls: list[CudaFact] = field(default_factory=list)
     risky_calls: list[RiskyCallFact] = field(default_factory=list)
+    bandit_findings: list[BanditFact] = field(default_factory=list)
+    routes: list[RouteFact] = field(default_factory=list)
+    model_loads: list[ModelLoadFact] = field(default_factory=list)
+    db_calls: list[DbCallFact] = field(default_factory=list)
+    hygiene: list[HygieneFact] = field(default_factory=list)
+    # Module traits for security and GPU rules (analyzer/extract/security.py, hotpaths.py).
+    uses_curve: bool = False  # sets CURVE keys or starts a ZAP authenticator
+    inference_guard: bool = False  # a torch.no_grad() / inference_mode() context or decorator
+    frees_tensors: bool = False  # a `del` statement inside a function
+    request_cuda_line: int = 0  # first CUDA move in a per-request (non-setup) function, 0 for none
+
+
+# Scalar FileFacts fields the security and hot-path extractors fill.
+MODULE_TRAITS = ("uses_curve", "inference_guard", "frees_tensors", "request_cuda_line")
