@@ -1,0 +1,235 @@
+"""Read every deployment config of a repository and link what they declare.
+
+Linking: an agent's `script_path` to a repository file (tried relative to the
+repository root, the config's folder, its parent and the machine root; an
+absolute container path like `/app/main_pc_code/agents/x.py` by its longest
+existing tail), dependency names to declared agents (the same machine first),
+dependency cycles (networkx, canonical rotation), and hosts that name another
+machine (`${PC2_IP}`, or the address `.env` gives `PC2_IP`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+
+import networkx as nx
+import yaml
+
+from analyzer.config import ScanConfig
+from analyzer.configs import yamlnodes
+from analyzer.configs.discover import find_config_files
+from analyzer.configs.environment import read_compose_environment, read_compose_ports, read_dotenv
+from analyzer.configs.model import (
+    COMPOSE, ENV, ENV_PORT, PARSE_ERROR, REGISTRY, STARTUP, ConfigFile, ConfiguredAgent, DeclaredPort, Deployment,
+    DependencyCycle, EnvValue,
+)
+from analyzer.configs.registry import read_registry
+from analyzer.configs.startup import read_agents
+from analyzer.configs.values import Lookup, port_number, variables
+
+MAX_CYCLE_LENGTH = 8
+MAX_CYCLES = 200
+EXAMPLE_MARKERS = ("example", "sample", "template", "dist", "default")
+LOCAL_HOSTS = frozenset({"", "*", "0.0.0.0", "localhost", "127.0.0.1", "::", "::1"})
+ADDRESS_SUFFIXES = ("_IP", "_HOST", "_ADDRESS", "_ADDR")
+
+
+class Environment:
+    """Variables from .env files and compose services; a machine's own values win over shared ones."""
+
+    def __init__(self, values: Iterable[EnvValue]) -> None:
+        self.by_name: dict[str, list[EnvValue]] = defaultdict(list)
+        for value in values:
+            self.by_name[value.name].append(value)
+
+    def find(self, name: str, machine: str) -> EnvValue | None:
+        """The value a process on `machine` sees: its machine's files, then shared ones (any, for shared code)."""
+        candidates = [v for v in self.by_name.get(name, ()) if not machine or v.machine in (machine, "")]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda v: (_machine_rank(v.machine, machine), _example_rank(v.path), v.path, v.line))
+
+    def lookup(self, machine: str) -> Lookup:
+        def get(name: str) -> str | None:
+            found = self.find(name, machine)
+            return found.value if found is not None else None
+        return get
+
+
+def _machine_rank(value_machine: str, machine: str) -> int:
+    return 0 if value_machine == machine else 1 if value_machine == "" else 2
+
+
+def _example_rank(path: str) -> int:
+    name = path.rsplit("/", 1)[-1].lower()
+    return 1 if any(marker in name for marker in EXAMPLE_MARKERS) else 0
+
+
+def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str]) -> Deployment:
+    started = time.perf_counter()
+    deployment = Deployment()
+    parsed: list[tuple[ConfigFile, list[yaml.Node]]] = []
+    for source, kind in find_config_files(repo, config):
+        file = ConfigFile(source.path, source.machine, kind, "")
+        deployment.files.append(file)
+        text = _read_text(repo, file)
+        if text is None:
+            continue
+        if kind == ENV:
+            deployment.env.extend(read_dotenv(file, text))
+            continue
+        try:
+            documents = yamlnodes.compose(text)
+        except yaml.YAMLError as error:
+            _mark_error(file, type(error).__name__, *yamlnodes.error_location(error))
+            continue
+        parsed.append((file, documents))
+        if kind == COMPOSE:
+            deployment.env.extend(read_compose_environment(file, documents))
+    environment = Environment(deployment.env)
+    for file, documents in parsed:
+        lookup = environment.lookup(file.machine)
+        if file.kind == STARTUP:
+            deployment.agents.extend(read_agents(file, documents, lookup))
+        elif file.kind == REGISTRY:
+            deployment.registry.extend(read_registry(file, documents, lookup))
+        elif file.kind == COMPOSE:
+            deployment.compose_ports.extend(read_compose_ports(file, documents, lookup))
+    deployment.env_ports = [_env_port(v) for v in deployment.env if "PORT" in v.name.upper() and v.value.strip().isdigit()]
+    link(deployment, repo, set(module_paths), config.roots)
+    deployment.seconds = time.perf_counter() - started
+    return deployment
+
+
+def _read_text(repo: Path, file: ConfigFile) -> str | None:
+    try:
+        data = (repo / file.path).read_bytes()
+    except OSError as error:
+        _mark_error(file, "OSError", error.strerror or str(error), 0)
+        return None
+    file.sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        _mark_error(file, "UnicodeDecodeError", str(error), data[: error.start].count(b"\n") + 1)
+        return None
+
+
+def _mark_error(file: ConfigFile, kind: str, message: str, line: int) -> None:
+    file.parse_status, file.error_kind, file.error_message, file.error_line = PARSE_ERROR, kind, message, line
+
+
+def _env_port(value: EnvValue) -> DeclaredPort:
+    return DeclaredPort(value.name, ENV_PORT, port_number(value.value, lambda _n: None), value.value, value.path,
+                        value.machine, value.line)
+
+
+def env_port(deployment: Deployment, value: EnvValue) -> DeclaredPort:
+    """The ConfigPort of an env assignment (created when an endpoint resolves through a variable without PORT in its name)."""
+    for port in deployment.env_ports:
+        if (port.path, port.line, port.name) == (value.path, value.line, value.name):
+            return port
+    port = _env_port(value)
+    deployment.env_ports.append(port)
+    return port
+
+
+# --- linking -------------------------------------------------------------
+
+
+def link(deployment: Deployment, repo: Path, modules: set[str], roots: list[str]) -> None:
+    for agent in deployment.agents:
+        _link_script(agent, repo, modules)
+    _link_dependencies(deployment.agents)
+    deployment.cycles = find_cycles(deployment.agents)
+    machines = sorted({*roots, *(a.machine for a in deployment.agents if a.machine)})
+    deployment.machine_addresses = _machine_addresses(machines, Environment(deployment.env))
+    for agent in deployment.agents:
+        agent.points_to = _points_to(agent, deployment.machine_addresses)
+
+
+def script_candidates(agent: ConfiguredAgent) -> list[str]:
+    script = agent.script.strip().replace("\\", "/")
+    if not script:
+        return []
+    if script.startswith("/"):
+        parts = [p for p in script.split("/") if p]
+        return [posixpath.join(*parts[i:]) for i in range(len(parts) - 1)]  # longest tail first, two parts at least
+    folder = posixpath.dirname(agent.path)
+    bases = ["", folder, posixpath.dirname(folder), agent.machine]
+    candidates = []
+    for base in bases:
+        candidate = posixpath.normpath(posixpath.join(base, script))
+        if not candidate.startswith("../") and candidate != ".." and candidate not in candidates:
+            candidates.append(candidate)
+    return candidates
+
+
+def _link_script(agent: ConfiguredAgent, repo: Path, modules: set[str]) -> None:
+    candidates = script_candidates(agent)
+    for candidate in candidates:
+        if candidate in modules:
+            agent.script_path, agent.script_found, agent.runs_module = candidate, True, True
+            return
+    for candidate in candidates:
+        if (repo / candidate).is_file():  # a script outside the scan (excluded, or not Python)
+            agent.script_path, agent.script_found = candidate, True
+            return
+
+
+def _link_dependencies(agents: list[ConfiguredAgent]) -> None:
+    by_name: dict[str, list[int]] = defaultdict(list)
+    for index, agent in enumerate(agents):
+        by_name[agent.name].append(index)
+    for agent in agents:
+        for dependency in agent.dependencies:
+            candidates = by_name.get(dependency.name, [])
+            if not candidates:
+                agent.undeclared.append(dependency.name)
+                continue
+            target = min(candidates, key=lambda i: (_machine_rank(agents[i].machine, agent.machine), agents[i].path, agents[i].line))
+            agent.depends_on.append((target, dependency.line))
+
+
+def find_cycles(agents: list[ConfiguredAgent]) -> list[DependencyCycle]:
+    graph = nx.DiGraph()
+    for index, agent in enumerate(agents):
+        for target, _line in agent.depends_on:
+            graph.add_edge(index, target)
+    key = lambda i: (agents[i].name, agents[i].machine, agents[i].path)  # noqa: E731
+    cycles: set[tuple[int, ...]] = set()
+    for component in nx.strongly_connected_components(graph):
+        if len(component) == 1 and not graph.has_edge(*2 * tuple(component)):
+            continue
+        for n, cycle in enumerate(nx.simple_cycles(graph.subgraph(component), length_bound=MAX_CYCLE_LENGTH)):
+            start = cycle.index(min(cycle, key=key))
+            cycles.add(tuple(cycle[start:] + cycle[:start]))
+            if n + 1 >= MAX_CYCLES:
+                break
+    return [DependencyCycle(c) for c in sorted(cycles, key=lambda c: (len(c), [key(i) for i in c]))]
+
+
+def _machine_addresses(machines: list[str], environment: Environment) -> dict[str, set[str]]:
+    """Each machine's address variables (`PC2_IP` for `pc2_code`) and the addresses they hold."""
+    found: dict[str, set[str]] = {}
+    for machine in machines:
+        stem = machine.upper().removesuffix("_CODE")
+        names = {stem + suffix for suffix in ADDRESS_SUFFIXES}
+        values = {v.value.strip() for n in names for v in environment.by_name.get(n, [])}
+        found[machine] = names | {v for v in values if v not in LOCAL_HOSTS}
+    return found
+
+
+def _points_to(agent: ConfiguredAgent, addresses: dict[str, set[str]]) -> list[str]:
+    other = set()
+    for host in agent.hosts:
+        named = set(variables(host.text)) | ({host.value.strip()} - LOCAL_HOSTS)
+        for machine, marks in addresses.items():
+            if machine != agent.machine and named & marks and not (named & addresses.get(agent.machine, set())):
+                other.add(machine)
+    return sorted(other)

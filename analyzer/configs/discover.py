@@ -1,0 +1,85 @@
+"""Which files are deployment configs: globs per kind, overridable in `[tool.analyzer]`.
+
+    [tool.analyzer.config_globs]
+    startup = ["**/startup_config*.y*ml", "deploy/*.yaml"]
+    env = []            # an empty list turns a kind off
+
+Globs are matched against repository-relative posix paths: `**/` is any number
+of folders (zero included), `*` and `?` stay inside one path segment.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+from analyzer.config import ConfigError, ScanConfig
+from analyzer.configs.model import COMPOSE, ENV, REGISTRY, STARTUP
+from analyzer.discover import SourceFile, list_files
+
+DEFAULT_GLOBS: dict[str, tuple[str, ...]] = {
+    STARTUP: ("**/startup_config*.y*ml",),
+    REGISTRY: ("**/ports.y*ml",),
+    COMPOSE: ("**/docker-compose*.y*ml", "**/compose.y*ml", "**/compose.*.y*ml"),
+    ENV: ("**/.env", "**/.env.*", "**/*.env"),
+}
+SETTING = "config_globs"
+
+
+@cache
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 1 :]:
+            end = pattern.index("]", i + 1)
+            out.append("[" + pattern[i + 1 : end].replace("!", "^", 1) + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z")
+
+
+def config_globs(config: ScanConfig) -> dict[str, tuple[str, ...]]:
+    table = config.raw.get(SETTING, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"[tool.analyzer] {SETTING} must be a table of kind = [globs] ({', '.join(DEFAULT_GLOBS)})")
+    globs = dict(DEFAULT_GLOBS)
+    for kind, patterns in table.items():
+        if kind not in DEFAULT_GLOBS:
+            raise ConfigError(f"[tool.analyzer.{SETTING}] {kind!r} is not one of {', '.join(DEFAULT_GLOBS)}")
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            raise ConfigError(f"[tool.analyzer.{SETTING}] {kind} must be a list of glob strings")
+        globs[kind] = tuple(patterns)
+    return globs
+
+
+def kind_of(path: str, globs: dict[str, tuple[str, ...]]) -> str | None:
+    for kind, patterns in globs.items():
+        if any(glob_regex(p).match(path) for p in patterns):
+            return kind
+    return None
+
+
+def find_config_files(repo: Path, config: ScanConfig) -> list[tuple[SourceFile, str]]:
+    """(file, kind) for every config file in the repository, sorted by path; .gitignore'd files are skipped."""
+    globs = config_globs(config)
+    found = []
+    for source in list_files(repo, config, suffixes=("",)):
+        kind = kind_of(source.path, globs)
+        if kind is not None:
+            found.append((source, kind))
+    return found

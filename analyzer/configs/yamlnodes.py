@@ -1,0 +1,56 @@
+"""YAML through pyyaml's node API, so every value keeps the line it was written on.
+
+`compose` returns the documents' node trees (libyaml's parser when pyyaml was
+built with it); `value` turns a node into Python data with pyyaml's own safe
+constructors, so `5563`, `"5563"`, `true` and `0x15bb` mean what YAML says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def compose(text: str) -> list[yaml.Node]:
+    """Node trees of every document in `text`; raises yaml.YAMLError on malformed input."""
+    return [node for node in yaml.compose_all(text, Loader=_LOADER) if node is not None]
+
+
+def line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def value(node: yaml.Node) -> Any:
+    """The Python value of a node (a fresh constructor each call: pyyaml caches constructed nodes)."""
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
+def scalar_text(node: yaml.Node) -> str | None:
+    """A scalar's text as written (without YAML's typing), None for a list or mapping."""
+    return node.value if isinstance(node, yaml.ScalarNode) else None
+
+
+def items(node: yaml.Node) -> list[tuple[str, yaml.Node, yaml.Node]]:
+    """(key text, key node, value node) of a mapping; [] for anything else. Non-scalar keys are skipped."""
+    if not isinstance(node, yaml.MappingNode):
+        return []
+    return [(key.value, key, val) for key, val in node.value if isinstance(key, yaml.ScalarNode)]
+
+
+def field_of(node: yaml.Node, *names: str) -> yaml.Node | None:
+    """The value node of the first of `names` present in a mapping (keys compared case-insensitively)."""
+    wanted = {n.lower(): i for i, n in enumerate(names)}
+    found = [(wanted[key.lower()], val) for key, _k, val in items(node) if key.lower() in wanted]
+    return min(found, key=lambda pair: pair[0])[1] if found else None
+
+
+def error_location(error: yaml.YAMLError) -> tuple[str, int]:
+    """(one-line message, 1-based line) of a YAML error; line 0 when pyyaml gives no mark."""
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    context = getattr(error, "context", None)
+    message = f"{context}, {problem}" if context else problem
+    return " ".join(str(message).split()), (mark.line + 1 if mark is not None else 0)
