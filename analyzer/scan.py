@@ -9,11 +9,11 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from analyzer import __version__
+from analyzer import __version__, configs
 from analyzer.cache import FACTS_VERSION, FactCache
 from analyzer.config import ScanConfig, load_scan_config
 from analyzer.discover import SourceFile, list_files
@@ -73,6 +73,13 @@ class ScanReport:
     cache_hits: int
     seconds: float
     machines: dict[str, int] = field(default_factory=dict)
+    # Where endpoint ports come from (code / deployment configs / nowhere) and what the configs hold.
+    endpoints_literal: int = 0
+    endpoints_config_resolved: int = 0
+    endpoints_unknown: int = 0
+    config_files: int = 0
+    config_errors: list[str] = field(default_factory=list)
+    configured_agents: int = 0
 
     def as_dict(self) -> dict:
         data = dict(self.__dict__)
@@ -153,8 +160,9 @@ def collect_facts(
     return [f for f in facts if f is not None], hits
 
 
-def fingerprint(files: list[FileFacts], config: ScanConfig) -> str:
+def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
     digest = hashlib.sha256(f"{FACTS_VERSION}|{sorted(config.roots)}|{config.max_file_bytes}".encode())
+    digest.update(extra.encode())  # deployment configs' paths and hashes
     for f in files:
         digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode())
     return digest.hexdigest()
@@ -169,8 +177,9 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     cache_dir = (options.cache_dir or DEFAULT_CACHE) if options.use_cache else None
     files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
+    deployment, port_links = configs.read_and_resolve(repo, config, files)
     name = options.repository or repo.name
-    current_fingerprint = fingerprint(files, config)
+    current_fingerprint = fingerprint(files, config, deployment.digest())
     owns_store = store is None
     store = store or open_store(options.store)
     try:
@@ -184,11 +193,14 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
                 "analyzer_version": __version__,
                 "fingerprint": current_fingerprint,
             }
-            store.write_snapshot(build_snapshot(name, snapshot, str(repo), files, resolution, meta))
+            graph = build_snapshot(name, snapshot, str(repo), files, resolution, meta)
+            configs.add_deployment(graph, deployment, port_links)
+            store.write_snapshot(graph)
     finally:
         if owns_store:
             store.close()
-    return _report(name, snapshot, unchanged, files, resolution, len(files) - hits, hits, time.perf_counter() - started)
+    report = _report(name, snapshot, unchanged, files, resolution, len(files) - hits, hits, time.perf_counter() - started)
+    return replace(report, **configs.summary(files, deployment))
 
 
 def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resolution, parsed, hits, seconds) -> ScanReport:
