@@ -1,0 +1,15 @@
+// id: config-malformed
+// title: Deployment config files that do not parse
+// severity: high
+// description: Finds startup configs, ports.yaml registries and compose files that are not valid YAML (or not UTF-8), with the parser's message and line.
+// description: The launcher or the port registry refuses the file at startup, so the agents it lists do not start; and nothing in it (agents, ports, dependencies) is visible to the other checks.
+// description: Fix the YAML at the reported line (usually indentation, a tab, or an unclosed bracket or quote).
+// column: path
+// column: line
+// column: kind
+// column: error
+// column: message
+MATCH (f:ConfigFile {snapshot: $snapshot})
+WHERE f.parse_status <> 'ok'
+RETURN f.path AS path, f.error_line AS line, f.kind AS kind, f.error_kind AS error, f.error_message AS message
+ORDER BY path, line, kind, error, message

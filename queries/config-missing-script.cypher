@@ -1,0 +1,15 @@
+// id: config-missing-script
+// title: Configured agents whose script does not exist
+// severity: high
+// description: Finds agents in a startup config whose script_path resolves to no file (tried relative to the repository root, the config's folder and its parent, and the machine root).
+// description: The launcher fails to start the agent, and a `required` agent stops the whole machine from coming up; everything that depends on it waits for a health check that never answers.
+// description: Point script_path at the agent's current file (it was probably renamed or moved), or remove the entry if the agent is gone.
+// column: path
+// column: line
+// column: machine
+// column: agent
+// column: script
+MATCH (a:ConfiguredAgent {snapshot: $snapshot})
+WHERE NOT a.script_found
+RETURN a.path AS path, a.line AS line, a.machine AS machine, a.name AS agent, a.script AS script
+ORDER BY path, line, agent, script

@@ -1,0 +1,15 @@
+// id: config-undeclared-dependency
+// title: Configured agents depending on an agent no config declares
+// severity: medium
+// description: Finds startup-config entries whose dependencies name an agent that is declared in no startup config of the repository (on any machine).
+// description: A launcher that orders startup by dependencies waits for an agent that never starts, or skips the check; either way the dependency is a typo, a renamed agent or one that was removed.
+// description: Correct the dependency's name, declare the missing agent, or drop the dependency.
+// column: path
+// column: line
+// column: machine
+// column: agent
+// column: undeclared
+MATCH (a:ConfiguredAgent {snapshot: $snapshot})
+WHERE a.undeclared_dependencies <> ''
+RETURN a.path AS path, a.line AS line, a.machine AS machine, a.name AS agent, a.undeclared_dependencies AS undeclared
+ORDER BY path, line, machine, agent, undeclared
