@@ -110,6 +110,13 @@ class RiskyCallFact:
 
 
 @dataclass(slots=True)
+class ZmqAuthFact:
+    line: int
+    kind: str  # curve_option | curve_sockopt | zap_authenticator | zmq_auth_import
+    detail: str  # the option, class or module named
+
+
+@dataclass(slots=True)
 class BanditFact:
     line: int
     test_id: str  # Bandit's stable id, e.g. B602
@@ -180,13 +187,14 @@ class FileFacts:
     todos: list[TodoFact] = field(default_factory=list)
     cuda_calls: list[CudaFact] = field(default_factory=list)
     risky_calls: list[RiskyCallFact] = field(default_factory=list)
+    zmq_auth: list[ZmqAuthFact] = field(default_factory=list)
     bandit_findings: list[BanditFact] = field(default_factory=list)
     routes: list[RouteFact] = field(default_factory=list)
     model_loads: list[ModelLoadFact] = field(default_factory=list)
     db_calls: list[DbCallFact] = field(default_factory=list)
     hygiene: list[HygieneFact] = field(default_factory=list)
     # Module traits for security and GPU rules (analyzer/extract/security.py, hotpaths.py).
-    uses_curve: bool = False  # sets CURVE keys or starts a ZAP authenticator
+    uses_curve: bool = False  # sets CURVE keys or starts a ZAP authenticator (zmq_auth is not empty)
     inference_guard: bool = False  # a torch.no_grad() / inference_mode() context or decorator
     frees_tensors: bool = False  # a `del` statement inside a function
     request_cuda_line: int = 0  # first CUDA move in a per-request (non-setup) function, 0 for none

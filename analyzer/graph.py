@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from analyzer.facts import FileFacts
+from analyzer.facts import MODULE_TRAITS, FileFacts
 from analyzer.resolve import Resolution, module_name
 from analyzer.store.schema import NODES_BY_NAME, RELS_BY_NAME
 
@@ -136,6 +136,7 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
         is_backup=is_backup_path(facts.path), is_agent=is_agent_module(facts), has_main_guard=facts.has_main_guard,
         component=component, component_size=resolution.component_sizes.get(component, 0),
         imports_out=imports_out[facts.path], imports_in=imports_in[facts.path],
+        **{trait: getattr(facts, trait) for trait in MODULE_TRAITS},
     )
     located = {"snapshot": snapshot, "path": facts.path, "machine": facts.machine}
     class_ids: dict[str, str] = {}
@@ -159,6 +160,12 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
         ("Todo", "HAS_TODO", "T", facts.todos),
         ("CudaCall", "HAS_CUDA_CALL", "G", facts.cuda_calls),
         ("RiskyCall", "HAS_RISKY_CALL", "R", facts.risky_calls),
+        ("ZmqAuth", "HAS_ZMQ_AUTH", "Z", facts.zmq_auth),
+        ("BanditFinding", "HAS_BANDIT_FINDING", "B", facts.bandit_findings),
+        ("Route", "HAS_ROUTE", "H", facts.routes),
+        ("ModelLoad", "HAS_MODEL_LOAD", "M", facts.model_loads),
+        ("DbCall", "HAS_DB_CALL", "D", facts.db_calls),
+        ("HygieneCall", "HAS_HYGIENE_CALL", "Y", facts.hygiene),
     )
     for table, rel, tag, items in children:
         for n, item in enumerate(items):

@@ -19,9 +19,11 @@ from analyzer.config import ScanConfig, load_scan_config
 from analyzer.discover import SourceFile, list_files
 from analyzer.extract import extract_file
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
+from analyzer.credentials import add_credentials, find_credentials
 from analyzer.graph import build_snapshot
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.store import GraphStore, open_store
+from analyzer.testgaps import add_test_reach
 
 DEFAULT_CACHE = ".analyzer/cache"
 Progress = Callable[[int, int], None]  # (files done now, total files to parse)
@@ -179,7 +181,8 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     resolution = resolve_repository(files)
     deployment, port_links = configs.read_and_resolve(repo, config, files)
     name = options.repository or repo.name
-    current_fingerprint = fingerprint(files, config, deployment.digest())
+    credentials = find_credentials(repo, config)  # literal secrets in config files (keys and lines only)
+    current_fingerprint = fingerprint(files, config, deployment.digest() + credentials.digest)
     owns_store = store is None
     store = store or open_store(options.store)
     try:
@@ -195,6 +198,8 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
             }
             graph = build_snapshot(name, snapshot, str(repo), files, resolution, meta)
             configs.add_deployment(graph, deployment, port_links)
+            add_test_reach(graph, resolution.edges)
+            add_credentials(graph, credentials)
             store.write_snapshot(graph)
     finally:
         if owns_store:

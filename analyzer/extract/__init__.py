@@ -13,18 +13,22 @@ import tokenize
 
 import libcst as cst
 
+from analyzer.extract.bandit import BanditExtractor
 from analyzer.extract.base import Extractor, FileContext
 from analyzer.extract.cuda import CudaExtractor
 from analyzer.extract.definitions import DefinitionExtractor, FunctionExamples
 from analyzer.extract.excepts import ExceptExtractor
+from analyzer.extract.hotpaths import DbCallExamples, HotPathExtractor, HygieneExamples
 from analyzer.extract.imports import ImportExtractor
 from analyzer.extract.risky import RiskyCallExtractor
+from analyzer.extract.routes import RouteExtractor
+from analyzer.extract.security import ZmqAuthExtractor
 from analyzer.extract.todos import TodoExtractor
 from analyzer.extract.lines import index_lines, lines_from_codegen
 from analyzer.extract.todos import COMMENT_TAG_RE
 from analyzer.extract.walker import merge_handlers, walk
 from analyzer.extract.zmq import ZmqExtractor
-from analyzer.facts import PARSE_ERROR, PARSE_SKIPPED, FileFacts, ParseErrorFact
+from analyzer.facts import MODULE_TRAITS, PARSE_ERROR, PARSE_SKIPPED, FileFacts, ParseErrorFact
 
 EXTRACTORS: tuple[type[Extractor], ...] = (
     ImportExtractor,
@@ -34,12 +38,17 @@ EXTRACTORS: tuple[type[Extractor], ...] = (
     TodoExtractor,
     CudaExtractor,
     RiskyCallExtractor,
+    ZmqAuthExtractor,
+    RouteExtractor,
+    HotPathExtractor,  # after CudaExtractor: reads cuda_calls in finish()
+    BanditExtractor,  # last: marks the shared ast tree
 )
 # Extractors whose examples are tested, including example-only holders.
-DOCUMENTED_EXTRACTORS: tuple[type[Extractor], ...] = (*EXTRACTORS, FunctionExamples)
+DOCUMENTED_EXTRACTORS: tuple[type[Extractor], ...] = (*EXTRACTORS, FunctionExamples, DbCallExamples, HygieneExamples)
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 # Fact lists kept sorted by line.
-FACT_LISTS = ("imports", "classes", "sockets", "endpoints", "excepts", "todos", "cuda_calls", "risky_calls")
+FACT_LISTS = ("imports", "classes", "sockets", "endpoints", "excepts", "todos", "cuda_calls", "risky_calls",
+              "zmq_auth", "bandit_findings", "routes", "model_loads", "db_calls", "hygiene")
 
 
 def _line_count(data: bytes) -> int:
@@ -118,6 +127,8 @@ def run_extractors(facts: FileFacts, module: cst.Module, source: str) -> None:
         setattr(facts, name, sorted(getattr(found, name), key=lambda fact: fact.line))
     facts.functions = found.functions
     facts.constants, facts.has_main_guard, facts.normalized_hash = found.constants, found.has_main_guard, found.normalized_hash
+    for name in MODULE_TRAITS:
+        setattr(facts, name, getattr(found, name))
 
 
 def _run(facts: FileFacts, module: cst.Module, source: str, tree, lines) -> FileFacts:

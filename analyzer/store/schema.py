@@ -59,8 +59,14 @@ NODE_TABLES: tuple[NodeTable, ...] = (
             "parse_error": STRING, "parse_error_message": STRING, "parse_error_line": INT,
             "is_package": BOOL, "is_test": BOOL, "is_backup": BOOL, "is_agent": BOOL, "has_main_guard": BOOL,
             "component": INT, "component_size": INT, "imports_out": INT, "imports_in": INT,
+            # Security, GPU and test-gap traits (docs/security.md).
+            "package": STRING, "tested": BOOL, "uses_curve": BOOL, "inference_guard": BOOL, "frees_tensors": BOOL,
+            "request_cuda_line": INT,
         },
-        "A Python file (parsed or not). `component` is its import strongly-connected component (-1: in no cycle).",
+        "A Python file (parsed or not). `component` is its import strongly-connected component (-1: in no cycle). "
+        "`package` is its folder as a dotted name; `tested` when a test module imports it, directly or through other "
+        "modules; `uses_curve` when it sets CURVE keys or starts a ZAP authenticator; `request_cuda_line` is its first "
+        "CUDA move in a per-request function (0: none).",
     ),
     NodeTable("Package", {"name": STRING, "stdlib": BOOL}, "An imported name that no repository module provides."),
     NodeTable(
@@ -114,6 +120,46 @@ NODE_TABLES: tuple[NodeTable, ...] = (
         {"members": STRING, "size": INT, "closing_lines": STRING, "deferred_only": BOOL, "component": INT},
         "An elementary import cycle, members comma-separated from the smallest name.",
     ),
+    # Security, performance and hygiene facts (docs/security.md).
+    NodeTable(
+        "ZmqAuth",
+        {**_LOCATED, "kind": STRING, "detail": STRING},
+        "Where a module sets CURVE keys or starts a ZAP authenticator; `kind` is curve_option, curve_sockopt, "
+        "zap_authenticator or zmq_auth_import.",
+    ),
+    NodeTable(
+        "BanditFinding",
+        {**_LOCATED, "test_id": STRING, "test_name": STRING, "severity": STRING, "confidence": STRING, "cwe": INT,
+         "message": STRING},
+        "A finding of one of Bandit's curated tests (`test_id` like B614); severity and confidence low/medium/high.",
+    ),
+    NodeTable(
+        "Route",
+        {**_LOCATED, "framework": STRING, "methods": STRING, "route": STRING, "function": STRING,
+         "state_changing": BOOL, "auth": STRING},
+        "An HTTP route (FastAPI, Flask, aiohttp); `auth` names what protects it, empty for nothing.",
+    ),
+    NodeTable(
+        "ModelLoad",
+        {**_LOCATED, "call": STRING, "function": STRING, "setup": BOOL, "loop_line": INT, "handler": BOOL},
+        "A heavy model load; `setup` when it runs once, `loop_line` its loop (0: none), `handler` in a request handler.",
+    ),
+    NodeTable(
+        "DbCall",
+        {**_LOCATED, "call": STRING, "function": STRING, "loop_line": INT, "awaited": BOOL},
+        "A database call; `loop_line` is the loop it runs in (0: none).",
+    ),
+    NodeTable(
+        "HygieneCall",
+        {**_LOCATED, "kind": STRING, "call": STRING, "function": STRING},
+        "print() outside the __main__ guard, or asyncio.get_event_loop() outside an async function.",
+    ),
+    NodeTable(
+        "ConfigCredential",
+        {"path": STRING, "machine": STRING, "line": INT, "key_path": STRING, "format": STRING},
+        "A literal, non-placeholder credential in a config file (YAML, JSON, .env, INI): where and under which key, "
+        "never the value.",
+    ),
     # Deployment configs (analyzer/configs): startup configs, ports.yaml, compose, .env.
     NodeTable(
         "ConfigFile",
@@ -155,6 +201,12 @@ REL_TABLES: tuple[RelTable, ...] = (
     RelTable("HAS_CUDA_CALL", "Module", "CudaCall", {}, "Module uses CUDA."),
     RelTable("HAS_RISKY_CALL", "Module", "RiskyCall", {}, "Module has risky call."),
     RelTable("IN_CYCLE", "Module", "ImportCycle", {"position": INT}, "Module is member of import cycle."),
+    RelTable("HAS_ZMQ_AUTH", "Module", "ZmqAuth", {}, "Module configures ZeroMQ authentication."),
+    RelTable("HAS_BANDIT_FINDING", "Module", "BanditFinding", {}, "Module has Bandit finding."),
+    RelTable("HAS_ROUTE", "Module", "Route", {}, "Module serves HTTP route."),
+    RelTable("HAS_MODEL_LOAD", "Module", "ModelLoad", {}, "Module loads model."),
+    RelTable("HAS_DB_CALL", "Module", "DbCall", {}, "Module calls database."),
+    RelTable("HAS_HYGIENE_CALL", "Module", "HygieneCall", {}, "Module has hygiene call."),
     RelTable("DECLARES_AGENT", "ConfigFile", "ConfiguredAgent", {}, "Config file declares agent."),
     RelTable("DECLARES_PORT", "ConfigFile", "ConfigPort", {}, "Config file declares port."),
     RelTable("HAS_CONFIG_PORT", "ConfiguredAgent", "ConfigPort", {}, "Agent's own port, health port or `*_port` param."),
