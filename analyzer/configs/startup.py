@@ -35,24 +35,25 @@ def read_agents(file: ConfigFile, documents: list[yaml.Node], env: Lookup) -> li
     return agents
 
 
-def _walk(node: yaml.Node, keys: list[str], file: ConfigFile, env: Lookup, found: list[ConfiguredAgent], depth: int) -> None:
+def _walk(node: yaml.Node, keys: list[str], file: ConfigFile, env: Lookup, found: list[ConfiguredAgent], depth: int,
+          key_line: int = 0) -> None:
     if depth > MAX_DEPTH:
         return
     if isinstance(node, yaml.MappingNode):
         if y.field_of(node, *SCRIPT_KEYS) is not None:
-            agent = _agent(node, keys, file, env)
+            agent = _agent(node, keys, file, env, key_line)
             if agent is not None:
                 found.append(agent)
             return
-        for key, _key_node, value in y.items(node):
-            _walk(value, [*keys, key], file, env, found, depth + 1)
+        for key, key_node, value in y.items(node):
+            _walk(value, [*keys, key], file, env, found, depth + 1, y.line(key_node))
     elif isinstance(node, yaml.SequenceNode):
         for item in node.value:
             # A list item has no key of its own: "" keeps the group key two levels up.
             _walk(item, [*keys, ""], file, env, found, depth + 1)
 
 
-def _agent(node: yaml.Node, keys: list[str], file: ConfigFile, env: Lookup) -> ConfiguredAgent | None:
+def _agent(node: yaml.Node, keys: list[str], file: ConfigFile, env: Lookup, key_line: int) -> ConfiguredAgent | None:
     name_node = y.field_of(node, "name")
     named_by_key = name_node is None
     script_node = y.field_of(node, *SCRIPT_KEYS)
@@ -67,7 +68,8 @@ def _agent(node: yaml.Node, keys: list[str], file: ConfigFile, env: Lookup) -> C
     required_node = y.field_of(node, "required")
     required = y.value(required_node) if required_node is not None else None
     agent = ConfiguredAgent(
-        name=name, path=file.path, machine=file.machine, line=y.line(node), group=parents[-1] if parents else "",
+        name=name, path=file.path, machine=file.machine, line=key_line if named_by_key and key_line else y.line(node),
+        group=parents[-1] if parents else "",
         script=script,
         host=(y.scalar_text(host_node) or "") if host_node is not None else "",
         port=_port(y.field_of(node, *PORT_KEYS), "port", AGENT_PORT, name, file, env),
