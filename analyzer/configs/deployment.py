@@ -40,7 +40,11 @@ ADDRESS_SUFFIXES = ("_IP", "_HOST", "_ADDRESS", "_ADDR")
 
 
 class Environment:
-    """Variables from .env files and compose services; a machine's own values win over shared ones."""
+    """Variables from .env files and compose services.
+
+    Order: the machine's own files, then shared ones; real files before
+    `.env.example`-like ones; compose `environment:` before .env.
+    """
 
     def __init__(self, values: Iterable[EnvValue]) -> None:
         self.by_name: dict[str, list[EnvValue]] = defaultdict(list)
@@ -52,7 +56,9 @@ class Environment:
         candidates = [v for v in self.by_name.get(name, ()) if not machine or v.machine in (machine, "")]
         if not candidates:
             return None
-        return min(candidates, key=lambda v: (_machine_rank(v.machine, machine), _example_rank(v.path), v.path, v.line))
+        # A compose service's `environment:` is what its container sees, over a .env beside it.
+        return min(candidates, key=lambda v: (_machine_rank(v.machine, machine), _example_rank(v.path),
+                                              v.source != "compose", v.path, v.line))
 
     def lookup(self, machine: str) -> Lookup:
         def get(name: str) -> str | None:
