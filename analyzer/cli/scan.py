@@ -27,6 +27,8 @@ def scan_command(
     exclude: Annotated[Optional[list[str]], typer.Option(help="Glob of repo-relative paths to skip; repeatable. .gitignore'd files, .git, .venv and node_modules are always skipped.")] = None,
     repo_name: Annotated[Optional[str], typer.Option("--repo", help="Name of the repository in the store. Default: the folder's name.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    shard: Annotated[Optional[str], typer.Option(metavar="I/N", help="Parse only shard I of N (a stable 1/N of the files, by path) into the facts cache and record a manifest; writes no graph. Run every I, then --finalize. See docs/neo4j.md.")] = None,
+    finalize: Annotated[bool, typer.Option("--finalize", help="After all --shard I/N runs (same --store and --cache-dir): check they are complete and write the whole-repository snapshot.")] = False,
 ) -> None:
     """Parse every Python file once (in parallel, cached by content) and write the code graph.
 
@@ -48,11 +50,25 @@ def scan_command(
         console=err_console, transient=True, disable=as_json or not err_console.is_terminal,
     )
     task = progress.add_task("parse", total=None)
+    from analyzer import shard as sharding
+
+    runner = sharding.finalize if finalize else scan
     try:
+        if shard is not None and finalize:
+            raise sharding.ShardError("--shard and --finalize are separate steps: run the shards, then --finalize")
         with progress:
-            report = scan(options, lambda done, total: progress.update(task, completed=done, total=total))
-    except (StoreError, ConfigError) as error:
+            if shard is not None:
+                part = sharding.scan_shard(options, sharding.parse_shard(shard),
+                                           lambda done, total: progress.update(task, completed=done, total=total))
+            else:
+                report = runner(options, lambda done, total: progress.update(task, completed=done, total=total))
+    except (StoreError, ConfigError, sharding.ShardError) as error:
         fail(str(error))
+    if shard is not None:
+        print(json.dumps(part.as_dict(), indent=2, sort_keys=True) if as_json else
+              f"shard {part.shard}/{part.of} of {part.repository}: {part.files} of {part.total_files} files "
+              f"({part.parsed} parsed, {part.cache_hits} cached) in {part.seconds:.2f} s; manifest {part.manifest}")
+        return
     if as_json:
         print(json.dumps(report.as_dict(), indent=2, sort_keys=True))
         return
