@@ -239,13 +239,16 @@ class Neo4jStore:
                 raise StoreError(f"ANALYZER_NEO4J_BATCH_ROWS must be a whole number, got {raw!r}")
             batch_rows = int(raw)
         try:
+            # The acquisition timeout also bounds the Bolt handshake with a server that accepts and stays silent.
             driver = GraphDatabase.driver(uri, auth=(user, password) if password is not None else None,
-                                          connection_timeout=connect_timeout, max_transaction_retry_time=30.0)
+                                          connection_timeout=connect_timeout,
+                                          connection_acquisition_timeout=2 * connect_timeout,
+                                          max_transaction_retry_time=30.0)
         except (ValueError, ConfigurationError) as error:
             raise StoreError(f"cannot use Neo4j URI {uri!r}: {_one_line(error)}") from error
         try:
-            with _translated(uri, "connecting"):
-                driver.verify_connectivity(database=database)
+            with _translated(uri, "connecting"), driver.session(database=database) as session:
+                session.run("RETURN 1").consume()  # reaches the server, logs in, and finds the database
         except StoreError:
             driver.close()
             raise
