@@ -26,9 +26,12 @@ __all__ = ["add_deployment", "read_and_resolve", "summary", "Deployment", "PortL
 CODE_SOURCES = ("literal", "constant", "imported_constant", "self_attr", "default_arg", "env_default")
 
 
-def read_and_resolve(repo: Path, config: ScanConfig, files: list[FileFacts]) -> tuple[Deployment, dict[tuple[str, int], PortLink]]:
-    """Read every config, then give endpoints the ports the configs supply (in place)."""
-    deployment = read_deployment(repo, config, (f.path for f in files))
+def read_and_resolve(
+    repo: Path, config: ScanConfig, files: list[FileFacts], cache_dir: str | None = None
+) -> tuple[Deployment, dict[tuple[str, int], PortLink]]:
+    """Read every config (what each file declares cached by content under `cache_dir`), then give
+    endpoints the ports the configs supply (in place)."""
+    deployment = read_deployment(repo, config, (f.path for f in files), cache_dir)
     return deployment, resolve_endpoint_ports(files, deployment)
 
 

@@ -14,7 +14,8 @@ import hashlib
 import posixpath
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from functools import cached_property
 from pathlib import Path
 
 import networkx as nx
@@ -22,6 +23,7 @@ import yaml
 
 from analyzer.config import ScanConfig
 from analyzer.configs import yamlnodes
+from analyzer.configs.cache import ConfigCache
 from analyzer.configs.discover import find_config_files
 from analyzer.configs.environment import read_compose_environment, read_compose_ports, read_dotenv
 from analyzer.configs.model import (
@@ -60,6 +62,12 @@ class Environment:
         return min(candidates, key=lambda v: (_machine_rank(v.machine, machine), _example_rank(v.path),
                                               v.source != "compose", v.path, v.line))
 
+    @cached_property
+    def digest(self) -> str:
+        """Hash of every assignment: what `${VAR}` substitution in a config can depend on."""
+        rows = sorted((v.name, v.value, v.machine, v.path, v.line, v.source) for values in self.by_name.values() for v in values)
+        return hashlib.sha256(repr(rows).encode()).hexdigest()
+
     def lookup(self, machine: str) -> Lookup:
         def get(name: str) -> str | None:
             found = self.find(name, machine)
@@ -76,10 +84,11 @@ def _example_rank(path: str) -> int:
     return 1 if any(marker in name for marker in EXAMPLE_MARKERS) else 0
 
 
-def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str]) -> Deployment:
+def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str], cache_dir: str | None = None) -> Deployment:
     started = time.perf_counter()
     deployment = Deployment()
-    parsed: list[tuple[ConfigFile, list[yaml.Node]]] = []
+    cache = ConfigCache(cache_dir) if cache_dir else None
+    sources: list[_Source] = []
     for source, kind in find_config_files(repo, config):
         file = ConfigFile(source.path, source.machine, kind, "")
         deployment.files.append(file)
@@ -88,28 +97,54 @@ def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str])
             continue
         if kind == ENV:
             deployment.env.extend(read_dotenv(file, text))
-            continue
-        try:
-            documents = yamlnodes.compose(text)
-        except yaml.YAMLError as error:
-            _mark_error(file, type(error).__name__, *yamlnodes.error_location(error))
-            continue
-        parsed.append((file, documents))
-        if kind == COMPOSE:
-            deployment.env.extend(read_compose_environment(file, documents))
+        else:
+            sources.append(_Source(file, text, cache))
+    for source in sources:
+        if source.file.kind == COMPOSE:
+            deployment.env.extend(source.read("environment", "", lambda docs, f=source.file: read_compose_environment(f, docs)))
     environment = Environment(deployment.env)
-    for file, documents in parsed:
-        lookup = environment.lookup(file.machine)
+    for source in sources:
+        file, lookup, digest = source.file, environment.lookup(source.file.machine), environment.digest
         if file.kind == STARTUP:
-            deployment.agents.extend(read_agents(file, documents, lookup))
+            deployment.agents.extend(source.read("agents", digest, lambda docs: read_agents(file, docs, lookup)))
         elif file.kind == REGISTRY:
-            deployment.registry.extend(read_registry(file, documents, lookup))
+            deployment.registry.extend(source.read("registry", digest, lambda docs: read_registry(file, docs, lookup)))
         elif file.kind == COMPOSE:
-            deployment.compose_ports.extend(read_compose_ports(file, documents, lookup))
+            deployment.compose_ports.extend(source.read("ports", digest, lambda docs: read_compose_ports(file, docs, lookup)))
     deployment.env_ports = [_env_port(v) for v in deployment.env if "PORT" in v.name.upper() and v.value.strip().isdigit()]
     link(deployment, repo, set(module_paths), config.roots)
     deployment.seconds = time.perf_counter() - started
     return deployment
+
+
+class _Source:
+    """One YAML config file: parsed on first use, what its readers return cached by content."""
+
+    def __init__(self, file: ConfigFile, text: str, cache: ConfigCache | None) -> None:
+        self.file, self.text, self.cache = file, text, cache
+        self._documents: list[yaml.Node] | None = None
+
+    def documents(self) -> list[yaml.Node] | None:
+        """The file's YAML documents; None (and the file marked malformed) when it does not parse."""
+        if self._documents is None and self.file.parse_status != PARSE_ERROR:
+            try:
+                self._documents = yamlnodes.compose(self.text)
+            except yaml.YAMLError as error:
+                _mark_error(self.file, type(error).__name__, *yamlnodes.error_location(error))
+        return self._documents
+
+    def read(self, part: str, environment: str, reader: Callable[[list[yaml.Node]], list]) -> list:
+        key = ConfigCache.key(self.file, part, environment) if self.cache else ""
+        cached = self.cache.get(key) if self.cache else None
+        if cached is not None:
+            return cached
+        documents = self.documents()
+        if documents is None:
+            return []
+        found = reader(documents)
+        if self.cache:
+            self.cache.put(key, found)  # before linking changes the agents
+        return found
 
 
 def _read_text(repo: Path, file: ConfigFile) -> str | None:

@@ -28,17 +28,18 @@ def read_registry(file: ConfigFile, documents: list[yaml.Node], env: Lookup) -> 
     for document in documents:
         table = y.field_of(document, "ports")
         for name, key_node, node in y.items(table) if table is not None else []:
-            port_node = y.field_of(node, "port") if isinstance(node, yaml.MappingNode) else node
+            fields = y.fields(node)
+            port_node = fields.get("port") if isinstance(node, yaml.MappingNode) else node
             if not isinstance(port_node, yaml.ScalarNode):
                 continue
-            machine = _text(node, "machine") or file.machine
             entries.append(DeclaredPort(
                 normalize_name(name), REGISTRY_PORT, port_number(y.value(port_node), env), port_node.value, file.path,
-                machine, y.line(key_node), owner=_text(node, "owner"), socket=_text(node, "socket").upper(),
+                _text(fields, "machine") or file.machine, y.line(key_node), owner=_text(fields, "owner"),
+                socket=_text(fields, "socket").upper(),
             ))
     return entries
 
 
-def _text(node: yaml.Node, key: str) -> str:
-    found = y.field_of(node, key)
+def _text(fields: dict[str, yaml.Node], key: str) -> str:
+    found = fields.get(key)
     return (y.scalar_text(found) or "") if found is not None else ""

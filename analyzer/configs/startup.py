@@ -40,8 +40,9 @@ def _walk(node: yaml.Node, keys: list[str], file: ConfigFile, env: Lookup, found
     if depth > MAX_DEPTH:
         return
     if isinstance(node, yaml.MappingNode):
-        if y.field_of(node, *SCRIPT_KEYS) is not None:
-            agent = _agent(node, keys, file, env, key_line)
+        table = y.fields(node)
+        if y.first(table, *SCRIPT_KEYS) is not None:
+            agent = _agent(node, table, keys, file, env, key_line)
             if agent is not None:
                 found.append(agent)
             return
@@ -53,10 +54,11 @@ def _walk(node: yaml.Node, keys: list[str], file: ConfigFile, env: Lookup, found
             _walk(item, [*keys, ""], file, env, found, depth + 1)
 
 
-def _agent(node: yaml.Node, keys: list[str], file: ConfigFile, env: Lookup, key_line: int) -> ConfiguredAgent | None:
-    name_node = y.field_of(node, "name")
+def _agent(node: yaml.Node, table: dict[str, yaml.Node], keys: list[str], file: ConfigFile, env: Lookup,
+           key_line: int) -> ConfiguredAgent | None:
+    name_node = table.get("name")
     named_by_key = name_node is None
-    script_node = y.field_of(node, *SCRIPT_KEYS)
+    script_node = y.first(table, *SCRIPT_KEYS)
     script = (y.scalar_text(script_node) or "") if script_node is not None else ""
     name = (y.scalar_text(name_node) if name_node is not None else (keys[-1] if keys else "")) or ""
     if not name:  # an unnamed list entry goes by its script's file name
@@ -64,18 +66,18 @@ def _agent(node: yaml.Node, keys: list[str], file: ConfigFile, env: Lookup, key_
     if not name:
         return None
     parents = [k for k in (keys[:-1] if named_by_key else keys) if k]
-    host_node = y.field_of(node, "host")
-    required_node = y.field_of(node, "required")
+    host_node = table.get("host")
+    required_node = table.get("required")
     required = y.value(required_node) if required_node is not None else None
     agent = ConfiguredAgent(
         name=name, path=file.path, machine=file.machine, line=key_line if named_by_key and key_line else y.line(node),
         group=parents[-1] if parents else "",
         script=script,
         host=(y.scalar_text(host_node) or "") if host_node is not None else "",
-        port=_port(y.field_of(node, *PORT_KEYS), "port", AGENT_PORT, name, file, env),
-        health_port=_port(y.field_of(node, *HEALTH_KEYS), "health_check_port", HEALTH_PORT, name, file, env),
+        port=_port(y.first(table, *PORT_KEYS), "port", AGENT_PORT, name, file, env),
+        health_port=_port(y.first(table, *HEALTH_KEYS), "health_check_port", HEALTH_PORT, name, file, env),
         required=required if isinstance(required, bool) else None,
-        dependencies=_dependencies(y.field_of(node, *DEPENDENCY_KEYS)),
+        dependencies=_dependencies(y.first(table, *DEPENDENCY_KEYS)),
     )
     if host_node is not None and agent.host:
         agent.hosts.append(HostSetting("host", agent.host, substitute(agent.host, env) or "", y.line(host_node)))

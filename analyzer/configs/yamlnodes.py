@@ -23,8 +23,17 @@ def line(node: yaml.Node) -> int:
     return node.start_mark.line + 1
 
 
+STR_TAG, INT_TAG = "tag:yaml.org,2002:str", "tag:yaml.org,2002:int"
+
+
 def value(node: yaml.Node) -> Any:
-    """The Python value of a node (a fresh constructor each call: pyyaml caches constructed nodes)."""
+    """The Python value of a node, typed by YAML's own rules (`5563` int, `"5563"` str, `yes` bool)."""
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag == STR_TAG:
+            return node.value  # the common cases without a constructor
+        if node.tag == INT_TAG and node.value.isdigit():
+            return int(node.value)
+    # A fresh constructor each call: pyyaml caches every node it constructed.
     return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
 
 
@@ -40,11 +49,27 @@ def items(node: yaml.Node) -> list[tuple[str, yaml.Node, yaml.Node]]:
     return [(key.value, key, val) for key, val in node.value if isinstance(key, yaml.ScalarNode)]
 
 
+def fields(node: yaml.Node) -> dict[str, yaml.Node]:
+    """A mapping's value nodes by lower-cased scalar key (the first of duplicate keys wins); {} for anything else."""
+    found: dict[str, yaml.Node] = {}
+    if isinstance(node, yaml.MappingNode):
+        for key, val in node.value:
+            if isinstance(key, yaml.ScalarNode):
+                found.setdefault(key.value.lower(), val)
+    return found
+
+
 def field_of(node: yaml.Node, *names: str) -> yaml.Node | None:
     """The value node of the first of `names` present in a mapping (keys compared case-insensitively)."""
-    wanted = {n.lower(): i for i, n in enumerate(names)}
-    found = [(wanted[key.lower()], val) for key, _k, val in items(node) if key.lower() in wanted]
-    return min(found, key=lambda pair: pair[0])[1] if found else None
+    return first(fields(node), *names)
+
+
+def first(table: dict[str, yaml.Node], *names: str) -> yaml.Node | None:
+    for name in names:
+        found = table.get(name)
+        if found is not None:
+            return found
+    return None
 
 
 def error_location(error: yaml.YAMLError) -> tuple[str, int]:
