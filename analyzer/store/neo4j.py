@@ -277,9 +277,16 @@ class Neo4jStore:
         """Constraints and indexes, created before the first load and awaited."""
         if self._schema_ready:
             return
+        from neo4j.exceptions import ClientError
+
         with _translated(self.uri, "creating constraints and indexes"):
             for statement in schema_statements():
-                self._write(statement)
+                try:
+                    self._write(statement)
+                except ClientError as error:
+                    if not (error.code or "").endswith("AlreadyExists"):
+                        raise
+                    # another scan created the same rule at the same moment: IF NOT EXISTS raced
             with self._session() as session:
                 session.run("CALL db.awaitIndexes(300)").consume()
         self._schema_ready = True
