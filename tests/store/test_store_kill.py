@@ -21,22 +21,19 @@ GENERATED = 300
 BODY = "".join(f"def f{i}(x):\n    try:\n        return x + {i}\n    except Exception:\n        pass\n" for i in range(40))
 
 
-def _writing(backend, name: str, previous: str) -> bool:
+def _writing(backend, name: str, previous: str, server) -> bool:
     """True once the new snapshot's write has begun (it is not current yet, or not finished)."""
-    if backend.kind == "embedded":
+    if server is None:
         folder = Path(backend.location) / name
         return any(p.suffix == ".lbdb" and p.name != repository_key(previous) + ".lbdb" for p in folder.iterdir())
-    store = backend.open()
-    try:
-        found = store.query("MATCH (s:Snapshot) WHERE s.repository = $name RETURN count(s) AS n", {"name": name},
-                            repository=name).rows[0][0]
-    finally:
-        store.close()
+    found = server.query("MATCH (s:Snapshot) WHERE s.repository = $name RETURN count(s) AS n", {"name": name},
+                         repository=name).rows[0][0]
     return found > 1
 
 
 def _kill_during_write(backend, repo: Path, name: str, previous: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server = backend.open() if backend.kind == "neo4j" else None
     process = subprocess.Popen(
         [sys.executable, "-c", "from analyzer.cli import main; main()", "scan", str(repo), "--store", backend.location,
          "--cache-dir", backend.cache_dir, "--repo", name, "--jobs", "1"],
@@ -44,13 +41,15 @@ def _kill_during_write(backend, repo: Path, name: str, previous: str) -> None:
     )
     deadline = time.monotonic() + 120
     try:
-        while not _writing(backend, name, previous):
+        while not _writing(backend, name, previous, server):
             assert process.poll() is None, "the scan ended before its write was seen"
             assert time.monotonic() < deadline, "the scan never started writing"
-            time.sleep(0.002 if backend.kind == "embedded" else 0.02)
+            time.sleep(0.002 if server is None else 0.02)
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
+        if server is not None:
+            server.close()
 
 
 @pytest.mark.slow
