@@ -18,7 +18,7 @@ err_console = Console(stderr=True)
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """One clear line on stderr and a non-zero exit, never a traceback."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

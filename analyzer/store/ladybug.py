@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from analyzer.graph import GraphSnapshot
+from analyzer.graph import Columns, GraphSnapshot
 from analyzer.store import QueryResult, SnapshotInfo, StoreError
 from analyzer.store.schema import NODE_TABLES, REL_TABLES
 
@@ -59,6 +59,7 @@ class LadybugStore:
     def __init__(self, location: str | os.PathLike[str], read_only: bool = False) -> None:
         self.root = Path(location)
         self.read_only = read_only
+        self._readers: dict[Path, tuple[Any, Any]] = {}
         if not read_only:
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
@@ -85,11 +86,11 @@ class LadybugStore:
                     connection.execute(statement)
                 types = {"STRING": pa.string(), "INT64": pa.int64(), "BOOLEAN": pa.bool_()}
                 snapshot_row = graph.nodes["Snapshot"].rows()[0]
-                graph.nodes["Repository"].add(
-                    id=graph.repository, snapshot=graph.snapshot, name=graph.repository, root=graph.root,
-                    current_snapshot=graph.snapshot,
-                )
-                for name, columns in [*graph.nodes.items(), *graph.rels.items()]:
+                # The pointer row lives only in the stored copy; the caller's graph stays as given.
+                repository = Columns(tuple(NODES_BY_NAME["Repository"].columns))
+                repository.add(id=graph.repository, snapshot=graph.snapshot, name=graph.repository, root=graph.root,
+                               current_snapshot=graph.snapshot)
+                for name, columns in [*graph.nodes.items(), ("Repository", repository), *graph.rels.items()]:
                     if not len(columns):
                         continue
                     table = NODES_BY_NAME.get(name) or RELS_BY_NAME[name]
@@ -176,14 +177,21 @@ class LadybugStore:
         repository, created_at, fingerprint = result.rows[0]
         return {"repository": repository, "created_at": created_at, "fingerprint": fingerprint}
 
+    def _connection(self, database_path: Path):
+        """A read-only connection per snapshot file, kept open: a snapshot file never changes once written."""
+        cached = self._readers.get(database_path)
+        if cached is None:
+            ladybug = _ladybug()
+            try:
+                database = ladybug.Database(str(database_path), read_only=True)
+            except RuntimeError as error:
+                raise StoreError(f"cannot open {database_path}: {error}") from error
+            cached = self._readers[database_path] = (database, ladybug.Connection(database))
+        return cached[1]
+
     def _run(self, database_path: Path, cypher: str, params: dict[str, Any]) -> QueryResult:
-        ladybug = _ladybug()
+        connection = self._connection(database_path)
         try:
-            database = ladybug.Database(str(database_path), read_only=True)
-        except RuntimeError as error:
-            raise StoreError(f"cannot open {database_path}: {error}") from error
-        try:
-            connection = ladybug.Connection(database)
             used = {k: v for k, v in params.items() if k in set(PARAM_RE.findall(cypher))}
             result = connection.execute(cypher, used)
             columns = result.get_column_names()
@@ -193,8 +201,6 @@ class LadybugStore:
             return QueryResult(columns, rows)
         except RuntimeError as error:
             raise StoreError(f"query failed: {error}") from error
-        finally:
-            database.close()
 
     def current_snapshot(self, repository: str | None = None) -> str:
         folder = self._folder_for(repository)
@@ -219,4 +225,7 @@ class LadybugStore:
         return infos
 
     def close(self) -> None:
-        """Nothing stays open between calls: each query opens its snapshot read-only."""
+        for database, connection in self._readers.values():
+            connection.close()
+            database.close()
+        self._readers.clear()
