@@ -6,7 +6,12 @@ test set and tester, so findings match what `bandit` reports for the same tests,
 scan's workers (docs/security.md has the measurements):
 
 - CPython's tree from extraction is reused: no second parse, no second read;
-- nodes no test of the selection looks at are walked but get no context, no test call;
+- a test runs on a file only when the file's text names what the test looks for
+  (`TRIGGERS`: a test on `torch.load` needs "torch" in the file, since Bandit resolves
+  call names through the file's own imports); a file no test can fire on is not walked
+  (tests/security/test_bandit.py checks the results equal BanditManager's);
+- nodes no running test looks at are walked but get no context and no test call, and
+  parent links (which only the string tests read) are set only when a string test runs;
 - a file without `nosec` comments is not tokenized, and its tests run through a lean
   tester that skips Bandit's per-test context copy and nosec bookkeeping.
 
@@ -18,6 +23,7 @@ Credential values Bandit quotes in its messages are cut off.
 from __future__ import annotations
 
 import ast
+import heapq
 import io
 import tokenize
 import warnings
@@ -42,13 +48,30 @@ CURATED_TESTS: dict[str, str] = {
     "B614": "torch.load without weights_only unpickles arbitrary code from model files",
     "B615": "Hugging Face downloads without a pinned revision",
 }
+# Test id -> words one of which a file's lower-cased text must contain for the test to be able to
+# fire (a superset, checked with plain substring search: a gate, not a test).
+TRIGGERS: dict[str, tuple[str, ...]] = {
+    "B102": ("exec",),
+    "B104": ("0.0.0.0",),
+    "B107": ("pas", "pwd", "token", "secret"),  # Bandit's RE_WORDS: pas+wo?r?d|pass(phrase)?|pwd|token|secrete?
+    "B113": ("requests", "httpx"),
+    "B201": ("flask",),
+    "B301": ("pickle", "dill", "shelve"),
+    "B302": ("marshal",),
+    "B307": ("eval",),
+    "B501": ("verify",),
+    "B506": ("yaml",),
+    "B608": ("select", "delete", "insert", "update"),
+    "B614": ("torch",),
+    "B615": ("transformers", "datasets", "huggingface_hub"),
+}
 # Tests whose message quotes the credential they found.
 SECRET_QUOTING_TESTS = frozenset({"B105", "B106", "B107"})
 
 
 @cache
 def _bandit():
-    """(test set, AST node names to visit, visitor class), built once per process."""
+    """(test set, check kinds per test id, visitor class), built once per process."""
     with warnings.catch_warnings():
         # stevedore, under Bandit's plugin loader, warns about an argument Bandit still passes.
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -60,17 +83,24 @@ def _bandit():
         from bandit.core import utils as b_utils
 
         tests = test_set.BanditTestSet(b_config.BanditConfig(), {"include": set(CURATED_TESTS)})
-    wanted = set(tests.tests) | {"Import", "ImportFrom"}  # imports feed every test's name resolution
-    if {"Str", "Bytes"} & wanted:
-        wanted.add("Constant")
-    if "FunctionDef" in wanted:
-        wanted.add("ClassDef")
+    kinds: dict[str, set[str]] = {}  # test id -> the AST node kinds it checks
+    ids_of: dict[object, frozenset[str]] = {}  # test function -> the test ids it reports
+    for checktype, checks in tests.tests.items():
+        for check in checks:
+            ids_of[check] = _test_ids(check)
+            for test_id in ids_of[check]:
+                kinds.setdefault(test_id, set()).add(checktype)
 
     class LeanTester(b_tester.BanditTester):
-        """BanditTester.run_tests for a file with no nosec comment: same results, no per-test bookkeeping."""
+        """BanditTester.run_tests for a file with no nosec comment, running only the file's enabled tests:
+        the same results without Bandit's per-test context copy and nosec bookkeeping."""
+
+        enabled: frozenset[str] = frozenset()
 
         def run_tests(self, raw_context, checktype):
             for test in self.testset.get_tests(checktype):
+                if self.enabled.isdisjoint(ids_of[test]):
+                    continue
                 context = b_context.Context(raw_context)
                 try:
                     result = test(context, test._config) if hasattr(test, "_config") else test(context)
@@ -93,15 +123,26 @@ def _bandit():
             return None
 
     class Visitor(node_visitor.BanditNodeVisitor):
-        """Bandit's visitor over an existing tree, visiting only the node kinds the selection tests."""
+        """Bandit's visitor over an existing tree, visiting only the node kinds the enabled tests check."""
 
-        def __init__(self, fname: str, nosec_lines: dict[int, set[str]]) -> None:
+        def __init__(self, fname: str, enabled: set[str], nosec_lines: dict[int, set[str]]) -> None:
             # BanditNodeVisitor.__init__ would look for packages on disk to name the module; nothing here needs it.
             self.debug, self.nosec_lines, self.depth, self.fname, self.fdata = False, nosec_lines, 0, fname, None
             self.metaast, self.testset, self.imports, self.import_aliases = None, tests, set(), {}
             self.metrics = b_metrics.Metrics()
-            tester = b_tester.BanditTester if nosec_lines else LeanTester
-            self.tester = tester(tests, False, nosec_lines, self.metrics)
+            if nosec_lines:  # Bandit's own tester honours nosec; it runs every test of the selection
+                self.metrics.begin(fname)  # it counts nosec comments per file
+                self.tester = b_tester.BanditTester(tests, False, nosec_lines, self.metrics)
+                enabled = set(CURATED_TESTS)
+            else:
+                self.tester = LeanTester(tests, False, nosec_lines, self.metrics)
+                self.tester.enabled = frozenset(enabled)
+            self.wanted = {"Import", "ImportFrom"}.union(*(kinds.get(t, ()) for t in enabled))  # imports name calls
+            self.links = bool({"Str", "Bytes"} & self.wanted)  # only the string tests read parent links
+            if self.links:
+                self.wanted.add("Constant")
+            if "FunctionDef" in self.wanted:
+                self.wanted.add("ClassDef")
             self.namespace = ""
             self.scores = {}
 
@@ -119,22 +160,36 @@ def _bandit():
             return True
 
         def generic_visit(self, node):
-            for _name, value in ast.iter_fields(node):
+            links, child = self.links, self._child
+            for name in node._fields:
+                value = getattr(node, name, None)
                 if type(value) is list:
                     last = len(value) - 1
                     for index, item in enumerate(value):
                         if isinstance(item, ast.AST):
-                            item._bandit_sibling = value[index + 1] if index < last else None
-                            item._bandit_parent = node
-                            self._child(item)
+                            if links:
+                                item._bandit_sibling = value[index + 1] if index < last else None
+                                item._bandit_parent = node
+                            child(item)
                 elif isinstance(value, ast.AST):
-                    value._bandit_sibling = None
-                    value._bandit_parent = node
-                    self._child(value)
+                    if links:
+                        value._bandit_sibling = None
+                        value._bandit_parent = node
+                    child(value)
+
+        def visit_listed(self, nodes):
+            """Visit listed nodes in source order instead of walking the tree: for the call, import and
+            def tests, whose only state is the import aliases (imports are never nested in calls or defs)."""
+            wanted = self.wanted
+            for node in nodes:
+                if type(node).__name__ in wanted:
+                    self.namespace = ""
+                    self.pre_visit(node)
+                    self.visit(node)
 
         def _child(self, node):
             kind = type(node).__name__
-            if kind not in wanted:
+            if kind not in self.wanted:
                 self.generic_visit(node)
                 return
             self.pre_visit(node)
@@ -144,6 +199,13 @@ def _bandit():
                 self.namespace = b_utils.namespace_path_split(self.namespace)[0]
 
     return Visitor
+
+
+def _test_ids(check) -> frozenset[str]:
+    """A plugin's test id; Bandit's blacklist wrapper (B001) stands for the ids of the entries it holds."""
+    if check._test_id == "B001":
+        return frozenset(entry["id"] for entries in check._config.values() for entry in entries)
+    return frozenset({check._test_id})
 
 
 def _nosec_lines(source: str) -> dict[int, set[str]]:
@@ -166,9 +228,23 @@ def _message(test_id: str, text: str) -> str:
     return text.split(":", 1)[0] if test_id in SECRET_QUOTING_TESTS else text
 
 
-def bandit_findings(path: str, source: str, tree: ast.Module) -> list[BanditFact]:
-    visitor = _bandit()(path, _nosec_lines(source) if "nosec" in source else {})
-    visitor.generic_visit(tree)
+def _source_order(node: ast.AST) -> tuple[int, int, int, int]:
+    return node.lineno, node.col_offset, -(node.end_lineno or 0), -(node.end_col_offset or 0)
+
+
+def bandit_findings(path: str, source: str, tree: ast.Module, listed: dict[str, list[ast.AST]] | None = None) -> list[BanditFact]:
+    """Findings of the curated tests. `listed`: the file's ast nodes by kind ("call", "import", "from",
+    "def"), each in source order, when extraction already collected them; spares a walk of the tree."""
+    text = source.lower()
+    enabled = {test_id for test_id, words in TRIGGERS.items() if any(word in text for word in words)}
+    if not enabled:
+        return []
+    visitor = _bandit()(path, enabled, _nosec_lines(source) if "nosec" in source else {})
+    if listed is not None and not visitor.links and not visitor.nosec_lines:
+        kinds = ("call", "import", "from", "def")
+        visitor.visit_listed(heapq.merge(*(listed.get(kind, ()) for kind in kinds), key=_source_order))
+    else:
+        visitor.generic_visit(tree)
     return [
         BanditFact(issue.lineno, issue.test_id, issue.test, issue.severity.lower(), issue.confidence.lower(),
                    issue.cwe.id if issue.cwe else 0, _message(issue.test_id, issue.text))
@@ -195,4 +271,7 @@ class BanditExtractor(Extractor):
     def finish(self) -> None:
         tree = self.context.tree
         if tree is not None:
-            self.context.facts.bandit_findings.extend(bandit_findings(self.context.facts.path, self.context.source, tree))
+            # AstLineIndex (extract/lines.py) holds the tree's calls, imports and defs in source order.
+            listed = getattr(self.context.lines, "counterparts", None)
+            found = bandit_findings(self.context.facts.path, self.context.source, tree, listed)
+            self.context.facts.bandit_findings.extend(found)

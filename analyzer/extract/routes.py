@@ -162,13 +162,15 @@ class RouteExtractor(Extractor):
 
     def on_Assign(self, node: cst.Assign, scope: Scope) -> None:
         value = node.value
-        if isinstance(value, cst.Call) and dotted_name(value.func).rsplit(".", 1)[-1] in SECURITY_SCHEMES:
+        if self.frameworks and isinstance(value, cst.Call) and dotted_name(value.func).rsplit(".", 1)[-1] in SECURITY_SCHEMES:
             for target in node.targets:
                 name = dotted_name(target.target)
                 if name:
                     self.schemes.add(name.rsplit(".", 1)[-1])
 
     def on_FunctionDef(self, node: cst.FunctionDef, scope: Scope) -> None:
+        if not self.frameworks:  # web frameworks are imported at the top, before any route or dependency
+            return
         name = node.name.value
         params = node.params
         dependencies = []
@@ -177,8 +179,6 @@ class RouteExtractor(Extractor):
         self.function_dependencies.setdefault(name, []).extend(dependencies)
         decorators = [_decorator_text(d) for d in node.decorators]
         self.function_decorators.setdefault(name, []).extend(decorators)
-        if not self.frameworks:
-            return
         qualname = function_scope_of(node, scope).function
         for decorator in node.decorators:
             target = decorator.decorator
