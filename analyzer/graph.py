@@ -7,6 +7,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+import networkx as nx
+
 from analyzer.facts import MODULE_TRAITS, FileFacts
 from analyzer.resolve import Resolution, module_name
 from analyzer.store.schema import NODES_BY_NAME, RELS_BY_NAME
@@ -88,6 +90,7 @@ def build_snapshot(
     for facts in files:
         _add_module(graph, facts, module_ids[facts.path], resolution, imports_out, imports_in)
     _add_cycles(graph, resolution, module_ids)
+    _add_reach(graph, resolution)
     nodes["Snapshot"].add(
         id=snapshot, snapshot=snapshot, repository=repository, created_at=meta["created_at"],
         analyzer_version=meta["analyzer_version"], fingerprint=meta["fingerprint"], files=len(files),
@@ -135,6 +138,7 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
         is_package=facts.path.endswith("__init__.py"), is_test=is_test_path(facts.path),
         is_backup=is_backup_path(facts.path), is_agent=is_agent_module(facts), has_main_guard=facts.has_main_guard,
         component=component, component_size=resolution.component_sizes.get(component, 0),
+        file_name=facts.path.rsplit("/", 1)[-1],
         imports_out=imports_out[facts.path], imports_in=imports_in[facts.path],
         **{trait: getattr(facts, trait) for trait in MODULE_TRAITS},
     )
@@ -189,3 +193,29 @@ def _add_cycles(graph: GraphSnapshot, resolution: Resolution, module_ids: dict[s
         )
         for position, member in enumerate(cycle.members):
             graph.rels["IN_CYCLE"].add(**{"from": module_ids[paths_by_name[member]], "to": node_id}, position=position)
+
+
+def _add_reach(graph: GraphSnapshot, resolution: Resolution) -> None:
+    """Module.dependents / dependent_agents: non-test modules / agents that import it, directly or through others.
+
+    One pass over the import graph's condensation in topological order, with module sets as bit masks.
+    """
+    modules = graph.nodes["Module"].data
+    paths = modules["path"]
+    index = {path: i for i, path in enumerate(paths)}
+    imports = nx.DiGraph()
+    imports.add_nodes_from(range(len(paths)))
+    imports.add_edges_from((index[e.importer], index[e.target]) for e in resolution.edges)
+    counted = sum(1 << i for i, is_test in enumerate(modules["is_test"]) if not is_test)
+    agents = sum(1 << i for i, is_agent in enumerate(modules["is_agent"]) if is_agent)
+    dag = nx.condensation(imports)
+    importers: dict[int, int] = {}  # component -> its members and every module that imports into it
+    for component in nx.topological_sort(dag):
+        reach = sum(1 << i for i in dag.nodes[component]["members"])
+        for upstream in dag.predecessors(component):
+            reach |= importers[upstream]
+        importers[component] = reach
+    mapping = dag.graph["mapping"]
+    others = [importers[mapping[i]] & ~(1 << i) for i in range(len(paths))]
+    modules["dependents"] = [(bits & counted).bit_count() for bits in others]
+    modules["dependent_agents"] = [(bits & agents).bit_count() for bits in others]

@@ -62,11 +62,14 @@ NODE_TABLES: tuple[NodeTable, ...] = (
             # Security, GPU and test-gap traits (docs/security.md).
             "package": STRING, "tested": BOOL, "uses_curve": BOOL, "inference_guard": BOOL, "frees_tensors": BOOL,
             "request_cuda_line": INT,
+            # Query library (queries/duplicate-agents, queries/critical-path).
+            "file_name": STRING, "dependents": INT, "dependent_agents": INT,
         },
         "A Python file (parsed or not). `component` is its import strongly-connected component (-1: in no cycle). "
         "`package` is its folder as a dotted name; `tested` when a test module imports it, directly or through other "
         "modules; `uses_curve` when it sets CURVE keys or starts a ZAP authenticator; `request_cuda_line` is its first "
-        "CUDA move in a per-request function (0: none).",
+        "CUDA move in a per-request function (0: none). `file_name` is the path's last part; `dependents` / "
+        "`dependent_agents` count the non-test modules / agents that import it, directly or through other modules.",
     ),
     NodeTable("Package", {"name": STRING, "stdlib": BOOL}, "An imported name that no repository module provides."),
     NodeTable(
