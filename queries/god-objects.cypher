@@ -9,6 +9,8 @@
 // column: line
 // column: class
 // column: methods
+// location: path, line
+// identity: path, class
 MATCH (m:Module {snapshot: $snapshot})-[:DEFINES_CLASS]->(c:Class)
 WHERE c.method_count >= $min_methods
 RETURN m.path AS path, c.line AS line, c.name AS class, c.method_count AS methods

@@ -1,0 +1,35 @@
+"""Running a query on a small repository written from one of its examples."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from analyzer.scan import ScanOptions, scan
+from analyzer.store import open_store
+from queries import Example, Query
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+    return root
+
+
+def run_on_files(query: Query, files: dict[str, str], params: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
+    """Scan `files` into a fresh embedded store and return the query's rows as column -> value mappings."""
+    repo = write_files(workdir / "repo", files)
+    store_path = workdir / "store"
+    scan(ScanOptions(repo=repo, store=str(store_path), use_cache=False, jobs=1))
+    store = open_store(str(store_path))
+    try:
+        result = store.query(query.cypher, query.bind({k: str(v) for k, v in params.items()}))
+    finally:
+        store.close()
+    return [dict(zip(result.columns, row)) for row in result.rows]
+
+
+def run_example(query: Query, example: Example, workdir: Path) -> list[dict[str, Any]]:
+    return run_on_files(query, example.files, example.params, workdir)
