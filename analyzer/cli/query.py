@@ -1,0 +1,244 @@
+"""`analyzer query NAME`: run one query of the library (or ad-hoc Cypher) against the code graph.
+
+    analyzer query --list                       ids, kinds, severities, titles
+    analyzer query --show NAME                  the Cypher with :param lines, ready to paste into Neo4j Browser
+    analyzer query NAME [--param k=v ...]       the rows, in the query's own (deterministic) order
+    analyzer query --cypher "MATCH ..." [--param k=v ...]
+
+Rows are printed, never judged: the exit code is 0 when the query ran (with or
+without rows) and 2 on any error; `analyzer check` is the gate that fails on findings.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import re
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from analyzer.cli._common import console, fail
+
+if TYPE_CHECKING:
+    from queries import Query
+
+FORMATS = ("table", "json", "csv", "markdown")
+ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
+SNAPSHOT_PLACEHOLDER = "<snapshot: MATCH (r:Repository) RETURN r.name, r.current_snapshot>"
+
+
+# --- parameters -------------------------------------------------------------------------------
+
+def parse_params(pairs: list[str] | None) -> dict[str, str]:
+    """`--param k=v` options as a mapping; a pair without `=` is an error."""
+    params: dict[str, str] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            fail(f"--param {pair!r} must look like NAME=VALUE")
+        params[key.strip()] = value
+    return params
+
+
+def adhoc_value(raw: str) -> Any:
+    """An ad-hoc query's parameter: a JSON literal (42, 1.5, true, [1, 2], "5556") when it is one, else the text."""
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def cypher_literal(value: Any) -> str:
+    """A value as Cypher source, for the `:param` lines of `--show`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(cypher_literal(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+def _sort_key(value: Any) -> tuple:
+    """Orders any mix of nulls, numbers, strings and lists (Python cannot compare None with 3)."""
+    if value is None:
+        return (0,)
+    if isinstance(value, (bool, int, float)):
+        return (1, value)
+    if isinstance(value, str):
+        return (2, value)
+    if isinstance(value, (list, tuple)):
+        return (3, tuple(_sort_key(v) for v in value))
+    return (4, repr(value))
+
+
+def sorted_rows(rows: list[list[Any]]) -> list[list[Any]]:
+    return sorted(rows, key=lambda row: tuple(_sort_key(v) for v in row))
+
+
+def _cell(value: Any) -> str:
+    """A value as text for table, CSV and Markdown cells (lists as JSON, so `a, b` stays one value)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def render_json(columns: list[str], rows: list[list[Any]]) -> str:
+    return json.dumps([dict(zip(columns, row)) for row in rows], indent=2, ensure_ascii=False)
+
+
+def render_csv(columns: list[str], rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([_cell(v) for v in row] for row in rows)
+    return buffer.getvalue().rstrip("\n")
+
+
+def render_markdown(columns: list[str], rows: list[list[Any]]) -> str:
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(c.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
+
+    return "\n".join([line(columns), line(["---"] * len(columns)), *(line([_cell(v) for v in row]) for row in rows)])
+
+
+def print_rows(columns: list[str], rows: list[list[Any]], output_format: str, title: str) -> None:
+    if output_format == "table":
+        from rich.table import Table
+
+        table = Table(title=f"{title} ({len(rows)} row{'' if len(rows) == 1 else 's'})", title_justify="left")
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(_cell(v) for v in row))
+        console.print(table)
+        return
+    renderers = {"json": render_json, "csv": render_csv, "markdown": render_markdown}
+    # print, not the rich console: machine-readable text must not be wrapped or styled.
+    print(renderers[output_format](columns, rows))
+
+
+# --- library ------------------------------------------------------------------------------------
+
+def find_query(name: str) -> "Query":
+    import queries
+
+    by_id = {query.id: query for query in queries.load_all()}
+    if name in by_id:
+        return by_id[name]
+    close = difflib.get_close_matches(name, list(by_id), n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(close)}?" if close else ""
+    fail(f"no query {name!r}{hint} (`analyzer query --list` lists them)")
+
+
+def list_rows() -> tuple[list[str], list[list[Any]]]:
+    import queries
+
+    rows = [[q.id, q.kind, q.severity, q.title, ", ".join(f"{k}={v!r}" for k, v in q.params.items())]
+            for q in queries.load_all()]
+    return ["id", "kind", "severity", "title", "params"], rows
+
+
+def show_text(query: "Query", params: dict[str, Any], snapshot: str) -> str:
+    """The query with its metadata as comments and the `:param` lines Neo4j Browser needs before it."""
+    lines = [f"// {query.id}: {query.title} (severity {query.severity}, {query.kind})",
+             f"// {query.description}",
+             "// Neo4j Browser: paste all of it; the :param lines set the parameters, then the query runs.",
+             f":param snapshot => {cypher_literal(snapshot)};"]
+    lines += [f":param {name} => {cypher_literal(value)};" for name, value in params.items()]
+    return "\n".join([*lines, query.cypher.rstrip().rstrip(";") + ";"])
+
+
+def _current_snapshot(store_location: str | None, repository: str | None) -> str:
+    """The snapshot `--show` puts in its :param line: the store's current one, else a placeholder saying how to find it."""
+    from analyzer.store import StoreError, open_store
+
+    try:
+        store = open_store(store_location, read_only=True)
+        try:
+            infos = store.list_snapshots(repository)
+        finally:
+            store.close()
+    except StoreError:
+        return SNAPSHOT_PLACEHOLDER
+    return infos[0].snapshot if len(infos) == 1 else SNAPSHOT_PLACEHOLDER
+
+
+def _run(store_location: str | None, repository: str | None, cypher: str, params: dict[str, Any]):
+    from analyzer.store import StoreError, open_store
+
+    try:
+        store = open_store(store_location, read_only=True)
+        try:
+            return store.query(cypher, params, repository)
+        finally:
+            store.close()
+    except StoreError as error:
+        fail(" ".join(str(error).split()))
+
+
+# --- command ------------------------------------------------------------------------------------
+
+def query_command(
+    name: Annotated[Optional[str], typer.Argument(help="Query id (see --list).", metavar="[NAME]")] = None,
+    param: Annotated[Optional[list[str]], typer.Option("--param", "-p", metavar="NAME=VALUE", help="Override a query parameter; repeatable. For --cypher, VALUE is read as JSON when it parses (42, true, \"text\"), else as text.")] = None,
+    store: Annotated[Optional[str], typer.Option(help="Embedded store folder, or bolt://... / neo4j://... ; `neo4j` uses env NEO4J_URI. Default: env ANALYZER_STORE or .analyzer/store.")] = None,
+    repository: Annotated[Optional[str], typer.Option("--repo", "--repository", help="Repository in the store (needed when it holds several).")] = None,
+    output_format: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or markdown.")] = "table",
+    list_queries: Annotated[bool, typer.Option("--list", help="List the queries: id, kind, severity, title, parameters.")] = False,
+    show: Annotated[bool, typer.Option("--show", help="Print NAME's Cypher with :param lines, ready to paste into Neo4j Browser.")] = False,
+    cypher: Annotated[Optional[str], typer.Option("--cypher", metavar="TEXT", help="Run ad-hoc Cypher; $snapshot is filled in. Rows are sorted unless it has ORDER BY.")] = None,
+) -> None:
+    """Run a query of the library against the current snapshot and print its rows.
+
+    Rows come in the query's own order (every query sorts on all its columns),
+    so two runs on the same graph print the same thing. Exit code 0 when the query
+    ran, with or without rows; 2 on errors. `analyzer check` fails on findings.
+    """
+    import queries
+
+    if output_format not in FORMATS:
+        fail(f"unknown --format {output_format!r} (known: {', '.join(FORMATS)})")
+    modes = [flag for flag, on in (("--list", list_queries), ("--show", show), ("--cypher", cypher is not None)) if on]
+    if len(modes) > 1:
+        fail(f"{' and '.join(modes)} cannot be combined")
+    overrides = parse_params(param)
+    if list_queries:
+        if name is not None:
+            fail("--list takes no NAME")
+        print_rows(*list_rows(), output_format, "queries")
+        return
+    if cypher is not None:
+        if name is not None:
+            fail("give either NAME or --cypher, not both")
+        result = _run(store, repository, cypher, {k: adhoc_value(v) for k, v in overrides.items()})
+        rows = result.rows if ORDER_BY.search(cypher) else sorted_rows(result.rows)
+        print_rows(result.columns, rows, output_format, "ad-hoc query")
+        return
+    if name is None:
+        fail("name a query (`analyzer query --list` lists them), or pass --cypher TEXT")
+    query = find_query(name)
+    try:
+        params = query.bind(overrides)
+    except queries.QueryError as error:
+        fail(str(error))
+    if show:
+        print(show_text(query, params, _current_snapshot(store, repository)))
+        return
+    result = _run(store, repository, query.cypher, params)
+    print_rows(result.columns, result.rows, output_format, f"{query.id}: {query.title}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("query")(query_command)
