@@ -21,6 +21,7 @@ from analyzer.extract import extract_file
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
 from analyzer.credentials import add_credentials, find_credentials
 from analyzer.graph import build_snapshot
+from analyzer.requirements import add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.store import GraphStore, open_store
 from analyzer.testgaps import add_test_reach
@@ -182,7 +183,8 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     deployment, port_links = configs.read_and_resolve(repo, config, files, cache_dir)
     name = options.repository or repo.name
     credentials = find_credentials(repo, config)  # literal secrets in config files (keys and lines only)
-    current_fingerprint = fingerprint(files, config, deployment.digest() + credentials.digest)
+    requirements = find_requirements(repo, config)  # requirements / constraints / pyproject dependency lists
+    current_fingerprint = fingerprint(files, config, deployment.digest() + credentials.digest + requirements.digest)
     owns_store = store is None
     store = store or open_store(options.store)
     try:
@@ -200,6 +202,7 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
             configs.add_deployment(graph, deployment, port_links)
             add_test_reach(graph, resolution.edges)
             add_credentials(graph, credentials)
+            add_requirements(graph, requirements)
             store.write_snapshot(graph)
     finally:
         if owns_store:

@@ -120,8 +120,10 @@ NODE_TABLES: tuple[NodeTable, ...] = (
     ),
     NodeTable(
         "ImportCycle",
-        {"members": STRING, "size": INT, "closing_lines": STRING, "deferred_only": BOOL, "component": INT},
-        "An elementary import cycle, members comma-separated from the smallest name.",
+        {"members": STRING, "size": INT, "closing_lines": STRING, "deferred_only": BOOL, "component": INT,
+         "closing_imports": STRING},
+        "An elementary import cycle, members comma-separated from the smallest name; `closing_imports` is "
+        "`path:line` of each member's import of the next, in the same order.",
     ),
     # Security, performance and hygiene facts (docs/security.md).
     NodeTable(
@@ -188,6 +190,20 @@ NODE_TABLES: tuple[NodeTable, ...] = (
         {"members": STRING, "machines": STRING, "size": INT, "path": STRING, "line": INT},
         "An elementary cycle of configured-agent dependencies, members comma-separated from the smallest name.",
     ),
+    # Declared dependencies (analyzer/requirements.py): requirements / constraints files, pyproject dependency lists.
+    NodeTable(
+        "RequirementsFile",
+        {"path": STRING, "machine": STRING, "kind": STRING, "requirements": INT},
+        "A file declaring dependencies; `kind` is requirements, constraints or pyproject; `requirements` counts its "
+        "active, readable lines.",
+    ),
+    NodeTable(
+        "Requirement",
+        {**_LOCATED, "kind": STRING, "name": STRING, "specifier": STRING, "extras": STRING, "marker": STRING,
+         "group": STRING, "commented": BOOL, "editable": BOOL, "raw": STRING, "error": STRING},
+        "One declared requirement: `name` PEP 503-normalised, `specifier` sorted (`<2,>=1.24`) or `@ <url>`, "
+        "`commented` for a commented-out line (`# torch==2.0.0`), `error` for a line nothing could read (name empty).",
+    ),
 )
 
 REL_TABLES: tuple[RelTable, ...] = (
@@ -219,6 +235,9 @@ REL_TABLES: tuple[RelTable, ...] = (
     RelTable("PORT_FROM", "Endpoint", "ConfigPort", {}, "The config value an endpoint's port was resolved through."),
     RelTable("IN_DEPENDENCY_CYCLE", "ConfiguredAgent", "ConfigDependencyCycle", {"position": INT},
              "Agent is member of a dependency cycle."),
+    RelTable("DECLARES_REQUIREMENT", "RequirementsFile", "Requirement", {}, "File declares requirement."),
+    RelTable("INCLUDES_REQUIREMENTS", "RequirementsFile", "RequirementsFile", {"line": INT, "constraint": BOOL},
+             "`-r` / `-c` include (`constraint` for -c)."),
 )
 
 NODES_BY_NAME = {t.name: t for t in NODE_TABLES}
