@@ -189,6 +189,7 @@ def _add_cycles(graph: GraphSnapshot, resolution: Resolution, module_ids: dict[s
         graph.nodes["ImportCycle"].add(
             id=node_id, snapshot=graph.snapshot, members=",".join(cycle.members), size=len(cycle.members),
             closing_lines=",".join(map(str, cycle.closing_lines)), deferred_only=cycle.deferred_only,
+            closing_imports=",".join(f"{paths_by_name[m]}:{line}" for m, line in zip(cycle.members, cycle.closing_lines)),
             component=resolution.components.get(first, -1),
         )
         for position, member in enumerate(cycle.members):
