@@ -57,3 +57,52 @@ def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[s
             raise ConfigError(f"machine root {root!r} must be a top-level folder name")
     config.roots = [r.strip("/") for r in config.roots]
     return config
+
+
+@dataclass
+class CheckConfig:
+    """What `analyzer check` runs and when it fails, from `[tool.analyzer]`:
+
+        enable = ["god-objects", ...]        # default: every detection query
+        disable = ["print-as-logging"]
+        fail_on = "medium"                   # lowest severity that fails the check
+        baseline = ".analyzer-baseline.json"
+        [tool.analyzer.checks.god-objects]   # a query's parameters
+        min_methods = 40
+        [tool.analyzer.per-path-ignores]     # glob -> check ids (or "*")
+        "tests/**" = ["bare-except"]
+    """
+
+    enable: list[str] | None = None
+    disable: list[str] = field(default_factory=list)
+    fail_on: str = "info"
+    baseline: str | None = None
+    params: dict[str, dict[str, str]] = field(default_factory=dict)
+    per_path_ignores: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _string_list(table: dict[str, Any], key: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"[tool.analyzer] {key} must be a list of strings")
+    return value
+
+
+def load_check_config(table: dict[str, Any]) -> CheckConfig:
+    """The check settings of a `[tool.analyzer]` table (see `read_tool_table`); ids are checked by the caller."""
+    checks = table.get("checks", {})
+    ignores = table.get("per-path-ignores", {})
+    if not isinstance(checks, dict) or not all(isinstance(v, dict) for v in checks.values()):
+        raise ConfigError("[tool.analyzer.checks] holds one table of parameters per check id")
+    if not isinstance(ignores, dict) or not all(isinstance(v, list) for v in ignores.values()):
+        raise ConfigError("[tool.analyzer.per-path-ignores] maps a glob to a list of check ids")
+    # Query.bind converts text to each default's type, so values travel as text like `--param k=v`.
+    params = {check: {key: str(value) for key, value in values.items()} for check, values in checks.items()}
+    return CheckConfig(
+        enable=_string_list(table, "enable") if "enable" in table else None,
+        disable=_string_list(table, "disable"),
+        fail_on=str(table.get("fail_on", "info")),
+        baseline=table.get("baseline"),
+        params=params,
+        per_path_ignores={glob: [str(c) for c in ids] for glob, ids in ignores.items()},
+    )

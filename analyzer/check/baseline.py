@@ -1,0 +1,42 @@
+"""`.analyzer-baseline.json`: the fingerprints of the findings a team accepted for now.
+
+The file holds no line numbers, so it changes only when findings appear or
+disappear; rewriting it drops the fixed ones.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+DEFAULT_BASELINE = ".analyzer-baseline.json"
+BASELINE_VERSION = 1
+
+
+class BaselineError(ValueError):
+    """The baseline file is missing or malformed."""
+
+
+def write_baseline(path: Path, entries: list[dict[str, str]]) -> None:
+    """`entries`: {fingerprint, check, path, message} per finding; written sorted, one per fingerprint."""
+    unique = {entry["fingerprint"]: entry for entry in entries}
+    ordered = sorted(unique.values(), key=lambda e: (e["check"], e.get("path") or "", e["fingerprint"]))
+    document = {"version": BASELINE_VERSION, "findings": ordered}
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(document, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    temporary.replace(path)
+
+
+def read_baseline(path: Path) -> set[str]:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise BaselineError(f"no baseline at {path} (write one with `analyzer baseline`)") from error
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BaselineError(f"{path}: {error}") from error
+    if not isinstance(document, dict) or document.get("version") != BASELINE_VERSION:
+        raise BaselineError(f"{path}: not a version {BASELINE_VERSION} analyzer baseline")
+    try:
+        return {entry["fingerprint"] for entry in document["findings"]}
+    except (KeyError, TypeError) as error:
+        raise BaselineError(f"{path}: every finding needs a fingerprint") from error

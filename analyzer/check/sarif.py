@@ -1,0 +1,110 @@
+"""SARIF 2.1.0: rule metadata per check, `partialFingerprints` from the baseline fingerprint, and
+`fixes` where a codemod that works one file at a time rewrites the flagged line."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from pathlib import Path
+
+from analyzer import __version__
+from analyzer.check.run import CheckResult, Reported
+from analyzer.check.sources import SourceLines
+from codemods import get_codemod
+from codemods.base import CodemodError, NotParsable, apply_to_source
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+FINGERPRINT_KEY = "analyzerFingerprint/v1"
+# Check id -> the codemod that fixes its findings.
+CODEMOD_FOR_CHECK = {"bare-except": "bare-except", "legacy-asyncio": "asyncio-run"}
+
+
+def _rule(query) -> dict:
+    return {
+        "id": query.id,
+        "name": query.id,
+        "shortDescription": {"text": query.title},
+        "fullDescription": {"text": query.description},
+        "defaultConfiguration": {"level": SARIF_LEVEL[query.severity]},
+        "properties": {"severity": query.severity, "parameters": {k: str(v) for k, v in query.params.items()}},
+    }
+
+
+class Fixer:
+    """Runs a check's codemod on a flagged file once and turns the hunk at the flagged line into a SARIF fix."""
+
+    def __init__(self, sources: SourceLines) -> None:
+        self.sources = sources
+        self._rewritten: dict[tuple[str, str], list[str] | None] = {}
+
+    def fix(self, item: Reported) -> dict | None:
+        codemod_name = CODEMOD_FOR_CHECK.get(item.finding.check)
+        if codemod_name is None or not item.path or not item.line:
+            return None
+        after = self._rewrite(codemod_name, item.path)
+        before = self.sources.lines(item.path)
+        if after is None:
+            return None
+        for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
+            if tag == "replace" and i1 < item.line <= i2:
+                return {
+                    "description": {"text": get_codemod(codemod_name).summary},
+                    "artifactChanges": [{
+                        "artifactLocation": {"uri": item.path, "uriBaseId": "%SRCROOT%"},
+                        "replacements": [{
+                            "deletedRegion": {"startLine": i1 + 1, "endLine": i2},
+                            "insertedContent": {"text": "\n".join(after[j1:j2])},
+                        }],
+                    }],
+                }
+        return None
+
+    def _rewrite(self, codemod_name: str, path: str) -> list[str] | None:
+        key = (codemod_name, path)
+        if key not in self._rewritten:
+            codemod = get_codemod(codemod_name)
+            source = "\n".join(self.sources.lines(path)) + "\n"
+            try:
+                result = None if codemod.uses_plan else apply_to_source(codemod(), source, path)
+            except (NotParsable, CodemodError):  # no fix offered for a file the codemod cannot rewrite
+                result = None
+            self._rewritten[key] = result.code.splitlines() if result and result.edits else None
+        return self._rewritten[key]
+
+
+def _result(item: Reported, rule_index: int, fixer: Fixer) -> dict:
+    finding = item.finding
+    result: dict = {
+        "ruleId": finding.check,
+        "ruleIndex": rule_index,
+        "level": SARIF_LEVEL[finding.severity],
+        "message": {"text": finding.message},
+        "partialFingerprints": {FINGERPRINT_KEY: item.fingerprint},
+        "properties": {"severity": finding.severity, "attributed": item.attributed},
+    }
+    if item.path:
+        location: dict = {"artifactLocation": {"uri": item.path, "uriBaseId": "%SRCROOT%"}}
+        if item.line:
+            location["region"] = {"startLine": item.line}
+        result["locations"] = [{"physicalLocation": location}]
+    fix = fixer.fix(item)
+    if fix is not None:
+        result["fixes"] = [fix]
+    return result
+
+
+def render_sarif(result: CheckResult, repo: Path) -> str:
+    rules = [_rule(query) for query in result.checks]
+    index = {rule["id"]: position for position, rule in enumerate(rules)}
+    fixer = Fixer(SourceLines(repo))
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "analyzer", "version": __version__, "rules": rules}},
+            "originalUriBaseIds": {"%SRCROOT%": {"uri": repo.resolve().as_uri() + "/"}},
+            "results": [_result(item, index[item.finding.check], fixer) for item in result.findings],
+        }],
+    }
+    return json.dumps(document, indent=2, default=str) + "\n"

@@ -1,0 +1,121 @@
+"""`analyzer check [PATH]`: the detection queries as a CI gate (new findings only, with a baseline or --base)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from analyzer.cli._common import err_console, fail
+
+FORMATS = ("text", "json", "sarif", "github", "junit")
+
+
+def split_ids(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def parse_params(values: list[str] | None) -> dict[str, dict[str, str]]:
+    """`check.param=value` pairs, e.g. god-objects.min_methods=40."""
+    params: dict[str, dict[str, str]] = {}
+    for value in values or []:
+        key, sep, raw = value.partition("=")
+        check, dot, name = key.partition(".")
+        if not sep or not dot or not check or not name:
+            fail(f"--param {value!r}: write CHECK.PARAM=VALUE, e.g. god-objects.min_methods=40")
+        params.setdefault(check.strip(), {})[name.strip()] = raw.strip()
+    return params
+
+
+def repo_and_files(paths: list[Path], changed_only: bool) -> tuple[Path, list[str] | None]:
+    """Without --changed-only: one repository folder. With it: the files to scope to, inside the
+    git work tree of the current folder (as pre-commit passes them)."""
+    if not changed_only:
+        if len(paths) > 1:
+            fail("give one repository folder (or --changed-only FILES...)")
+        repo = paths[0] if paths else Path(".")
+        if not repo.is_dir():
+            fail(f"{repo} is not a folder")
+        return repo, None
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        fail("--changed-only runs inside a git work tree")
+    repo = Path(top.stdout.strip())
+    files = []
+    for path in paths:
+        try:
+            files.append(path.resolve().relative_to(repo.resolve()).as_posix())
+        except ValueError:
+            fail(f"{path} is outside the repository {repo}")
+    return repo, files
+
+
+def check_command(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Repository folder (default: current). With --changed-only: the changed files.", metavar="[PATH|FILES...]")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="text, json, sarif, github (workflow annotations) or junit.")] = "text",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to a file instead of stdout.")] = None,
+    fail_on: Annotated[Optional[str], typer.Option(help="Lowest severity that fails the check (info, low, medium, high, critical). Default: \\[tool.analyzer] fail_on, else info.")] = None,
+    baseline: Annotated[Optional[Path], typer.Option(help="Report only findings whose fingerprint is not in this baseline file (see `analyzer baseline`).")] = None,
+    base: Annotated[Optional[str], typer.Option(metavar="REF", help="Report only findings introduced since the merge base of REF and HEAD (scanned in a temporary git worktree).")] = None,
+    changed_only: Annotated[bool, typer.Option("--changed-only", help="The arguments are changed files: report only findings in them or whose members include them (pre-commit).")] = False,
+    select: Annotated[Optional[list[str]], typer.Option(help="Run only these check ids (comma-separated, repeatable).")] = None,
+    ignore: Annotated[Optional[list[str]], typer.Option(help="Skip these check ids (comma-separated, repeatable).")] = None,
+    param: Annotated[Optional[list[str]], typer.Option(help="A check's parameter, CHECK.PARAM=VALUE; repeatable.")] = None,
+    store: Annotated[Optional[str], typer.Option(help="Store folder or Neo4j URI, as for `analyzer scan`.")] = None,
+    cache_dir: Annotated[Optional[str], typer.Option(help="Facts cache folder.")] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file even if its facts are cached.")] = False,
+    no_scan: Annotated[bool, typer.Option("--no-scan", help="Query the snapshot already in the store instead of scanning first.")] = False,
+    jobs: Annotated[int, typer.Option(help="Parser processes; 0 uses every core.")] = 0,
+    repo_name: Annotated[Optional[str], typer.Option("--repo", help="Name of the repository in the store.")] = None,
+) -> None:
+    """Run the checks (the library's detection queries) and fail on findings at or above --fail-on.
+
+    Exit codes: 0 clean, 1 findings at or above the threshold, 2 error. Suppress one
+    finding with `# analyzer: ignore\\[check-id]` on its line; configure checks in
+    `\\[tool.analyzer]` of pyproject.toml (docs/ci.md).
+    """
+    from analyzer.check.baseline import BaselineError
+    from analyzer.check.formats import render_github, render_json, render_junit, render_text
+    from analyzer.check.git import GitError
+    from analyzer.check.run import CheckOptions, run_check
+    from analyzer.check.sarif import render_sarif
+    from analyzer.config import ConfigError
+    from analyzer.store import StoreError
+    from queries import QueryError
+
+    if output_format not in FORMATS:
+        fail(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
+    repo, files = repo_and_files(paths or [], changed_only)
+    options = CheckOptions(
+        repo=repo, store=store, cache_dir=cache_dir, use_cache=not no_cache, jobs=jobs, run_scan=not no_scan,
+        repository=repo_name, select=split_ids(select), ignore=split_ids(ignore) or [], params=parse_params(param),
+        fail_on=fail_on, baseline=baseline, base=base, files=files,
+    )
+    try:
+        result = run_check(options)
+    except (ConfigError, QueryError, BaselineError, GitError, StoreError) as error:
+        fail(str(error))
+    renderers = {
+        "text": render_text, "json": render_json, "github": render_github, "junit": render_junit,
+        "sarif": lambda r: render_sarif(r, repo),
+    }
+    text = renderers[output_format](result)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        if output_format != "text":
+            err_console.print(render_text(result), end="", highlight=False, soft_wrap=True)
+    raise typer.Exit(result.exit_code)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("check")(check_command)
+
+
