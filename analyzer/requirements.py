@@ -51,6 +51,8 @@ TABLE_HEADER_RE = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 POETRY_LINE_RE = re.compile(r"""^["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?\s*=\s*["']([^"']+)["']""")
 POETRY_GROUP_RE = re.compile(r"^tool\.poetry\.group\.([^.]+)\.dependencies$")
 PEP508_TABLES = ("project", "project.optional-dependencies", "dependency-groups")
+# Errors are fixed phrases, not the parsers' messages, so a finding's identity survives a packaging upgrade.
+NOT_A_REQUIREMENT, INVALID_TOML = "not a PEP 508 requirement, URL, path or pip option", "invalid TOML"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +66,7 @@ class DeclaredRequirement:
     specifier: str = ""  # sorted version specifiers (`<2,>=1.24`), `@ <url>` for URL / editable requirements
     extras: str = ""  # comma-separated, sorted
     marker: str = ""
-    group: str = ""  # pyproject optional-dependencies / dependency group; "" for the main list and .txt files
+    dependency_group: str = ""  # pyproject optional-dependencies / dependency group; "" for the main list and .txt files
     commented: bool = False
     editable: bool = False
     raw: str = ""
@@ -132,13 +134,13 @@ def _location_name(location: str) -> str:
 
 def parse_requirement(text: str, path: str, machine: str, line: int, raw: str, group: str = "") -> DeclaredRequirement:
     """A requirement specification (options and comments already removed), or a row carrying its error."""
-    where = {"path": path, "machine": machine, "line": line, "raw": raw[:MAX_RAW], "group": group}
+    where = {"path": path, "machine": machine, "line": line, "raw": raw[:MAX_RAW], "dependency_group": group}
     try:
         return _from_requirement(Requirement(text), **where)
-    except InvalidRequirement as error:
+    except InvalidRequirement:
         if _looks_like_location(text):
             return DeclaredRequirement(name=_location_name(text), specifier=f"@ {text}", **where)
-        return DeclaredRequirement(error=str(error).splitlines()[0], **where)
+        return DeclaredRequirement(error=NOT_A_REQUIREMENT, **where)
 
 
 def commented_requirement(body: str) -> Requirement | None:
@@ -306,7 +308,7 @@ def parse_pyproject_text(text: str, path: str, machine: str) -> RequirementsFile
     except tomllib.TOMLDecodeError as error:
         line = TOML_ERROR_LINE_RE.search(str(error))
         parsed.requirements.append(DeclaredRequirement(path, machine, int(line.group(1)) if line else 0,
-                                                       error=f"invalid TOML: {error}"))
+                                                       error=INVALID_TOML))
         return parsed
     finder = _LineFinder(text)
     for group, header, name, value in _pyproject_entries(data):
@@ -324,39 +326,41 @@ def parse_pyproject_text(text: str, path: str, machine: str) -> RequirementsFile
     return parsed if parsed.requirements else None
 
 
-def _dependency_table(header: str) -> tuple[bool, str]:
-    """(whether a table lists dependencies, the group its entries belong to)."""
+def _dependency_table(header: str) -> tuple[str, str]:
+    """(how the table lists dependencies: pep508, poetry or "" for not at all, the group its entries belong to)."""
     poetry_group = POETRY_GROUP_RE.match(header)
     if poetry_group:
-        return True, poetry_group.group(1)
-    if header in ("tool.poetry.dependencies", *PEP508_TABLES):
-        return True, ""
-    return header == "tool.poetry.dev-dependencies", "dev"
+        return "poetry", poetry_group.group(1)
+    if header == "tool.poetry.dependencies":
+        return "poetry", ""
+    if header == "tool.poetry.dev-dependencies":
+        return "poetry", "dev"
+    return ("pep508" if header in PEP508_TABLES else ""), ""
 
 
 def _pyproject_comments(lines: list[str], path: str, machine: str) -> Iterator[DeclaredRequirement]:
     """Commented-out entries inside dependency tables: `# "torch==2.0.0",` and Poetry's `# torch = "2.0.0"`."""
-    listing, group = False, ""
+    style, group = "", ""
     for number, line in enumerate(lines, start=1):
         header = TABLE_HEADER_RE.match(line)
         if header:
-            listing, group = _dependency_table(header.group(1).replace(" ", ""))
+            style, group = _dependency_table(header.group(1).replace(" ", ""))
             continue
         stripped = line.strip()
-        if not listing or not stripped.startswith("#"):
+        if not style or not stripped.startswith("#"):
             continue
         body = stripped.lstrip("#").strip()
-        poetry = POETRY_LINE_RE.match(body)
+        poetry = POETRY_LINE_RE.match(body) if style == "poetry" else None
         if poetry:
             specifier, _, _ = poetry_specifier(poetry.group(2))
             if specifier:
                 yield DeclaredRequirement(path, machine, number, canonicalize_name(poetry.group(1)), specifier,
-                                          group=group, commented=True, raw=stripped[:MAX_RAW])
+                                          dependency_group=group, commented=True, raw=stripped[:MAX_RAW])
             continue
         requirement = commented_requirement(body)
         if requirement is not None:
             yield _from_requirement(requirement, path=path, machine=machine, line=number, raw=stripped[:MAX_RAW],
-                                    group=group, commented=True)
+                                    dependency_group=group, commented=True)
 
 
 # ---------------------------------------------------------------------------- the repository

@@ -200,7 +200,7 @@ NODE_TABLES: tuple[NodeTable, ...] = (
     NodeTable(
         "Requirement",
         {**_LOCATED, "kind": STRING, "name": STRING, "specifier": STRING, "extras": STRING, "marker": STRING,
-         "group": STRING, "commented": BOOL, "editable": BOOL, "raw": STRING, "error": STRING},
+         "dependency_group": STRING, "commented": BOOL, "editable": BOOL, "raw": STRING, "error": STRING},
         "One declared requirement: `name` PEP 503-normalised, `specifier` sorted (`<2,>=1.24`) or `@ <url>`, "
         "`commented` for a commented-out line (`# torch==2.0.0`), `error` for a line nothing could read (name empty).",
     ),

@@ -1,0 +1,17 @@
+// id: requirements-malformed
+// title: A dependency line pip cannot read
+// severity: low
+// description: Finds lines of requirements, constraints and pyproject files that are not a PEP 508 requirement, a URL or path, or a pip option, `-r` / `-c` includes of files that do not exist, and pyproject.toml files that are not valid TOML.
+// description: pip stops at the first such line, so the machine's whole install fails (often only at deployment), and the analyzer cannot compare what the file was meant to pin.
+// description: Fix the line (`error` says what is wrong), or the include's path.
+// column: path
+// column: line
+// column: machine
+// column: text
+// column: error
+// location: path, line
+// identity: path, text
+MATCH (f:RequirementsFile {snapshot: $snapshot})-[:DECLARES_REQUIREMENT]->(r:Requirement)
+WHERE r.error <> ''
+RETURN r.path AS path, r.line AS line, r.machine AS machine, r.raw AS text, r.error AS error
+ORDER BY path, line, machine, text, error
