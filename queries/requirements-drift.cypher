@@ -16,8 +16,9 @@
 // column: scope
 // location: path, line
 // identity: package, path, specifier, other_path, other_specifier
-MATCH (a:Requirement {snapshot: $snapshot}), (b:Requirement {snapshot: $snapshot})
-WHERE a.name = b.name AND a.path < b.path
+MATCH (a:Requirement {snapshot: $snapshot})
+MATCH (b:Requirement {snapshot: $snapshot, name: a.name})
+WHERE a.path < b.path
   AND NOT a.commented AND NOT b.commented AND a.error = '' AND b.error = ''
   AND a.specifier <> '' AND b.specifier <> '' AND a.specifier <> b.specifier
   AND (a.marker = b.marker OR a.marker = '' OR b.marker = '')
