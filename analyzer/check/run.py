@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -192,26 +193,41 @@ def _base_fingerprints(options: CheckOptions, repo: Path, commit: str, current: 
                 if not (item.path and item.line and is_suppressed(item.finding.check, sources.line(item.path, item.line)))}
 
 
+PATH_LINE = re.compile(r"^(?P<path>.+):(?P<line>\d+)$")
+
+
 def _row_strings(value: Any) -> Iterable[str]:
+    """Every text in a row value; graph rows hold member lists as comma-joined text."""
     if isinstance(value, (list, tuple)):
         for item in value:
             yield from _row_strings(item)
     elif isinstance(value, str):
         yield value
+        if "," in value:
+            yield from (part.strip() for part in value.split(","))
 
 
-def _referenced(item: Reported, paths: Iterable[str]) -> list[str]:
-    """Those of `paths` the finding's row names, as a file path or a module name, in the row's order."""
+def _row_places(item: Reported) -> list[tuple[str, int | None]]:
+    """(path or module name, line if the text was `path:line`) for every text of the finding's row."""
+    places = []
+    for text in _row_strings(list(item.finding.row.values())):
+        match = PATH_LINE.match(text)
+        places.append((match["path"], int(match["line"])) if match else (text, None))
+    return places
+
+
+def _referenced(item: Reported, paths: Iterable[str]) -> list[tuple[str, int | None]]:
+    """Those of `paths` the finding's row names (as a path, `path:line` or a module name), in the row's order."""
     by_name = {}
     for path in paths:
         by_name.setdefault(path, path)
         if path.endswith(".py"):
             by_name.setdefault(module_name(path), path)
-    found: list[str] = []
-    for value in _row_strings(list(item.finding.row.values())):
-        path = by_name.get(value)
-        if path and path not in found:
-            found.append(path)
+    found: list[tuple[str, int | None]] = []
+    for text, line in _row_places(item):
+        path = by_name.get(text)
+        if path and (path, line) not in found:
+            found.append((path, line))
     return found
 
 
@@ -220,21 +236,30 @@ def _touches(item: Reported, files: set[str]) -> bool:
 
 
 def _attribute(item: Reported, changed: dict[str, set[int] | None], sources: SourceLines) -> Reported:
-    """A new finding at a changed line: its own if the diff touched it, else (whole-graph findings) the
-    changed line of a member file that names another member (a cycle's closing import), else its first."""
+    """A new finding at a changed line: its own if the diff touched it; else, for a whole-graph finding,
+    a `path:line` of its row that the diff touched (a cycle's closing import), else the changed line of a
+    member file that names another member, else that file's first changed line."""
     own = changed.get(item.path) if item.path in changed else set()
     if item.path in changed and (own is None or item.line in own or not is_whole_graph_row(item)):
         return item
-    members = _referenced(item, changed)
-    if not members:
+    referenced = _referenced(item, changed)
+    touched = [(path, line) for path, line in referenced if line is not None
+               and (changed[path] is None or line in changed[path])]
+    if touched:
+        return replace(item, path=touched[0][0], line=touched[0][1], attributed=True)
+    if not referenced:
         return item
-    path = members[0]
-    lines = changed[path]
+    path = referenced[0][0]
+    return replace(item, path=path, line=_line_naming_a_member(item, path, changed[path], sources), attributed=True)
+
+
+def _line_naming_a_member(item: Reported, path: str, lines: set[int] | None, sources: SourceLines) -> int:
+    """The first changed line of `path` that mentions another member of the finding, else its first changed line."""
     candidates = sorted(lines) if lines is not None else list(range(1, len(sources.lines(path)) + 1))
-    words = {w.rsplit(".", 1)[-1].removesuffix(".py").rsplit("/", 1)[-1] for w in _row_strings(list(item.finding.row.values()))}
+    words = {Path(text).stem.rsplit(".", 1)[-1] for text, _ in _row_places(item)}
     words = {w for w in words if len(w) >= 3 and w != Path(path).stem}
-    line = next((n for n in candidates if any(w in sources.line(path, n) for w in words)), candidates[0] if candidates else 1)
-    return replace(item, path=path, line=line, attributed=True)
+    return next((n for n in candidates if any(w in sources.line(path, n) for w in words)),
+                candidates[0] if candidates else 1)
 
 
 def is_whole_graph_row(item: Reported) -> bool:

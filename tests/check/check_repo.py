@@ -1,0 +1,48 @@
+"""Temporary git repositories and an in-process `analyzer` runner for the check tests."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from analyzer.cli import app
+
+GIT_IDENTITY = ["-c", "user.email=check@test", "-c", "user.name=check-test", "-c", "commit.gpgsign=false"]
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", *GIT_IDENTITY, "-C", str(repo), *args], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def write(repo: Path, files: dict[str, str]) -> None:
+    for name, content in files.items():
+        path = repo / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+
+
+def make_repo(root: Path, files: dict[str, str]) -> Path:
+    repo = root / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    write(repo, {".gitignore": ".analyzer/\n", **files})
+    commit(repo, "initial")
+    return repo
+
+
+def commit(repo: Path, message: str) -> None:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+
+
+def run_cli(*args: str):
+    return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+
+def check_args(repo: Path, *extra: str) -> list[str]:
+    """`analyzer check` with the store and cache inside the repository's ignored .analyzer/."""
+    return ["check", str(repo), "--store", str(repo / ".analyzer/store"), "--cache-dir",
+            str(repo / ".analyzer/cache"), "--jobs", "1", *extra]
