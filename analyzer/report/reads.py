@@ -6,7 +6,8 @@ COUNT { MATCH ... } for counts, ORDER BY over the columns so rows are determinis
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from analyzer.store import GraphStore
 
@@ -61,3 +62,15 @@ def read(store: GraphStore, cypher: str, repository: str | None = None) -> list[
 def repository_info(store: GraphStore, repository: str | None = None) -> dict[str, Any]:
     rows = read(store, REPOSITORY, repository)
     return rows[0] if rows else {}
+
+
+@contextmanager
+def reading_store(location: str | None) -> Iterator[GraphStore]:
+    """The store opened read-only for a report, closed afterwards; StoreError when it cannot be opened."""
+    from analyzer.store import open_store
+
+    store = open_store(location, read_only=True)
+    try:
+        yield store
+    finally:
+        store.close()
