@@ -1,0 +1,32 @@
+// id: duplicate-agents
+// title: Duplicated agents and copied modules
+// severity: medium
+// description: Finds pairs of modules that are the same agent or the same code in two places, once per pair (`path` < `other_path`), with the strongest evidence as `kind`: `same_content` for two modules of at least $min_lines lines with the same normalised syntax tree (comments, blank lines, quotes and formatting ignored), backup copies included; `file_name` for two agents with the same file name and different content (e.g. `health_monitor.py` on both machines); `class_name` for two agents with different file names defining the same agent class (a class named `*Agent` or deriving from one). `name` is the shared file or class name; `line`/`other_line` the class definitions, or 1 for a whole file. Test modules are left out.
+// description: Two copies of an agent drift apart: a fix lands in one, the launcher or the other machine runs the other, and both may bind the same ports; same-named agents on two machines make logs, configs and health checks ambiguous about which one is meant.
+// description: Keep one implementation (in a shared folder, parameterised per machine) and delete the copies; rename agents that really differ so each name means one thing; version history replaces `_backup` files.
+// param: min_lines = 10
+// column: kind
+// column: name
+// column: path
+// column: line
+// column: other_path
+// column: other_line
+// location: path, line
+// identity: kind, name, path, other_path
+MATCH (a:Module {snapshot: $snapshot})
+MATCH (b:Module {snapshot: $snapshot})
+WHERE a.path < b.path AND NOT a.is_test AND NOT b.is_test
+WITH a, b, a.normalized_hash = b.normalized_hash AND a.normalized_hash <> '' AND a.lines >= $min_lines AS same_content
+WHERE same_content OR (a.is_agent AND b.is_agent)
+OPTIONAL MATCH (a)-[:DEFINES_CLASS]->(x:Class)
+WHERE x.name ENDS WITH 'Agent' OR x.bases CONTAINS 'Agent'
+OPTIONAL MATCH (b)-[:DEFINES_CLASS]->(y:Class)
+WHERE y.name = x.name
+WITH a, b, x, y,
+     CASE WHEN same_content THEN 'same_content' WHEN a.file_name = b.file_name THEN 'file_name'
+          WHEN y IS NOT NULL THEN 'class_name' END AS kind
+WHERE kind IS NOT NULL
+RETURN DISTINCT kind, CASE kind WHEN 'class_name' THEN x.name ELSE a.file_name END AS name, a.path AS path,
+       CASE kind WHEN 'class_name' THEN x.line ELSE 1 END AS line, b.path AS other_path,
+       CASE kind WHEN 'class_name' THEN y.line ELSE 1 END AS other_line
+ORDER BY kind, path, other_path, name, line, other_line
