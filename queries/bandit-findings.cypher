@@ -1,0 +1,21 @@
+// id: bandit-findings
+// title: Bandit findings (curated tests)
+// severity: medium
+// description: Lists what Bandit's curated tests found, with Bandit's own test ids (B614 torch.load without weights_only, B301 pickle.loads, B608 SQL built from strings, ...): Bandit runs as a library inside the scan's workers on the tree extraction already parsed, and `# nosec` comments are honoured. docs/security.md lists the tests and why each is in the selection.
+// description: Each id's page in Bandit's documentation says why it matters and how to fix it. Findings at or above $min_severity are listed.
+// param: min_severity = 'low'
+// column: path
+// column: line
+// column: test_id
+// column: test_name
+// column: bandit_severity
+// column: confidence
+// column: cwe
+// column: message
+// location: path, line
+// identity: path, test_id, message
+MATCH (m:Module {snapshot: $snapshot})-[:HAS_BANDIT_FINDING]->(b:BanditFinding)
+WHERE (b.severity = 'high' OR (b.severity = 'medium' AND $min_severity <> 'high') OR $min_severity = 'low')
+RETURN m.path AS path, b.line AS line, b.test_id AS test_id, b.test_name AS test_name,
+       b.severity AS bandit_severity, b.confidence AS confidence, b.cwe AS cwe, b.message AS message
+ORDER BY path, line, test_id, test_name, bandit_severity, confidence, cwe, message

@@ -1,0 +1,15 @@
+// id: legacy-asyncio
+// title: asyncio.get_event_loop() outside a running loop
+// severity: low
+// description: Finds `asyncio.get_event_loop()` called outside an `async def`, where no loop is running.
+// description: Since Python 3.10 this is deprecated there, and from 3.12 it raises in threads without a loop; agents started from a thread or a newer interpreter fail at start-up.
+// description: Use `asyncio.run(main())` at the entry point, or `asyncio.get_running_loop()` inside coroutines.
+// column: path
+// column: line
+// column: function
+// location: path, line
+// identity: path, function
+MATCH (m:Module {snapshot: $snapshot})-[:HAS_HYGIENE_CALL]->(h:HygieneCall)
+WHERE h.kind = 'get_event_loop'
+RETURN m.path AS path, h.line AS line, h.function AS function
+ORDER BY path, line, function

@@ -1,0 +1,19 @@
+// id: query-in-loop
+// title: Database calls inside loops (N+1 queries)
+// severity: medium
+// description: Finds database calls (asyncpg `fetch`/`fetchrow`/`fetchval`/`execute`, DB-API `cursor.execute`, SQLAlchemy `session.execute`) inside a `for` or `while` loop or a comprehension; `loop_line` is the loop's line.
+// description: One round trip per item turns a request over 100 items into 100 queries: latency grows with the data and the database connection pool drains.
+// description: Fetch the rows in one query (`WHERE word = ANY($1)`, `IN (...)`, a join) or use `executemany` for writes.
+// column: path
+// column: line
+// column: loop_line
+// column: call
+// column: function
+// column: awaited
+// location: path, line
+// identity: path, function, call
+MATCH (m:Module {snapshot: $snapshot})-[:HAS_DB_CALL]->(d:DbCall)
+WHERE d.loop_line > 0
+RETURN m.path AS path, d.line AS line, d.loop_line AS loop_line, d.call AS call, d.function AS function,
+       d.awaited AS awaited
+ORDER BY path, line, loop_line, call, function, awaited

@@ -1,0 +1,15 @@
+// id: shell-constant-command
+// title: Constant commands run through a shell
+// severity: low
+// description: Finds `subprocess` calls with `shell=True`, `os.system` and `os.popen` whose command is a literal string: no injection today, but a shell is started for nothing and the next edit that formats a value into the command makes it one (shell-injection).
+// description: Pass an argument list without `shell=True` (`subprocess.run(["nvidia-smi"])`).
+// column: path
+// column: line
+// column: call
+// column: function
+// location: path, line
+// identity: path, function, call
+MATCH (m:Module {snapshot: $snapshot})-[:HAS_RISKY_CALL]->(r:RiskyCall)
+WHERE r.kind IN ['shell_true', 'os_system', 'os_popen'] AND NOT r.dynamic
+RETURN m.path AS path, r.line AS line, r.detail AS call, r.function AS function
+ORDER BY path, line, call, function

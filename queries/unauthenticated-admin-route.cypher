@@ -1,0 +1,19 @@
+// id: unauthenticated-admin-route
+// title: State-changing HTTP routes without authentication
+// severity: high
+// description: Finds FastAPI, Flask and aiohttp routes that change state (POST, PUT, DELETE, PATCH, or handlers named like reload, shutdown, admin, delete) with nothing protecting them: no `Depends(...)` on a security scheme, no auth decorator, no auth middleware registered on the app.
+// description: Anyone who reaches the agent's HTTP port can reload models, wipe data or stop the system.
+// description: Add a dependency that checks a token (`Depends(verify_token)`, `dependencies=[Depends(...)]` on the route or router), an auth decorator, or an auth middleware on the app.
+// column: path
+// column: line
+// column: framework
+// column: methods
+// column: route
+// column: handler
+// location: path, line
+// identity: path, methods, route, handler
+MATCH (m:Module {snapshot: $snapshot})-[:HAS_ROUTE]->(r:Route)
+WHERE r.state_changing AND r.auth = ''
+RETURN m.path AS path, r.line AS line, r.framework AS framework, r.methods AS methods, r.route AS route,
+       r.function AS handler
+ORDER BY path, line, framework, methods, route, handler

@@ -1,0 +1,19 @@
+// id: untested-agents
+// title: Agents no test reaches
+// severity: medium
+// description: Finds agent modules (in agents/ or services/ folders, or serving sockets from a main) that no test module imports, directly or through other modules; backup copies are left out. Agents that most other agents depend on (`dependent_agents`, the critical path) come first.
+// description: A change to an untested agent is only checked when the whole system runs; on the critical path a regression stops every agent downstream.
+// description: Start with the first rows: a test that imports the agent and drives one request through its handler.
+// column: path
+// column: line
+// column: machine
+// column: package
+// column: dependent_agents
+// column: dependents
+// location: path, line
+// identity: path
+MATCH (m:Module {snapshot: $snapshot})
+WHERE m.is_agent AND NOT m.tested AND NOT m.is_backup
+RETURN m.path AS path, 1 AS line, m.machine AS machine, m.package AS package,
+       m.dependent_agents AS dependent_agents, m.dependents AS dependents
+ORDER BY dependent_agents DESC, dependents DESC, path, line, machine, package
