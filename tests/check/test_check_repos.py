@@ -193,7 +193,9 @@ def _hook_command() -> list[str]:
 
 @pytest.mark.slow
 def test_pre_commit_hook_checks_only_the_staged_files(tmp_path):
-    repo = _agent_repo(tmp_path, {"main_pc_code/agents/b.py": "def ok():\n    return 1\n"})
+    # The hook passes no options: the checks it runs come from [tool.analyzer].
+    repo = _agent_repo(tmp_path, {"main_pc_code/agents/b.py": "def ok():\n    return 1\n",
+                                  "pyproject.toml": PYPROJECT + 'enable = ["risky-calls"]\n'})
     write(repo, {"main_pc_code/agents/b.py": "import os\n\n\ndef boot():\n    os.system('reboot')\n"})
     git(repo, "add", "main_pc_code/agents/b.py")
     staged = [n for n in git(repo, "diff", "--cached", "--name-only").split() if n.endswith(".py")]
