@@ -12,6 +12,8 @@
 // column: depends_on
 // column: other_machine
 // column: host_points_to
+// location: path, line
+// identity: path, agent, via, depends_on, other_machine
 MATCH (a:ConfiguredAgent {snapshot: $snapshot})
 OPTIONAL MATCH (a)-[d:DEPENDS_ON]->(b:ConfiguredAgent)
 WHERE d.cross_machine

@@ -9,6 +9,8 @@
 // column: members
 // column: size
 // column: machines
+// location: path, line
+// identity: members
 MATCH (c:ConfigDependencyCycle {snapshot: $snapshot})
 RETURN c.path AS path, c.line AS line, c.members AS members, c.size AS size, c.machines AS machines
 ORDER BY size, members, path, line, machines

@@ -9,6 +9,8 @@
 // column: kind
 // column: error
 // column: message
+// location: path, line
+// identity: path, kind, error
 MATCH (f:ConfigFile {snapshot: $snapshot})
 WHERE f.parse_status <> 'ok'
 RETURN f.path AS path, f.error_line AS line, f.kind AS kind, f.error_kind AS error, f.error_message AS message

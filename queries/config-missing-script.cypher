@@ -9,6 +9,8 @@
 // column: machine
 // column: agent
 // column: script
+// location: path, line
+// identity: path, agent, script
 MATCH (a:ConfiguredAgent {snapshot: $snapshot})
 WHERE NOT a.script_found
 RETURN a.path AS path, a.line AS line, a.machine AS machine, a.name AS agent, a.script AS script

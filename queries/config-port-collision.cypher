@@ -13,6 +13,8 @@
 // column: other_agent
 // column: other_path
 // column: other_line
+// location: path, line
+// identity: path, port, agent, declared_as, other_agent
 MATCH (a:ConfiguredAgent {snapshot: $snapshot})-[:HAS_CONFIG_PORT]->(p:ConfigPort)
 WHERE p.kind IN ['agent_port', 'health_port'] AND p.port IS NOT NULL
 MATCH (b:ConfiguredAgent {snapshot: $snapshot, machine: a.machine})-[:HAS_CONFIG_PORT]->(q:ConfigPort {port: p.port})

@@ -13,6 +13,8 @@
 // column: code_port_source
 // column: config_path
 // column: config_line
+// location: path, line
+// identity: path, agent, config_port, code_port
 MATCH (a:ConfiguredAgent {snapshot: $snapshot})-[:RUNS]->(m:Module)-[:HAS_ENDPOINT]->(e:Endpoint)
 WHERE a.port IS NOT NULL AND e.action = 'bind' AND e.port IS NOT NULL AND e.port <> a.port
   AND (a.health_port IS NULL OR e.port <> a.health_port)

@@ -9,6 +9,8 @@
 // column: machine
 // column: agent
 // column: undeclared
+// location: path, line
+// identity: path, agent, undeclared
 MATCH (a:ConfiguredAgent {snapshot: $snapshot})
 WHERE a.undeclared_dependencies <> ''
 RETURN a.path AS path, a.line AS line, a.machine AS machine, a.name AS agent, a.undeclared_dependencies AS undeclared

@@ -10,6 +10,8 @@
 // column: module
 // column: binds
 // column: main_guard
+// location: path, line
+// identity: path, module
 MATCH (m:Module {snapshot: $snapshot})
 WHERE m.is_agent AND NOT m.is_backup AND NOT m.is_test
   AND (m.has_main_guard OR EXISTS { MATCH (m)-[:HAS_ENDPOINT]->(e:Endpoint) WHERE e.action = 'bind' })
