@@ -137,7 +137,7 @@ def find_query(name: str) -> "Query":
     by_id = {query.id: query for query in queries.load_all()}
     if name in by_id:
         return by_id[name]
-    close = difflib.get_close_matches(name, list(by_id), n=3, cutoff=0.5)
+    close = difflib.get_close_matches(name, list(by_id), n=3, cutoff=0.75)
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     fail(f"no query {name!r}{hint} (`analyzer query --list` lists them)")
 

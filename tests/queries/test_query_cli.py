@@ -167,6 +167,7 @@ def test_adhoc_text_param_that_is_not_json(store_path):
 def test_unknown_query_suggests_the_close_match():
     assert error_of("god-object") == \
         "error: no query 'god-object'; did you mean god-objects? (`analyzer query --list` lists them)"
+    assert error_of("quantum-leaks") == "error: no query 'quantum-leaks' (`analyzer query --list` lists them)"
 
 
 def test_unknown_and_mistyped_params(store_path):
