@@ -183,6 +183,18 @@ def test_a_store_never_scanned_says_to_scan_first(tmp_path):
     assert message == f"error: the store {tmp_path / 'empty'} holds no scan yet: run `analyzer scan PATH` first"
 
 
+def test_an_unknown_repository_names_the_scanned_ones(store_path, direct):
+    [info] = direct.list_snapshots()
+    assert error_of("god-objects", "--store", store_path, "--repo", "elsewhere") == \
+        f"error: no scan of repository 'elsewhere' in {store_path} (scanned: {info.repository})"
+    assert json.loads(ok("god-objects", "--store", store_path, "--repository", info.repository, "-f", "json"))
+
+
+def test_store_neo4j_without_a_uri(monkeypatch):
+    monkeypatch.delenv("NEO4J_URI", raising=False)
+    assert error_of("god-objects", "--store", "neo4j") == "error: --store neo4j needs NEO4J_URI (e.g. bolt://localhost:7687)"
+
+
 def test_a_cypher_error_is_one_line(store_path):
     assert error_of("--cypher", "MATCH (n RETURN n", "--store", store_path).startswith("error: query failed: Parser exception")
 
