@@ -91,6 +91,7 @@ def build_snapshot(
         _add_module(graph, facts, module_ids[facts.path], resolution, imports_out, imports_in)
     _add_cycles(graph, resolution, module_ids)
     _add_reach(graph, resolution)
+    _add_duplicate_keys(graph, files, module_ids)
     nodes["Snapshot"].add(
         id=snapshot, snapshot=snapshot, repository=repository, created_at=meta["created_at"],
         analyzer_version=meta["analyzer_version"], fingerprint=meta["fingerprint"], files=len(files),
@@ -220,3 +221,31 @@ def _add_reach(graph: GraphSnapshot, resolution: Resolution) -> None:
     others = [importers[mapping[i]] & ~(1 << i) for i in range(len(paths))]
     modules["dependents"] = [(bits & counted).bit_count() for bits in others]
     modules["dependent_agents"] = [(bits & agents).bit_count() for bits in others]
+
+
+def _duplicate_keys(facts: FileFacts) -> set[tuple[str, str]]:
+    """What two copies of an agent share: the normalised content, an agent's file name, an agent class name."""
+    keys = {("content", facts.normalized_hash)} if facts.normalized_hash else set()
+    if is_agent_module(facts):
+        keys.add(("file_name", facts.path.rsplit("/", 1)[-1]))
+        keys.update(("class", c.name) for c in facts.classes
+                    if c.name.endswith("Agent") or any("Agent" in base for base in c.bases))
+    return keys
+
+
+def _add_duplicate_keys(graph: GraphSnapshot, files: list[FileFacts], module_ids: dict[str, str]) -> None:
+    """DuplicateKey nodes for keys two or more non-test modules share, so queries/duplicate-agents.cypher
+    meets candidate pairs through them instead of comparing every module with every other."""
+    holders: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for facts in files:
+        if not is_test_path(facts.path):
+            for key in _duplicate_keys(facts):
+                holders[key].append(facts.path)
+    snapshot = graph.snapshot
+    for (kind, value), paths in sorted(holders.items()):
+        if len(paths) < 2:
+            continue
+        key_id = f"{snapshot}|dup:{kind}:{value}"
+        graph.nodes["DuplicateKey"].add(id=key_id, snapshot=snapshot, kind=kind, value=value)
+        for path in paths:
+            graph.rels["HAS_DUPLICATE_KEY"].add(**{"from": module_ids[path], "to": key_id})

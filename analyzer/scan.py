@@ -24,6 +24,7 @@ from analyzer.graph import build_snapshot
 from analyzer.requirements import add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.store import GraphStore, open_store
+from analyzer.store.schema import SCHEMA_DIGEST
 from analyzer.testgaps import add_test_reach
 
 DEFAULT_CACHE = ".analyzer/cache"
@@ -164,7 +165,7 @@ def collect_facts(
 
 
 def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
-    digest = hashlib.sha256(f"{FACTS_VERSION}|{sorted(config.roots)}|{config.max_file_bytes}".encode())
+    digest = hashlib.sha256(f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}".encode())
     digest.update(extra.encode())  # deployment configs' paths and hashes
     for f in files:
         digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode())

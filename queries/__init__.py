@@ -103,10 +103,21 @@ class Query:
                 raise QueryError(f"{self.id} has no parameter {key!r} (it takes: {', '.join(self.params) or 'none'})")
             default = self.params[key]
             try:
-                values[key] = type(default)(raw) if not isinstance(default, bool) else raw.lower() in ("1", "true", "yes")
+                values[key] = _convert(default, raw)
             except ValueError as error:
                 raise QueryError(f"{self.id}: parameter {key} expects {type(default).__name__}, got {raw!r}") from error
         return values
+
+
+def _convert(default: Any, raw: str) -> Any:
+    """A `--param` text as the default's type; a list default takes comma-separated items."""
+    if isinstance(default, bool):
+        if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+            raise ValueError(raw)
+        return raw.lower() in ("1", "true", "yes")
+    if isinstance(default, list):
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return type(default)(raw)
 
 
 @dataclass(frozen=True)

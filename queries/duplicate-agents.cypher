@@ -13,9 +13,9 @@
 // column: other_line
 // location: path, line
 // identity: kind, name, path, other_path
-MATCH (a:Module {snapshot: $snapshot})
-MATCH (b:Module {snapshot: $snapshot})
-WHERE a.path < b.path AND NOT a.is_test AND NOT b.is_test
+MATCH (a:Module {snapshot: $snapshot})-[:HAS_DUPLICATE_KEY]->(:DuplicateKey)<-[:HAS_DUPLICATE_KEY]-(b:Module)
+WHERE a.path < b.path
+WITH DISTINCT a, b
 WITH a, b, a.normalized_hash = b.normalized_hash AND a.normalized_hash <> '' AND a.lines >= $min_lines AS same_content
 WHERE same_content OR (a.is_agent AND b.is_agent)
 OPTIONAL MATCH (a)-[:DEFINES_CLASS]->(x:Class)

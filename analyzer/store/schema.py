@@ -7,6 +7,7 @@ cross snapshots, so one anchored node fixes the snapshot of a whole pattern.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 STRING, INT, BOOL = "STRING", "INT64", "BOOLEAN"
@@ -125,6 +126,13 @@ NODE_TABLES: tuple[NodeTable, ...] = (
         "An elementary import cycle, members comma-separated from the smallest name; `closing_imports` is "
         "`path:line` of each member's import of the next, in the same order.",
     ),
+    NodeTable(
+        "DuplicateKey",
+        {"kind": STRING, "value": STRING},
+        "A key two or more non-test modules share: `content` (the normalised syntax tree's hash), `file_name` "
+        "(an agent's file name) or `class` (an agent class name); queries/duplicate-agents.cypher pairs modules "
+        "through it.",
+    ),
     # Security, performance and hygiene facts (docs/security.md).
     NodeTable(
         "ZmqAuth",
@@ -220,6 +228,7 @@ REL_TABLES: tuple[RelTable, ...] = (
     RelTable("HAS_CUDA_CALL", "Module", "CudaCall", {}, "Module uses CUDA."),
     RelTable("HAS_RISKY_CALL", "Module", "RiskyCall", {}, "Module has risky call."),
     RelTable("IN_CYCLE", "Module", "ImportCycle", {"position": INT}, "Module is member of import cycle."),
+    RelTable("HAS_DUPLICATE_KEY", "Module", "DuplicateKey", {}, "Module shares this key with another module."),
     RelTable("HAS_ZMQ_AUTH", "Module", "ZmqAuth", {}, "Module configures ZeroMQ authentication."),
     RelTable("HAS_BANDIT_FINDING", "Module", "BanditFinding", {}, "Module has Bandit finding."),
     RelTable("HAS_ROUTE", "Module", "Route", {}, "Module serves HTTP route."),
@@ -244,3 +253,5 @@ NODES_BY_NAME = {t.name: t for t in NODE_TABLES}
 RELS_BY_NAME = {t.name: t for t in REL_TABLES}
 # Node tables that belong to one snapshot (Repository is the pointer, not data).
 SNAPSHOT_NODE_TABLES = tuple(t.name for t in NODE_TABLES if t.name != "Repository")
+# Part of every scan fingerprint: a store written under another schema is rewritten, never queried stale.
+SCHEMA_DIGEST = hashlib.sha256(repr((NODE_TABLES, REL_TABLES)).encode()).hexdigest()[:16]

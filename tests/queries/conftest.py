@@ -18,6 +18,11 @@ def write_files(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def param_texts(params: dict[str, Any]) -> dict[str, str]:
+    """Example parameters as `--param` would give them (lists comma-separated)."""
+    return {k: ",".join(map(str, v)) if isinstance(v, list) else str(v) for k, v in params.items()}
+
+
 def run_on_files(query: Query, files: dict[str, str], params: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
     """Scan `files` into a fresh embedded store and return the query's rows as column -> value mappings."""
     repo = write_files(workdir / "repo", files)
@@ -25,7 +30,7 @@ def run_on_files(query: Query, files: dict[str, str], params: dict[str, Any], wo
     scan(ScanOptions(repo=repo, store=str(store_path), use_cache=False, jobs=1))
     store = open_store(str(store_path))
     try:
-        result = store.query(query.cypher, query.bind({k: str(v) for k, v in params.items()}))
+        result = store.query(query.cypher, query.bind(param_texts(params)))
     finally:
         store.close()
     return [dict(zip(result.columns, row)) for row in result.rows]

@@ -26,7 +26,7 @@ import pytest
 import queries
 from analyzer.scan import ScanOptions, scan
 from analyzer.store.schema import NODE_TABLES, REL_TABLES
-from tests.queries.conftest import write_files
+from tests.queries.conftest import param_texts, write_files
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "@neo4j-cypher/language-support"
@@ -114,7 +114,7 @@ def test_example_returns_its_rows_on_neo4j(query, example, neo4j_store, tmp_path
     repo = write_files(tmp_path / "repo", example.files)
     scan(ScanOptions(repo=repo, store=uri, use_cache=False, jobs=1, repository=name))
     try:
-        result = store.query(query.cypher, query.bind({k: str(v) for k, v in example.params.items()}), name)
+        result = store.query(query.cypher, query.bind(param_texts(example.params)), name)
     finally:
         store.drop_repository(name)
     assert result.dicts() == example.rows
