@@ -97,7 +97,7 @@ def load_check_config(table: dict[str, Any]) -> CheckConfig:
     if not isinstance(ignores, dict) or not all(isinstance(v, list) for v in ignores.values()):
         raise ConfigError("[tool.analyzer.per-path-ignores] maps a glob to a list of check ids")
     # Query.bind converts text to each default's type, so values travel as text like `--param k=v`.
-    params = {check: {key: str(value) for key, value in values.items()} for check, values in checks.items()}
+    params = {check: {key: _param_text(value) for key, value in values.items()} for check, values in checks.items()}
     return CheckConfig(
         enable=_string_list(table, "enable") if "enable" in table else None,
         disable=_string_list(table, "disable"),
@@ -106,3 +106,8 @@ def load_check_config(table: dict[str, Any]) -> CheckConfig:
         params=params,
         per_path_ignores={glob: [str(c) for c in ids] for glob, ids in ignores.items()},
     )
+
+
+def _param_text(value: Any) -> str:
+    """A TOML value as `--param` would give it: lists comma-separated (queries.Query.bind splits them)."""
+    return ",".join(map(str, value)) if isinstance(value, list) else str(value)

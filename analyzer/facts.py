@@ -87,7 +87,7 @@ class ExceptFact:
 @dataclass(slots=True)
 class TodoFact:
     line: int
-    tag: str  # TODO | FIXME | XXX | HACK
+    tag: str  # one of the tags in extract/todos.py
     text: str
     ticket: str  # "#123", "ABC-12" or ""
 

@@ -8,48 +8,13 @@ never knows which one it writes to.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
 
-if TYPE_CHECKING:
-    from analyzer.graph import GraphSnapshot
+from analyzer.store.port import GraphStore, QueryResult, SnapshotInfo, StoreError
+
+__all__ = ["DEFAULT_STORE", "GraphStore", "QueryResult", "SnapshotInfo", "StoreError", "is_server_url",
+           "open_store", "resolve_store_location"]
 
 DEFAULT_STORE = ".analyzer/store"
-
-
-class StoreError(RuntimeError):
-    """The store cannot be opened, written or queried; the message is for the user."""
-
-
-@dataclass(frozen=True)
-class SnapshotInfo:
-    repository: str
-    snapshot: str
-    created_at: str
-    fingerprint: str
-    current: bool
-
-
-@dataclass
-class QueryResult:
-    columns: list[str]
-    rows: list[list[Any]] = field(default_factory=list)
-
-    def dicts(self) -> list[dict[str, Any]]:
-        return [dict(zip(self.columns, row)) for row in self.rows]
-
-
-class GraphStore(Protocol):
-    def write_snapshot(self, graph: GraphSnapshot) -> SnapshotInfo:
-        """Store `graph` and make it the repository's current snapshot, atomically."""
-
-    def query(self, cypher: str, params: dict[str, Any] | None = None, repository: str | None = None) -> QueryResult:
-        """Run Cypher against a repository's current snapshot; `$snapshot` is filled in."""
-
-    def list_snapshots(self, repository: str | None = None) -> list[SnapshotInfo]:
-        """Current (and any leftover) snapshots, per repository."""
-
-    def close(self) -> None: ...
 
 
 def is_server_url(location: str) -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.graph import Columns, GraphSnapshot
-from analyzer.store import QueryResult, SnapshotInfo, StoreError
+from analyzer.store.port import QueryResult, SnapshotInfo, StoreError
 from analyzer.store.schema import NODE_TABLES, REL_TABLES
 
 DB_SUFFIX = ".lbdb"

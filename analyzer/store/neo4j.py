@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from analyzer.graph import GraphSnapshot
-from analyzer.store import QueryResult, SnapshotInfo, StoreError
+from analyzer.store.port import QueryResult, SnapshotInfo, StoreError
 from analyzer.store.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, SNAPSHOT_NODE_TABLES, NodeTable, RelTable
 
 DEFAULT_BATCH_ROWS = 5000  # rows per UNWIND transaction; see bench/bench_store.py
