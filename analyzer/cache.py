@@ -29,7 +29,7 @@ class FactCache:
     def get(self, sha256: str, max_bytes: int) -> FileFacts | None:
         try:
             with open(self._path(sha256, max_bytes), "rb") as handle:
-                return pickle.load(handle)
+                return pickle.load(handle)  # our own cache folder, written by this process  # nosec B301
         except FileNotFoundError:
             return None
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):

@@ -167,7 +167,7 @@ def _process(codemod: Codemod, job: _Job, path: str, file_plan: Any, override: b
     try:
         result = codemod.rewrite(module, path, file_plan)
         new = result.module.bytes
-    except Exception as error:  # a codemod bug on one file must not stop the run: the file is listed as failed
+    except Exception as error:  # analyzer: ignore[broad-except] - a codemod bug on one file must not stop the run: the file is listed as failed
         return FileOutcome(path, FAILED, reason=f"codemod error: {type(error).__name__}: {error}")
     if new == data:
         return FileOutcome(path, UNCHANGED, notes=result.notes)

@@ -46,7 +46,7 @@ REGISTRY_MODULE = "runtime.ports"
 GENERIC_STEMS = frozenset({"__init__", "__main__", "main", "app", "run"})
 _TRAILING_DIGITS = re.compile(r"(\d+)$")
 _IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
-_LOCAL_IPS = ("127.", "0.0.0.0")
+_LOCAL_IPS = ("127.", "0.0.0.0")  # prefixes compared, not a bind  # nosec B104
 
 
 def machine_of(path: str) -> str:

@@ -219,7 +219,7 @@ class RepServer:
             return [KIND_ERROR, _error_body("ValidationError", str(exc))]
         try:
             reply = self.handler(request)
-        except Exception as exc:  # a REP socket must answer every request; the client gets RemoteError
+        except Exception as exc:  # analyzer: ignore[broad-except] - a REP socket must answer every request; the client gets RemoteError
             logger.exception("handler for %s failed", self.endpoint)
             return [KIND_ERROR, _error_body(type(exc).__name__, str(exc))]
         return [KIND_REPLY, _encode(reply)]

@@ -171,7 +171,11 @@ class MetricsCollector(Collector):
         return family
 
 
-def serve_metrics(registry: CollectorRegistry, port: int = DEFAULT_PORT, host: str = "0.0.0.0") -> tuple[Any, Any]:
+# Every interface by default: Prometheus scrapes the agents from another machine.
+ALL_INTERFACES = "0.0.0.0"  # nosec B104
+
+
+def serve_metrics(registry: CollectorRegistry, port: int = DEFAULT_PORT, host: str = ALL_INTERFACES) -> tuple[Any, Any]:
     """Serve ``/metrics`` on a daemon thread; returns (server, thread). Port 0 picks a free port."""
     return start_http_server(port, addr=host, registry=registry)
 
@@ -188,7 +192,7 @@ def push_metrics(registry: CollectorRegistry, gateway: str, job: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m runtime.metrics", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP port for /metrics (0: any free port)")
-    parser.add_argument("--host", default="0.0.0.0", help="address to listen on")
+    parser.add_argument("--host", default=ALL_INTERFACES, help="address to listen on")
     parser.add_argument("--pushgateway", metavar="URL", help="also push to this Pushgateway every --interval seconds")
     parser.add_argument("--job", default="agent_runtime", help="Pushgateway job name")
     parser.add_argument("--interval", type=float, default=15.0, help="seconds between pushes (and alert checks)")

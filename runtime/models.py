@@ -330,7 +330,7 @@ class ModelManager:
     def _run_unloader(self, unloader: Callable[[Any], None], model: Any, name: str) -> None:
         try:
             unloader(model)
-        except Exception as exc:  # the unload must finish so accounting stays right; the error is logged
+        except Exception as exc:  # analyzer: ignore[broad-except] - the unload must finish so accounting stays right; the error is logged
             self.logger.error("unloader of model %s failed: %s", name, exc, exc_info=True)
             del exc  # the traceback holds the model; drop it before the leak check
 
@@ -416,7 +416,7 @@ class ModelManager:
         while not self._stop.wait(interval):
             try:
                 self.tick()
-            except Exception:  # keep housekeeping alive; the failure is logged with its traceback
+            except Exception:  # analyzer: ignore[broad-except] - keep housekeeping alive; the failure is logged with its traceback
                 self.logger.exception("model manager tick failed")
 
     def stop(self, timeout: float = 5.0) -> None:

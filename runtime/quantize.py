@@ -231,12 +231,12 @@ def _dtype_kwarg(transformers: Any, dtype: Any) -> dict[str, Any]:
 def _meta_footprint(torch: Any, transformers: Any, cls: Any, model_id: str) -> int | None:
     """Size of the unquantised model in its checkpoint dtype, built on the meta device (no weights read)."""
     try:
-        config = transformers.AutoConfig.from_pretrained(model_id)
+        config = transformers.AutoConfig.from_pretrained(model_id)  # analyzer: ignore[model-load-in-hot-path] - a config file, read once per report
         dtype = getattr(config, "dtype", None) or getattr(config, "torch_dtype", None) or torch.float32
         with torch.device("meta"):
             skeleton = cls.from_config(config, **_dtype_kwarg(transformers, dtype))
         return footprint_bytes(skeleton)
-    except Exception as exc:  # only an estimate for the report: any failure leaves it unknown
+    except Exception as exc:  # analyzer: ignore[broad-except, swallowed-exceptions] - only an estimate for the report: any failure leaves it unknown
         logger.debug("could not estimate the unquantised size of %s: %s", model_id, exc)
         return None
 

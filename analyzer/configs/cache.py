@@ -34,7 +34,7 @@ class ConfigCache:
     def get(self, key: str) -> Any | None:
         try:
             with open(self.folder / key[:2] / f"{key}.pickle", "rb") as handle:
-                return pickle.load(handle)
+                return pickle.load(handle)  # our own cache folder, written by this process  # nosec B301
         except FileNotFoundError:
             return None
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):

@@ -37,7 +37,7 @@ from analyzer.configs.values import Lookup, port_number, variables
 MAX_CYCLE_LENGTH = 8
 MAX_CYCLES = 200
 EXAMPLE_MARKERS = ("example", "sample", "template", "dist", "default")
-LOCAL_HOSTS = frozenset({"", "*", "0.0.0.0", "localhost", "127.0.0.1", "::", "::1"})
+LOCAL_HOSTS = frozenset({"", "*", "0.0.0.0", "localhost", "127.0.0.1", "::", "::1"})  # names, not a bind  # nosec B104
 ADDRESS_SUFFIXES = ("_IP", "_HOST", "_ADDRESS", "_ADDR")
 
 

@@ -78,7 +78,7 @@ class ZmqExtractor(Extractor):
                 '    def run(self):\n        self.sock.bind(f"tcp://*:{self.port}")\n',
                 [{"port": 5570, "port_source": "default_arg", "class_name": "A", "port_expr": "self.port"}]),
         Example('class B:\n    def __init__(self):\n        self.port = 5571\n        self.s.bind("tcp://0.0.0.0:%d" % self.port)\n',
-                [{"port": 5571, "port_source": "self_attr", "host": "0.0.0.0"}]),
+                [{"port": 5571, "port_source": "self_attr", "host": "0.0.0.0"}]),  # example text  # nosec B104
         Example('import os\nPORT = int(os.environ.get("AGENT_PORT", "5580"))\ns.bind("tcp://*:" + str(PORT))\n',
                 [{"port": 5580, "port_source": "env_default"}]),
         Example('s.connect("tcp://localhost:{}".format(BASE + 1))\n', [{"port": None, "port_source": "dynamic", "port_expr": "BASE + 1"}]),

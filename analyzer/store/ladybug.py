@@ -83,7 +83,7 @@ class LadybugStore:
             try:
                 connection = ladybug.Connection(database)
                 for statement in schema_statements():
-                    connection.execute(statement)
+                    connection.execute(statement)  # analyzer: ignore[query-in-loop] - schema DDL, once per table
                 types = {"STRING": pa.string(), "INT64": pa.int64(), "BOOLEAN": pa.bool_()}
                 snapshot_row = graph.nodes["Snapshot"].rows()[0]
                 # The pointer row lives only in the stored copy; the caller's graph stays as given.
@@ -97,7 +97,7 @@ class LadybugStore:
                     schema = pa.schema([(c, types[t]) for c, t in table.columns.items()])
                     # A fresh Arrow table per COPY: reusing one across COPYs has crashed LadybugDB.
                     arrow_table = pa.Table.from_pydict({c: columns.data[c] for c in table.columns}, schema=schema)  # noqa: F841
-                    connection.execute(f"COPY {name} FROM arrow_table")
+                    connection.execute(f"COPY {name} FROM arrow_table")  # analyzer: ignore[query-in-loop] - one bulk COPY per table
                 connection.close()
             except RuntimeError as error:
                 database.close()
