@@ -204,14 +204,61 @@ def _find_cycles(resolution: Resolution) -> None:
         resolution.component_sizes[component_id] = len(members)
         for path in members:
             resolution.components[path] = component_id
-        subgraph = graph.subgraph(members)
-        found = 0
-        for cycle in nx.simple_cycles(subgraph, length_bound=MAX_CYCLE_LENGTH):
+        for cycle in bounded_cycles(graph, members, MAX_CYCLE_LENGTH, MAX_CYCLES_PER_COMPONENT):
             resolution.cycles.append(_canonical_cycle(cycle, lines, eager))
-            found += 1
-            if found >= MAX_CYCLES_PER_COMPONENT:
-                break
     resolution.cycles.sort(key=lambda c: (len(c.members), c.members))
+
+
+def bounded_cycles(graph: nx.DiGraph, members: list[str], length_bound: int, limit: int) -> list[list[str]]:
+    """Elementary cycles of at most `length_bound` modules inside one strongly connected component, each
+    once, starting at its smallest module name: every 2-cycle first, then longer ones, at most `limit`.
+
+    networkx's `simple_cycles(length_bound=...)` recomputes the components after removing each node, which
+    is quadratic in the component's size (two minutes on a 3,667-module component of a 1M-line repository);
+    here each start only explores nodes ranked above it that can still lead back within the bound.
+    """
+    order = sorted(members, key=module_name)
+    rank = {path: i for i, path in enumerate(order)}
+    successors = {path: sorted((n for n in graph.successors(path) if n in rank), key=rank.__getitem__) for path in order}
+    cycles = [[a, b] for a in order for b in successors[a] if rank[b] > rank[a] and a in successors[b]]
+    for start in order:
+        if len(cycles) >= limit:
+            break
+        cycles.extend(_cycles_from(start, graph, rank, successors, length_bound, limit - len(cycles)))
+    return cycles[:limit]
+
+
+def _cycles_from(start, graph, rank, successors, length_bound: int, limit: int) -> list[list[str]]:
+    """Cycles of 3 or more modules through `start` whose other members rank above it."""
+    floor = rank[start]
+    back = {start: 0}  # fewest steps back to start through modules ranked above it, within the bound
+    frontier = [start]
+    for depth in range(1, length_bound):
+        reached = []
+        for node in frontier:
+            for before in graph.predecessors(node):
+                if rank.get(before, -1) > floor and before not in back:
+                    back[before] = depth
+                    reached.append(before)
+        frontier = reached
+    found: list[list[str]] = []
+    path, on_path = [start], {start}
+
+    def extend(node: str) -> None:
+        for step in successors[node]:
+            if len(found) >= limit:
+                return
+            if step == start:
+                if len(path) >= 3:
+                    found.append(list(path))
+            elif step in back and step not in on_path and len(path) + back[step] <= length_bound:
+                path.append(step)
+                on_path.add(step)
+                extend(step)
+                on_path.discard(path.pop())
+
+    extend(start)
+    return found
 
 
 def _canonical_cycle(cycle: list[str], lines: dict[tuple[str, str], int], eager: nx.DiGraph) -> ImportCycle:

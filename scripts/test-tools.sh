@@ -14,5 +14,7 @@ cd "$(dirname "$0")/.."
     || echo "note: node/npm or @neo4j-cypher/language-support not installable here; the Cypher lint tests will be skipped" >&2
 # Debian's chromium, for the headless-browser tests of the topology HTML (tests/report/test_report_browser.py).
 command -v chromium >/dev/null 2>&1 \
-    || { SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo); $SUDO apt-get install -y -q chromium >/dev/null 2>&1; } \
+    || { SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo); export DEBIAN_FRONTEND=noninteractive
+         $SUDO apt-get install -y -q chromium >/dev/null 2>&1 \
+             || { $SUDO apt-get update -q >/dev/null 2>&1 && $SUDO apt-get install -y -q chromium >/dev/null 2>&1; }; } \
     || echo "note: chromium not installable here; the browser tests will be skipped" >&2

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from analyzer.extract import extract_file
-from analyzer.resolve import resolve_repository
+import random
+
+import networkx as nx
+import pytest
+
+from analyzer.resolve import bounded_cycles, module_name, resolve_repository
 
 
 def _facts(files: dict[str, str]):
@@ -90,3 +95,30 @@ def test_port_from_imported_constant_is_resolved():
     resolve_repository(files)
     endpoint = files[1].endpoints[0]
     assert (endpoint.port, endpoint.port_source) == (5563, "imported_constant")
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bounded_cycles_equal_networkx_simple_cycles(seed):
+    rng = random.Random(seed)
+    names = [f"pkg/m{i:02d}.py" for i in range(14)]
+    graph = nx.DiGraph((a, b) for a in names for b in names if a != b and rng.random() < 0.18)
+
+    def canonical(cycle):
+        start = cycle.index(min(cycle, key=module_name))
+        return tuple(cycle[start:] + cycle[:start])
+    for component in nx.strongly_connected_components(graph):
+        if len(component) < 2:
+            continue
+        expected = {canonical(c) for c in nx.simple_cycles(graph.subgraph(component), length_bound=5)}
+        found = bounded_cycles(graph, sorted(component), 5, 10**6)
+        assert [tuple(c) for c in found] == [canonical(c) for c in found]  # each starts at its smallest name
+        assert len(found) == len(set(map(tuple, found)))
+        assert set(map(tuple, found)) == expected
+
+
+def test_bounded_cycles_stop_at_the_limit_with_two_cycles_first():
+    names = [f"m{i}.py" for i in range(6)]
+    graph = nx.DiGraph((a, b) for a in names for b in names if a != b)  # every pair imports each other
+    found = bounded_cycles(graph, names, 4, 20)
+    assert len(found) == 20
+    assert all(len(c) == 2 for c in found[:15])  # the 15 mutual pairs come before any longer cycle
