@@ -6,9 +6,9 @@ when the file on disk differs from what this module renders.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from analyzer.generated_docs import write_or_check
 from codemods import all_codemods
 from codemods.base import Codemod, Example, apply_to_source
 
@@ -100,18 +100,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    text = render()
-    if argv == ["--check"]:
-        current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.is_file() else ""
-        if current != text:
-            print(f"{DOC_PATH} is stale; run `python -m codemods.docs`", file=sys.stderr)
-            return 1
-        return 0
-    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOC_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC_PATH}")
-    return 0
+    return write_or_check(DOC_PATH, render(), "python -m codemods.docs", argv)
 
 
 if __name__ == "__main__":

@@ -7,10 +7,10 @@ exits 1 when the file on disk is stale, and tests/queries/test_query_docs.py fai
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
+from analyzer.generated_docs import write_or_check
 import queries
 from queries import Example, Query
 
@@ -126,18 +126,7 @@ def render() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    text = render()
-    if argv == ["--check"]:
-        current = DOC_PATH.read_text(encoding="utf-8") if DOC_PATH.is_file() else ""
-        if current != text:
-            print(f"{DOC_PATH} is stale; run `python -m queries.docs`", file=sys.stderr)
-            return 1
-        return 0
-    DOC_PATH.parent.mkdir(parents=True, exist_ok=True)
-    DOC_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {DOC_PATH}")
-    return 0
+    return write_or_check(DOC_PATH, render(), "python -m queries.docs", argv)
 
 
 if __name__ == "__main__":

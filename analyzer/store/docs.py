@@ -1,13 +1,13 @@
 """docs/graph.md, generated from the schema (analyzer/store/schema.py): every label, relationship and property.
 
-Regenerate with `python -m analyzer.store.docs`; a test fails when the file on disk is stale.
+Regenerate with `python -m analyzer.store.docs` (`--check` exits 1 when stale); a test fails when it is stale.
 """
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
+from analyzer.generated_docs import write_or_check
 from analyzer.store.schema import NODE_TABLES, REL_TABLES
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "graph.md"
@@ -40,10 +40,9 @@ def render() -> str:
     return "\n".join(parts) + "\n"
 
 
-def main() -> None:
-    DOC_PATH.write_text(render(), encoding="utf-8")
-    sys.stdout.write(f"wrote {DOC_PATH}\n")
+def main(argv: list[str] | None = None) -> int:
+    return write_or_check(DOC_PATH, render(), "python -m analyzer.store.docs", argv)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
