@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 # transformers, for loading a locally built checkpoint quantised (no downloads).
 .venv/bin/python -c "import transformers" 2>/dev/null || .venv/bin/python -m pip install -q transformers \
     || echo "note: transformers not installable here; the checkpoint quantisation test will be skipped" >&2
+# torchao, for the int8 path runtime.quantize takes when torch lacks dynamic quantisation.
+.venv/bin/python -c "import torchao" 2>/dev/null || .venv/bin/python -m pip install -q torchao \
+    || echo "note: torchao not installable here; its quantisation test will be skipped" >&2
 # Neo4j's own Cypher linter (node), for tests/queries/test_query_lint.py; into the git-ignored .tools/.
 [ -f .tools/node_modules/@neo4j-cypher/language-support/package.json ] \
     || npm install --prefix .tools --silent @neo4j-cypher/language-support@2.0.0-next.38 >/dev/null 2>&1 \
