@@ -1,0 +1,35 @@
+"""`--help` prints what the help texts say: rich markup must not eat `[tool.analyzer]` or `ignore[check-id]`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import typer.main
+from typer.testing import CliRunner
+
+from analyzer.cli import app
+
+COMMANDS = sorted(typer.main.get_command(app).commands)
+
+
+def _source_texts(command) -> list[str]:
+    texts = [command.help or ""]
+    texts += [param.help or "" for param in command.params if getattr(param, "help", None)]
+    return texts
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_bracketed_names_in_help_survive_rendering(name):
+    command = typer.main.get_command(app).commands[name]
+    expected = {match.replace("\\[", "[") for text in _source_texts(command)
+                for match in re.findall(r"\\?\[[\w.-]+\]", text)}
+    output = CliRunner().invoke(app, [name, "--help"], terminal_width=200).output
+    flat = re.sub(r"[\s│]+", " ", output)
+    for bracketed in expected:
+        assert bracketed in flat, f"`analyzer {name} --help` lost {bracketed}"
+
+
+def test_every_command_has_a_help_text():
+    for name in COMMANDS:
+        assert typer.main.get_command(app).commands[name].help, f"analyzer {name} has no help"
