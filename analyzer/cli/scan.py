@@ -102,12 +102,17 @@ def _print_summary(report) -> None:
         table.add_row(label, str(value))
     console.print(table)
     if report.parse_failures:
-        failures = Table(title="files that did not parse", title_justify="left")
-        for column in ("path", "error", "line", "message"):
-            failures.add_column(column)
+        failures = Table(title="files that did not parse", title_justify="left", expand=True)
+        failures.add_column("path", overflow="fold", ratio=3)  # the path matters most: wrap it, never cut it
+        failures.add_column("error", no_wrap=True)
+        failures.add_column("line", no_wrap=True, justify="right")
+        failures.add_column("message", overflow="fold", ratio=2)
         for failure in report.parse_failures:
             failures.add_row(failure.path, failure.kind, str(failure.line), failure.message[:80])
         console.print(failures)
+    repo = f" --repo {report.repository}"
+    console.print(f"next: [bold]analyzer report{repo}[/] (findings by severity), [bold]analyzer query --list[/], "
+                  f"[bold]analyzer topology{repo} --out topology.html[/]", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
