@@ -37,5 +37,14 @@ def fixture_copy(tmp_path) -> Path:
     return target
 
 
+def write_repo(root: Path, files: dict[str, str | bytes]) -> Path:
+    """Write `files` (repo-relative path -> text or bytes) under `root`; returns `root`."""
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return root
+
+
 def neo4j_uri() -> str | None:
     return os.environ.get("NEO4J_URI")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_repo
+
 # A small agent system with the debt the codemods fix, in the shapes real agents use.
 AGENT_TREE: dict[str, bytes] = {
     "main_pc_code/agents/translator.py": b'''"""Translator agent."""
@@ -128,11 +130,8 @@ SKIPPED = [".venv/lib/site.py", "node_modules/tool/gen.py", "main_pc_code/agents
 
 
 def write_tree(root: Path, files: dict[str, bytes] = AGENT_TREE) -> Path:
-    for relative, content in files.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
-    return root
+    """The agent tree (or `files`) under `root`."""
+    return write_repo(root, files)
 
 
 def read_tree(root: Path, paths) -> dict[str, bytes]:

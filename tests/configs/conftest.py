@@ -8,14 +8,8 @@ import pytest
 
 from analyzer.config import ScanConfig
 from analyzer.extract import extract_file
+from tests.conftest import write_repo
 
-
-def write_repo(root: Path, files: dict[str, str | bytes]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content if isinstance(content, bytes) else content.encode())
-    return root
 
 
 @pytest.fixture

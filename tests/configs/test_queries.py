@@ -12,7 +12,7 @@ import pytest
 import queries
 from analyzer.scan import ScanOptions, scan
 from analyzer.store import open_store
-from tests.configs.conftest import write_repo
+from tests.conftest import write_repo
 
 BIND = 'import zmq\ns = zmq.Context().socket(zmq.REP)\ns.bind("tcp://*:{port}")\n'
 MAIN = '\n\nif __name__ == "__main__":\n    pass\n'

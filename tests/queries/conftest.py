@@ -8,14 +8,8 @@ from typing import Any
 from analyzer.scan import ScanOptions, scan
 from analyzer.store import open_store
 from queries import Example, Query
+from tests.conftest import write_repo
 
-
-def write_files(root: Path, files: dict[str, str]) -> Path:
-    for name, content in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    return root
 
 
 def param_texts(params: dict[str, Any]) -> dict[str, str]:
@@ -25,7 +19,7 @@ def param_texts(params: dict[str, Any]) -> dict[str, str]:
 
 def run_on_files(query: Query, files: dict[str, str], params: dict[str, Any], workdir: Path) -> list[dict[str, Any]]:
     """Scan `files` into a fresh embedded store and return the query's rows as column -> value mappings."""
-    repo = write_files(workdir / "repo", files)
+    repo = write_repo(workdir / "repo", files)
     store_path = workdir / "store"
     scan(ScanOptions(repo=repo, store=str(store_path), use_cache=False, jobs=1))
     store = open_store(str(store_path))

@@ -26,7 +26,8 @@ import pytest
 import queries
 from analyzer.scan import ScanOptions, scan
 from analyzer.store.schema import NODE_TABLES, REL_TABLES
-from tests.queries.conftest import param_texts, write_files
+from tests.conftest import write_repo
+from tests.queries.conftest import param_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "@neo4j-cypher/language-support"
@@ -111,7 +112,7 @@ def neo4j_store():
 def test_example_returns_its_rows_on_neo4j(query, example, neo4j_store, tmp_path):
     uri, store = neo4j_store
     name = f"t{uuid.uuid4().hex[:8]}-{query.id}"  # the server is shared: a repository of our own
-    repo = write_files(tmp_path / "repo", example.files)
+    repo = write_repo(tmp_path / "repo", example.files)
     scan(ScanOptions(repo=repo, store=uri, use_cache=False, jobs=1, repository=name))
     try:
         result = store.query(query.cypher, query.bind(param_texts(example.params)), name)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import write_repo
+
 NEO4J_SKIP = ("NEO4J_URI is not set: the Neo4j leg needs a server "
               "(docker compose up -d; NEO4J_URI=bolt://localhost:7687 NEO4J_PASSWORD=...)")
 
@@ -31,17 +33,10 @@ SMALL_REPO = {
 }
 
 
-def write_tree(repo: Path, files: dict[str, str | bytes]) -> Path:
-    for name, content in files.items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content if isinstance(content, bytes) else content.encode())
-    return repo
-
 
 @pytest.fixture
 def small_repo(tmp_path) -> Path:
-    return write_tree(tmp_path / "small", SMALL_REPO)
+    return write_repo(tmp_path / "small", SMALL_REPO)
 
 
 @dataclass

@@ -17,7 +17,7 @@ import pytest
 
 from analyzer.store import StoreError, open_store
 from analyzer.store.neo4j import Neo4jStore, _credentials
-from tests.store.conftest import write_tree
+from tests.conftest import write_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -129,7 +129,7 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 def test_cli_scan_against_a_down_server_exits_2_with_one_error(tmp_path):
-    repo = write_tree(tmp_path / "repo", {"a.py": "import zmq\n"})
+    repo = write_repo(tmp_path / "repo", {"a.py": "import zmq\n"})
     result = _cli("scan", str(repo), "--store", f"bolt://127.0.0.1:{_closed_port()}", "--no-cache")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stderr.startswith("error: Neo4j at bolt://127.0.0.1:")
@@ -137,7 +137,7 @@ def test_cli_scan_against_a_down_server_exits_2_with_one_error(tmp_path):
 
 
 def test_cli_scan_with_store_neo4j_needs_neo4j_uri(tmp_path):
-    repo = write_tree(tmp_path / "repo", {"a.py": "import zmq\n"})
+    repo = write_repo(tmp_path / "repo", {"a.py": "import zmq\n"})
     environment = {k: v for k, v in os.environ.items() if k != "NEO4J_URI"}
     result = subprocess.run([sys.executable, "-c", "from analyzer.cli import main; main()", "scan", str(repo),
                              "--store", "neo4j", "--no-cache"], capture_output=True, text=True,

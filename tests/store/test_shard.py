@@ -13,7 +13,8 @@ from analyzer.cli import app
 from analyzer.scan import ScanOptions
 from analyzer.shard import ShardError, check_complete, finalize, manifest_folder, parse_shard, scan_shard, shard_of
 from analyzer.store.ladybug import LadybugStore
-from tests.store.conftest import SMALL_REPO, write_tree
+from tests.conftest import write_repo
+from tests.store.conftest import SMALL_REPO
 
 
 def _options(tmp_path: Path, repo: Path, **extra) -> ScanOptions:
@@ -75,7 +76,7 @@ def test_finalize_refuses_a_file_changed_since_its_shard(tmp_path, small_repo):
 def test_finalize_refuses_another_file_list(tmp_path, small_repo):
     for i in (1, 2):
         scan_shard(_options(tmp_path, small_repo), (i, 2))
-    write_tree(small_repo, {"pc2_code/agents/new.py": "x = 1\n"})
+    write_repo(small_repo, {"pc2_code/agents/new.py": "x = 1\n"})
     with pytest.raises(ShardError, match="another file list"):
         check_complete(_options(tmp_path, small_repo))
 

@@ -15,7 +15,8 @@ from analyzer.scan import ScanOptions, scan
 from analyzer.shard import finalize, scan_shard
 from analyzer.store import StoreError
 
-from tests.store.conftest import SMALL_REPO, normalized, write_tree
+from tests.conftest import write_repo
+from tests.store.conftest import SMALL_REPO, normalized
 
 
 def _options(backend, repo, name, **extra) -> ScanOptions:
@@ -77,7 +78,7 @@ def test_every_table_reads_back_as_written(backend, fixture_repo):
 def test_replace_switches_the_pointer_and_removes_the_old_snapshot(backend, small_repo):
     name = backend.name("replace")
     first = scan(_options(backend, small_repo, name))
-    write_tree(small_repo, {"main_pc_code/agents/extra.py": "import zmq\n"})
+    write_repo(small_repo, {"main_pc_code/agents/extra.py": "import zmq\n"})
     second = scan(_options(backend, small_repo, name))
     assert second.snapshot != first.snapshot and not second.unchanged
     store = backend.open()
@@ -94,10 +95,10 @@ def test_replace_switches_the_pointer_and_removes_the_old_snapshot(backend, smal
 
 def test_repositories_live_side_by_side(backend, small_repo, tmp_path):
     one, two = backend.name("one"), backend.name("two")
-    other = write_tree(tmp_path / "other", {"x.py": "import zmq\n"})
+    other = write_repo(tmp_path / "other", {"x.py": "import zmq\n"})
     scan(_options(backend, small_repo, one))
     scan(_options(backend, other, two))
-    write_tree(other, {"y.py": "import os\n"})
+    write_repo(other, {"y.py": "import os\n"})
     scan(_options(backend, other, two))  # replacing one repository leaves the other alone
     store = backend.open()
     try:
@@ -134,7 +135,7 @@ def test_shards_then_finalize_write_exactly_the_unsharded_graph(backend, fixture
 def test_a_failed_write_leaves_the_previous_snapshot_current(backend, small_repo, damage):
     name = backend.name("failed")
     before = scan(_options(backend, small_repo, name))
-    write_tree(small_repo, {"main_pc_code/agents/extra.py": "import zmq\n"})
+    write_repo(small_repo, {"main_pc_code/agents/extra.py": "import zmq\n"})
     broken = _build(small_repo, name)
     if damage == "duplicate node id":
         broken.nodes["Module"].add(**broken.nodes["Module"].rows()[0])

@@ -14,7 +14,7 @@ import pytest
 from analyzer.scan import ScanOptions, scan
 from analyzer.shard import scan_shard
 from analyzer.store.ladybug import repository_key
-from tests.store.conftest import write_tree
+from tests.conftest import write_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 GENERATED = 300
@@ -55,10 +55,10 @@ def _kill_during_write(backend, repo: Path, name: str, previous: str) -> None:
 @pytest.mark.slow
 def test_sigkill_mid_write_keeps_the_previous_snapshot(backend, tmp_path):
     name = backend.name("kill")
-    repo = write_tree(tmp_path / "tree", {"agents/seed.py": "import zmq\n"})
+    repo = write_repo(tmp_path / "tree", {"agents/seed.py": "import zmq\n"})
     options = ScanOptions(repo=repo, store=backend.location, cache_dir=backend.cache_dir, jobs=1, repository=name)
     before = scan(options)
-    write_tree(repo, {f"agents/gen{i}.py": BODY for i in range(GENERATED)})
+    write_repo(repo, {f"agents/gen{i}.py": BODY for i in range(GENERATED)})
     scan_shard(options, (1, 1))  # facts cached, so the killed scan reaches its write quickly
 
     _kill_during_write(backend, repo, name, before.snapshot)
