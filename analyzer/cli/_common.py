@@ -7,6 +7,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -18,7 +19,8 @@ err_console = Console(stderr=True)
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """One clear line on stderr and a non-zero exit, never a traceback."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    message = escape(" ".join(message.split()))  # one line, even from errors (driver, git) that span several
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)  # `[tool.analyzer]` kept
     raise typer.Exit(code)
 
 

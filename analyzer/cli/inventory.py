@@ -38,7 +38,7 @@ def inventory_command(
         with reading_store(store) as graph:
             rows = inventory(graph, repository, root, include_tests=tests)
     except StoreError as error:
-        fail(" ".join(str(error).split()))
+        fail(str(error))
     rows = [row for row in rows if row["agent"] or not agents_only]
     if output_format == "table":
         _print_table(rows)

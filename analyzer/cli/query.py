@@ -185,7 +185,7 @@ def _run(store_location: str | None, repository: str | None, cypher: str, params
         finally:
             store.close()
     except StoreError as error:
-        fail(" ".join(str(error).split()))
+        fail(str(error))
 
 
 # --- command ------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def report_command(
         with reading_store(store) as graph:
             report = build_report(graph, repository)
     except StoreError as error:
-        fail(" ".join(str(error).split()))
+        fail(str(error))
     text = to_html(report) if output_format == "html" else to_markdown(report)
     if out is None:
         print(text)

@@ -45,7 +45,7 @@ def todos_command(
             found = todo_export.todos(graph, repository, root)
             scanned = Path(repository_info(graph, repository).get("root") or ".")
     except StoreError as error:
-        fail(" ".join(str(error).split()))
+        fail(str(error))
     if export or create or output_format == "github":
         payloads = todo_export.github_payloads(todo_export.pending(found, todo_export.load_state(state)), root or scanned)
         if create:

@@ -39,7 +39,7 @@ def topology_command(
             model = topo.build_topology(graph, repository)
             name = repository_info(graph, repository).get("repository", "repository")
     except StoreError as error:
-        fail(" ".join(str(error).split()))
+        fail(str(error))
     renderers = {"html": lambda m: topology_page(m, f"ZeroMQ topology: {name}"), "mermaid": topo.to_mermaid,
                  "dot": topo.to_dot, "json": topo.to_json}
     text = renderers[output_format](model)

@@ -33,3 +33,11 @@ def test_bracketed_names_in_help_survive_rendering(name):
 def test_every_command_has_a_help_text():
     for name in COMMANDS:
         assert typer.main.get_command(app).commands[name].help, f"analyzer {name} has no help"
+
+
+def test_errors_are_one_line_and_keep_bracketed_names(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.analyzer]\nchecks = 3\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["check", str(tmp_path), "--no-scan"])
+    assert result.exit_code == 2
+    assert "[tool.analyzer.checks]" in result.output
+    assert len(result.output.strip().splitlines()) == 1
