@@ -1,44 +1,307 @@
 """Facts cached by content hash, so a rescan parses only what changed.
 
 Facts depend on a file's bytes alone (path and machine are set on load), so a
-renamed or copied file is a hit too. Entries are keyed by the analyzer's facts
-version: a release that changes extraction never reads old entries.
+renamed or copied file is a hit too. Entries are JSON, written and read by a
+codec derived from the dataclasses' own fields and type hints (adding a fact
+kind needs no codec change): loading an entry can never run code, whoever
+wrote it. Every entry records the content hash it is filed under and the
+facts key (analyzer version and a digest of the extraction code); an entry
+that does not decode, decodes to the wrong shape or names another hash is a
+miss, parsed again and overwritten, never an error.
+
+The cache lives in a per-user folder outside any scanned repository
+(`default_cache_dir`), so a repository cannot plant entries in it.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
+import importlib.metadata
+import json
 import os
-import pickle
+import secrets
 import tempfile
+import types
+import typing
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from analyzer import __version__
 from analyzer.facts import FileFacts
 
-# Bump when extraction changes what it produces for the same bytes.
-FACTS_VERSION = f"{__version__}-2"  # -2: security, hot-path and Bandit facts
+APP_FOLDER = "agent-graph-analyzer"
+ENTRY_FORMAT = 1
+_PACKAGE = Path(__file__).resolve().parent
+# Libraries whose answers are part of the facts.
+_EXTRACTION_LIBRARIES = ("libcst", "bandit", "radon")
+
+
+def default_cache_dir() -> Path:
+    """$ANALYZER_CACHE_DIR, else $XDG_CACHE_HOME/agent-graph-analyzer, else ~/.cache/agent-graph-analyzer."""
+    explicit = os.environ.get("ANALYZER_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):  # the XDG spec: a relative value is ignored
+        return Path(xdg) / APP_FOLDER
+    home = os.path.expanduser("~")
+    if home == "~":  # no home directory at all (a bare container user)
+        return Path(tempfile.gettempdir()) / f"{APP_FOLDER}-{os.getuid()}"
+    return Path(home) / ".cache" / APP_FOLDER
+
+
+def code_key(*sources: Path) -> str:
+    """The analyzer version, the extraction libraries' versions and a digest of `sources` (files or folders of .py)."""
+    digest = hashlib.sha256(__version__.encode())
+    for library in _EXTRACTION_LIBRARIES:
+        digest.update(f"|{library}={importlib.metadata.version(library)}".encode())
+    for source in sources:
+        for path in sorted(source.glob("*.py")) if source.is_dir() else [source]:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{__version__}-{digest.hexdigest()[:12]}"
+
+
+# Changes whenever extraction (or the codec) changes what it produces for the same bytes.
+FACTS_VERSION = code_key(_PACKAGE / "extract", _PACKAGE / "facts.py", _PACKAGE / "redact.py", Path(__file__))
+
+
+def local_key() -> bytes:
+    """A random key kept in the per-user cache folder: marks what this user's scans wrote (scan fingerprints)."""
+    path = default_cache_dir() / "local.key"
+    try:
+        key = path.read_bytes()
+        if len(key) == 32:
+            return key
+    except OSError:
+        pass  # first use: create it below
+    make_private_folder(path.parent)
+    key = secrets.token_bytes(32)
+    write_atomically(path, key)
+    return path.read_bytes()  # another process may have won the race: everyone uses the file's key
+
+
+def keyed_digest(text: str) -> str:
+    return hmac.new(local_key(), text.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+
+
+def make_private_folder(folder: Path) -> None:
+    """Create `folder` (owner-only when this call creates it) and mark every folder it creates ignored by git."""
+    missing = []
+    for candidate in [folder, *folder.parents]:
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if missing:
+        ignore_everything(missing[-1])
+
+
+def ignore_everything(folder: Path) -> None:
+    """A `.gitignore` of `*` in a folder the tool created (as ruff and pytest do): `git status` stays clean."""
+    try:
+        (folder / ".gitignore").write_text("# created by agent-graph-analyzer\n*\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only parent: nothing to keep clean
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# --- the codec: dataclasses <-> JSON data, driven by fields and type hints ------------------------------
+
+
+class EntryError(ValueError):
+    """Cached data that does not have the shape its type hint asks for."""
+
+
+Decoder = Callable[[Any], Any]
+_decoders: dict[Any, Decoder] = {}
+
+
+def to_data(value: Any) -> Any:
+    """JSON-ready data for `value` (dataclasses, lists, tuples, sets, str-keyed dicts, scalars)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (list, tuple)):
+        return [to_data(item) for item in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(to_data(item) for item in value)
+    if isinstance(value, dict):
+        return {_string_key(key): to_data(item) for key, item in value.items()}
+    if value is None or isinstance(value, (str, int, float)):
+        return value
+    raise TypeError(f"cannot cache a {type(value).__name__}")
+
+
+def _string_key(key: Any) -> str:
+    if not isinstance(key, str):
+        raise TypeError(f"cannot cache a dict keyed by {type(key).__name__}")
+    return key
+
+
+def from_data(hint: Any, data: Any) -> Any:
+    """The value of type `hint` that `to_data` turned into `data`; EntryError when `data` has another shape."""
+    return decoder(hint)(data)
+
+
+def decoder(hint: Any) -> Decoder:
+    found = _decoders.get(hint)
+    if found is None:
+        found = _decoders[hint] = _build_decoder(hint)
+    return found
+
+
+def _fail(hint: Any, data: Any) -> typing.NoReturn:
+    raise EntryError(f"expected {hint}, found {type(data).__name__}")
+
+
+def _scalar(kind: type) -> Decoder:
+    def decode(data: Any) -> Any:
+        if type(data) is not kind:
+            _fail(kind, data)
+        return data
+    return decode
+
+
+def _float(data: Any) -> float:
+    if type(data) not in (float, int):
+        _fail(float, data)
+    return float(data)
+
+
+def _none(data: Any) -> None:
+    if data is not None:
+        _fail(None, data)
+
+
+def _optional(inner: Decoder) -> Decoder:
+    return lambda data: None if data is None else inner(data)
+
+
+def _sequence(inner: Decoder, make: Callable[[Iterable[Any]], Any]) -> Decoder:
+    def decode(data: Any) -> Any:
+        if type(data) is not list:
+            _fail(list, data)
+        return make(inner(item) for item in data)
+    return decode
+
+
+def _fixed_tuple(inners: tuple[Decoder, ...]) -> Decoder:
+    def decode(data: Any) -> tuple:
+        if type(data) is not list or len(data) != len(inners):
+            _fail(f"a list of {len(inners)}", data)
+        return tuple(inner(item) for inner, item in zip(inners, data))
+    return decode
+
+
+def _mapping(inner: Decoder) -> Decoder:
+    def decode(data: Any) -> dict:
+        if type(data) is not dict:
+            _fail(dict, data)
+        return {key: inner(item) for key, item in data.items()}
+    return decode
+
+
+def _dataclass(cls: type) -> Decoder:
+    hints = typing.get_type_hints(cls)
+    fields = [(f.name, decoder(hints[f.name])) for f in dataclasses.fields(cls)]
+    names = {name for name, _ in fields}
+
+    def decode(data: Any) -> Any:
+        if type(data) is not dict or data.keys() != names:
+            _fail(cls.__name__, data)
+        return cls(**{name: field_decoder(data[name]) for name, field_decoder in fields})
+    return decode
+
+
+def _build_decoder(hint: Any) -> Decoder:
+    if hint in (str, int, bool):
+        return _scalar(hint)
+    if hint is float:
+        return _float
+    if hint is type(None) or hint is None:
+        return _none
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _dataclass(hint)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        others = [a for a in args if a is not type(None)]
+        if len(others) == 1 and len(args) == 2:
+            return _optional(decoder(others[0]))
+    elif origin is list:
+        return _sequence(decoder(args[0]), list)
+    elif origin in (set, frozenset):
+        return _sequence(decoder(args[0]), origin)
+    elif origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return _sequence(decoder(args[0]), tuple)
+        return _fixed_tuple(tuple(decoder(a) for a in args))
+    elif origin is dict and args[0] is str:
+        return _mapping(decoder(args[1]))
+    raise TypeError(f"the cache codec has no rule for {hint!r}")
+
+
+# --- entries ------------------------------------------------------------------------------------------
+
+
+class EntryFolder:
+    """JSON entries filed by a hex key under `folder`; each records the key it was filed under and `version`."""
+
+    def __init__(self, folder: Path, version: str) -> None:
+        self.folder, self.version = folder, version
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.json"
+
+    def read(self, key: str, hint: Any) -> Any | None:
+        """The value filed under `key`, or None when there is none or it is damaged, foreign or misfiled."""
+        try:
+            entry = json.loads(self._path(key).read_bytes())
+            if type(entry) is not dict or entry.get("format") != ENTRY_FORMAT or entry.get("version") != self.version \
+                    or entry.get("key") != key:
+                return None
+            return from_data(hint, entry.get("value"))
+        except (OSError, ValueError, RecursionError):
+            # Missing, unreadable, not JSON (ValueError covers decoding errors), nested past the parser's depth,
+            # or the wrong shape (EntryError is a ValueError): a miss, overwritten by the next put.
+            return None
+
+    def write(self, key: str, value: Any) -> None:
+        entry = {"format": ENTRY_FORMAT, "version": self.version, "key": key, "value": to_data(value)}
+        data = json.dumps(entry, separators=(",", ":")).encode()  # ASCII: escaped paths' lone surrogates survive
+        try:
+            if not self.folder.exists():
+                make_private_folder(self.folder)
+            write_atomically(self._path(key), data)
+        except OSError:
+            pass  # a full disk or a read-only cache costs speed, never the scan
 
 
 class FactCache:
     def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = Path(folder) / FACTS_VERSION
+        self.entries = EntryFolder(Path(folder) / FACTS_VERSION, FACTS_VERSION)
 
-    def _path(self, sha256: str, max_bytes: int) -> Path:
-        return self.folder / sha256[:2] / f"{sha256}-{max_bytes}.pickle"
+    @staticmethod
+    def _key(sha256: str, max_bytes: int) -> str:
+        return f"{sha256}-{max_bytes}"
 
     def get(self, sha256: str, max_bytes: int) -> FileFacts | None:
-        try:
-            with open(self._path(sha256, max_bytes), "rb") as handle:
-                return pickle.load(handle)  # our own cache folder, written by this process  # nosec B301
-        except FileNotFoundError:
-            return None
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            return None  # a torn or foreign entry: parse again and overwrite it
+        facts = self.entries.read(self._key(sha256, max_bytes), FileFacts)
+        if facts is None or facts.sha256 != sha256:
+            return None  # another file's facts filed under this hash: never trusted
+        return facts
 
     def put(self, facts: FileFacts, max_bytes: int) -> None:
-        path = self._path(facts.sha256, max_bytes)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(descriptor, "wb") as handle:
-            pickle.dump(facts, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
+        self.entries.write(self._key(facts.sha256, max_bytes), facts)

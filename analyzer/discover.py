@@ -1,4 +1,10 @@
-"""Which files a scan reads: git's view of the tree when there is one, else a walk."""
+"""Which files a scan reads: git's view of the tree when there is one, else a walk.
+
+A name that is not valid UTF-8 is kept: its undecodable bytes are written `\\xff`
+in the path the graph shows, and the file is read under its real name. A
+symbolic link that leads out of the repository is never read (it could name
+any file on the machine); `outside_links` lists them for the scan summary.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,18 @@ from analyzer.config import DEFAULT_EXCLUDES, ScanConfig
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    path: str  # posix, relative to the repository root
+    path: str  # posix, relative to the repository root; undecodable bytes escaped as \xff
     machine: str
+    name: str = ""  # the name on disk when it differs from `path` (undecodable bytes as surrogates)
+
+    def location(self, repo: Path) -> Path:
+        """Where the file is on disk."""
+        return repo / (self.name or self.path)
+
+
+def display_path(name: str) -> str:
+    """`name` with the bytes that are not UTF-8 (surrogate-escaped by the OS layer) written as `\\xff`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _git_files(repo: Path) -> list[str] | None:
@@ -49,22 +65,50 @@ def machine_of(path: str, roots: list[str]) -> str:
     return top if top in roots else ""
 
 
-def list_files(repo: Path, config: ScanConfig, suffixes: tuple[str, ...] = (".py",)) -> list[SourceFile]:
-    """Files under `repo` with one of `suffixes`, sorted, excludes applied."""
+def _leaves(repo: Path, name: str) -> bool:
+    """A symbolic link that resolves outside `repo` (git and the walk never descend into linked folders)."""
+    return (repo / name).is_symlink() and not inside(repo, name)
+
+
+def inside(repo: Path, name: str) -> bool:
+    """`name` (repository-relative, as a config wrote it) stays inside `repo`, through any links."""
+    if name.startswith("/") or ".." in name.split("/"):
+        return False
+    return Path(os.path.realpath(repo / name)).is_relative_to(os.path.realpath(repo))
+
+
+def _candidates(repo: Path, config: ScanConfig) -> list[str]:
+    """Every file name under `repo` that the excludes keep, in the OS's form."""
     names = _git_files(repo)
     if names is None:
         names = _walk_files(repo)
-    selected = []
+    kept = []
     for name in names:
-        if not name.endswith(suffixes):
-            continue
         parts = name.split("/")
         if any(part in DEFAULT_EXCLUDES for part in parts[:-1]):
             continue
-        if any(fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(parts[-1], pattern) for pattern in config.exclude):
+        shown = display_path(name)
+        if any(fnmatch.fnmatch(shown, pattern) or fnmatch.fnmatch(shown.rsplit("/", 1)[-1], pattern) for pattern in config.exclude):
             continue
-        if not (repo / name).is_file():  # deleted but still tracked
+        kept.append(name)
+    return kept
+
+
+def list_files(repo: Path, config: ScanConfig, suffixes: tuple[str, ...] = (".py",)) -> list[SourceFile]:
+    """Files under `repo` with one of `suffixes`, sorted, excludes applied, links out of the repository left out."""
+    selected: dict[str, SourceFile] = {}
+    for name in _candidates(repo, config):
+        if not name.endswith(suffixes):
             continue
-        selected.append(SourceFile(name, machine_of(name, config.roots)))
-    selected.sort(key=lambda f: f.path)
-    return selected
+        if not (repo / name).is_file() or _leaves(repo, name):  # deleted but still tracked, or a way out
+            continue
+        shown = display_path(name)
+        # An escaped name that equals a real one (`a\xff.py` both ways) keeps the real one.
+        if shown not in selected or shown == name:
+            selected[shown] = SourceFile(shown, machine_of(shown, config.roots), "" if shown == name else name)
+    return [selected[path] for path in sorted(selected)]
+
+
+def outside_links(repo: Path, config: ScanConfig) -> list[str]:
+    """Symbolic links (to files) that lead out of the repository: skipped by every reader, listed by the scan."""
+    return sorted(display_path(name) for name in _candidates(repo, config) if _leaves(repo, name))

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from analyzer import __version__, configs
-from analyzer.cache import FACTS_VERSION, FactCache
+from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir
 from analyzer.config import ScanConfig, load_scan_config
 from analyzer.discover import SourceFile, list_files
-from analyzer.extract import extract_file
+from analyzer.extract import extract_file, line_count
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
 from analyzer.credentials import add_credentials, find_credentials
 from analyzer.graph import build_snapshot
@@ -26,8 +26,8 @@ from analyzer.resolve import Resolution, resolve_repository
 from analyzer.store import GraphStore, open_store
 from analyzer.store.schema import SCHEMA_DIGEST
 from analyzer.testgaps import add_test_reach
+from analyzer.workers import Failure, run_bounded
 
-DEFAULT_CACHE = ".analyzer/cache"
 Progress = Callable[[int, int], None]  # (files done now, total files to parse)
 
 
@@ -91,35 +91,43 @@ class ScanReport:
         return data
 
 
-def _extract_batch(batch: list[tuple[str, str, str]], cache_dir: str | None, max_bytes: int) -> list[FileFacts]:
-    """Worker: read, parse and cache a batch of files."""
-    cache = FactCache(cache_dir) if cache_dir else None
-    results = []
-    for absolute, relative, machine in batch:
-        try:
-            data = Path(absolute).read_bytes()
-        except OSError as error:
-            unreadable = ParseErrorFact("OSError", error.strerror or str(error), 0)
-            results.append(FileFacts(relative, machine, "", 0, parse_status=PARSE_ERROR, parse_error=unreadable))
-            continue
-        facts = extract_file(relative, data, machine, max_bytes)
-        if cache is not None:
-            cache.put(facts, max_bytes)
-        results.append(facts)
-    return results
+def _extract_one(cache_dir: str | None, max_bytes: int, work: tuple[str, str, str]) -> FileFacts:
+    """Worker: read, parse and cache one file."""
+    absolute, relative, machine = work
+    try:
+        data = Path(absolute).read_bytes()
+    except OSError as error:
+        return _unreadable(relative, machine, error)
+    facts = extract_file(relative, data, machine, max_bytes)
+    if cache_dir is not None:
+        FactCache(cache_dir).put(facts, max_bytes)
+    return facts
 
 
-def _batches(items: list, jobs: int) -> list[list]:
-    # Small enough to balance two workers on uneven files, large enough to amortise pickling.
-    size = max(1, min(32, len(items) // (jobs * 8) or 1))
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def _unreadable(relative: str, machine: str, error: OSError) -> FileFacts:
+    unreadable = ParseErrorFact("OSError", error.strerror or str(error), 0)
+    return FileFacts(relative, machine, "", 0, parse_status=PARSE_ERROR, parse_error=unreadable)
+
+
+def _failed(work: tuple[str, str, str], failure: Failure) -> FileFacts:
+    """The facts of a file whose worker died, overran or failed: its bytes' hash and size, and the failure."""
+    absolute, relative, machine = work
+    try:
+        data = Path(absolute).read_bytes()
+    except OSError as error:
+        return _unreadable(relative, machine, error)
+    return FileFacts(relative, machine, hashlib.sha256(data).hexdigest(), len(data), line_count(data),
+                     parse_status=PARSE_ERROR, parse_error=ParseErrorFact(failure.kind, failure.message, 1))
 
 
 def collect_facts(
     repo: Path, sources: list[SourceFile], config: ScanConfig, jobs: int, cache_dir: str | None,
     progress: Progress | None = None,
 ) -> tuple[list[FileFacts], int]:
-    """Facts for every source file, from the cache where the bytes are known. Returns (facts, cache hits)."""
+    """Facts for every source file, from the cache where the bytes are known. Returns (facts, cache hits).
+
+    Files not in the cache are parsed in worker processes, each under `config.max_file_seconds`.
+    """
     cache = FactCache(cache_dir) if cache_dir else None
     facts: list[FileFacts | None] = [None] * len(sources)
     misses: list[int] = []
@@ -127,7 +135,7 @@ def collect_facts(
         cached = None
         if cache is not None:
             try:
-                data = (repo / source.path).read_bytes()
+                data = source.location(repo).read_bytes()
             except OSError:
                 data = None
             if data is not None:
@@ -138,29 +146,20 @@ def collect_facts(
         else:
             misses.append(index)
     hits = len(sources) - len(misses)
-    work = [(str(repo / sources[i].path), sources[i].path, sources[i].machine) for i in misses]
-    done = 0
+    work = [(str(sources[i].location(repo)), sources[i].path, sources[i].machine) for i in misses]
     if progress:
         progress(0, len(work))
-    results: list[FileFacts] = []
-    if jobs <= 1 or len(work) < 8:
-        for batch in _batches(work, 1):
-            results.extend(_extract_batch(batch, cache_dir, config.max_file_bytes))
-            done += len(batch)
-            if progress:
-                progress(done, len(work))
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            batches = _batches(work, jobs)
-            futures = [pool.submit(_extract_batch, b, cache_dir, config.max_file_bytes) for b in batches]
-            for future in futures:
-                batch_result = future.result()
-                results.extend(batch_result)
-                done += len(batch_result)
-                if progress:
-                    progress(done, len(work))
-    for index, result in zip(misses, results):
-        facts[index] = result
+    finished = 0
+
+    def done(position: int, outcome: FileFacts | Failure) -> None:
+        nonlocal finished
+        facts[misses[position]] = _failed(work[position], outcome) if isinstance(outcome, Failure) else outcome
+        finished += 1
+        if progress:
+            progress(finished, len(work))
+
+    task = functools.partial(_extract_one, cache_dir, config.max_file_bytes)
+    run_bounded(task, work, max(1, jobs), config.max_file_seconds, done)
     return [f for f in facts if f is not None], hits
 
 
@@ -178,7 +177,7 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     config = load_scan_config(repo, options.roots, options.exclude)
     jobs = options.jobs or os.cpu_count() or 1
     sources = list_files(repo, config)
-    cache_dir = (options.cache_dir or DEFAULT_CACHE) if options.use_cache else None
+    cache_dir = str(options.cache_dir or default_cache_dir()) if options.use_cache else None
     files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
     deployment, port_links = configs.read_and_resolve(repo, config, files, cache_dir)

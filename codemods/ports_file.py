@@ -47,8 +47,11 @@ def read_entries(text: str, source: str = REGISTRY_PATH) -> dict[str, RegistryEn
     """Entries of a ports.yaml text; CodemodError when it is not a registry."""
     import yaml
 
+    from analyzer.configs.boundedyaml import load_bounded_yaml
+
     try:
-        document = yaml.safe_load(text) if text.strip() else {}
+        documents = load_bounded_yaml(text)  # the repository wrote it: bounded like every config read
+        document = yaml.SafeLoader("").construct_document(documents[0]) if documents else {}
     except yaml.YAMLError as error:
         raise CodemodError(f"{source} is not valid YAML: {str(error).splitlines()[0]}") from None
     if document is None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import queries
+from analyzer.cache import default_cache_dir
 from analyzer.check import git
 from analyzer.check.baseline import read_baseline
 from analyzer.check.fingerprint import fingerprints, is_whole_graph
@@ -181,7 +182,7 @@ def _fingerprinted(found: list[Finding], checks: list[Query], sources: SourceLin
 def _base_fingerprints(options: CheckOptions, repo: Path, commit: str, current: _Current) -> set[str]:
     """Fingerprints of the unsuppressed findings at `commit`, scanned from a temporary worktree into a
     temporary store (the facts cache is shared: unchanged files are not parsed again)."""
-    cache_dir = str(Path(options.cache_dir or ".analyzer/cache").resolve()) if options.use_cache else None
+    cache_dir = str(Path(options.cache_dir or default_cache_dir()).resolve()) if options.use_cache else None
     with tempfile.TemporaryDirectory(prefix="analyzer-base-store-") as store_folder, \
             git.worktree(repo, commit) as base_repo:
         store = str(Path(store_folder) / "store")

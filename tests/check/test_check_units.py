@@ -11,7 +11,7 @@ from analyzer.check.formats import render_github
 from analyzer.check.git import changed_lines
 from analyzer.check.run import CheckResult, Reported
 from analyzer.check.suppress import is_ignored_for_path, is_suppressed, suppressed_ids
-from analyzer.config import ConfigError, load_check_config
+from analyzer.config import ConfigError, check_settings, load_check_config
 from analyzer.findings import findings_of
 from tests.check.check_repo import commit, git, make_repo, write
 
@@ -80,10 +80,10 @@ def test_check_config_reads_params_as_text_and_rejects_malformed():
                                 "per-path-ignores": {"tests/**": ["risky-calls"]}})
     assert (config.fail_on, config.disable, config.enable) == ("high", ["god-objects"], None)
     assert config.params == {"god-objects": {"min_methods": "40"}}
-    with pytest.raises(ConfigError):
-        load_check_config({"enable": "god-objects"})
-    with pytest.raises(ConfigError):
-        load_check_config({"checks": {"god-objects": 3}})
+    with pytest.raises(ConfigError, match="enable must be a list of strings"):
+        check_settings({"enable": "god-objects"}, "pyproject.toml")
+    with pytest.raises(ConfigError, match="checks must be a table of tables"):
+        check_settings({"checks": {"god-objects": 3}}, "pyproject.toml")
 
 
 def test_changed_lines_cover_edits_staged_and_untracked_files(tmp_path):
