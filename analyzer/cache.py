@@ -77,7 +77,7 @@ def local_key() -> bytes:
             return key
     except OSError:
         pass  # first use: create it below
-    make_private_folder(path.parent)
+    make_ignored_folder(path.parent, mode=0o700)
     key = secrets.token_bytes(32)
     write_atomically(path, key)
     return path.read_bytes()  # another process may have won the race: everyone uses the file's key
@@ -87,14 +87,14 @@ def keyed_digest(text: str) -> str:
     return hmac.new(local_key(), text.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
 
 
-def make_private_folder(folder: Path) -> None:
-    """Create `folder` (owner-only when this call creates it) and mark every folder it creates ignored by git."""
+def make_ignored_folder(folder: Path, mode: int = 0o777) -> None:
+    """Create `folder` (`mode` for the folders this call creates) and mark the topmost one it creates ignored by git."""
     missing = []
     for candidate in [folder, *folder.parents]:
         if candidate.exists():
             break
         missing.append(candidate)
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.mkdir(parents=True, exist_ok=True, mode=mode)
     if missing:
         ignore_everything(missing[-1])
 
@@ -283,7 +283,7 @@ class EntryFolder:
         data = json.dumps(entry, separators=(",", ":")).encode()  # ASCII: escaped paths' lone surrogates survive
         try:
             if not self.folder.exists():
-                make_private_folder(self.folder)
+                make_ignored_folder(self.folder, mode=0o700)
             write_atomically(self._path(key), data)
         except OSError:
             pass  # a full disk or a read-only cache costs speed, never the scan

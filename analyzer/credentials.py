@@ -19,8 +19,8 @@ import yaml
 from analyzer.config import ScanConfig
 from analyzer.configs.boundedyaml import load_bounded_yaml
 from analyzer.discover import list_files
-from analyzer.extract.risky import NOT_SECRET_RE, SECRET_NAME_RE
 from analyzer.graph import GraphSnapshot
+from analyzer.redact import is_secret_name
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".env", ".ini", ".cfg")
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".env": "env", ".ini": "ini", ".cfg": "ini"}
@@ -50,11 +50,6 @@ class ConfigCredential:
     format: str  # yaml | json | env | ini
 
 
-def is_secret_key(key: str) -> bool:
-    name = key.replace("-", "_").strip()
-    return bool(SECRET_NAME_RE.search(name)) and not NOT_SECRET_RE.match(name)
-
-
 def is_placeholder(value: str) -> bool:
     text = value.strip()
     return not text or any(pattern.fullmatch(text) for pattern in PLACEHOLDER_RES)
@@ -78,7 +73,7 @@ def _yaml_credentials(text: str) -> list[tuple[int, str]]:
                         continue
                     key_path = f"{path}.{key.value}" if path else str(key.value)
                     if isinstance(value, yaml.ScalarNode):
-                        if value.tag in _SCALAR_TAGS and is_secret_key(key.value) and not is_placeholder(value.value):
+                        if value.tag in _SCALAR_TAGS and is_secret_name(key.value) and not is_placeholder(value.value):
                             found.append((key.start_mark.line + 1, key_path))
                     else:
                         stack.append((value, key_path))
@@ -91,7 +86,7 @@ def _env_credentials(text: str) -> list[tuple[int, str]]:
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
         match = ENV_LINE_RE.match(line)
-        if match and not line.lstrip().startswith("#") and is_secret_key(match.group(1)):
+        if match and not line.lstrip().startswith("#") and is_secret_name(match.group(1)):
             if not is_placeholder(_unquote(match.group(2))):
                 found.append((number, match.group(1)))
     return found
@@ -107,7 +102,7 @@ def _ini_credentials(text: str) -> list[tuple[int, str]]:
             section = header.group(1).strip()
             continue
         match = INI_LINE_RE.match(line)
-        if match and is_secret_key(match.group(1)) and not is_placeholder(_unquote(match.group(2))):
+        if match and is_secret_name(match.group(1)) and not is_placeholder(_unquote(match.group(2))):
             found.append((number, f"{section}.{match.group(1).strip()}" if section else match.group(1).strip()))
     return found
 

@@ -32,6 +32,7 @@ from packaging.utils import parse_sdist_filename, parse_wheel_filename
 from analyzer.config import ScanConfig
 from analyzer.discover import inside, list_files, machine_of
 from analyzer.graph import GraphSnapshot
+from analyzer.redact import redact_text
 
 REQUIREMENTS, CONSTRAINTS, PYPROJECT = "requirements", "constraints", "pyproject"
 MAX_RAW = 300  # characters of a line kept in the graph (hash lists make long lines)
@@ -158,7 +159,7 @@ def commented_requirement(body: str) -> Requirement | None:
 
 
 def logical_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(first physical line, text) with `\\` continuations joined, as pip joins them."""
+    """(first physical line, text) with `\\` continuations joined, as pip joins them; credentials masked."""
     start, parts = 0, []
     for number, physical in enumerate(text.splitlines(), start=1):
         start = start or number
@@ -166,10 +167,10 @@ def logical_lines(text: str) -> Iterator[tuple[int, str]]:
             parts.append(physical[:-1])
             continue
         parts.append(physical)
-        yield start, "".join(parts)
+        yield start, redact_text("".join(parts))
         start, parts = 0, []
     if parts:
-        yield start, "".join(parts)
+        yield start, redact_text("".join(parts))
 
 
 def parse_requirements_text(text: str, path: str, machine: str, kind: str = REQUIREMENTS) -> RequirementsFile:
@@ -303,6 +304,7 @@ class _LineFinder:
 def parse_pyproject_text(text: str, path: str, machine: str) -> RequirementsFile | None:
     """The dependency lists of a pyproject.toml, or None when it declares none (a tool-settings file)."""
     parsed = RequirementsFile(path, machine, PYPROJECT)
+    text = redact_text(text)  # URL credentials in dependency strings; masking keeps the TOML valid
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -14,16 +14,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from analyzer import __version__, configs
-from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir
+from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir, keyed_digest
 from analyzer.config import ScanConfig, load_scan_config
-from analyzer.discover import SourceFile, list_files
+from analyzer.discover import SourceFile, list_files, outside_links
 from analyzer.extract import extract_file, line_count
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
 from analyzer.credentials import add_credentials, find_credentials
 from analyzer.graph import build_snapshot
 from analyzer.requirements import add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
-from analyzer.store import GraphStore, open_store
+from analyzer.store import DamagedSnapshotError, GraphStore, check_repository_name, open_store
 from analyzer.store.schema import SCHEMA_DIGEST
 from analyzer.testgaps import add_test_reach
 from analyzer.workers import Failure, run_bounded
@@ -84,6 +84,9 @@ class ScanReport:
     config_files: int = 0
     config_errors: list[str] = field(default_factory=list)
     configured_agents: int = 0
+    outside_links: list[str] = field(default_factory=list)  # symbolic links out of the repository: not read
+    settings_warnings: list[str] = field(default_factory=list)  # unknown [tool.analyzer] keys
+    store_repairs: list[str] = field(default_factory=list)  # a damaged current snapshot this scan replaced
 
     def as_dict(self) -> dict:
         data = dict(self.__dict__)
@@ -164,16 +167,19 @@ def collect_facts(
 
 
 def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
+    """What a snapshot was built from, keyed with this user's local key: a snapshot planted in the store by
+    the scanned repository cannot pass for an unchanged one."""
     digest = hashlib.sha256(f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}".encode())
-    digest.update(extra.encode())  # deployment configs' paths and hashes
+    digest.update(extra.encode("utf-8", "surrogateescape"))  # deployment configs' paths and hashes
     for f in files:
-        digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode())
-    return digest.hexdigest()
+        digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode("utf-8", "surrogateescape"))
+    return keyed_digest(digest.hexdigest())
 
 
 def scan(options: ScanOptions, progress: Progress | None = None, store: GraphStore | None = None) -> ScanReport:
     started = time.perf_counter()
     repo = options.repo.resolve()
+    name = check_repository_name(options.repository or repo.name)
     config = load_scan_config(repo, options.roots, options.exclude)
     jobs = options.jobs or os.cpu_count() or 1
     sources = list_files(repo, config)
@@ -181,14 +187,18 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
     deployment, port_links = configs.read_and_resolve(repo, config, files, cache_dir)
-    name = options.repository or repo.name
     credentials = find_credentials(repo, config)  # literal secrets in config files (keys and lines only)
     requirements = find_requirements(repo, config)  # requirements / constraints / pyproject dependency lists
     current_fingerprint = fingerprint(files, config, deployment.digest() + credentials.digest + requirements.digest)
     owns_store = store is None
     store = store or open_store(options.store)
+    repairs = []
     try:
-        previous = {s.repository: s for s in store.list_snapshots(name)}.get(name)
+        try:
+            previous = {s.repository: s for s in store.list_snapshots(name)}.get(name)
+        except DamagedSnapshotError as damage:
+            previous = None  # the write sets the damaged files aside
+            repairs.append(f"{damage.damage}: a fresh snapshot replaces it; the damaged files are kept aside")
         if previous is not None and previous.fingerprint == current_fingerprint:
             snapshot, unchanged = previous.snapshot, True
         else:
@@ -208,7 +218,8 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
         if owns_store:
             store.close()
     report = _report(name, snapshot, unchanged, files, resolution, len(files) - hits, hits, time.perf_counter() - started)
-    return replace(report, **configs.summary(files, deployment))
+    return replace(report, **configs.summary(files, deployment), outside_links=outside_links(repo, config),
+                   settings_warnings=config.warnings, store_repairs=repairs)
 
 
 def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resolution, parsed, hits, seconds) -> ScanReport:

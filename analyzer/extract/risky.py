@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from analyzer.extract.base import Example, Extractor
 from analyzer.extract.walker import Scope, dotted_name
 from analyzer.facts import RiskyCallFact
+from analyzer.redact import is_secret_name
 
 SHELL_FUNCTIONS = {"os.system": "os_system", "os.popen": "os_popen", "system": "os_system", "popen": "os_popen"}
-SECRET_NAME_RE = re.compile(
-    r"(password|passwd|pwd|secret|token|api_?key|apikey|access_?key|secret_?key|private_?key|credentials?)$", re.I
-)
-# Tokenizer special tokens are not credentials.
-NOT_SECRET_RE = re.compile(r"^(eos|bos|pad|unk|sep|cls|mask|max|num|n)_?tokens?$", re.I)
 PLACEHOLDER_VALUES = frozenset({"", "changeme", "change_me", "xxx", "none", "null", "todo", "<secret>"})
 
 
@@ -32,10 +26,6 @@ def _secret_literal(node: cst.BaseExpression | None) -> bool:
         return False
     value = node.evaluated_value
     return isinstance(value, str) and value.strip().lower() not in PLACEHOLDER_VALUES
-
-
-def _is_secret_name(name: str) -> bool:
-    return bool(SECRET_NAME_RE.search(name)) and not NOT_SECRET_RE.match(name)
 
 
 class RiskyCallExtractor(Extractor):
@@ -62,7 +52,7 @@ class RiskyCallExtractor(Extractor):
         ):
             self._add(line, "shell_true", callee or self.context.code(node.func), dynamic, scope)
         for arg in node.args:
-            if arg.keyword is not None and _is_secret_name(arg.keyword.value) and _secret_literal(arg.value):
+            if arg.keyword is not None and is_secret_name(arg.keyword.value) and _secret_literal(arg.value):
                 self._add(line, "hardcoded_secret", arg.keyword.value, False, scope)
 
     def on_Assign(self, node: cst.Assign, scope: Scope) -> None:
@@ -74,7 +64,7 @@ class RiskyCallExtractor(Extractor):
 
     def _check_assignment(self, target, value, node, scope: Scope) -> None:
         name = target.attr.value if isinstance(target, cst.Attribute) else getattr(target, "value", "")
-        if isinstance(name, str) and _is_secret_name(name) and _secret_literal(value):
+        if isinstance(name, str) and is_secret_name(name) and _secret_literal(value):
             self._add(self.context.line_of(node), "hardcoded_secret", name, False, scope)
 
     def _add(self, line: int, kind: str, detail: str, dynamic: bool, scope: Scope) -> None:

@@ -6,6 +6,7 @@ import re
 
 from analyzer.extract.base import Example, Extractor
 from analyzer.facts import TodoFact
+from analyzer.redact import redact_text
 
 # Comments worth handing to this extractor at all (see extract/lines.py).
 COMMENT_TAG_RE = re.compile(r"\b(?:TODO|FIXME|XXX|HACK)\b")
@@ -30,7 +31,7 @@ class TodoExtractor(Extractor):
             match = TAG_RE.search(comment)
             if match is None:
                 continue
-            text = comment[match.end():].strip()
+            text = redact_text(comment[match.end():].strip())
             ticket = TICKET_RE.search(comment[match.start():])
             self.context.facts.todos.append(
                 TodoFact(line, match.group(1), text, ticket.group(0) if ticket else "")

@@ -17,6 +17,7 @@ import libcst as cst
 from analyzer.extract.base import Example, Extractor, function_scope_of
 from analyzer.extract.walker import Scope, dotted_name
 from analyzer.facts import EndpointFact, SocketFact
+from analyzer.redact import redact_text
 
 SOCKET_KINDS = frozenset(
     {"PUB", "SUB", "REQ", "REP", "PUSH", "PULL", "DEALER", "ROUTER", "PAIR", "XPUB", "XSUB", "STREAM"}
@@ -207,8 +208,9 @@ class ZmqExtractor(Extractor):
     def _fact(self, pending, receiver, socket_kinds, scheme, host, port, source, expr) -> EndpointFact:
         action = ENDPOINT_ACTIONS[pending.action]
         return EndpointFact(
-            action, pending.line, self.context.code(pending.call.args[0].value), scheme, host, port, source, expr,
-            receiver, socket_kinds.get(receiver, ""), pending.scope.function, pending.scope.class_name,
+            action, pending.line, redact_text(self.context.code(pending.call.args[0].value)), scheme, redact_text(host),
+            port, source, redact_text(expr), receiver, socket_kinds.get(receiver, ""), pending.scope.function,
+            pending.scope.class_name,
         )
 
     def _looks_like_zmq(self, receiver: str, argument: cst.BaseExpression) -> bool:
