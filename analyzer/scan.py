@@ -179,7 +179,7 @@ def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> 
 def scan(options: ScanOptions, progress: Progress | None = None, store: GraphStore | None = None) -> ScanReport:
     started = time.perf_counter()
     repo = options.repo.resolve()
-    name = check_repository_name(options.repository or repo.name)
+    name = check_repository_name(repo.name if options.repository is None else options.repository)
     config = load_scan_config(repo, options.roots, options.exclude)
     jobs = options.jobs or os.cpu_count() or 1
     sources = list_files(repo, config)

@@ -124,7 +124,7 @@ def _python_tree(source: str) -> tuple[ast.Module | None, ParseErrorFact | None]
     try:
         return ast.parse(source), None
     except RecursionError:
-        return None, ParseErrorFact(TOO_DEEP, f"nesting over the {_ast_depth_limit()} levels Python's parser builds", 1)
+        return None, ParseErrorFact(TOO_DEEP, f"nesting over the {_ast_depth_limit()}-level limit of Python's parser", 1)
     except MemoryError:  # CPython's "too complex" for its own parser stack
         return None, ParseErrorFact(TOO_DEEP, "too complex for Python's parser", 1)
     except SyntaxError as error:
@@ -149,13 +149,13 @@ def nesting_error(source: str) -> ParseErrorFact | None:
             if token.type == tokenize.OP and token.string in "([{":
                 brackets += 1
                 if brackets > MAX_BRACKETS:
-                    return ParseErrorFact(TOO_DEEP, f"brackets nested over {MAX_BRACKETS} deep", token.start[0])
+                    return ParseErrorFact(TOO_DEEP, f"brackets nested over the {MAX_BRACKETS}-level limit", token.start[0])
             elif token.type == tokenize.OP and token.string in ")]}":
                 brackets = max(0, brackets - 1)
             elif token.type == tokenize.INDENT:
                 indents += 1
                 if indents > MAX_INDENTS:
-                    return ParseErrorFact(TOO_DEEP, f"blocks nested over {MAX_INDENTS} deep", token.start[0])
+                    return ParseErrorFact(TOO_DEEP, f"blocks nested over the {MAX_INDENTS}-level limit", token.start[0])
             elif token.type == tokenize.DEDENT:
                 indents -= 1
     except (tokenize.TokenError, SyntaxError):

@@ -250,15 +250,13 @@ class LadybugStore:
 
     def _read_meta(self, folder: Path, repository: str) -> dict[str, Any]:
         snapshot, connection = self._open_current(folder)
-        result = self._execute(connection, "MATCH (s:Snapshot) RETURN s.repository, s.created_at, s.fingerprint", {})
-        if len(result.rows) != 1 or result.rows[0][0] != repository:
-            found = ", ".join(repr(row[0]) for row in result.rows) or "none"
-            raise self._damage(folder, f"it holds the snapshot of {found}")
-        _name, created_at, fingerprint = result.rows[0]
+        result = self._execute(connection, "MATCH (s:Snapshot) RETURN s.created_at, s.fingerprint", {})
+        created_at, fingerprint = result.rows[0]
         return {"snapshot": snapshot, "created_at": created_at, "fingerprint": fingerprint}
 
     def _open_current(self, folder: Path) -> tuple[str, Any]:
-        """(snapshot, connection) of the folder's current snapshot, leased so that no scan collects it while open."""
+        """(snapshot, connection) of the folder's current snapshot, leased so that no scan collects it while open;
+        DamagedSnapshotError when it cannot be opened or is not the snapshot CURRENT names."""
         for _attempt in range(OPEN_ATTEMPTS):
             snapshot = self._current(folder)
             if snapshot is None:
@@ -272,20 +270,35 @@ class LadybugStore:
                 return snapshot, cached[1]
             lease = self._lease(database_path)
             if lease is False:
-                continue  # collected between reading CURRENT and locking: read CURRENT again
-            if not database_path.exists():
-                self._unlock(lease)
+                if self._current(folder) != snapshot:
+                    continue  # collected after a scan switched CURRENT: read the new one
                 raise self._damage(folder, f"{CURRENT} names {snapshot!r}, whose database file is missing")
-            ladybug = _ladybug()
             try:
-                database = ladybug.Database(str(database_path), read_only=True)
-                connection = ladybug.Connection(database)
-            except RuntimeError as error:
+                database, connection = self._open_database(folder, database_path, snapshot)
+            except DamagedSnapshotError:
                 self._unlock(lease)
-                raise self._damage(folder, f"{database_path.name}: {' '.join(str(error).split())}") from error
+                raise
             self._readers[database_path] = (database, connection, lease)
             return snapshot, connection
         raise StoreError(f"{folder} changed {OPEN_ATTEMPTS} times while opening it: a scan loop? try again")
+
+    def _open_database(self, folder: Path, database_path: Path, snapshot: str) -> tuple[Any, Any]:
+        ladybug = _ladybug()
+        database = None
+        try:
+            database = ladybug.Database(str(database_path), read_only=True)
+            connection = ladybug.Connection(database)
+            rows = connection.execute("MATCH (s:Snapshot) RETURN s.repository, s.id").get_all()
+        except RuntimeError as error:
+            if database is not None:
+                database.close()
+            raise self._damage(folder, f"{database_path.name}: {' '.join(str(error).split())}") from error
+        if rows != [[unquote(folder.name), snapshot]]:
+            connection.close()
+            database.close()
+            found = ", ".join(f"{row[0]!r}" for row in rows) or "no snapshot"
+            raise self._damage(folder, f"{database_path.name} holds {found}, not {snapshot!r}")
+        return database, connection
 
     @staticmethod
     def _lease(database_path: Path) -> int | None | bool:
