@@ -54,7 +54,8 @@ def _walk_files(repo: Path) -> list[str]:
         dirs[:] = sorted(d for d in dirs if d not in DEFAULT_EXCLUDES)
         relative = os.path.relpath(folder, repo)
         prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-        found.extend(prefix + f for f in files)
+        linked = [d for d in dirs if os.path.islink(os.path.join(folder, d))]  # never walked; listed as git lists them
+        found.extend(prefix + f for f in [*files, *linked])
     return found
 
 

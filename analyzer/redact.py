@@ -1,6 +1,7 @@
 """Credentials masked where facts are made, before anything is stored, cached or printed.
 
     redact_text("tcp://agent:hunter2@10.0.0.2:5555")      -> "tcp://agent:***@10.0.0.2:5555"
+    redact_text("agent:hunter2@10.0.0.2")                 -> "agent:***@10.0.0.2"
     redact_text("git+https://oauth2:ghp_x@github.com/o/r") -> "git+https://oauth2:***@github.com/o/r"
     redact_text("# TODO: drop password=hunter2")           -> "# TODO: drop password=***"
     redact_value("DB_PASSWORD", "hunter2")                 -> "***"
@@ -26,6 +27,8 @@ NOT_SECRET_RE = re.compile(r"^(eos|bos|pad|unk|sep|cls|mask|max|num|n)_?tokens?$
 
 # scheme://userinfo@ : greedy up to the last `@` before the path, so a password holding `@` is masked whole.
 _URL_USERINFO_RE = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/\s'\"<>`]*)@")
+# user:password@host without a scheme (a ZeroMQ host part, a DSN fragment).
+_BARE_USERINFO_RE = re.compile(r"(?P<user>[A-Za-z0-9._%+\-]*):(?P<password>[^\s/@'\"<>`:()\[\]]+)@(?=[\w\[])")
 # A lone user part that is a login name (git@, deploy@), not a token.
 _LOGIN_RE = re.compile(r"[a-z_][a-z0-9_.\-]{0,19}")
 _SECRET_PAIR_RE = re.compile(
@@ -73,6 +76,7 @@ def redact_text(text: str) -> str:
     if not text:
         return text
     text = _URL_USERINFO_RE.sub(_mask_userinfo, text)
+    text = _BARE_USERINFO_RE.sub(lambda m: f"{m.group('user')}:{MASK}@" if m.group("password") != MASK else m.group(0), text)
     text = _SECRET_PAIR_RE.sub(_mask_pair, text)
     for pattern in _TOKEN_RES:
         text = pattern.sub(MASK, text)

@@ -214,6 +214,8 @@ def _read_line(parsed: RequirementsFile, folder: PurePosixPath, line: int, conte
 
 
 def _normal_path(path: PurePosixPath) -> str:
+    if path.is_absolute():
+        return str(path)  # outside the repository: reported, never read
     parts: list[str] = []
     for part in path.parts:
         if part == "..":
