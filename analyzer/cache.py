@@ -226,31 +226,47 @@ def _dataclass(cls: type) -> Decoder:
     return decode
 
 
+def _optional_of(args: tuple) -> Decoder:
+    others = [a for a in args if a is not type(None)]
+    if len(others) != 1 or len(args) != 2:
+        raise TypeError(f"the cache codec has no rule for a union of {args!r}")
+    return _optional(decoder(others[0]))
+
+
+def _tuple_of(args: tuple) -> Decoder:
+    if len(args) == 2 and args[1] is Ellipsis:
+        return _sequence(decoder(args[0]), tuple)
+    return _fixed_tuple(tuple(decoder(a) for a in args))
+
+
+def _dict_of(args: tuple) -> Decoder:
+    if args[0] is not str:
+        raise TypeError("the cache codec keeps dicts keyed by str only")
+    return _mapping(decoder(args[1]))
+
+
+_SCALARS: dict[Any, Decoder] = {str: _scalar(str), int: _scalar(int), bool: _scalar(bool), float: _float,
+                                type(None): _none}
+# typing origin -> how to decode it from its arguments.
+_GENERICS: dict[Any, Callable[[tuple], Decoder]] = {
+    typing.Union: _optional_of, types.UnionType: _optional_of,
+    list: lambda args: _sequence(decoder(args[0]), list),
+    set: lambda args: _sequence(decoder(args[0]), set),
+    frozenset: lambda args: _sequence(decoder(args[0]), frozenset),
+    tuple: _tuple_of,
+    dict: _dict_of,
+}
+
+
 def _build_decoder(hint: Any) -> Decoder:
-    if hint in (str, int, bool):
-        return _scalar(hint)
-    if hint is float:
-        return _float
-    if hint is type(None) or hint is None:
-        return _none
+    if hint in _SCALARS:
+        return _SCALARS[hint]
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _dataclass(hint)
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        others = [a for a in args if a is not type(None)]
-        if len(others) == 1 and len(args) == 2:
-            return _optional(decoder(others[0]))
-    elif origin is list:
-        return _sequence(decoder(args[0]), list)
-    elif origin in (set, frozenset):
-        return _sequence(decoder(args[0]), origin)
-    elif origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return _sequence(decoder(args[0]), tuple)
-        return _fixed_tuple(tuple(decoder(a) for a in args))
-    elif origin is dict and args[0] is str:
-        return _mapping(decoder(args[1]))
-    raise TypeError(f"the cache codec has no rule for {hint!r}")
+    build = _GENERICS.get(typing.get_origin(hint))
+    if build is None:
+        raise TypeError(f"the cache codec has no rule for {hint!r}")
+    return build(typing.get_args(hint))
 
 
 # --- entries ------------------------------------------------------------------------------------------

@@ -173,16 +173,17 @@ def check_complete(options: ScanOptions) -> Path:
     recorded = {path: sha for m in manifests for path, sha in m["files"]}
     if set(recorded) != {s.path for s in sources}:
         raise ShardError(f"shard manifests in {folder} do not cover the repository's files: rerun the shards")
-    _check_hashes_and_cache(repo, recorded, FactCache(cache_dir), config.max_file_bytes, cache_dir)
+    locations = {s.path: s.location(repo) for s in sources}
+    _check_hashes_and_cache(locations, recorded, FactCache(cache_dir), config.max_file_bytes, cache_dir)
     return folder
 
 
-def _check_hashes_and_cache(repo: Path, recorded: dict[str, str], cache: FactCache, max_bytes: int,
+def _check_hashes_and_cache(locations: dict[str, Path], recorded: dict[str, str], cache: FactCache, max_bytes: int,
                             cache_dir: str) -> None:
     changed, uncached = [], []
     for path, sha in sorted(recorded.items()):
         try:
-            actual = hashlib.sha256((repo / path).read_bytes()).hexdigest()
+            actual = hashlib.sha256(locations[path].read_bytes()).hexdigest()
         except OSError:
             actual = ""  # unreadable now and then: the scan records it as such
         if actual != sha:

@@ -78,39 +78,66 @@ class _Worker(Generic[Item, Result]):
 def run_bounded(task: Callable[[Item], Result], items: Sequence[Item], jobs: int, seconds: float,
                 done: Callable[[int, Result | Failure], None]) -> None:
     """`done(index, result or Failure)` once per item, in completion order; `task` runs in up to `jobs` workers."""
-    pending = deque(enumerate(items))
-    workers: list[_Worker] = []
+    pool = _Pool(task, seconds)
     try:
-        workers = [_Worker(task) for _ in range(min(jobs, len(items)))]
-        while pending or any(w.index is not None for w in workers):
-            for position, worker in enumerate(workers):
-                if worker.index is None and pending:
-                    index, item = pending.popleft()
-                    try:
-                        worker.send(index, item)
-                    except OSError:  # it died while idle (killed from outside): a fresh one takes the item
-                        worker.stop()
-                        workers[position] = _Worker(task)
-                        workers[position].send(index, item)
-            busy = [w for w in workers if w.index is not None]
-            deadline = min(w.started for w in busy) + seconds
-            ready = wait([w.connection for w in busy], timeout=max(0.0, deadline - time.monotonic()))
-            for position, worker in enumerate(workers):
-                if worker.index is None:
-                    continue
-                if worker.connection in ready:
-                    outcome = _receive(worker)
-                elif time.monotonic() - worker.started > seconds:
-                    worker.stop()
-                    outcome = Failure("TooSlow", f"took over the {seconds:g}-second limit per file")
-                else:
-                    continue
-                index, worker.index = worker.index, None
-                if isinstance(outcome, Failure) and outcome.kind != "Failed":
-                    workers[position] = _Worker(task)  # the dead or killed one's place
+        pool.start(min(jobs, len(items)))
+        pending = deque(enumerate(items))
+        while pending or pool.busy():
+            pool.dispatch(pending)
+            for index, outcome in pool.wait():
                 done(index, outcome)
     finally:
-        for worker in workers:
+        pool.close()
+
+
+class _Pool:
+    def __init__(self, task: Callable[[Any], Any], seconds: float) -> None:
+        self.task, self.seconds = task, seconds
+        self.workers: list[_Worker] = []
+
+    def start(self, count: int) -> None:
+        self.workers = [_Worker(self.task) for _ in range(count)]
+
+    def busy(self) -> list[_Worker]:
+        return [w for w in self.workers if w.index is not None]
+
+    def dispatch(self, pending: deque) -> None:
+        """An item for every idle worker."""
+        for position, worker in enumerate(self.workers):
+            if worker.index is not None or not pending:
+                continue
+            index, item = pending.popleft()
+            try:
+                worker.send(index, item)
+            except OSError:  # it died while idle (killed from outside): a fresh one takes the item
+                worker.stop()
+                self.workers[position] = _Worker(self.task)
+                self.workers[position].send(index, item)
+
+    def wait(self) -> list[tuple[int, Any]]:
+        """(index, outcome) of every item finished, failed or overdue by the earliest deadline."""
+        busy = self.busy()
+        deadline = min(w.started for w in busy) + self.seconds
+        ready = wait([w.connection for w in busy], timeout=max(0.0, deadline - time.monotonic()))
+        finished = []
+        for position, worker in enumerate(self.workers):
+            if worker.index is None:
+                continue
+            if worker.connection in ready:
+                outcome = _receive(worker)
+            elif time.monotonic() - worker.started > self.seconds:
+                worker.stop()
+                outcome = Failure("TooSlow", f"took over the {self.seconds:g}-second limit per file")
+            else:
+                continue
+            finished.append((worker.index, outcome))
+            worker.index = None
+            if isinstance(outcome, Failure) and outcome.kind != "Failed":
+                self.workers[position] = _Worker(self.task)  # the dead or killed one's place
+        return finished
+
+    def close(self) -> None:
+        for worker in self.workers:
             if worker.index is None:
                 worker.close()
             else:  # interrupted mid-item: nobody waits for it

@@ -94,7 +94,7 @@ def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str],
     for source, kind in find_config_files(repo, config):
         file = ConfigFile(source.path, source.machine, kind, "")
         deployment.files.append(file)
-        text = _read_text(repo, file)
+        text = _read_text(source.location(repo), file)
         if text is None:
             continue
         if kind == ENV:
@@ -154,9 +154,9 @@ class _Source:
         return found
 
 
-def _read_text(repo: Path, file: ConfigFile) -> str | None:
+def _read_text(location: Path, file: ConfigFile) -> str | None:
     try:
-        data = (repo / file.path).read_bytes()
+        data = location.read_bytes()
     except OSError as error:
         _mark_error(file, "OSError", error.strerror or str(error), 0)
         return None

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SECRET = "hunter2-Zq8"  # planted in every place a credential can hide; must never come out
+PLANTED = "hunter2-Zq8"  # planted in every place a credential can hide; must never come out
 
 
 def deep_expression(depth: int) -> str:

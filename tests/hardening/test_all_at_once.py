@@ -18,7 +18,7 @@ from analyzer.extract import DEFAULT_MAX_FILE_BYTES
 from analyzer.store.ladybug import CURRENT, LadybugStore
 from tests.conftest import write_repo
 from tests.hardening.hostile import (
-    RECURSIVE_ALIAS, SECRET, alias_bomb, call_chain, cli, deep_expression, pickle_payload, slow_file,
+    RECURSIVE_ALIAS, PLANTED, alias_bomb, call_chain, cli, deep_expression, pickle_payload, slow_file,
 )
 from tests.hardening.test_secrets import HIDING_PLACES
 
@@ -89,7 +89,7 @@ def test_everything_hostile_at_once(tmp_path):
     assert len(report["store_repairs"]) == 1 and "team_a" in report["store_repairs"][0]
     assert report["files"] == 47 and report["endpoints"] == 41  # 40 agents, the bridge, 5 hostile, bad\xffname.py
     assert not marker.exists()
-    assert SECRET not in result.stdout
+    assert PLANTED not in result.stdout
 
     reader = LadybugStore(store, read_only=True)
     try:
@@ -100,5 +100,5 @@ def test_everything_hostile_at_once(tmp_path):
                             repository="team a").rows == [["agents/a.py"]]
     finally:
         reader.close()
-    assert "pc2_code/agents/bad\\xffname.py" in paths and SECRET not in repr(endpoints)
+    assert "pc2_code/agents/bad\\xffname.py" in paths and PLANTED not in repr(endpoints)
     assert _tree(store / "team%20a") == untouched

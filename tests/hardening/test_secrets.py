@@ -9,41 +9,41 @@ from analyzer.redact import MASK, redact_text, redact_value
 from analyzer.store.ladybug import LadybugStore
 from analyzer.store.schema import NODE_TABLES, REL_TABLES
 from tests.conftest import write_repo
-from tests.hardening.hostile import SECRET, cli
+from tests.hardening.hostile import PLANTED, cli
 
 HIDING_PLACES = {
-    "requirements.txt": f"requests==2.31.0\nprivate-lib @ git+https://oauth2:{SECRET}@gitlab.example.com/team/lib.git\n"
-                        f"-e git+https://{SECRET}x{SECRET}@github.com/team/tool.git#egg=tool\n",
-    "pyproject.toml": f'[project]\nname = "system"\ndependencies = ["other @ git+https://ci:{SECRET}@git.example.com/o.git"]\n',
+    "requirements.txt": f"requests==2.31.0\nprivate-lib @ git+https://oauth2:{PLANTED}@gitlab.example.com/team/lib.git\n"
+                        f"-e git+https://{PLANTED}x{PLANTED}@github.com/team/tool.git#egg=tool\n",
+    "pyproject.toml": f'[project]\nname = "system"\ndependencies = ["other @ git+https://ci:{PLANTED}@git.example.com/o.git"]\n',
     "main_pc_code/agents/bridge.py": (
         "import zmq\n\nctx = zmq.Context()\n\n\nclass Bridge:\n    def run(self):\n"
         "        sock = ctx.socket(zmq.REQ)\n"
-        f"        sock.connect('tcp://agent:{SECRET}@10.0.0.2:5555')  # TODO: rotate password={SECRET} soon\n"
+        f"        sock.connect('tcp://agent:{PLANTED}@10.0.0.2:5555')  # TODO: rotate password={PLANTED} soon\n"
         "        try:\n            sock.send(b'x')\n        except:\n            pass\n"
     ),
     "main_pc_code/config/startup_config.yaml": (
         "agents:\n  - name: Bridge\n    script_path: agents/bridge.py\n    port: 5555\n"
-        f"    host: 'redis://:{SECRET}@cache-host'\n    params:\n      cache_host: 'redis://:{SECRET}@cache-host:6379'\n"
+        f"    host: 'redis://:{PLANTED}@cache-host'\n    params:\n      cache_host: 'redis://:{PLANTED}@cache-host:6379'\n"
     ),
     "docker-compose.yml": (
         "services:\n  bridge:\n    environment:\n"
-        f"      DB_PASSWORD: {SECRET}\n      REDIS_URL: 'redis://:{SECRET}@redis:6379/0'\n      PORT: '5555'\n"
-        f"    ports: ['5555:5555']\n  worker:\n    environment:\n      - API_TOKEN={SECRET}\n"
+        f"      DB_PASSWORD: {PLANTED}\n      REDIS_URL: 'redis://:{PLANTED}@redis:6379/0'\n      PORT: '5555'\n"
+        f"    ports: ['5555:5555']\n  worker:\n    environment:\n      - API_TOKEN={PLANTED}\n"
     ),
-    ".env": f"API_KEY={SECRET}\nDATABASE_URL=postgres://app:{SECRET}@db:5432/app\nBRIDGE_PORT=5555\n",
-    "config/settings.yaml": f"database:\n  password: {SECRET}\n",
+    ".env": f"API_KEY={PLANTED}\nDATABASE_URL=postgres://app:{PLANTED}@db:5432/app\nBRIDGE_PORT=5555\n",
+    "config/settings.yaml": f"database:\n  password: {PLANTED}\n",
 }
 
 
 @pytest.mark.parametrize("text, masked", [
-    (f"tcp://agent:{SECRET}@10.0.0.2:5555", "tcp://agent:***@10.0.0.2:5555"),
-    (f"git+https://oauth2:{SECRET}@gitlab.com/x.git", "git+https://oauth2:***@gitlab.com/x.git"),
-    (f"redis://:{SECRET}@redis:6379", "redis://:***@redis:6379"),
-    (f"agent:{SECRET}@10.0.0.2", "agent:***@10.0.0.2"),
+    (f"tcp://agent:{PLANTED}@10.0.0.2:5555", "tcp://agent:***@10.0.0.2:5555"),
+    (f"git+https://oauth2:{PLANTED}@gitlab.com/x.git", "git+https://oauth2:***@gitlab.com/x.git"),
+    (f"redis://:{PLANTED}@redis:6379", "redis://:***@redis:6379"),
+    (f"agent:{PLANTED}@10.0.0.2", "agent:***@10.0.0.2"),
     (f"https://ghp_{'a1' * 18}@github.com/o/r", "https://***@github.com/o/r"),
     ("ssh://git@github.com/o/r.git", "ssh://git@github.com/o/r.git"),
-    (f"rotate password={SECRET} soon", "rotate password=*** soon"),
-    (f'"api_key": "{SECRET}"', '"api_key": "***"'),
+    (f"rotate password={PLANTED} soon", "rotate password=*** soon"),
+    (f'"api_key": "{PLANTED}"', '"api_key": "***"'),
     ("password=${DB_PASSWORD} max_tokens=512", "password=${DB_PASSWORD} max_tokens=512"),
     (f"key AKIA{'A' * 16} here", "key *** here"),
 ])
@@ -52,8 +52,8 @@ def test_redact_text_masks_credentials_and_keeps_the_rest(text, masked):
 
 
 def test_redact_value_masks_secret_names_whole():
-    assert (redact_value("DB_PASSWORD", SECRET), redact_value("API_TOKEN", "${TOKEN}")) == (MASK, "${TOKEN}")
-    assert redact_value("REDIS_URL", f"redis://:{SECRET}@r:1") == "redis://:***@r:1"
+    assert (redact_value("DB_PASSWORD", PLANTED), redact_value("API_TOKEN", "${TOKEN}")) == (MASK, "${TOKEN}")
+    assert redact_value("REDIS_URL", f"redis://:{PLANTED}@r:1") == "redis://:***@r:1"
     assert redact_value("max_tokens", "512") == "512"
 
 
@@ -102,5 +102,5 @@ def test_a_secret_in_every_hiding_place_reaches_no_output(tmp_path):
     cli("baseline", str(repo), "--output", str(out / "baseline.json"), *common, "--cache-dir", str(cache), check=True)
     for path in out.iterdir():
         outputs[path.name] = path.read_text(encoding="utf-8")
-    leaked = sorted(name for name, text in outputs.items() if SECRET in text)
+    leaked = sorted(name for name, text in outputs.items() if PLANTED in text)
     assert leaked == []
