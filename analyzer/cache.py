@@ -130,19 +130,29 @@ Decoder = Callable[[Any], Any]
 _decoders: dict[Any, Decoder] = {}
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+_field_names: dict[type, tuple[str, ...]] = {}
+
+
 def to_data(value: Any) -> Any:
     """JSON-ready data for `value` (dataclasses, lists, tuples, sets, str-keyed dicts, scalars)."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, (list, tuple)):
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is list or kind is tuple:
         return [to_data(item) for item in value]
+    names = _field_names.get(kind)
+    if names is None and dataclasses.is_dataclass(kind):
+        names = _field_names[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    if names is not None:
+        return {name: to_data(getattr(value, name)) for name in names}
     if isinstance(value, (set, frozenset)):
         return sorted(to_data(item) for item in value)
     if isinstance(value, dict):
         return {_string_key(key): to_data(item) for key, item in value.items()}
-    if value is None or isinstance(value, (str, int, float)):
+    if isinstance(value, (str, int, float)):  # subclasses (an IntEnum, a str enum): their plain value
         return value
-    raise TypeError(f"cannot cache a {type(value).__name__}")
+    raise TypeError(f"cannot cache a {kind.__name__}")
 
 
 def _string_key(key: Any) -> str:
