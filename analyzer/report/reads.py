@@ -39,8 +39,9 @@ ORDER BY path, line, action, port, socket_kind, host, endpoint, port_source, por
 
 TODOS = """
 MATCH (m:Module {snapshot: $snapshot})-[:HAS_TODO]->(t:Todo)
-RETURN t.path AS path, t.line AS line, t.machine AS machine, t.tag AS tag, t.text AS text, t.ticket AS ticket
-ORDER BY path, line, tag, text, ticket
+RETURN t.path AS path, t.line AS line, t.machine AS machine, t.tag AS tag, t.text AS text, t.ticket AS ticket,
+       m.copy_reason AS copy
+ORDER BY path, line, tag, text, ticket, copy
 """
 
 # Configured dependencies that cross machines, with the modules both agents run (when their scripts resolve).
