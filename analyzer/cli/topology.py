@@ -66,11 +66,15 @@ def topology_command(
         plan = topo.plan_diagrams(drawn, topo.dot_diagram)
         text, note = topo.render_dot(plan), plan.note
     target = out or (Path("topology.html") if output_format == "html" else None)
-    left_out = f", {model.copies} copies left out (--include-copies)" if drawn is not model and model.copies else ""
+    if output_format == "html":
+        drawn = model.live()
+        left_out = f"; {model.copies} copies behind its copies switch" if model.copies else ""
+    else:
+        left_out = f"; {model.copies} copies left out (--include-copies)" if drawn is not model and model.copies else ""
     if target is None:
         print(text)
         if note or left_out:
-            err_console.print(f"{note} {left_out.lstrip(', ')}".strip(), highlight=False, soft_wrap=True)
+            err_console.print(f"{note} {left_out.lstrip('; ')}".strip(), highlight=False, soft_wrap=True)
         return
     target.write_text(text, encoding="utf-8")
     console.print(f"wrote {target} ({drawn.node_count()} nodes, {len(drawn.edges)} edges{left_out})"

@@ -6,9 +6,10 @@ Every finding figure is a count of `collect_findings` rows, i.e. of what
 "What to fix first" ranks checks by risk to running agents, from their rule headers
 only (queries/__init__.py): severity first, then the report order of the rule's
 category (`queries.CATEGORIES`: ZeroMQ and configs before structure, exceptions,
-security, ... and debt last), then precision (a surer finding first); findings in
-copies (`Module.is_copy`) do not count, and among equals the check touching the most
-imported module comes first. Finding counts never outrank severity, so thousands of
+security, ... and debt last), then precision (a surer finding first); findings a
+copy (`Module.is_copy`) is part of do not count (a live agent's port "collision" with
+an archived copy of itself), and among equals the check touching the most imported
+module comes first. Finding counts never outrank severity, so thousands of
 low-severity rows (broad excepts, TODOs) come after a handful of port collisions.
 
 Every table cut to `rows` says how many rows it shows of how many, and the command that lists them all.
@@ -54,8 +55,8 @@ class Priority:
     severity: str
     category: str
     precision: str
-    count: int  # findings outside copies
-    in_copies: int  # findings in copies: no risk to running agents, so not ranked on
+    count: int  # findings that no copy is part of
+    in_copies: int  # findings a copy is part of: no risk to running agents, so not ranked on
     fan_in: int  # the most modules importing any module the live findings touch
     fix_command: str  # `analyzer fix <codemod> .` when the rule names a codemod that fixes it, else ""
 
@@ -136,7 +137,7 @@ def build_report(store: GraphStore, repository: str | None = None, options: str 
     for finding in findings:
         grouped[finding.check].append(finding)
     for group in grouped.values():
-        group.sort(key=lambda f: f.path in copies)  # stable: the query's own order within live and within copies
+        group.sort(key=lambda f: touches_copies(f, copies))  # stable: the query's order within live and copies
     return DiscoveryReport(
         repository=info, headline=headline,
         findings_by_check={check: by_check[check] for check in sorted(by_check)},
@@ -149,6 +150,13 @@ def build_report(store: GraphStore, repository: str | None = None, options: str 
         ranked=_ranked(grouped, fan_in, copies), findings=dict(grouped), options=options,
         topology=build_topology(store, repository, findings),
     )
+
+
+def touches_copies(finding: Finding, copies: set[str]) -> bool:
+    """Whether a copy is part of the finding: at its location, or named in its row (the other binder of a port)."""
+    values = [finding.path, *finding.row.values()]
+    return any(value in copies if isinstance(value, str) else
+               isinstance(value, list) and any(isinstance(v, str) and v in copies for v in value) for value in values)
 
 
 def _machine(finding: Finding, machine_of: dict[str, str]) -> str:
@@ -191,7 +199,7 @@ def _ranked(grouped: dict[str, list[Finding]], fan_in: dict[str, int], copies: s
     ranked = []
     for check, group in grouped.items():
         query = queries.get(check)
-        live = [f for f in group if f.path not in copies]
+        live = [f for f in group if not touches_copies(f, copies)]
         ranked.append(Priority(
             check, query.title, query.severity, query.category, query.precision, len(live), len(group) - len(live),
             max((fan_in.get(f.path or "", 0) for f in live), default=0),
@@ -219,8 +227,8 @@ def _priority_tables(report: DiscoveryReport) -> list[Table]:
     tables = [Table("What to fix first", ["rank", "check", "severity", "category", "findings", "in copies", "fan-in",
                                           "fix"], rows, command=report.command("check", str(report.repository.get("root") or "."), "--no-scan"),
                     note="Every check with findings, ranked by risk to running agents: severity, then category "
-                         "(ZeroMQ and configs first, debt last), then precision; findings in copies are counted apart "
-                         f"and not ranked on. The findings of the first {TOP_PRIORITIES} follow.", unit="checks")]
+                         "(ZeroMQ and configs first, debt last), then precision; findings a copy is part of are counted "
+                         f"apart and not ranked on. The findings of the first {TOP_PRIORITIES} follow.", unit="checks")]
     for rank, priority in enumerate(report.priorities, 1):
         findings = report.findings[priority.check]
         tables.append(Table(f"{rank}. {priority.title} ({priority.check}, {len(findings)})", ["where", "finding"],

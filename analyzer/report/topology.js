@@ -313,15 +313,24 @@
   }
 
   // --- focus: an agent's neighbourhood, the rest dimmed, the details panel -------------------------------
-  // The other shown binders of the ports this agent collides on (same machine, reported by port-collisions).
-  function rivals(n) {
-    var found = [];
+  // The other shown binders of the ports this agent collides on (same machine, reported by port-collisions):
+  // port -> their ids, for the ports that have any.
+  function rivalsByPort(n) {
+    var found = {};
     n.collision_ports.forEach(function (p) {
       ports[p].binders.forEach(function (b) {
         var other = cy.getElementById(b.id);
-        if (b.id !== n.id && byId[b.id].machine === n.machine && other.length && !other.hasClass('hidden') &&
-            found.indexOf(b.id) < 0) found.push(b.id);
+        if (b.id === n.id || byId[b.id].machine !== n.machine || !other.length || other.hasClass('hidden')) return;
+        found[p] = found[p] || [];
+        if (found[p].indexOf(b.id) < 0) found[p].push(b.id);
       });
+    });
+    return found;
+  }
+  function rivals(n) {
+    var byPort = rivalsByPort(n), found = [];
+    Object.keys(byPort).forEach(function (p) {
+      byPort[p].forEach(function (id) { if (found.indexOf(id) < 0) found.push(id); });
     });
     return found;
   }
@@ -421,11 +430,10 @@
               shownEdges(function (e) { return e.source === n.id && e.port === p.port && !e.orphan; })
                 .map(function (e) { return e.target; })];
     }));
-    if (rivals(n).length) {
-      var collision = add(panel, 'p', 'Port collision on ' + n.collision_ports.join(', ') + ', also bound by ',
-                          'sev-high');
-      peerButtons(collision, rivals(n));
-    }
+    var contested = rivalsByPort(n);
+    Object.keys(contested).forEach(function (p) {
+      peerButtons(add(panel, 'p', 'Port collision on ' + p + ', also bound by ', 'sev-high'), contested[p]);
+    });
     if (n.orphan_ports.length) add(panel, 'p', 'Connects to ' + n.orphan_ports.join(', ') + ', which nothing binds',
                                    'sev-medium');
     shownEdges(function (e) { return e.mismatch && (e.source === n.id || e.target === n.id); }).forEach(function (e) {

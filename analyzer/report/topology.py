@@ -307,22 +307,25 @@ def _edge_colour(edge: Edge) -> str:
 
 
 def mermaid_diagram(topology: Topology) -> str:
+    """Short node ids (`n12`, `port_5599`) keep a diagram under GitHub's character limit; labels carry the names."""
+    ids = {node.id: f"n{index}" for index, node in enumerate(topology.nodes)}
+    ids.update({f"port:{port}": f"port_{port}" for port in topology.unbound_ports})
     lines = ["flowchart LR"]
     for machine in topology.machines:
         lines.append(f'  subgraph {_safe_id("m_" + machine)}["{machine}"]')
-        lines += [f'    {_safe_id(n.id)}["{n.label}"]' for n in topology.nodes if n.machine == machine]
+        lines += [f'    {ids[n.id]}["{n.label}"]' for n in topology.nodes if n.machine == machine]
         lines.append("  end")
-    lines += [f'  {_safe_id(f"port:{port}")}(("{port}: nothing binds"))' for port in topology.unbound_ports]
+    lines += [f'  port_{port}(("{port}: nothing binds"))' for port in topology.unbound_ports]
     link_styles = []
     for index, edge in enumerate(topology.edges):
         arrow = "-.->" if edge.cross_machine or edge.orphan else "-->"
-        lines.append(f'  {_safe_id(edge.source)} {arrow}|"{edge.label}"| {_safe_id(edge.target)}')
+        lines.append(f'  {ids[edge.source]} {arrow}|"{edge.label}"| {ids[edge.target]}')
         link_styles.append(f"  linkStyle {index} stroke:{_edge_colour(edge)},stroke-width:2px")
     lines += link_styles
     lines.append(f"  classDef collision stroke:{HIGHLIGHT_COLOUR},stroke-width:3px")
     lines.append(f"  classDef orphan fill:#fde0e0,stroke:{HIGHLIGHT_COLOUR}")
-    lines += [f"  class {_safe_id(n.id)} collision" for n in topology.nodes if n.collision_ports]
-    lines += [f"  class {_safe_id(f'port:{port}')} orphan" for port in topology.unbound_ports]
+    lines += [f"  class {ids[n.id]} collision" for n in topology.nodes if n.collision_ports]
+    lines += [f"  class port_{port} orphan" for port in topology.unbound_ports]
     return "\n".join(lines)
 
 

@@ -61,8 +61,9 @@ def test_report_counts_equal_query_rows(scanned_fixture):
     assert report.by_severity == {s: n for s, n in by_severity.items() if n}
     assert sum(sum(m.values()) for m in report.by_severity_machine.values()) == sum(counts.values())
     collisions = _query_rows(store_path, "port-collisions")
+    copies = _copies(store_path)
     assert [f.row for f in report.findings["port-collisions"]] == sorted(
-        collisions, key=lambda row: row["path"] in _copies(store_path))
+        collisions, key=lambda row: row["path"] in copies or row["other_path"] in copies)
 
 
 def test_risks_come_before_debt_ranked_by_rule_headers(scanned_fixture):
@@ -82,12 +83,15 @@ def test_risks_come_before_debt_ranked_by_rule_headers(scanned_fixture):
             for p in live]
     assert keys == sorted(keys)
     assert all(not p.count for p in report.ranked[len(live):])
-    # Findings in copies are counted apart: the fixture's backup translator collides with the live one.
+    # Findings a copy is part of are counted apart: the fixture's backup translator "collides" with the live one,
+    # and the live one's row names the copy as its other binder.
     copies = _copies(scanned_fixture[0])
     collisions = next(p for p in report.ranked if p.check == "port-collisions")
     rows = report.findings["port-collisions"]
-    assert collisions.in_copies == sum(f.path in copies for f in rows) > 0
-    assert collisions.count == len(rows) - collisions.in_copies
+    with_copy = [f for f in rows if f.path in copies or f.row["other_path"] in copies]
+    assert {f.row["path"] for f in with_copy} == {"main_pc_code/agents/translator_agent.py",
+                                                  "main_pc_code/agents/translator_agent_backup.py"}
+    assert (collisions.in_copies, collisions.count) == (len(with_copy), len(rows) - len(with_copy))
     text = to_markdown(report)
     table = text[text.index("## What to fix first"):text.index("## 1. ")]
     for risk in risks:
