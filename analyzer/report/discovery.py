@@ -124,22 +124,13 @@ def build_report(store: GraphStore, repository: str | None = None, options: str 
     copies = {m["path"] for m in modules if m["is_copy"]}
     library = {query.id: query for query in queries.load_all()}
     by_check = Counter(f.check for f in findings)
-    non_test = [m for m in modules if not m["is_test"]]
-    live = [m for m in non_test if not m["is_copy"]]
-    headline = {
-        "files": info.get("files"), "lines": info.get("lines"), "parse errors": info.get("parse_errors"),
-        "modules": len(non_test), "copies (archived, backup)": len(non_test) - len(live),
-        "live agents": sum(bool(m["is_agent"]) for m in live),
-        "machines": len({m["machine"] for m in non_test if m["machine"]}),
-        "findings": len(findings), "checks with findings": len(by_check),
-    }
     grouped: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
         grouped[finding.check].append(finding)
     for group in grouped.values():
         group.sort(key=lambda f: touches_copies(f, copies))  # stable: the query's order within live and copies
     return DiscoveryReport(
-        repository=info, headline=headline,
+        repository=info, headline=_headline(info, modules, findings),
         findings_by_check={check: by_check[check] for check in sorted(by_check)},
         by_severity=_ordered_severities(Counter(f.severity for f in findings)),
         by_severity_machine=_cross(findings, lambda f: f.severity, lambda f: _machine(f, machine_of)),
@@ -150,6 +141,18 @@ def build_report(store: GraphStore, repository: str | None = None, options: str 
         ranked=_ranked(grouped, fan_in, copies), findings=dict(grouped), options=options,
         topology=build_topology(store, repository, findings),
     )
+
+
+def _headline(info: dict[str, Any], modules: list[dict[str, Any]], findings: list[Finding]) -> dict[str, Any]:
+    non_test = [m for m in modules if not m["is_test"]]
+    live = [m for m in non_test if not m["is_copy"]]
+    return {
+        "files": info.get("files"), "lines": info.get("lines"), "parse errors": info.get("parse_errors"),
+        "modules": len(non_test), "copies (archived, backup)": len(non_test) - len(live),
+        "live agents": sum(bool(m["is_agent"]) for m in live),
+        "machines": len({m["machine"] for m in non_test if m["machine"]}),
+        "findings": len(findings), "checks with findings": len({f.check for f in findings}),
+    }
 
 
 def touches_copies(finding: Finding, copies: set[str]) -> bool:

@@ -17,7 +17,7 @@ from analyzer.store import open_store
 
 # What the report must rank before any debt count, where the library has the check (some are being written).
 RISKS = ("syntax-errors", "port-collisions")
-DEBT_CATEGORIES = ("exceptions", "debt")  # broad / bare / swallowing handlers, TODO comments
+DEBT_CATEGORIES = ("exceptions", "debt")  # broad, bare and swallowing handlers; to-do comments
 NOTE = re.compile(r"^_(\d+) of (\d+) (\w+); `(analyzer [^`]+)` lists them all\._$", re.MULTILINE)
 
 

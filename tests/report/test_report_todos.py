@@ -87,7 +87,7 @@ def test_copies_are_left_out_and_a_copied_todo_is_exported_once(small_system, tm
     everything = json.loads(_invoke("--store", str(store), "--format", "json", "--include-copies").stdout)
     assert len(everything) == 5 and {row["copy"] for row in everything if row["path"] != live[0]["path"]} == {
         "name:backup", "folder:_trash_2025-06-13", "folder:ARCHIVEDONTUSE", "folder:backups"}
-    # The live TODO is exported once, not once per copy repeating it; the copies' own TODO (in two of them) once.
+    # The live to-do is exported once, not once per copy repeating it; the copies' own one (in two of them) once.
     out = tmp_path / "issues.json"
     _invoke("--store", str(store), "--export", "github", "--include-copies", "--out", str(out),
             "--state", str(tmp_path / "state.json"))
