@@ -16,6 +16,7 @@ from pathlib import Path
 from analyzer import __version__, configs
 from analyzer.cache import FACTS_VERSION, FactCache
 from analyzer.config import ScanConfig, load_scan_config
+from analyzer.contracts import add_violations, check_contracts
 from analyzer.copies import classify_paths
 from analyzer.discover import SourceFile, list_files
 from analyzer.extract import extract_file
@@ -167,7 +168,8 @@ def collect_facts(
 
 def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
     digest = hashlib.sha256(
-        f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}".encode())
+        f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
+        f"{config.contracts}".encode())
     digest.update(extra.encode())  # deployment configs' paths and hashes
     for f in files:
         digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode())
@@ -184,6 +186,7 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
     copies = classify_paths((f.path for f in files), config.copies)
+    violations = check_contracts(config.contracts, resolution)
     deployment, port_links = configs.read_and_resolve(repo, config, files, cache_dir)
     name = options.repository or repo.name
     credentials = find_credentials(repo, config)  # literal secrets in config files (keys and lines only)
@@ -207,6 +210,7 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
             add_test_reach(graph, resolution.edges)
             add_credentials(graph, credentials)
             add_requirements(graph, requirements)
+            add_violations(graph, violations)
             store.write_snapshot(graph)
     finally:
         if owns_store:
