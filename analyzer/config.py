@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer.contracts import Contract, ContractError, parse_contracts
 from analyzer.copies import COPY_KEYS, DEFAULT_RULES, CopyRules
-from analyzer.extract import DEFAULT_MAX_FILE_BYTES
 
+# Files over this size are listed as skipped, not parsed (`max_file_bytes` in [tool.analyzer]).
+DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 DEFAULT_EXCLUDES = (".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".analyzer", "site-packages")
 
 
@@ -24,7 +24,6 @@ class ScanConfig:
     exclude: list[str] = field(default_factory=list)  # globs on repo-relative paths
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     copies: CopyRules = DEFAULT_RULES  # which files are archived / backup / reference copies (analyzer/copies.py)
-    contracts: tuple[Contract, ...] = ()  # [tool.analyzer.contracts] (analyzer/contracts.py)
     raw: dict[str, Any] = field(default_factory=dict)  # the whole [tool.analyzer] table, for other commands
 
 
@@ -51,7 +50,6 @@ def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[s
         exclude=list(table.get("exclude", [])),
         max_file_bytes=int(table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
         copies=CopyRules.from_settings({key: _string_list(table, key) for key in COPY_KEYS if key in table}),
-        contracts=_contracts(table),
         raw=table,
     )
     if roots:
@@ -63,13 +61,6 @@ def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[s
             raise ConfigError(f"machine root {root!r} must be a top-level folder name")
     config.roots = [r.strip("/") for r in config.roots]
     return config
-
-
-def _contracts(table: dict[str, Any]) -> tuple[Contract, ...]:
-    try:
-        return parse_contracts(table.get("contracts"))
-    except ContractError as error:
-        raise ConfigError(str(error)) from error
 
 
 @dataclass

@@ -4,7 +4,7 @@ In the manner of import-linter, from `[tool.analyzer.contracts]` of the scanned 
 
     [[tool.analyzer.contracts.layers]]
     name = "agents sit above services, services above shared code"
-    layers = ["main_pc_code.agents", "main_pc_code.services", "common"]   # highest first
+    layers = ["main_pc_code.agents", ["main_pc_code.services", "main_pc_code.workers"], "common"]  # highest first
 
     [[tool.analyzer.contracts.forbidden]]
     name = "agents never import the launcher"
@@ -17,7 +17,7 @@ In the manner of import-linter, from `[tool.analyzer.contracts]` of the scanned 
 
 A module pattern names a module and everything below it; `*` stands for one
 part of a dotted name and `**` for any number of parts. A layer may import the
-layers below it, never one above; a forbidden contract's sources may not import
+layers below it (and its own siblings, when it is a list of patterns), never one above; a forbidden contract's sources may not import
 its forbidden modules; each module an independence pattern matches (with what is
 below it) may not import another. Imports count directly and through other
 modules (set `allow_indirect = true` on a contract to count direct imports
@@ -35,6 +35,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from analyzer.config import ConfigError
+
 if TYPE_CHECKING:  # settings (analyzer/config.py) read contracts without loading the graph machinery
     from analyzer.graph import GraphSnapshot
     from analyzer.resolve import Resolution
@@ -42,7 +44,7 @@ if TYPE_CHECKING:  # settings (analyzer/config.py) read contracts without loadin
 CONTRACT_KINDS = ("layers", "forbidden", "independence")
 
 
-class ContractError(ValueError):
+class ContractError(ConfigError):
     """`[tool.analyzer.contracts]` is malformed; the message names the contract and the key."""
 
 
@@ -132,12 +134,18 @@ def _contract(kind: str, entry: dict[str, Any], where: str) -> Contract:
     allow_indirect = entry.get("allow_indirect", False)
     if not isinstance(allow_indirect, bool):
         raise ContractError(f"{where}: allow_indirect must be true or false")
-    patterns = tuple(_strings(entry.get(key), f"{where}: {key}") for key in _KEYS[kind])
     if kind == "layers":
-        patterns = tuple((layer,) for layer in patterns[0])
-        if len(patterns) < 2:
-            raise ContractError(f"{where}: layers needs at least two layers")
+        patterns = _layers(entry.get("layers"), where)
+    else:
+        patterns = tuple(_strings(entry.get(key), f"{where}: {key}") for key in _KEYS[kind])
     return Contract(kind, name.strip(), allow_indirect, patterns)
+
+
+def _layers(value: Any, where: str) -> tuple[tuple[str, ...], ...]:
+    """Each layer is a module pattern or a list of them (siblings that may import each other)."""
+    if not isinstance(value, list) or len(value) < 2:
+        raise ContractError(f"{where}: layers needs a list of at least two layers")
+    return tuple(_strings(layer if isinstance(layer, list) else [layer], f"{where}: layers") for layer in value)
 
 
 class _ImportGraph:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.config import ConfigError, load_scan_config
+from analyzer.config import ConfigError
 from analyzer.contracts import ContractError, check_contracts, parse_contracts
 from analyzer.resolve import ImportEdge, Resolution
+from analyzer.scan import ScanOptions, scan
 from tests.conftest import write_repo
 
 
@@ -24,6 +25,7 @@ def _resolution(*imports: str) -> Resolution:
     ({"layer": []}, "unknown kind(s) layer"),
     ({"layers": [{"layers": ["a", "b"]}]}, "needs a `name`"),
     ({"layers": [{"name": "x", "layers": ["a"]}]}, "at least two layers"),
+    ({"layers": [{"name": "x", "layers": ["a", [1]]}]}, "layers must be a non-empty list of module names"),
     ({"forbidden": [{"name": "x", "source_modules": "a", "forbidden_modules": ["b"]}]},
      "source_modules must be a non-empty list of module names"),
     ({"independence": [{"name": "x", "modules": ["a"], "allow_indirect": "no"}]}, "allow_indirect must be true or false"),
@@ -35,10 +37,11 @@ def test_malformed_contracts_are_refused_naming_the_contract_and_key(table, erro
     assert error in str(raised.value)
 
 
-def test_a_malformed_contract_in_the_repository_is_a_config_error(tmp_path):
-    write_repo(tmp_path, {"pyproject.toml": '[[tool.analyzer.contracts.layers]]\nname = "x"\nlayers = "a"\n'})
-    with pytest.raises(ConfigError, match="contract 'x': layers must be a non-empty list"):
-        load_scan_config(tmp_path)
+def test_a_malformed_contract_in_the_repository_stops_the_scan_with_the_reason(tmp_path):
+    write_repo(tmp_path, {"pyproject.toml": '[[tool.analyzer.contracts.layers]]\nname = "x"\nlayers = "a"\n',
+                          "a.py": "import b\n"})
+    with pytest.raises(ConfigError, match="contract 'x': layers needs a list of at least two layers"):
+        scan(ScanOptions(repo=tmp_path, store=str(tmp_path / "store"), use_cache=False, jobs=1))
 
 
 def test_double_star_spans_any_depth_and_a_unit_may_import_itself():
@@ -64,3 +67,10 @@ def test_indirect_chains_count_unless_allowed_and_stop_at_restricted_modules():
     direct = check_contracts(parse_contracts({"forbidden": [{**forbidden, "allow_indirect": True}]}),
                              _resolution(*edges))
     assert direct == []
+
+
+def test_siblings_in_one_layer_may_import_each_other_but_not_a_layer_above():
+    contracts = parse_contracts({"layers": [{"name": "tiers", "layers": ["cli", ["report", "check"], "store"]}]})
+    found = check_contracts(contracts, _resolution(
+        "report/a.py:1>check/b.py", "check/b.py:2>store/c.py", "store/c.py:3>report/a.py", "cli/x.py:4>report/a.py"))
+    assert [(v.source, v.target) for v in found] == [("store.c", "report.a")]
