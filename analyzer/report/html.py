@@ -102,7 +102,7 @@ def topology_fragment(topology: Topology) -> tuple[str, str]:
         f'<div class="legend">{legend}</div>'
         '<div class="stage"><div id="cy"></div><aside id="details" hidden></aside></div></div>'
     )
-    script = (_asset("topology.js").replace("__DATA__", script_json(topology.as_dict()))
+    script = (_asset("topology.js").replace("__DATA__", script_json(topology.drawing()))
               .replace("__COLOURS__", script_json(PATTERN_COLOURS)).replace("__HIGHLIGHT__", HIGHLIGHT_COLOUR))
     return body, script
 

@@ -1,4 +1,4 @@
-// The interactive topology (analyzer/report/html.py inlines this after cytoscape.js; __DATA__ is the model).
+// The interactive topology (analyzer/report/html.py inlines this after cytoscape.js, with the model as `data`).
 // Agents sit in one box per machine, boxes side by side, each box a grid of labelled nodes whose row count is
 // chosen so the whole drawing fills the view at the largest zoom. The port view adds one node per port between
 // its binders and connectors. What is drawn is recorded on <body> (data-*) and the instance is window.topologyView,
@@ -133,8 +133,9 @@
     return (state.copies || !n.copy) && state.machines[n.machine] &&
       n.binds.concat(n.connects).some(function (p) { return kindShown(kindOf(p)); });
   }
-  function edgeKindShown(e) {
-    return e.pattern === 'depends' || kindShown(e.connect_kind.toUpperCase()) || kindShown(e.bind_kind.toUpperCase());
+  function edgeKindShown(e) {  // either end's kind; an orphan connect has no bind end
+    return e.pattern === 'depends' || kindShown(e.connect_kind.toUpperCase()) ||
+      (!e.orphan && kindShown(e.bind_kind.toUpperCase()));
   }
 
   // Ports that two shown binders of one machine bind, where port-collisions reports them: port -> binder ids.

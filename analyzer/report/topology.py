@@ -117,6 +117,11 @@ class Topology:
     def as_dict(self) -> dict[str, Any]:
         return {"machines": self.machines, "problems": PROBLEMS, **asdict(self)}
 
+    def drawing(self) -> dict[str, Any]:
+        """What the HTML view draws: the model without the queries' rows, whose marks the nodes and edges carry."""
+        return {key: value for key, value in self.as_dict().items()
+                if key not in ("collisions", "orphans", "mismatches", "dependencies")}
+
     def live(self) -> Topology:
         """The same topology without copies: their nodes, their edges, the unbound ports only they connect to."""
         keep = [node for node in self.nodes if not node.copy]

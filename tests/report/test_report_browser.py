@@ -87,6 +87,13 @@ def _select(browser: Chromium, element: str, value: str) -> None:
                      "s.dispatchEvent(new Event('change'))")
 
 
+def _toggle(browser: Chromium, menu: str, label: str) -> None:
+    """Click the checkbox labelled `label` in a filter menu, as a person would after opening it."""
+    browser.evaluate(f"document.getElementById('{menu}').parentElement.open = true; "
+                     f"Array.from(document.querySelectorAll('#{menu} label')).find(function (l) "
+                     f"{{ return l.textContent.trim() === '{label}'; }}).querySelector('input').click()")
+
+
 def _search(browser: Chromium, text: str) -> int:
     browser.evaluate("var s = document.getElementById('topo-search'); s.value = ''; s.focus()")
     browser.type(text)
@@ -101,6 +108,7 @@ def _click_node(browser: Chromium, node_id: str) -> dict:
 
 
 def _check_clean(browser: Chromium, page: Path) -> None:
+    assert "<script src=" not in page.read_text(encoding="utf-8")
     assert browser.errors() == [] and browser.evaluate("document.body.dataset.errors") == ""
     assert browser.requests() == [page.resolve().as_uri()]  # nothing fetched but the file itself
 
@@ -193,6 +201,21 @@ def test_topology_of_150_agents_is_readable(scanned_system, tmp_path):
         _select(browser, "topo-problem", "mismatch")
         assert {e["source"] for e in _layout(browser)["edges"]} == {path for path, _ in plan.mismatches}
         _select(browser, "topo-problem", "")
+        # Machine and socket kind filters: one machine alone is laid out again, larger; without REQ and REP no
+        # request-reply link is left.
+        _toggle(browser, "topo-machines", "pc2_code")
+        alone = _layout(browser)
+        assert {g["id"] for g in alone["groups"] if g["id"].startswith("machine:")} == {"machine:main_pc_code"}
+        assert alone["zoom"] > layout["zoom"] and not any(n["id"].startswith("pc2_code/") for n in alone["nodes"])
+        _assert_readable(alone)
+        _toggle(browser, "topo-machines", "pc2_code")
+        _toggle(browser, "topo-kinds", "REQ")
+        _toggle(browser, "topo-kinds", "REP")
+        kinds = _layout(browser)
+        assert kinds["edges"] and not any("req-rep" in e["classes"] for e in kinds["edges"])
+        _toggle(browser, "topo-kinds", "REQ")
+        _toggle(browser, "topo-kinds", "REP")
+        assert len(_layout(browser)["edges"]) == len(layout["edges"])
         # The port view: each planted collision is one port node with its two live binders.
         browser.evaluate("document.getElementById('view-ports').click()")
         browser.wait_for("document.body.dataset.view === 'ports'")
