@@ -258,10 +258,11 @@ def plan_diagrams(topology: Topology, render: Callable[[Topology], str]) -> Diag
     def fits(view: Topology) -> bool:
         return len(view.edges) <= MAX_EDGES and len(render(view)) <= MAX_CHARACTERS
 
-    size = f"{len(topology.edges)} edges, {len(render(topology)):,} characters"
-    limit = f"more than a diagram renders ({MAX_EDGES} edges, {MAX_CHARACTERS:,} characters)"
-    if fits(topology):
+    whole = len(render(topology))
+    if len(topology.edges) <= MAX_EDGES and whole <= MAX_CHARACTERS:
         return DiagramPlan([Diagram("", topology)], "")
+    size = f"{len(topology.edges)} edges, {whole:,} characters"
+    limit = f"more than a diagram renders ({MAX_EDGES} edges, {MAX_CHARACTERS:,} characters)"
     machines = per_machine(topology)
     if all(fits(d.topology) for d in machines):
         return DiagramPlan(machines, f"The whole graph ({size}) is {limit}: one diagram per machine, each with the "
