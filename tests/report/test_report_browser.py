@@ -5,6 +5,7 @@ filters and the port view working. Screenshots and the measured figures are kept
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -240,5 +241,5 @@ def test_report_fits_1280_pixels_on_the_fixture_and_150_agents(scanned_fixture, 
             assert "What to fix first" in text and "(port-collisions, " in text
             browser.screenshot(ARTIFACTS / f"report-{name}.png")
             _check_clean(browser, page)
-        if name == "150":
-            assert "25 of " in text and "analyzer query port-collisions --store" in text
+        if name == "150":  # long tables say how much they show and how to list the rest
+            assert re.search(r"25 of \d+ rows; analyzer query [\w-]+ --store", text), text[:2000]

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 import queries
 from analyzer.cli import app
-from analyzer.findings import SEVERITY_RANK, run_query
-from analyzer.report.discovery import build_report, to_markdown
+from analyzer.findings import SEVERITY_RANK, Finding, run_query
+from analyzer.report.discovery import build_report, to_markdown, touches_copies
 from analyzer.report.reads import MODULES, read
 from analyzer.store import open_store
 
@@ -70,7 +70,7 @@ def test_risks_come_before_debt_ranked_by_rule_headers(scanned_fixture):
     report = _report(scanned_fixture[0])
     ranked = [p.check for p in report.ranked]
     assert set(ranked) == set(report.findings_by_check)
-    risks = [check for check in RISKS if check in ranked]
+    risks = [p.check for p in report.ranked if p.check in RISKS and p.count]  # live ones: risks to running agents
     debt = [check for check in ranked if queries.get(check).category in DEBT_CATEGORIES]
     assert "port-collisions" in risks and {"broad-except", "todos-without-ticket"} <= set(debt)
     for risk in risks:
@@ -83,20 +83,29 @@ def test_risks_come_before_debt_ranked_by_rule_headers(scanned_fixture):
             for p in live]
     assert keys == sorted(keys)
     assert all(not p.count for p in report.ranked[len(live):])
-    # Findings a copy is part of are counted apart: the fixture's backup translator "collides" with the live one,
-    # and the live one's row names the copy as its other binder.
+    # Findings a copy is part of are counted apart (a live agent's row naming a copy as its other binder too).
     copies = _copies(scanned_fixture[0])
     collisions = next(p for p in report.ranked if p.check == "port-collisions")
     rows = report.findings["port-collisions"]
     with_copy = [f for f in rows if f.path in copies or f.row["other_path"] in copies]
-    assert {f.row["path"] for f in with_copy} == {"main_pc_code/agents/translator_agent.py",
-                                                  "main_pc_code/agents/translator_agent_backup.py"}
     assert (collisions.in_copies, collisions.count) == (len(with_copy), len(rows) - len(with_copy))
     text = to_markdown(report)
     table = text[text.index("## What to fix first"):text.index("## 1. ")]
     for risk in risks:
         assert table.index(f"| {risk} |") < min(table.index(f"| {check} |") for check in debt if f"| {check} |" in table)
         assert text.index(f"({risk}, ") < text.index("## Findings by category and machine")
+
+
+def test_a_finding_touches_copies_at_its_place_or_in_its_row():
+    copies = {"agents/x_backup.py", "_trash_2025-06-13/y.py"}
+
+    def finding(path, **row):
+        return Finding("port-collisions", "high", "t", path, 1, (), "m", {"path": path, **row})
+
+    assert touches_copies(finding("agents/x_backup.py", other_path="agents/x.py"), copies)
+    assert touches_copies(finding("agents/x.py", other_path="agents/x_backup.py"), copies)
+    assert touches_copies(finding(None, members=["agents/x.py", "_trash_2025-06-13/y.py"]), copies)
+    assert not touches_copies(finding("agents/x.py", other_path="agents/y.py", port=5556), copies)
 
 
 def test_markdown_sections_and_fix_suggestions(scanned_fixture):
