@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer.extract import DEFAULT_MAX_FILE_BYTES
+from analyzer.copies import COPY_KEYS, DEFAULT_RULES, CopyRules
 
+# Files over this size are listed as skipped, not parsed (`max_file_bytes` in [tool.analyzer]).
+DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 DEFAULT_EXCLUDES = (".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".analyzer", "site-packages")
 
 
@@ -39,6 +41,7 @@ POSITIVE_INT = Expect("a positive integer", lambda v: _is_int(v) and v > 0)
 POSITIVE_NUMBER = Expect("a positive number", lambda v: (_is_int(v) or isinstance(v, float)) and v > 0)
 TABLE_OF_STRING_LISTS = Expect("a table of lists of strings",
                                lambda v: isinstance(v, dict) and all(_is_string_list(x) for x in v.values()))
+TABLE = Expect("a table", lambda v: isinstance(v, dict))
 TABLE_OF_TABLES = Expect("a table of tables", lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()))
 
 # Every `[tool.analyzer]` key and what its value must be; adding a setting is one line here.
@@ -54,6 +57,10 @@ SETTINGS: dict[str, Expect] = {
     "baseline": STRING,
     "checks": TABLE_OF_TABLES,
     "per-path-ignores": TABLE_OF_STRING_LISTS,
+    "copies": STRING_LIST,  # analyzer/copies.py
+    "extend-copies": STRING_LIST,
+    "live": STRING_LIST,
+    "contracts": TABLE,  # analyzer/contracts.py checks what is inside
 }
 DEFAULT_MAX_FILE_SECONDS = 120.0  # libcst takes ~90 s on a 2 MB file here: generated code, not an attack
 
@@ -80,6 +87,7 @@ class ScanConfig:
     exclude: list[str] = field(default_factory=list)  # globs on repo-relative paths
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_file_seconds: float = DEFAULT_MAX_FILE_SECONDS  # a file's parse and extraction, in its worker
+    copies: CopyRules = DEFAULT_RULES  # which files are archived / backup / reference copies (analyzer/copies.py)
     raw: dict[str, Any] = field(default_factory=dict)  # the whole [tool.analyzer] table, for other commands
     warnings: list[str] = field(default_factory=list)  # unknown settings
 
@@ -122,6 +130,7 @@ def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[s
         exclude=list(table.get("exclude", [])),
         max_file_bytes=table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES),
         max_file_seconds=float(table.get("max_file_seconds", DEFAULT_MAX_FILE_SECONDS)),
+        copies=CopyRules.from_settings({key: table[key] for key in COPY_KEYS if key in table}),
         raw=table,
         warnings=warnings,
     )

@@ -17,7 +17,7 @@
 // location: path, line
 // identity: path, module
 MATCH (m:Module {snapshot: $snapshot})
-WHERE m.is_agent AND NOT m.is_backup AND NOT m.is_test
+WHERE m.is_agent AND NOT m.is_copy AND NOT m.is_test
   AND (m.has_main_guard OR EXISTS { MATCH (m)-[:HAS_ENDPOINT]->(e:Endpoint) WHERE e.action = 'bind' })
   AND NOT EXISTS { MATCH (r:ConfiguredAgent)-[:RUNS]->(m) }
   AND EXISTS { MATCH (c:ConfiguredAgent {snapshot: $snapshot}) WHERE c.machine = m.machine }

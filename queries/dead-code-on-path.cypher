@@ -15,7 +15,7 @@
 // location: path, line
 // identity: path, importer
 MATCH (m:Module {snapshot: $snapshot})
-WHERE m.is_backup AND m.name =~ '([^.]+[.])?[A-Za-z_][A-Za-z0-9_]*([.][A-Za-z_][A-Za-z0-9_]*)*'
+WHERE m.is_copy AND m.name =~ '([^.]+[.])?[A-Za-z_][A-Za-z0-9_]*([.][A-Za-z_][A-Za-z0-9_]*)*'
 OPTIONAL MATCH (i:Module)-[r:IMPORTS]->(m)
 RETURN m.path AS path, 1 AS line, coalesce(i.path, '') AS importer, coalesce(r.line, 0) AS import_line
 ORDER BY path, importer, import_line, line

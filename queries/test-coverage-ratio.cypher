@@ -16,7 +16,7 @@
 // column: tested_percent
 // column: test_modules
 MATCH (m:Module {snapshot: $snapshot})
-WHERE NOT m.is_backup
+WHERE NOT m.is_copy
 UNWIND [m.package, '*'] AS grouping
 WITH m.machine AS on_machine, grouping,
      count(CASE WHEN NOT m.is_test THEN 1 END) AS module_count,

@@ -17,7 +17,7 @@
 // location: path, line
 // identity: path
 MATCH (m:Module {snapshot: $snapshot})
-WHERE m.is_agent AND NOT m.tested AND NOT m.is_backup
+WHERE m.is_agent AND NOT m.tested AND NOT m.is_copy
 RETURN m.path AS path, 1 AS line, m.machine AS machine, m.package AS package,
        m.dependent_agents AS dependent_agents, m.dependents AS dependents
 ORDER BY dependent_agents DESC, dependents DESC, path, line, machine, package

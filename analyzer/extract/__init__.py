@@ -29,6 +29,7 @@ from analyzer.extract.lines import index_lines, lines_from_codegen
 from analyzer.extract.todos import COMMENT_TAG_RE
 from analyzer.extract.walker import merge_handlers, walk
 from analyzer.extract.zmq import ZmqExtractor
+from analyzer.config import DEFAULT_MAX_FILE_BYTES
 from analyzer.facts import MODULE_TRAITS, PARSE_ERROR, PARSE_SKIPPED, FileFacts, ParseErrorFact
 
 EXTRACTORS: tuple[type[Extractor], ...] = (
@@ -46,7 +47,6 @@ EXTRACTORS: tuple[type[Extractor], ...] = (
 )
 # Extractors whose examples are tested, including example-only holders.
 DOCUMENTED_EXTRACTORS: tuple[type[Extractor], ...] = (*EXTRACTORS, FunctionExamples, DbCallExamples, HygieneExamples)
-DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 # Nesting past these gives a TooDeep parse failure instead of a parse that overflows a stack. The bracket
 # and block limits are CPython's own (deeper is not Python that runs); CPython's tree builder stops at
 # AST_DEPTH_SCALE times the recursion limit.

@@ -32,8 +32,8 @@ from urllib.parse import quote, unquote
 
 from analyzer.cache import make_ignored_folder
 from analyzer.graph import Columns, GraphSnapshot
+from analyzer.schema import NODE_TABLES, REL_TABLES
 from analyzer.store.port import DamagedSnapshotError, QueryResult, SnapshotInfo, StoreError, check_repository_name
-from analyzer.store.schema import NODE_TABLES, REL_TABLES
 
 DB_SUFFIX = ".lbdb"
 CURRENT = "CURRENT"
@@ -89,7 +89,7 @@ class LadybugStore:
     def write_snapshot(self, graph: GraphSnapshot) -> SnapshotInfo:
         import pyarrow as pa
 
-        from analyzer.store.schema import NODES_BY_NAME, RELS_BY_NAME
+        from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
 
         folder = self.root / repository_key(graph.repository)
         folder.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ import pytest
 
 from analyzer.cache import FACTS_VERSION
 from analyzer.configs.boundedyaml import MAX_YAML_BYTES
-from analyzer.extract import DEFAULT_MAX_FILE_BYTES
+from analyzer.config import DEFAULT_MAX_FILE_BYTES
 from analyzer.store.ladybug import CURRENT, LadybugStore
 from tests.conftest import write_repo
 from tests.hardening.hostile import (

@@ -13,7 +13,8 @@ import pytest
 from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir, from_data, to_data
 from analyzer.config import ScanConfig
 from analyzer.discover import list_files
-from analyzer.extract import DEFAULT_MAX_FILE_BYTES, extract_file
+from analyzer.config import DEFAULT_MAX_FILE_BYTES
+from analyzer.extract import extract_file
 from analyzer.facts import FileFacts
 from analyzer.scan import ScanOptions, collect_facts, scan
 from tests.conftest import FIXTURE_REPO, write_repo

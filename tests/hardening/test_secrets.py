@@ -7,7 +7,7 @@ import pytest
 
 from analyzer.redact import MASK, redact_text, redact_value
 from analyzer.store.ladybug import LadybugStore
-from analyzer.store.schema import NODE_TABLES, REL_TABLES
+from analyzer.schema import NODE_TABLES, REL_TABLES
 from tests.conftest import write_repo
 from tests.hardening.hostile import PLANTED, cli
 
