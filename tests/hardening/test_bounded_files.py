@@ -32,7 +32,7 @@ def test_a_deep_expression_is_too_deep_with_the_limit(depth):
     assert time.perf_counter() - started < 2
 
 
-@pytest.mark.parametrize("length", [1000, 5000])
+@pytest.mark.parametrize("length", [pytest.param(1000, marks=pytest.mark.slow), 5000])  # libcst takes seconds on 1000
 def test_a_long_call_chain_is_parsed_or_too_deep_never_a_crash(length):
     facts = extract_file("chain.py", call_chain(length).encode())
     assert facts.parse_status == "error" and facts.parse_error.kind == "TooDeep", facts.parse_error

@@ -88,7 +88,19 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
-def test_a_damaged_entry_is_a_miss_and_is_overwritten(tmp_path, damage):
+def test_a_damaged_entry_is_a_miss_and_a_put_overwrites_it(tmp_path, damage):
+    facts = extract_file("agents/a.py", AGENT.encode())
+    cache = FactCache(tmp_path / "cache")
+    cache.put(facts, DEFAULT_MAX_FILE_BYTES)
+    entry = _entry(tmp_path / "cache", AGENT.encode())
+    real = entry.read_bytes()
+    entry.write_bytes(real[: len(real) // 2] if DAMAGE[damage] is None else DAMAGE[damage])
+    assert cache.get(facts.sha256, DEFAULT_MAX_FILE_BYTES) is None
+    cache.put(facts, DEFAULT_MAX_FILE_BYTES)
+    assert entry.read_bytes() == real and cache.get(facts.sha256, DEFAULT_MAX_FILE_BYTES) == facts
+
+
+def test_a_scan_parses_a_file_whose_entry_is_damaged_and_repairs_the_entry(tmp_path):
     repo = write_repo(tmp_path / "repo", {"agents/a.py": AGENT})
     cache_dir = tmp_path / "cache"
     config = ScanConfig()
@@ -96,11 +108,10 @@ def test_a_damaged_entry_is_a_miss_and_is_overwritten(tmp_path, damage):
     first, _ = collect_facts(repo, sources, config, 1, str(cache_dir))
     entry = _entry(cache_dir, AGENT.encode())
     real = entry.read_bytes()
-    entry.write_bytes(real[: len(real) // 2] if DAMAGE[damage] is None else DAMAGE[damage])
-    assert FactCache(cache_dir).get(first[0].sha256, DEFAULT_MAX_FILE_BYTES) is None
+    entry.write_bytes(b"\x80 garbage")
     again, hits = collect_facts(repo, sources, config, 1, str(cache_dir))
     assert (hits, again) == (0, first)
-    assert entry.read_bytes() == real  # overwritten with the real facts
+    assert entry.read_bytes() == real
     assert collect_facts(repo, sources, config, 1, str(cache_dir))[1] == 1
 
 

@@ -61,7 +61,7 @@ def two_repositories(tmp_path):
     return store, victim
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", [k if k == "truncated" else pytest.param(k, marks=pytest.mark.slow) for k in KINDS])
 def test_damage_is_named_by_query_and_repaired_by_scan(two_repositories, kind):
     store, victim = two_repositories
     folder = store / "victim"
