@@ -78,9 +78,16 @@ def local_key() -> bytes:
     except OSError:
         pass  # first use: create it below
     make_ignored_folder(path.parent, mode=0o700)
-    key = secrets.token_bytes(32)
-    write_atomically(path, key)
-    return path.read_bytes()  # another process may have won the race: everyone uses the file's key
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")  # owner-only
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(secrets.token_bytes(32))
+    try:
+        os.link(temporary, path)  # atomic and never replaces: of two first scans, one key wins
+    except FileExistsError:
+        pass  # the other one's key is the key
+    finally:
+        os.unlink(temporary)
+    return path.read_bytes()
 
 
 def keyed_digest(text: str) -> str:
