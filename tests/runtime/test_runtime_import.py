@@ -62,3 +62,21 @@ def test_every_public_name_resolves(name):
 def test_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         runtime.nope  # noqa: B018
+
+
+def test_all_is_static_and_every_export_is_visible_to_type_checkers():
+    """`__all__` is a literal list and each name is imported under `if TYPE_CHECKING:` (editors, mypy)."""
+    import ast
+
+    tree = ast.parse(Path(runtime.__file__).read_text(encoding="utf-8"))
+    (literal,) = [n.value for n in tree.body if isinstance(n, ast.Assign) and ast.unparse(n.targets[0]) == "__all__"]
+    assert isinstance(literal, ast.List) and all(isinstance(e, ast.Constant) for e in literal.elts)
+    listed = [e.value for e in literal.elts]
+    guarded = [
+        alias.asname or alias.name
+        for node in tree.body
+        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING"
+        for stmt in node.body if isinstance(stmt, ast.ImportFrom)
+        for alias in stmt.names
+    ]
+    assert sorted(listed) == sorted(guarded) == sorted(runtime.__all__)

@@ -163,3 +163,28 @@ def test_cli_serves_on_localhost():
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_process_memory_has_no_pid_label_and_sums_processes_of_one_name(fake_gpus, nvml_factory):
+    fake_gpus[0]["procs"] = [(4242, 3 * GIB), (4243, 2 * GIB)]
+    nvml = nvml_factory(fake_gpus)
+    nvml.nvmlSystemGetProcessName = lambda pid: "python"  # two workers of one agent
+    families = {f.name: f for f in MetricsCollector(GpuProbe(nvml=nvml), include_swallowed=False).collect()}
+    (process,) = [f for name, f in families.items() if name.endswith("gpu_process_memory_bytes")]
+    assert [(s.labels, s.value) for s in process.samples] == [
+        ({"gpu": "0", "uuid": "GPU-0000", "process": "python"}, 5 * GIB)]
+
+
+def test_metric_names_follow_one_scheme(fake_nvml, memory_probe):
+    """agent_runtime_<module>_<what>[_<unit>]: one namespace, the module as subsystem, units last."""
+    manager = ModelManager(memory_probe(100 * MB), keep_alive=-1)
+    families = list(MetricsCollector(GpuProbe(nvml=fake_nvml), {"main": manager}).collect())
+    names = [f.name for f in families]
+    assert len(names) == len(set(names))
+    for family in families:
+        module, _, what = family.name.removeprefix("agent_runtime_").partition("_")
+        assert family.name.startswith("agent_runtime_") and module in ("gpu", "models", "errors"), family.name
+        if "bytes" in what or "ratio" in what:
+            assert what.endswith(("_bytes", "_ratio")), family.name
+    counters = {key for key, value in manager.stats().items() if isinstance(value, int) and key != "loaded_bytes"}
+    assert {f"agent_runtime_models_{key}" for key in counters} <= set(names)  # every manager counter, one scheme
