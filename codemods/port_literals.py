@@ -1,4 +1,4 @@
-"""port-literals: hard-coded ports in bind/connect become `get_port("NAME")` from runtime.ports.
+"""port-literals: hard-coded ports in bind/connect become `get_port("NAME")` from agent_runtime.ports.
 
 Which calls carry a literal or constant port is decided by the extraction facts
 (analyzer/extract/zmq.py); this module only finds, in the same tree, the node that
@@ -42,7 +42,7 @@ from codemods.ports_file import REGISTRY_PATH, RegistryEntry, merge, read_entrie
 
 REWRITTEN_SOURCES = frozenset({"literal", "constant"})
 LEFT_SOURCES = {"self_attr": "a self attribute", "default_arg": "a default argument", "env_default": "an env default"}
-REGISTRY_MODULE = "runtime.ports"
+REGISTRY_MODULE = "agent_runtime.ports"
 GENERIC_STEMS = frozenset({"__init__", "__main__", "main", "app", "run"})
 _TRAILING_DIGITS = re.compile(r"(\d+)$")
 _IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
@@ -436,7 +436,7 @@ class PortLiterals(Codemod):
     name = "port-literals"
     code = "FIX002"
     safety = UNSAFE
-    summary = "Literal and constant ports in bind/connect become `get_port(\"NAME\")` from `runtime.ports`."
+    summary = "Literal and constant ports in bind/connect become `get_port(\"NAME\")` from `agent_runtime.ports`."
     what_it_does = (
         "Every `bind`/`connect` whose port is a literal or a constant resolved in the same file reads the "
         "port from the registry instead: `\"tcp://*:5556\"` becomes `f\"tcp://*:{get_port('TRANSLATOR_PUB')}\"`, "
@@ -446,7 +446,7 @@ class PortLiterals(Codemod):
         "numbered `_2`, `_3` on clashes in path order. `config/ports.yaml` at the repository root is written "
         "or merged (name, port, machine = first path component, owner module, socket kind); an existing entry "
         "with the same port and owner, or the same port on the same machine, keeps its name. "
-        "`from runtime.ports import get_port` is added. Ports from default arguments, self attributes or "
+        "`from agent_runtime.ports import get_port` is added. Ports from default arguments, self attributes or "
         "environment defaults are left and listed."
     )
     why = (
@@ -463,7 +463,7 @@ class PortLiterals(Codemod):
     EXAMPLES = [
         Example(
             'import zmq\n\nctx = zmq.Context()\nsock = ctx.socket(zmq.PUB)\nsock.bind("tcp://*:5556")  # fan-out\n',
-            'import zmq\nfrom runtime.ports import get_port\n\nctx = zmq.Context()\nsock = ctx.socket(zmq.PUB)\n'
+            'import zmq\nfrom agent_runtime.ports import get_port\n\nctx = zmq.Context()\nsock = ctx.socket(zmq.PUB)\n'
             'sock.bind(f"tcp://*:{get_port(\'TRANSLATOR_PUB\')}")  # fan-out\n',
             path="main_pc_code/agents/translator.py",
             title="A literal endpoint becomes an f-string; host and scheme stay",
@@ -471,7 +471,7 @@ class PortLiterals(Codemod):
         Example(
             '"""Health monitor."""\nimport zmq\n\nPORT = 5570\n\n\nclass Monitor:\n    def start(self, host):\n'
             '        self.sock = self.ctx.socket(zmq.REQ)\n        self.sock.connect(f\'tcp://{host}:{PORT}\')\n',
-            '"""Health monitor."""\nimport zmq\nfrom runtime.ports import get_port\n\nPORT = 5570\n\n\nclass Monitor:\n'
+            '"""Health monitor."""\nimport zmq\nfrom agent_runtime.ports import get_port\n\nPORT = 5570\n\n\nclass Monitor:\n'
             '    def start(self, host):\n        self.sock = self.ctx.socket(zmq.REQ)\n'
             '        self.sock.connect(f\'tcp://{host}:{get_port("HEALTH_MONITOR_REQ")}\')\n',
             path="pc2_code/agents/health_monitor.py",
@@ -480,7 +480,7 @@ class PortLiterals(Codemod):
         Example(
             'import zmq\nBASE = 7100\ns = zmq.Context().socket(zmq.PULL)\ns.bind("tcp://0.0.0.0:%d" % BASE)\n'
             't = zmq.Context().socket(zmq.PUSH)\nt.connect("tcp://localhost:" + str(BASE))\n',
-            'import zmq\nfrom runtime.ports import get_port\nBASE = 7100\ns = zmq.Context().socket(zmq.PULL)\n'
+            'import zmq\nfrom agent_runtime.ports import get_port\nBASE = 7100\ns = zmq.Context().socket(zmq.PULL)\n'
             's.bind("tcp://0.0.0.0:%d" % get_port("COLLECTOR_PULL"))\nt = zmq.Context().socket(zmq.PUSH)\n'
             't.connect("tcp://localhost:" + str(get_port("COLLECTOR_PULL")))\n',
             path="main_pc_code/agents/collector.py",
@@ -488,7 +488,7 @@ class PortLiterals(Codemod):
         ),
         Example(
             'import zmq\nENDPOINT = "tcp://*:6000"\nsock.bind(ENDPOINT)\nother.connect("tcp://127.0.0.1:6000")\n',
-            'import zmq\nfrom runtime.ports import get_port\nENDPOINT = f"tcp://*:{get_port(\'BUS_BIND\')}"\n'
+            'import zmq\nfrom agent_runtime.ports import get_port\nENDPOINT = f"tcp://*:{get_port(\'BUS_BIND\')}"\n'
             'sock.bind(ENDPOINT)\nother.connect(f"tcp://127.0.0.1:{get_port(\'BUS_BIND\')}")\n',
             path="main_pc_code/bus.py",
             title="An endpoint constant assigned once is rewritten where it is defined; bind and connect share a name",
@@ -500,7 +500,7 @@ class PortLiterals(Codemod):
         ),
         Example('import zmq\ns.bind("ipc:///tmp/agent.sock")\nconn = sqlite3.connect("memory.db")\n',
                 title="ipc endpoints and non-ZeroMQ connects are left alone"),
-        Example('import zmq\nfrom runtime.ports import get_port\ns.bind(f"tcp://*:{get_port(\'X_PUB\')}")\n',
+        Example('import zmq\nfrom agent_runtime.ports import get_port\ns.bind(f"tcp://*:{get_port(\'X_PUB\')}")\n',
                 title="Already reading the registry"),
     ]
 

@@ -1,4 +1,4 @@
-"""Reading and merging `config/ports.yaml`, the port registry `runtime.ports` reads.
+"""Reading and merging `config/ports.yaml`, the port registry `agent_runtime.ports` reads.
 
 The format is the contract shared with runtime/ports.py::
 
@@ -25,7 +25,7 @@ from codemods.base import CodemodError
 
 REGISTRY_PATH = "config/ports.yaml"
 HEADER = (
-    "# ZeroMQ ports of the system, read by runtime.ports.get_port(NAME).\n"
+    "# ZeroMQ ports of the system, read by agent_runtime.ports.get_port(NAME).\n"
     "# Written by `analyzer fix port-literals`; edit freely (NAME: UPPER_SNAKE_CASE).\n"
 )
 _PLAIN = re.compile(r"^[A-Za-z_./][A-Za-z0-9_./-]*$")

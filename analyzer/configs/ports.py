@@ -10,7 +10,7 @@ writes down (literal, constant, imported constant, `self.port = 5570`) are never
 replaced; `config-port-mismatch` compares them with the config instead.
 
 How, first match wins:
-1. `get_port("NAME")` / `endpoint("NAME")` (runtime.ports): the variable
+1. `get_port("NAME")` / `endpoint("NAME")` (agent_runtime.ports): the variable
    `PORT_NAME` from .env or compose, else the ports.yaml entry NAME (source `ports_yaml`).
 2. `os.environ["X"]`, `os.environ.get("X", ...)`, `os.getenv("X")`: X from
    .env (source `env`) or a compose service's environment (source `compose`).

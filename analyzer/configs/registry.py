@@ -5,7 +5,7 @@
       HEALTH_PUB: 5610          # shorthand: just the number
 
 Names are compared upper-cased with every non-alphanumeric character as `_`,
-the rule `runtime.ports.normalize_name` applies.
+the rule `agent_runtime.ports.normalize_name` applies.
 """
 
 from __future__ import annotations

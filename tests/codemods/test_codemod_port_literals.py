@@ -108,11 +108,11 @@ def test_registry_entries_name_owner_machine_and_socket(agent_tree, cli) -> None
     memory = (agent_tree / "main_pc_code/agents/memory.py").read_text()
     assert "MEMORY_ENDPOINT = f\"tcp://*:{get_port('MEMORY_REP')}\"" in memory
     assert 'sub.connect("tcp://localhost:%d" % get_port("DUPLICATE_PUBLISHER_PUB"))' in memory
-    assert memory.startswith("import zmq\nfrom runtime.ports import get_port\n")
+    assert memory.startswith("import zmq\nfrom agent_runtime.ports import get_port\n")
 
 
 def test_registry_is_valid_for_the_runtime(agent_tree, cli) -> None:
-    ports = pytest.importorskip("runtime.ports")
+    ports = pytest.importorskip("agent_runtime.ports")
     cli("fix", "port-literals", agent_tree, "--apply", "--unsafe", "-j", "1")
     registry = ports.load_registry(agent_tree / REGISTRY, env={})
     assert registry.port("DUPLICATE_PUBLISHER_PUB") == 5556
@@ -207,21 +207,21 @@ def test_merge_appends_or_redumps() -> None:
     ("before", "after"),
     [
         pytest.param('import zmq\ns.bind(r"tcp://*:5556")\n',
-                     'import zmq\nfrom runtime.ports import get_port\ns.bind(rf"tcp://*:{get_port(\'A_BIND\')}")\n',
+                     'import zmq\nfrom agent_runtime.ports import get_port\ns.bind(rf"tcp://*:{get_port(\'A_BIND\')}")\n',
                      id="raw string"),
         pytest.param("import zmq\ns.bind('''tcp://*:5556''')\n",
-                     "import zmq\nfrom runtime.ports import get_port\ns.bind(f'''tcp://*:{get_port(\"A_BIND\")}''')\n",
+                     "import zmq\nfrom agent_runtime.ports import get_port\ns.bind(f'''tcp://*:{get_port(\"A_BIND\")}''')\n",
                      id="triple quotes"),
         pytest.param('import zmq\ns.connect("tcp://{%s}:5556" % h)\n',
-                     'import zmq\nfrom runtime.ports import get_port\n'
+                     'import zmq\nfrom agent_runtime.ports import get_port\n'
                      's.connect(f"tcp://{{%s}}:{get_port(\'A_CONNECT\')}" % h)\n',
                      id="braces in the text are escaped"),
         pytest.param('import zmq\ndef get_port():\n    pass\ns.bind("tcp://*:5556")\n',
-                     'import zmq\nfrom runtime.ports import get_port as registry_port\ndef get_port():\n    pass\n'
+                     'import zmq\nfrom agent_runtime.ports import get_port as registry_port\ndef get_port():\n    pass\n'
                      's.bind(f"tcp://*:{registry_port(\'A_BIND\')}")\n',
                      id="a local get_port is not shadowed"),
         pytest.param('import zmq\nPORT = "5556"\ns.bind("tcp://*:" + PORT)\n',
-                     'import zmq\nfrom runtime.ports import get_port\nPORT = "5556"\n'
+                     'import zmq\nfrom agent_runtime.ports import get_port\nPORT = "5556"\n'
                      's.bind("tcp://*:" + str(get_port("A_BIND")))\n',
                      id="a str operand of + stays a str"),
     ],

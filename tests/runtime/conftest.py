@@ -131,7 +131,7 @@ def fake_nvml(fake_gpus: list[dict]) -> types.SimpleNamespace:
 
 @pytest.fixture
 def ports_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Write a ports.yaml under tmp_path/config and point ANALYZER_PORTS_FILE at it."""
+    """Write a ports.yaml under tmp_path/config and point AGENT_PORTS_FILE at it."""
     for name in list(os.environ):
         if name.startswith("PORT_"):
             monkeypatch.delenv(name)
@@ -140,7 +140,7 @@ def ports_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         path = tmp_path / "config" / "ports.yaml"
         path.parent.mkdir(exist_ok=True)
         path.write_text(textwrap.dedent(text))
-        monkeypatch.setenv("ANALYZER_PORTS_FILE", str(path))
+        monkeypatch.setenv("AGENT_PORTS_FILE", str(path))
         return path
 
     return write

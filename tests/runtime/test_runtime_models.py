@@ -1,4 +1,4 @@
-"""runtime.models.ModelManager against a memory probe whose sizes the tests control."""
+"""agent_runtime.models.ModelManager against a memory probe whose sizes the tests control."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import time
 import types
 
 import pytest
-from runtime.models import ModelBudgetError, ModelManager, SystemMemoryProbe, UnknownModelError
+from agent_runtime.models import ModelBudgetError, ModelManager, SystemMemoryProbe, UnknownModelError
 
 
 MB = 1 << 20
@@ -185,7 +185,7 @@ def test_leak_is_warned_when_a_reference_survives_unload(make_manager, caplog):
     register(manager, probe, {"a": 30})
     with manager.using("a") as model:
         kept = model  # the leak: a reference the manager cannot drop
-    with caplog.at_level(logging.WARNING, logger="runtime.models"):
+    with caplog.at_level(logging.WARNING, logger="agent_runtime.models"):
         assert manager.unload("a")
     assert "model a was unloaded (unloads) but is still referenced" in caplog.text
     assert manager.stats()["leaks"] == 1
@@ -201,7 +201,7 @@ def test_clean_unload_warns_nothing_and_frees_memory(make_manager, caplog):
     unloaded = []
     manager.register("a", probe.loader("a", 30 * MB), size_bytes=30 * MB, unloader=lambda m: unloaded.append(m.name))
     use(manager, clock, "a", 1)
-    with caplog.at_level(logging.WARNING, logger="runtime.models"):
+    with caplog.at_level(logging.WARNING, logger="agent_runtime.models"):
         assert manager.unload("a")
     assert caplog.records == [] and unloaded == ["a"]
     assert probe.used == 0 and manager.stats()["leaks"] == 0
