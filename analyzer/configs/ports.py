@@ -28,9 +28,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from agent_runtime.portsyaml import normalize_name
+
 from analyzer.configs.deployment import Environment, env_port
 from analyzer.configs.model import ConfiguredAgent, DeclaredPort, Deployment
-from analyzer.configs.registry import normalize_name
 from analyzer.facts import EndpointFact, FileFacts
 
 CONFIG_SOURCES = ("config", "ports_yaml", "env", "compose")
