@@ -602,7 +602,9 @@ class PortLiterals(Codemod):
     review = (
         "Unsafe: agents now need agent-graph-runtime installed and their machine's config/ports.yaml (or "
         "PORT_<NAME>) at run time; module-level endpoint constants read the registry at import. Check the names "
-        "in each config/ports.yaml, and resolve the collisions listed in the notes (they are left as they were)."
+        "in each config/ports.yaml, and resolve the collisions listed in the notes (they are left as they were). "
+        "agent-graph-runtime is on no public index: publish it to your own index, or set runtime_requirement "
+        "to a URL or path pip installs it from, so that no public package of that name can stand in for it."
     )
     OPTIONS = {
         "include_copies": Option(False, "also rewrite backup copies (they read the live agent's port name)"),
