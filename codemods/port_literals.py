@@ -329,7 +329,7 @@ class PortPlan:
     notes: list[str]
 
 
-@dataclass(frozen=True)
+@dataclass
 class Naming:
     names: dict[PortSite, str]  # every rewritable site that gets a name
     entries: list[PortEntry]  # new names, one per port and machine
@@ -469,31 +469,42 @@ def name_ports(sites: list[PortSite], existing: Mapping[str, PortEntry] | None =
     for site in order:
         groups[keys[site]].append(site)
     claimed = {name: (entry.machine or "", entry.port) for name, entry in existing.items()}
-    names, entries, notes = {}, [], []
+    naming = Naming({}, [], [])
     for key, group in groups.items():
-        if not any(s.rewritable for s in group):
-            continue  # a port no rewritten site uses needs no name: its binds keep their number
-        where = f" on {key[0]}" if key[0] else ""
-        binders = sorted({s.path for s in group if s.action == "bind" and path_kind(s.path) == LIVE})
-        if len(binders) > 1:
-            notes.append(f"port {key[1]}{where} is bound by {len(binders)} live modules ({', '.join(binders)}): "
-                         "a collision to resolve first; left as it is")
-            continue
-        binder = next((s for s in group if binders and s.path == binders[0] and s.action == "bind"), None)
-        name = _existing_name(existing, key, binder.path if binder else "")
-        if name is None:
-            proposal = _propose(group, binder, key, agents)
-            if proposal is None:
-                count = sum(s.rewritable for s in group)
-                notes.append(f"port {key[1]}{where}: no live module binds it and no startup config declares it, "
-                             f"so nothing names it; {count} site(s) left as they are")
-                continue
-            name = _unique(proposal.name, key, claimed)
-            entries.append(PortEntry(name, key[1], key[0] or None, proposal.owner or None, proposal.socket or None,
-                                     proposal.purpose or None))
-        claimed.setdefault(name, key)
-        names.update({site: name for site in group if site.rewritable})
-    return Naming(names, entries, notes)
+        if any(s.rewritable for s in group):  # a port no rewritten site uses needs no name: its binds keep their number
+            _name_group(key, group, existing, agents, claimed, naming)
+    return naming
+
+
+def _name_group(key: tuple[str, int], group: list[PortSite], existing: Mapping[str, PortEntry],
+                agents: list[ConfiguredAgent], claimed: dict[str, tuple[str, int]], naming: Naming) -> None:
+    """Name one port of one machine (or say why not), adding to `naming`."""
+    where = f" on {key[0]}" if key[0] else ""
+    binders = sorted({s.path for s in group if s.action == "bind" and path_kind(s.path) == LIVE})
+    if len(binders) > 1:
+        naming.notes.append(f"port {key[1]}{where} is bound by {len(binders)} live modules ({', '.join(binders)}): "
+                            "a collision to resolve first; left as it is")
+        return
+    binder = next((s for s in group if binders and s.path == binders[0] and s.action == "bind"), None)
+    name = _existing_name(existing, key, binder.path if binder else "") or _new_name(key, group, binder, agents,
+                                                                                     claimed, naming)
+    if name is None:
+        naming.notes.append(f"port {key[1]}{where}: no live module binds it and no startup config declares it, "
+                            f"so nothing names it; {sum(s.rewritable for s in group)} site(s) left as they are")
+        return
+    claimed.setdefault(name, key)
+    naming.names.update({site: name for site in group if site.rewritable})
+
+
+def _new_name(key: tuple[str, int], group: list[PortSite], binder: PortSite | None, agents: list[ConfiguredAgent],
+              claimed: dict[str, tuple[str, int]], naming: Naming) -> str | None:
+    proposal = _propose(group, binder, key, agents)
+    if proposal is None:
+        return None
+    name = _unique(proposal.name, key, claimed)
+    naming.entries.append(PortEntry(name, key[1], key[0] or None, proposal.owner or None, proposal.socket or None,
+                                    proposal.purpose or None))
+    return name
 
 
 def _tree_settings(collected: Mapping[str, Collected], root: Path | None) -> tuple[dict, list[str], list]:

@@ -104,8 +104,8 @@ def test_any_loader_class_can_be_bounded():
     bounded = bounded_loader(Tagged, max_aliases=3)
     assert issubclass(bounded, Tagged) and bounded is bounded_loader(Tagged, max_aliases=3)
     with pytest.raises(YamlLimitError, match="more than 3 nodes"):  # *a stands for the list and its 3 items
-        yaml.load("a: &a [1, 2, 3]\nb: *a\n", Loader=bounded)  # noqa: S506 - a safe loader, bounded
-    assert yaml.load("a: [1]", Loader=BoundedSafeLoader) == {"a": [1]}  # noqa: S506 - a safe loader, bounded
+        yaml.load("a: &a [1, 2, 3]\nb: *a\n", Loader=bounded)  # nosec B506 - a safe loader, bounded
+    assert yaml.load("a: [1]", Loader=BoundedSafeLoader) == {"a": [1]}  # nosec B506 - a safe loader, bounded
 
 
 def test_the_runtime_refuses_a_bomb_or_a_huge_registry_with_a_clear_error(ports_file):
