@@ -18,7 +18,7 @@ machine) keeps its name. Registries and requirements: codemods/ports_file.py.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -27,14 +27,15 @@ import libcst as cst
 from agent_runtime.portsyaml import PortEntry
 
 from analyzer import discover
-from analyzer.config import ConfigError, load_scan_config
+from analyzer.config import ConfigError, ScanConfig, load_scan_config
 from analyzer.configs.deployment import read_deployment
 from analyzer.configs.model import ConfiguredAgent
 from analyzer.extract import run_extractors
 from analyzer.extract.walker import dotted_name
 from analyzer.extract.zmq import ENDPOINT_ACTIONS
 from analyzer.facts import EndpointFact, FileFacts
-from analyzer.graph import is_backup_path, is_test_path  # the one place this codemod asks "a copy? a test?"
+from analyzer.copies import DEFAULT_RULES, CopyRules
+from analyzer.graph import is_test_path
 from codemods import ports_file
 from codemods.base import (
     child_nodes,
@@ -73,9 +74,10 @@ def machine_of(path: str) -> str:
     return discover.machine_of(path, [])
 
 
-def path_kind(path: str) -> str:
-    """live, copy or test: copies and tests never name a port and are rewritten only when asked."""
-    if is_backup_path(path):
+def path_kind(path: str, copies: CopyRules = DEFAULT_RULES) -> str:
+    """live, copy or test (the one place this codemod asks): copies and tests never name a port and are
+    rewritten only when asked. `copies` are the tree's own rules (`[tool.analyzer] copies`, docs/copies.md)."""
+    if copies.is_copy(path):
         return COPY
     return TEST if is_test_path(path) else LIVE
 
@@ -357,12 +359,13 @@ def _site_order(site: PortSite) -> tuple:
     return (site.path, site.line, site.ordinal)
 
 
-def _keys(sites: list[PortSite], agents: list[ConfiguredAgent], machine: Callable[[str], str]) -> dict:
+def _keys(sites: list[PortSite], agents: list[ConfiguredAgent], machine: Callable[[str], str],
+          kind: Callable[[str], str]) -> dict:
     """(machine, port) each site's port belongs to: a bind its own machine's; a connect joins the machine
     that binds the port (a live module, else a startup-config agent declaring it), a remote host preferring another."""
     binders: dict[int, set[str]] = defaultdict(set)
     for site in sites:
-        if site.action == "bind" and path_kind(site.path) == LIVE:
+        if site.action == "bind" and kind(site.path) == LIVE:
             binders[site.port].add(machine(site.path))
     declared: dict[int, set[str]] = defaultdict(set)
     for agent in agents:
@@ -456,7 +459,8 @@ def _unique(name: str, key: tuple[str, int], claimed: dict[str, tuple[str, int]]
 
 
 def name_ports(sites: list[PortSite], existing: Mapping[str, PortEntry] | None = None,
-               agents: list[ConfiguredAgent] | None = None, machine: Callable[[str], str] = machine_of) -> Naming:
+               agents: list[ConfiguredAgent] | None = None, machine: Callable[[str], str] = machine_of,
+               kind: Callable[[str], str] = path_kind) -> Naming:
     """NAME for every rewritable site, the registry entries to add, and notes on collisions and unnamed ports.
 
     Binds whose port stays in the code (`rewritable=False`) take part in naming and in
@@ -464,7 +468,7 @@ def name_ports(sites: list[PortSite], existing: Mapping[str, PortEntry] | None =
     """
     existing, agents = existing or {}, agents or []
     order = sorted(sites, key=_site_order)
-    keys = _keys(order, agents, machine)
+    keys = _keys(order, agents, machine, kind)
     groups: dict[tuple[str, int], list[PortSite]] = defaultdict(list)
     for site in order:
         groups[keys[site]].append(site)
@@ -472,15 +476,15 @@ def name_ports(sites: list[PortSite], existing: Mapping[str, PortEntry] | None =
     naming = Naming({}, [], [])
     for key, group in groups.items():
         if any(s.rewritable for s in group):  # a port no rewritten site uses needs no name: its binds keep their number
-            _name_group(key, group, existing, agents, claimed, naming)
+            binders = sorted({s.path for s in group if s.action == "bind" and kind(s.path) == LIVE})
+            _name_group(key, group, binders, existing, agents, claimed, naming)
     return naming
 
 
-def _name_group(key: tuple[str, int], group: list[PortSite], existing: Mapping[str, PortEntry],
+def _name_group(key: tuple[str, int], group: list[PortSite], binders: list[str], existing: Mapping[str, PortEntry],
                 agents: list[ConfiguredAgent], claimed: dict[str, tuple[str, int]], naming: Naming) -> None:
-    """Name one port of one machine (or say why not), adding to `naming`."""
+    """Name one port of one machine (or say why not), adding to `naming`; `binders`: the live modules binding it."""
     where = f" on {key[0]}" if key[0] else ""
-    binders = sorted({s.path for s in group if s.action == "bind" and path_kind(s.path) == LIVE})
     if len(binders) > 1:
         naming.notes.append(f"port {key[1]}{where} is bound by {len(binders)} live modules ({', '.join(binders)}): "
                             "a collision to resolve first; left as it is")
@@ -507,16 +511,15 @@ def _new_name(key: tuple[str, int], group: list[PortSite], binder: PortSite | No
     return name
 
 
-def _tree_settings(collected: Mapping[str, Collected], root: Path | None) -> tuple[dict, list[str], list]:
-    """`[tool.analyzer]`, the machine roots and the startup-config agents of the tree (nothing for a snippet)."""
+def _tree_settings(collected: Mapping[str, Collected], root: Path | None) -> tuple[ScanConfig, list[ConfiguredAgent]]:
+    """The tree's `[tool.analyzer]` settings and startup-config agents (the defaults and none for a snippet)."""
     if root is None:
-        return {}, [], []
+        return ScanConfig(), []
     try:
         config = load_scan_config(root)
     except ConfigError as error:
         raise CodemodError(str(error)) from None
-    deployment = read_deployment(root, config, collected.keys())
-    return config.raw, config.roots, deployment.agents
+    return config, read_deployment(root, config, collected.keys()).agents
 
 
 def _registry_additions(naming: Naming, registries: dict[str, ports_file.MachineRegistry],
@@ -533,13 +536,14 @@ def _registry_additions(naming: Naming, registries: dict[str, ports_file.Machine
             for m, names in wanted.items()}
 
 
-def _left_out(sites: list[PortSite], included: Callable[[str], bool]) -> list[str]:
-    counts = Counter(path_kind(s.path) for s in sites if s.rewritable and not included(s.path))
+def _left_out(sites: list[PortSite], kind: Callable[[str], str]) -> list[str]:
+    """Notes on the rewritable sites left out (in copies or tests)."""
     notes = []
-    for kind, words, flag in ((COPY, ("copy", "copies"), "--include-copies"), (TEST, ("test", "tests"), "--include-tests")):
-        if counts[kind]:
-            files = len({s.path for s in sites if s.rewritable and path_kind(s.path) == kind})
-            notes.append(f"{counts[kind]} port site(s) in {files} {words[files != 1]} left as they are "
+    for which, words, flag in ((COPY, ("copy", "copies"), "--include-copies"), (TEST, ("test", "tests"), "--include-tests")):
+        paths = [s.path for s in sites if kind(s.path) == which]
+        if paths:
+            files = len(set(paths))
+            notes.append(f"{len(paths)} port site(s) in {files} {words[files != 1]} left as they are "
                          f"({flag} rewrites them)")
     return notes
 
@@ -691,21 +695,23 @@ class PortLiterals(Codemod):
         located, fixed, notes = locate(module, path)
         return Collected([item.site for item in located] + fixed, notes)
 
-    def _included(self, path: str) -> bool:
-        kind = path_kind(path)
+    def _included(self, kind: str) -> bool:
         return kind == LIVE or (kind == COPY and bool(self.options["include_copies"])) or (
             kind == TEST and bool(self.options["include_tests"]))
 
     def plan(self, collected: Mapping[str, Collected], root: Path | None) -> PortPlan:
-        table, roots, agents = _tree_settings(collected, root)
+        config, agents = _tree_settings(collected, root)
 
         def machine(path: str) -> str:
-            return discover.machine_of(path, roots)
+            return discover.machine_of(path, config.roots)
+
+        def kind(path: str) -> str:
+            return path_kind(path, config.copies)
 
         everything = [site for item in collected.values() if item for site in item.sites]
-        sites = [site for site in everything if self._included(site.path)]
-        registries = ports_file.read_registries(root, {machine(s.path) for s in sites}, table)
-        naming = name_ports(sites, ports_file.known_entries(registries), agents, machine)
+        sites = [site for site in everything if self._included(kind(site.path))]
+        registries = ports_file.read_registries(root, {machine(s.path) for s in sites}, config.raw)
+        naming = name_ports(sites, ports_file.known_entries(registries), agents, machine, kind)
         by_file: dict[str, dict[tuple[int, int], str]] = defaultdict(dict)
         for site, name in naming.names.items():
             by_file[site.path][(site.line, site.ordinal)] = name
@@ -716,7 +722,8 @@ class PortLiterals(Codemod):
             if text is not None:
                 requirements[path] = (text, note)
         file_notes = [note for path in sorted(collected) if collected[path] for note in collected[path].notes]
-        notes = [*naming.notes, *_left_out(everything, self._included), *(n for _, n in requirements.values()),
+        left_out = [site for site in everything if site.rewritable and not self._included(kind(site.path))]
+        notes = [*naming.notes, *_left_out(left_out, kind), *(n for _, n in requirements.values()),
                  *file_notes]
         return PortPlan(dict(by_file), registries, new_entries, requirements, notes)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.config import load_scan_config
 from analyzer.extract import extract_file
 from codemods import all_codemods
 from codemods.port_literals import COPY, path_kind
@@ -112,6 +113,7 @@ def test_fixture_repository_copy(tmp_path, cli) -> None:
     assert result.exit_code in (0, 1), result.output
     ports = cli("fix", "port-literals", root, "--apply", "--unsafe", "-j", "1")
     assert ports.exit_code in (0, 1), ports.output
+    copies = load_scan_config(root).copies
     for path in sources:
         relative = path.relative_to(root).as_posix()
         old, new = before[path], path.read_bytes()
@@ -123,7 +125,8 @@ def test_fixture_repository_copy(tmp_path, cli) -> None:
         assert [e for e in new_facts.excepts if e.kind == "bare"] == []
         # Literal ports stay only in backup copies and on ports the notes name (a collision, nothing binding it).
         left = [e.port for e in new_facts.endpoints if e.port_source in ("literal", "constant")]
-        assert path_kind(relative) == COPY or all(f"port {port} on " in ports.stderr for port in left), (relative, left)
+        named = all(f"port {port} on " in ports.stderr for port in left)
+        assert path_kind(relative, copies) == COPY or named, (relative, left)
     for args in (("bare-except,asyncio-run", "--log-swallowed"), ("port-literals", "--unsafe")):
         again = cli("fix", args[0], root, "--apply", args[1], "-j", "1")
         assert again.exit_code == 0, again.output
