@@ -19,7 +19,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from agent_runtime.portsyaml import PortRegistryError, parse_registry
+from agent_runtime.portsyaml import RELATIVE_PATH, PortRegistryError, parse_registry
 
 from analyzer.config import ConfigError
 from analyzer.configs.model import REGISTRY_PORT, ConfigFile, DeclaredPort, mark_error
@@ -27,7 +27,7 @@ from analyzer.configs.model import REGISTRY_PORT, ConfigFile, DeclaredPort, mark
 __all__ = ["DEFAULT_LOCATION", "SETTING", "read_registry", "registry_location"]
 
 SETTING = "ports_registry"
-DEFAULT_LOCATION = "{machine}/config/ports.yaml"
+DEFAULT_LOCATION = "{machine}/" + RELATIVE_PATH  # where the agents look: upward from their own files
 
 
 def read_registry(file: ConfigFile, text: str) -> list[DeclaredPort]:

@@ -147,7 +147,8 @@ def _name(key: yaml.Node, source: str) -> str:
     if key.id != SCALAR:
         raise PortRegistryError("a port name must be text", source, _line(key))
     if not NAME_RE.match(key.value):
-        hint = f" (write {normalize_name(key.value)})" if normalize_name(key.value) != key.value else ""
+        suggested = normalize_name(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key.value))  # MemoryAgent: MEMORY_AGENT
+        hint = f" (write {suggested})" if NAME_RE.match(suggested) else ""
         raise PortRegistryError(f"port name {key.value!r} is not UPPER_SNAKE_CASE{hint}", source, _line(key))
     return key.value
 

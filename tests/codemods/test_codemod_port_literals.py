@@ -278,3 +278,11 @@ def test_endpoint_constant_assigned_twice_is_left_with_a_note() -> None:
     code = 'import zmq\nEP = "tcp://*:5556"\nif x:\n    EP = "tcp://*:5557"\ns.bind(EP)\n'
     result = apply_to_source(PortLiterals(), code, "main_pc_code/a.py")
     assert result.code == code
+
+
+def test_the_registry_goes_where_the_tree_says(agent_tree, cli) -> None:
+    (agent_tree / "pyproject.toml").write_text('[tool.analyzer]\nports_registry = "deploy/{machine}/ports.yaml"\n')
+    result = cli("fix", "port-literals", agent_tree, "--apply", "--unsafe", "-j", "1")
+    assert result.exit_code == 1, result.output
+    assert _registry(agent_tree, "deploy/main_pc_code/ports.yaml")["MEMORY_REP"]["port"] == 5560
+    assert not (agent_tree / MAIN_REGISTRY).exists()

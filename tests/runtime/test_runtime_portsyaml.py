@@ -20,8 +20,9 @@ from agent_runtime.portsyaml import (
     parse_registry,
     render_registry,
 )
-from analyzer.config import load_scan_config
+from analyzer.config import ConfigError, load_scan_config
 from analyzer.configs.deployment import read_deployment
+from analyzer.configs.registry import registry_location
 from analyzer.scan import ScanOptions, scan
 from analyzer.store import open_store
 from tests.conftest import write_repo
@@ -189,3 +190,25 @@ def test_the_fixture_registries_are_accepted_by_all_three(tmp_path):
     loaded = {(f"{m}/config/ports.yaml", e.name, e.port)
               for m in ("main_pc_code", "pc2_code") for e in load_registry(repo / m / "config/ports.yaml").values()}
     assert scanned == loaded and len(loaded) == 8
+
+
+@pytest.mark.parametrize(
+    ("template", "machine", "expected"),
+    [
+        (None, "pc2_code", "pc2_code/config/ports.yaml"),
+        (None, "", "config/ports.yaml"),  # a tree with no machine folders: one registry at the root
+        ("deploy/{machine}/ports.yaml", "main_pc_code", "deploy/main_pc_code/ports.yaml"),
+        ("config/ports.yaml", "pc2_code", "config/ports.yaml"),  # one shared registry
+        ("/etc/{machine}.yaml", "m", ConfigError),
+        ("../{machine}.yaml", "m", ConfigError),
+        ("{host}/ports.yaml", "m", ConfigError),
+        (5, "m", ConfigError),
+    ],
+)
+def test_where_each_machine_registry_lives(template, machine, expected):
+    table = {} if template is None else {"ports_registry": template}
+    if expected is ConfigError:
+        with pytest.raises(ConfigError, match=r"\[tool.analyzer\] ports_registry"):
+            registry_location(table, machine)
+    else:
+        assert registry_location(table, machine) == expected
