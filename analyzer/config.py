@@ -61,6 +61,7 @@ SETTINGS: dict[str, Expect] = {
     "extend-copies": STRING_LIST,
     "live": STRING_LIST,
     "contracts": TABLE,  # analyzer/contracts.py checks what is inside
+    "ports_registry": STRING,  # analyzer/configs/registry.py checks the path
 }
 DEFAULT_MAX_FILE_SECONDS = 120.0  # libcst takes ~90 s on a 2 MB file here: generated code, not an attack
 

@@ -15,11 +15,14 @@ import os
 from pathlib import Path
 from typing import Any
 
+import agent_runtime.portsyaml
+
 from analyzer.cache import EntryFolder, code_key
 from analyzer.configs.model import ConfigFile
 
-# Changes whenever a reader (or what it returns) changes.
-READER_VERSION = code_key(Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "redact.py")
+# Changes whenever a reader (or what it returns) changes, the runtime's ports.yaml parser included.
+READER_VERSION = code_key(Path(__file__).resolve().parent, Path(__file__).resolve().parent.parent / "redact.py",
+                          Path(agent_runtime.portsyaml.__file__))
 
 
 class ConfigCache:
