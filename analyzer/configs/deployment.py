@@ -112,8 +112,8 @@ def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str],
             deployment.agents.extend(source.read("agents", digest, list[ConfiguredAgent],
                                                  lambda docs: read_agents(file, docs, lookup)))
         elif file.kind == REGISTRY:  # read from its text as the agents read it, the runtime's limits included
-            deployment.registry.extend(source.read("registry", digest, list[DeclaredPort],
-                                                   lambda _: read_registry(file, source.text)))
+            deployment.registry.extend(source.read_text("registry", digest, list[DeclaredPort],
+                                                        lambda: read_registry(file, source.text)))
         elif file.kind == COMPOSE:
             deployment.compose_ports.extend(source.read("ports", digest, list[DeclaredPort],
                                                         lambda docs: read_compose_ports(file, docs, lookup)))
@@ -140,15 +140,17 @@ class _Source:
         return self._documents
 
     def read(self, part: str, environment: str, hint: Any, reader: Callable[[list[yaml.Node]], list]) -> list:
-        """What `reader` finds in the file (a list of `hint`), from the cache when this content was read before."""
+        """What `reader` finds in the file's YAML documents (a list of `hint`), cached by content."""
+        return self.read_text(part, environment, hint,
+                              lambda: reader(documents) if (documents := self.documents()) is not None else [])
+
+    def read_text(self, part: str, environment: str, hint: Any, reader: Callable[[], list]) -> list:
+        """What `reader` finds in the file's text (a list of `hint`), from the cache when this content was read before."""
         key = ConfigCache.key(self.file, part, environment) if self.cache else ""
         cached = self.cache.get(key, hint) if self.cache else None
         if cached is not None:
             return cached
-        documents = self.documents()
-        if documents is None:
-            return []
-        found = reader(documents)
+        found = reader()
         if self.cache and self.file.parse_status != PARSE_ERROR:  # a reader may refuse the file: not cached
             self.cache.put(key, found)  # before linking changes the agents
         return found
