@@ -26,7 +26,8 @@ class ImportFact:
     names: tuple[str, ...]  # imported names for `from` imports, ("*",) for star
     level: int  # leading dots of a relative import
     line: int
-    deferred: bool  # inside a function or a try/except: not executed at import time
+    lazy: bool  # inside a function (or a method): runs when it is called, not at import time
+    guarded: bool  # not lazy, inside the body of a try that has except handlers: runs at import time, errors caught
     is_from: bool
 
 

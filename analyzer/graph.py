@@ -11,7 +11,7 @@ import networkx as nx
 
 from analyzer.copies import CopyIndex
 from analyzer.facts import MODULE_TRAITS, FileFacts
-from analyzer.resolve import Resolution, module_name
+from analyzer.resolve import Resolution, module_name, pair_timing
 from analyzer.store.schema import NODES_BY_NAME, RELS_BY_NAME
 
 TEST_STEM_RE = re.compile(r"(^test_)|(_test$)|(^conftest$)")
@@ -101,9 +101,10 @@ def _add_import_edges(graph, resolution: Resolution, module_ids, imports_out, im
         pairs[(edge.importer, edge.target)].append(edge)
     for (importer, target), edges in sorted(pairs.items()):
         lines = sorted({e.line for e in edges})
+        lazy, guarded = pair_timing(edges)
         graph.rels["IMPORTS"].add(
             **{"from": module_ids[importer], "to": module_ids[target]}, line=lines[0],
-            lines=",".join(map(str, lines)), deferred=all(e.deferred for e in edges),
+            lines=",".join(map(str, lines)), lazy=lazy, guarded=guarded,
         )
         imports_out[importer] += 1
         imports_in[target] += 1
@@ -116,9 +117,10 @@ def _add_import_edges(graph, resolution: Resolution, module_ids, imports_out, im
     for name in sorted(stdlib):
         graph.nodes["Package"].add(id=f"{snapshot}|pkg:{name}", snapshot=snapshot, name=name, stdlib=stdlib[name])
     for (importer, package), found in sorted(packages.items()):
+        lazy, guarded = pair_timing(found)
         graph.rels["IMPORTS_PACKAGE"].add(
             **{"from": module_ids[importer], "to": f"{snapshot}|pkg:{package}"},
-            line=min(e.line for e in found), deferred=all(e.deferred for e in found),
+            line=min(e.line for e in found), lazy=lazy, guarded=guarded,
         )
 
 
@@ -185,7 +187,7 @@ def _add_cycles(graph: GraphSnapshot, resolution: Resolution, module_ids: dict[s
         first = paths_by_name[cycle.members[0]]
         graph.nodes["ImportCycle"].add(
             id=node_id, snapshot=graph.snapshot, members=",".join(cycle.members), size=len(cycle.members),
-            closing_lines=",".join(map(str, cycle.closing_lines)), deferred_only=cycle.deferred_only,
+            closing_lines=",".join(map(str, cycle.closing_lines)), timing=cycle.timing,
             closing_imports=",".join(f"{paths_by_name[m]}:{line}" for m, line in zip(cycle.members, cycle.closing_lines)),
             component=resolution.components.get(first, -1),
         )

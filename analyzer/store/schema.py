@@ -122,10 +122,12 @@ NODE_TABLES: tuple[NodeTable, ...] = (
     ),
     NodeTable(
         "ImportCycle",
-        {"members": STRING, "size": INT, "closing_lines": STRING, "deferred_only": BOOL, "component": INT,
+        {"members": STRING, "size": INT, "closing_lines": STRING, "timing": STRING, "component": INT,
          "closing_imports": STRING},
         "An elementary import cycle, members comma-separated from the smallest name; `closing_imports` is "
-        "`path:line` of each member's import of the next, in the same order.",
+        "`path:line` of each member's import of the next, in the same order. `timing`: `lazy` when one step is "
+        "imported only inside functions, else `guarded` when one step is imported only inside try/except at "
+        "import time (its ImportError is swallowed), else `import-time`.",
     ),
     NodeTable(
         "DuplicateKey",
@@ -216,9 +218,11 @@ NODE_TABLES: tuple[NodeTable, ...] = (
 )
 
 REL_TABLES: tuple[RelTable, ...] = (
-    RelTable("IMPORTS", "Module", "Module", {"line": INT, "lines": STRING, "deferred": BOOL},
-             "Module imports module; `deferred` when every such import is in a function or try."),
-    RelTable("IMPORTS_PACKAGE", "Module", "Package", {"line": INT, "deferred": BOOL}, "Module imports an outside name."),
+    RelTable("IMPORTS", "Module", "Module", {"line": INT, "lines": STRING, "lazy": BOOL, "guarded": BOOL},
+             "Module imports module; `lazy` when every such import is inside a function, `guarded` when every one "
+             "that runs at import time is inside a try with except handlers."),
+    RelTable("IMPORTS_PACKAGE", "Module", "Package", {"line": INT, "lazy": BOOL, "guarded": BOOL},
+             "Module imports an outside name; `lazy` and `guarded` as for IMPORTS."),
     RelTable("DEFINES_CLASS", "Module", "Class", {}, "Module defines class."),
     RelTable("DEFINES_FUNCTION", "Module", "Function", {}, "Module defines function or method."),
     RelTable("HAS_METHOD", "Class", "Function", {}, "Class has method."),
