@@ -23,9 +23,9 @@ from analyzer.extract.imports import ImportExtractor
 from analyzer.extract.risky import RiskyCallExtractor
 from analyzer.extract.routes import RouteExtractor
 from analyzer.extract.security import ZmqAuthExtractor
-from analyzer.extract.todos import TodoExtractor
+from analyzer.extract.syntax import comments_up_to, syntax_error
+from analyzer.extract.todos import COMMENT_TAG_RE, TodoExtractor, todo_facts
 from analyzer.extract.lines import index_lines, lines_from_codegen
-from analyzer.extract.todos import COMMENT_TAG_RE
 from analyzer.extract.walker import merge_handlers, walk
 from analyzer.extract.zmq import ZmqExtractor
 from analyzer.facts import MODULE_TRAITS, PARSE_ERROR, PARSE_SKIPPED, FileFacts, ParseErrorFact
@@ -73,14 +73,14 @@ def extract_file(path: str, data: bytes, machine: str = "", max_bytes: int = DEF
         facts.parse_status = PARSE_SKIPPED
         facts.parse_error = ParseErrorFact("TooLarge", f"{len(data)} bytes is over the {max_bytes}-byte limit", 1)
         return facts
-    error = _parse_and_extract(facts, data)
+    error = _parse_and_extract(facts, data, path)
     if error is not None:
         facts.parse_status = PARSE_ERROR
         facts.parse_error = error
     return facts
 
 
-def _parse_and_extract(facts: FileFacts, data: bytes) -> ParseErrorFact | None:
+def _parse_and_extract(facts: FileFacts, data: bytes, path: str) -> ParseErrorFact | None:
     null = data.find(b"\x00")
     if null >= 0:
         return ParseErrorFact("NullBytes", "source contains a null byte", data[:null].count(b"\n") + 1)
@@ -96,11 +96,18 @@ def _parse_and_extract(facts: FileFacts, data: bytes) -> ParseErrorFact | None:
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        return ParseErrorFact("SyntaxError", error.message.splitlines()[0] if error.message else "invalid syntax", error.raw_line)
+        return _unparsed(facts, data, source, path, error)
     except RecursionError:
         return ParseErrorFact("RecursionError", "nesting too deep to parse", 1)
     run_extractors(facts, module, source)
     return None
+
+
+def _unparsed(facts: FileFacts, data: bytes, source: str, path: str, error: cst.ParserSyntaxError) -> ParseErrorFact:
+    """A file libcst rejects: CPython's line and message, and the TODOs of its comments up to that line."""
+    failure = syntax_error(data, path, error)
+    facts.todos = todo_facts(comments_up_to(source, failure.line, COMMENT_TAG_RE))
+    return failure
 
 
 def _python_tree(source: str) -> ast.Module | None:
