@@ -163,6 +163,7 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
         ("Todo", "HAS_TODO", "T", facts.todos),
         ("CudaCall", "HAS_CUDA_CALL", "G", facts.cuda_calls),
         ("RiskyCall", "HAS_RISKY_CALL", "R", facts.risky_calls),
+        ("HardcodedSecret", "HAS_HARDCODED_SECRET", "K", facts.secrets),
         ("ZmqAuth", "HAS_ZMQ_AUTH", "Z", facts.zmq_auth),
         ("BanditFinding", "HAS_BANDIT_FINDING", "B", facts.bandit_findings),
         ("Route", "HAS_ROUTE", "H", facts.routes),

@@ -71,7 +71,8 @@ class ScanReport:
     swallowed_excepts: int
     todos: int
     cuda_calls: int
-    risky_calls: int
+    shell_commands: int
+    hardcoded_secrets: int
     classes: int
     functions: int
     parsed: int
@@ -232,7 +233,8 @@ def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resol
         excepts_by_kind={k: excepts.get(k, 0) for k in ("bare", "broad", "specific")},
         swallowed_excepts=sum(1 for f in files for x in f.excepts if x.swallows),
         todos=sum(len(f.todos) for f in files), cuda_calls=sum(len(f.cuda_calls) for f in files),
-        risky_calls=sum(len(f.risky_calls) for f in files), classes=sum(len(f.classes) for f in files),
+        shell_commands=sum(len(f.risky_calls) for f in files), hardcoded_secrets=sum(len(f.secrets) for f in files),
+        classes=sum(len(f.classes) for f in files),
         functions=sum(len(f.functions) for f in files), parsed=parsed, cache_hits=hits, seconds=round(seconds, 3),
         machines=dict(sorted(Counter(f.machine or "(shared)" for f in files).items())),
     )

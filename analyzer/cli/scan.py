@@ -95,7 +95,7 @@ def _print_summary(report) -> None:
         ("  malformed configs", ", ".join(report.config_errors) or "0"),
         ("excepts bare / broad / specific", " / ".join(str(v) for v in report.excepts_by_kind.values())),
         ("  swallowing", report.swallowed_excepts), ("TODOs", report.todos), ("CUDA calls", report.cuda_calls),
-        ("risky calls", report.risky_calls), ("parsed / cache hits", f"{report.parsed} / {report.cache_hits}"),
+        ("shell commands / hard-coded secrets", f"{report.shell_commands} / {report.hardcoded_secrets}"), ("parsed / cache hits", f"{report.parsed} / {report.cache_hits}"),
         ("time", f"{report.seconds:.2f} s"),
     ]
     for label, value in rows:

@@ -22,6 +22,7 @@ from analyzer.extract.hotpaths import DbCallExamples, HotPathExtractor, HygieneE
 from analyzer.extract.imports import ImportExtractor
 from analyzer.extract.risky import RiskyCallExtractor
 from analyzer.extract.routes import RouteExtractor
+from analyzer.extract.secrets import SecretExtractor
 from analyzer.extract.security import ZmqAuthExtractor
 from analyzer.extract.syntax import comments_up_to, syntax_error
 from analyzer.extract.todos import COMMENT_TAG_RE, TodoExtractor, todo_facts
@@ -38,6 +39,7 @@ EXTRACTORS: tuple[type[Extractor], ...] = (
     TodoExtractor,
     CudaExtractor,
     RiskyCallExtractor,
+    SecretExtractor,
     ZmqAuthExtractor,
     RouteExtractor,
     HotPathExtractor,  # after CudaExtractor: reads cuda_calls in finish()
@@ -48,7 +50,7 @@ DOCUMENTED_EXTRACTORS: tuple[type[Extractor], ...] = (*EXTRACTORS, FunctionExamp
 DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 # Fact lists kept sorted by line.
 FACT_LISTS = ("imports", "classes", "sockets", "endpoints", "excepts", "todos", "cuda_calls", "risky_calls",
-              "zmq_auth", "bandit_findings", "routes", "model_loads", "db_calls", "hygiene")
+              "secrets", "zmq_auth", "bandit_findings", "routes", "model_loads", "db_calls", "hygiene")
 
 
 def _line_count(data: bytes) -> int:

@@ -118,7 +118,14 @@ NODE_TABLES: tuple[NodeTable, ...] = (
     NodeTable(
         "RiskyCall",
         {**_LOCATED, "kind": STRING, "detail": STRING, "dynamic": BOOL, "function": STRING},
-        "shell=True, os.system, os.popen, or a hard-coded credential (name only).",
+        "A shell command: `kind` is shell_true, os_system or os_popen; `dynamic` when built from run-time values.",
+    ),
+    NodeTable(
+        "HardcodedSecret",
+        {**_LOCATED, "target": STRING, "written_as": STRING, "function": STRING},
+        "A secret-named target given a literal that looks like a credential (analyzer/extract/secrets.py); "
+        "`target` as written (`app.config[\"SECRET_KEY\"]`), `written_as` name, attribute, subscript, dict_key "
+        "or keyword. The value is never stored.",
     ),
     NodeTable(
         "ImportCycle",
@@ -232,6 +239,7 @@ REL_TABLES: tuple[RelTable, ...] = (
     RelTable("HAS_TODO", "Module", "Todo", {}, "Module has TODO comment."),
     RelTable("HAS_CUDA_CALL", "Module", "CudaCall", {}, "Module uses CUDA."),
     RelTable("HAS_RISKY_CALL", "Module", "RiskyCall", {}, "Module has risky call."),
+    RelTable("HAS_HARDCODED_SECRET", "Module", "HardcodedSecret", {}, "Module gives a secret-named target a credential."),
     RelTable("IN_CYCLE", "Module", "ImportCycle", {"position": INT}, "Module is member of import cycle."),
     RelTable("HAS_DUPLICATE_KEY", "Module", "DuplicateKey", {}, "Module shares this key with another module."),
     RelTable("HAS_ZMQ_AUTH", "Module", "ZmqAuth", {}, "Module configures ZeroMQ authentication."),
