@@ -9,7 +9,7 @@ from typing import Any
 
 import networkx as nx
 
-from analyzer.copies import CopyIndex
+from analyzer.copies import CopyIndex, has_content
 from analyzer.facts import MODULE_TRAITS, FileFacts
 from analyzer.resolve import Resolution, module_name, pair_timing
 from analyzer.store.schema import NODES_BY_NAME, RELS_BY_NAME
@@ -222,9 +222,19 @@ def _add_reach(graph: GraphSnapshot, resolution: Resolution) -> None:
     modules["dependent_agents"] = [(bits & agents).bit_count() for bits in others]
 
 
+def mark_copies(graph: GraphSnapshot, copies: CopyIndex) -> None:
+    """`is_copy` of every node that has a path besides modules (configs, requirements, credentials): from the
+    path rules, after every part of the graph is added."""
+    for table, columns in graph.nodes.items():
+        if table != "Module" and "is_copy" in columns.data and "path" in columns.data:
+            columns.data["is_copy"] = [copies.is_copy(path) for path in columns.data["path"]]
+
+
 def _duplicate_keys(facts: FileFacts) -> set[tuple[str, str]]:
-    """What two copies of an agent share: the normalised content, an agent's file name, an agent class name."""
-    keys = {("content", facts.normalized_hash)} if facts.normalized_hash else set()
+    """What two copies of an agent share: the normalised content (of a module that has some: every empty
+    `__init__.py` sharing one key made the pairs grow with the square of their number), an agent's file
+    name, an agent class name."""
+    keys = {("content", facts.normalized_hash)} if has_content(facts) else set()
     if is_agent_module(facts):
         keys.add(("file_name", facts.path.rsplit("/", 1)[-1]))
         keys.update(("class", c.name) for c in facts.classes

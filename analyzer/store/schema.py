@@ -179,46 +179,48 @@ NODE_TABLES: tuple[NodeTable, ...] = (
     ),
     NodeTable(
         "ConfigCredential",
-        {"path": STRING, "machine": STRING, "line": INT, "key_path": STRING, "format": STRING},
+        {"path": STRING, "machine": STRING, "line": INT, "key_path": STRING, "format": STRING, "is_copy": BOOL},
         "A literal, non-placeholder credential in a config file (YAML, JSON, .env, INI): where and under which key, "
-        "never the value.",
+        "never the value. `is_copy` here and on the other config and requirements nodes: the file is a copy "
+        "by its path (docs/copies.md).",
     ),
     # Deployment configs (analyzer/configs): startup configs, ports.yaml, compose, .env.
     NodeTable(
         "ConfigFile",
         {"path": STRING, "machine": STRING, "kind": STRING, "parse_status": STRING, "error_kind": STRING,
-         "error_message": STRING, "error_line": INT, "agents": INT, "ports": INT},
+         "error_message": STRING, "error_line": INT, "agents": INT, "ports": INT, "is_copy": BOOL},
         "A deployment config file; `kind` is startup, ports, compose or env; `parse_status` error for malformed YAML.",
     ),
     NodeTable(
         "ConfiguredAgent",
         {**_LOCATED, "name": STRING, "group": STRING, "script": STRING, "script_path": STRING, "script_found": BOOL,
          "host": STRING, "port": INT, "port_text": STRING, "health_port": INT, "required": BOOL,
-         "dependencies": STRING, "undeclared_dependencies": STRING, "points_to": STRING},
+         "dependencies": STRING, "undeclared_dependencies": STRING, "points_to": STRING, "is_copy": BOOL},
         "An agent entry of a startup config (`path`/`line`: the entry); `points_to`: other machines its hosts name.",
     ),
     NodeTable(
         "ConfigPort",
         {**_LOCATED, "name": STRING, "kind": STRING, "port": INT, "text": STRING, "agent": STRING, "owner": STRING,
-         "socket": STRING},
+         "socket": STRING, "is_copy": BOOL},
         "A port a config declares; `kind` is agent_port, health_port, param, registry, compose or env.",
     ),
     NodeTable(
         "ConfigDependencyCycle",
-        {"members": STRING, "machines": STRING, "size": INT, "path": STRING, "line": INT},
+        {"members": STRING, "machines": STRING, "size": INT, "path": STRING, "line": INT, "is_copy": BOOL},
         "An elementary cycle of configured-agent dependencies, members comma-separated from the smallest name.",
     ),
     # Declared dependencies (analyzer/requirements.py): requirements / constraints files, pyproject dependency lists.
     NodeTable(
         "RequirementsFile",
-        {"path": STRING, "machine": STRING, "kind": STRING, "requirements": INT},
+        {"path": STRING, "machine": STRING, "kind": STRING, "requirements": INT, "is_copy": BOOL},
         "A file declaring dependencies; `kind` is requirements, constraints or pyproject; `requirements` counts its "
         "active, readable lines.",
     ),
     NodeTable(
         "Requirement",
         {**_LOCATED, "kind": STRING, "name": STRING, "specifier": STRING, "extras": STRING, "marker": STRING,
-         "dependency_group": STRING, "commented": BOOL, "editable": BOOL, "raw": STRING, "error": STRING},
+         "dependency_group": STRING, "commented": BOOL, "editable": BOOL, "raw": STRING, "error": STRING,
+         "is_copy": BOOL},
         "One declared requirement: `name` PEP 503-normalised, `specifier` sorted (`<2,>=1.24`) or `@ <url>`, "
         "`commented` for a commented-out line (`# torch==2.0.0`), `error` for a line nothing could read (name empty).",
     ),
