@@ -175,22 +175,26 @@ def classify_copies(files: list[FileFacts], rules: CopyRules, imports: Iterable[
     """Copies by path, then by content; `imports` are (importer, imported) module paths, `run_by_config` the
     modules a startup config outside the copies runs."""
     index = classify_paths((f.path for f in files), rules)
-    imported = {target for importer, target in imports if not index.is_copy(importer) and importer != target}
+    used = run_by_config | {target for importer, target in imports if not index.is_copy(importer) and importer != target}
     groups: dict[str, list[FileFacts]] = defaultdict(list)
     for facts in files:
         if has_content(facts) and not index.is_copy(facts.path):
             groups[facts.normalized_hash].append(facts)
     for same in groups.values():
-        live = [f for f in same if f.path in run_by_config or f.path in imported]
-        live_paths = {f.path for f in live}
-        for facts in same:
-            if facts.path in live_paths:
-                continue
-            original = next((f for f in live if f.machine == facts.machine), None)
-            if original is not None:
-                index.reasons[facts.path] = f"{CONTENT}:{original.path}"
+        index.reasons.update(_content_copies(same, used))
     index.suggested_globs = _suggested_globs(index, [f.path for f in files if has_content(f)], {f.machine for f in files})
     return index
+
+
+def _content_copies(same: list[FileFacts], used: set[str]) -> dict[str, str]:
+    """Of modules with one content: each unused one on the machine of a used one is a copy of that one."""
+    live = [f for f in same if f.path in used]
+    copies = {}
+    for facts in same:
+        original = next((f for f in live if f.machine == facts.machine), None)
+        if original is not None and facts.path not in used:
+            copies[facts.path] = f"{CONTENT}:{original.path}"
+    return copies
 
 
 def _suggested_globs(index: CopyIndex, paths: list[str], machines: set[str]) -> tuple[str, ...]:

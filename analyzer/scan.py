@@ -229,11 +229,7 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
 
 def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resolution, copies: CopyIndex, parsed, hits,
             seconds) -> ScanReport:
-    failures = [
-        ParseFailure(f.path, f.parse_error.kind, f.parse_error.line, f.parse_error.message)
-        for f in files
-        if f.parse_error is not None and f.parse_status != PARSE_OK
-    ]
+    failures = _parse_failures(files)
     endpoints = [e for f in files for e in f.endpoints]
     excepts = Counter(x.kind for f in files for x in f.excepts)
     return ScanReport(
@@ -244,11 +240,22 @@ def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resol
         endpoints=len(endpoints), endpoints_by_source=dict(sorted(Counter(e.port_source for e in endpoints).items())),
         excepts_by_kind={k: excepts.get(k, 0) for k in ("bare", "broad", "specific")},
         swallowed_excepts=sum(1 for f in files for x in f.excepts if x.swallows),
-        todos=sum(len(f.todos) for f in files), cuda_calls=sum(len(f.cuda_calls) for f in files),
-        shell_commands=sum(len(f.risky_calls) for f in files), hardcoded_secrets=sum(len(f.secrets) for f in files),
-        classes=sum(len(f.classes) for f in files),
-        functions=sum(len(f.functions) for f in files), parsed=parsed, cache_hits=hits, seconds=round(seconds, 3),
+        parsed=parsed, cache_hits=hits, seconds=round(seconds, 3),
         machines=dict(sorted(Counter(f.machine or "(shared)" for f in files).items())),
         copies=sum(1 for f in files if copies.is_copy(f.path)), content_copies=len(copies.content_copies),
-        copy_globs_to_add=list(copies.suggested_globs),
+        copy_globs_to_add=list(copies.suggested_globs), **_fact_totals(files),
     )
+
+
+def _parse_failures(files: list[FileFacts]) -> list[ParseFailure]:
+    return [ParseFailure(f.path, f.parse_error.kind, f.parse_error.line, f.parse_error.message)
+            for f in files if f.parse_error is not None and f.parse_status != PARSE_OK]
+
+
+# ScanReport field -> the FileFacts list whose total length it is.
+TOTALS = {"todos": "todos", "cuda_calls": "cuda_calls", "shell_commands": "risky_calls", "hardcoded_secrets": "secrets",
+          "classes": "classes", "functions": "functions"}
+
+
+def _fact_totals(files: list[FileFacts]) -> dict[str, int]:
+    return {field: sum(len(getattr(f, facts)) for f in files) for field, facts in TOTALS.items()}
