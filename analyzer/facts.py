@@ -26,7 +26,8 @@ class ImportFact:
     names: tuple[str, ...]  # imported names for `from` imports, ("*",) for star
     level: int  # leading dots of a relative import
     line: int
-    deferred: bool  # inside a function or a try/except: not executed at import time
+    lazy: bool  # inside a function (or a method): runs when it is called, not at import time
+    guarded: bool  # not lazy, inside the body of a try that has except handlers: runs at import time, errors caught
     is_from: bool
 
 
@@ -103,10 +104,18 @@ class CudaFact:
 @dataclass(slots=True)
 class RiskyCallFact:
     line: int
-    kind: str  # shell_true | os_system | os_popen | hardcoded_secret
-    detail: str  # callee or the variable name; never a secret's value
+    kind: str  # shell_true | os_system | os_popen
+    detail: str  # the callee
     dynamic: bool  # command built from non-literals
     function: str
+
+
+@dataclass(slots=True)
+class SecretFact:
+    line: int
+    target: str  # what is given the credential, as written: DB_PASSWORD, settings.api_key, app.config["SECRET_KEY"]
+    written_as: str  # name | attribute | subscript | dict_key | keyword (analyzer/extract/secrets.py)
+    function: str  # never the value
 
 
 @dataclass(slots=True)
@@ -187,6 +196,7 @@ class FileFacts:
     todos: list[TodoFact] = field(default_factory=list)
     cuda_calls: list[CudaFact] = field(default_factory=list)
     risky_calls: list[RiskyCallFact] = field(default_factory=list)
+    secrets: list[SecretFact] = field(default_factory=list)
     zmq_auth: list[ZmqAuthFact] = field(default_factory=list)
     bandit_findings: list[BanditFact] = field(default_factory=list)
     routes: list[RouteFact] = field(default_factory=list)
