@@ -22,6 +22,7 @@ class ScanConfig:
     exclude: list[str] = field(default_factory=list)  # globs on repo-relative paths
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     raw: dict[str, Any] = field(default_factory=dict)  # the whole [tool.analyzer] table, for other commands
+    raises: list[dict[str, Any]] = field(default_factory=list)  # extra raise-table rows (analyzer/narrowing)
 
 
 def read_tool_table(repo: Path) -> dict[str, Any]:
@@ -47,6 +48,7 @@ def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[s
         exclude=list(table.get("exclude", [])),
         max_file_bytes=int(table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
         raw=table,
+        raises=table.get("raises", []),
     )
     if roots:
         config.roots = roots

@@ -21,6 +21,7 @@ from analyzer.extract import extract_file
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
 from analyzer.credentials import add_credentials, find_credentials
 from analyzer.graph import build_snapshot
+from analyzer.narrowing.infer import narrow_excepts
 from analyzer.requirements import add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.store import GraphStore, open_store
@@ -181,6 +182,7 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     cache_dir = (options.cache_dir or DEFAULT_CACHE) if options.use_cache else None
     files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
+    files = narrow_excepts(files, config.raises)  # each bare or broad handler's provable exceptions
     deployment, port_links = configs.read_and_resolve(repo, config, files, cache_dir)
     name = options.repository or repo.name
     credentials = find_credentials(repo, config)  # literal secrets in config files (keys and lines only)
