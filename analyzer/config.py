@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from analyzer.extract import DEFAULT_MAX_FILE_BYTES
+from analyzer.copies import COPY_KEYS, DEFAULT_RULES, CopyRules
 
+# Files over this size are listed as skipped, not parsed (`max_file_bytes` in [tool.analyzer]).
+DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 DEFAULT_EXCLUDES = (".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".analyzer", "site-packages")
 
 
@@ -21,6 +23,7 @@ class ScanConfig:
     roots: list[str] = field(default_factory=list)  # machine roots; empty: every top-level folder
     exclude: list[str] = field(default_factory=list)  # globs on repo-relative paths
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    copies: CopyRules = DEFAULT_RULES  # which files are archived / backup / reference copies (analyzer/copies.py)
     raw: dict[str, Any] = field(default_factory=dict)  # the whole [tool.analyzer] table, for other commands
     raises: list[dict[str, Any]] = field(default_factory=list)  # extra raise-table rows (analyzer/narrowing)
 
@@ -47,6 +50,7 @@ def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[s
         roots=list(table.get("roots", [])),
         exclude=list(table.get("exclude", [])),
         max_file_bytes=int(table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
+        copies=CopyRules.from_settings({key: _string_list(table, key) for key in COPY_KEYS if key in table}),
         raw=table,
         raises=table.get("raises", []),
     )

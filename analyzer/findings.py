@@ -25,7 +25,7 @@ class Finding:
     path: str | None
     line: int | None
     identity: tuple[Any, ...]  # values of the query's identity columns, in order
-    message: str  # the title and what identifies the finding, e.g. `Import cycles: members=[a, b]`
+    message: str  # one sentence from the query's `message` template, e.g. `Class Big has 61 methods`
     row: dict[str, Any]
 
 
@@ -42,7 +42,7 @@ def findings_of(query: Query, rows: list[dict[str, Any]]) -> list[Finding]:
             check=query.id, severity=query.severity, title=query.title,
             path=row.get(path_column) if path_column else None,
             line=row.get(line_column) if line_column else None,
-            identity=tuple(_hashable(row[c]) for c in query.identity), message=_message(query, row), row=row,
+            identity=tuple(_hashable(row[c]) for c in query.identity), message=query.render_message(row), row=row,
         )
         for row in rows
     ]
@@ -58,11 +58,6 @@ def collect_findings(store: GraphStore, repository: str | None = None,
             continue
         found.extend(findings_of(query, run_query(store, query, (params or {}).get(query.id), repository)))
     return found
-
-
-def _message(query: Query, row: dict[str, Any]) -> str:
-    named = ", ".join(f"{column}={row[column]}" for column in query.identity if column not in query.location)
-    return f"{query.title}: {named}" if named else query.title
 
 
 def _hashable(value: Any) -> Any:

@@ -9,19 +9,13 @@ from typing import Any
 
 import networkx as nx
 
+from analyzer.copies import CopyIndex
 from analyzer.facts import MODULE_TRAITS, FileFacts
 from analyzer.resolve import Resolution, module_name
-from analyzer.store.schema import NODES_BY_NAME, RELS_BY_NAME
+from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
 
-BACKUP_DIR_RE = re.compile(r"(^|/)(backups?|old|deprecated|archive|_?trash|bak)(/)", re.I)
-BACKUP_STEM_RE = re.compile(r"([_\-. ](backup|bak|old|copy|orig|deprecated)\d*$)|(^(backup|old|copy_of)_)|( copy( \d+)?$)", re.I)
 TEST_STEM_RE = re.compile(r"(^test_)|(_test$)|(^conftest$)")
 AGENT_DIRS = frozenset({"agents", "services"})
-
-
-def is_backup_path(path: str) -> bool:
-    stem = path.rsplit("/", 1)[-1].removesuffix(".py")
-    return bool(BACKUP_DIR_RE.search(path) or BACKUP_STEM_RE.search(stem))
 
 
 def is_test_path(path: str) -> bool:
@@ -78,7 +72,8 @@ def _empty_tables() -> tuple[dict[str, Columns], dict[str, Columns]]:
 
 
 def build_snapshot(
-    repository: str, snapshot: str, root: str, files: list[FileFacts], resolution: Resolution, meta: dict[str, Any]
+    repository: str, snapshot: str, root: str, files: list[FileFacts], resolution: Resolution, meta: dict[str, Any],
+    copies: CopyIndex,
 ) -> GraphSnapshot:
     nodes, rels = _empty_tables()
     graph = GraphSnapshot(repository, snapshot, root, nodes, rels)
@@ -88,7 +83,7 @@ def build_snapshot(
 
     _add_import_edges(graph, resolution, module_ids, imports_out, imports_in)
     for facts in files:
-        _add_module(graph, facts, module_ids[facts.path], resolution, imports_out, imports_in)
+        _add_module(graph, facts, module_ids[facts.path], resolution, imports_out, imports_in, copies)
     _add_cycles(graph, resolution, module_ids)
     _add_reach(graph, resolution)
     _add_duplicate_keys(graph, files, module_ids)
@@ -127,7 +122,8 @@ def _add_import_edges(graph, resolution: Resolution, module_ids, imports_out, im
         )
 
 
-def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resolution: Resolution, imports_out, imports_in) -> None:
+def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resolution: Resolution, imports_out, imports_in,
+                copies: CopyIndex) -> None:
     snapshot, nodes, rels = graph.snapshot, graph.nodes, graph.rels
     error = facts.parse_error
     component = resolution.components.get(facts.path, -1)
@@ -137,7 +133,7 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
         size=facts.size, parse_status=facts.parse_status, parse_error=error.kind if error else "",
         parse_error_message=error.message if error else "", parse_error_line=error.line if error else 0,
         is_package=facts.path.endswith("__init__.py"), is_test=is_test_path(facts.path),
-        is_backup=is_backup_path(facts.path), is_agent=is_agent_module(facts), has_main_guard=facts.has_main_guard,
+        is_copy=copies.is_copy(facts.path), copy_reason=copies.reason(facts.path), is_agent=is_agent_module(facts), has_main_guard=facts.has_main_guard,
         component=component, component_size=resolution.component_sizes.get(component, 0),
         file_name=facts.path.rsplit("/", 1)[-1],
         imports_out=imports_out[facts.path], imports_in=imports_in[facts.path],

@@ -1,8 +1,13 @@
 // id: bandit-findings
 // title: Bandit findings (curated tests)
 // severity: medium
-// description: Lists what Bandit's curated tests found, with Bandit's own test ids (B614 torch.load without weights_only, B301 pickle.loads, B608 SQL built from strings, ...): Bandit runs as a library inside the scan's workers on the tree extraction already parsed, and `# nosec` comments are honoured. docs/security.md lists the tests and why each is in the selection.
-// description: Each id's page in Bandit's documentation says why it matters and how to fix it. Findings at or above $min_severity are listed.
+// category: security
+// precision: medium
+// tags: security
+// what: Lists what Bandit's curated tests found, with Bandit's own test ids (B614 torch.load without weights_only, B301 pickle.loads, B608 SQL built from strings, ...): Bandit runs as a library inside the scan's workers on the tree extraction already parsed, and `# nosec` comments are honoured. docs/security.md lists the tests and why each is in the selection.
+// why: Each id's page in Bandit's documentation says why it matters and how to fix it. Findings at or above $min_severity are listed.
+// fix: Follow the fix on the Bandit test's own documentation page; `# nosec BXXX <reason>` records an accepted risk.
+// message: Bandit {test_id} ({test_name}, {bandit_severity} severity): {message}
 // param: min_severity = 'low'
 // column: path
 // column: line

@@ -1,9 +1,14 @@
 // id: bare-except
 // title: Bare except clauses
 // severity: medium
-// description: Finds every bare `except:` clause, one row per clause, with the function it is in (empty at module level) and whether it swallows the error (its body only passes, continues, returns None or logs a message without the traceback).
-// description: A bare except catches everything, including KeyboardInterrupt, SystemExit and GeneratorExit: an agent cannot be stopped with Ctrl-C or by its launcher's shutdown, and programming errors (NameError, TypeError) are handled like network hiccups, so the agent keeps running in a broken state.
-// description: Name the exceptions the block can recover from (`except zmq.ZMQError:`), or at least write `except Exception:` and log the traceback; `analyzer fix bare-except` rewrites every bare except to `except Exception:` in one pass.
+// category: exceptions
+// precision: high
+// tags: reliability, CWE-396
+// what: Finds every bare `except:` clause, one row per clause, with the function it is in (empty at module level) and whether it swallows the error (its body only passes, continues, returns None or logs a message without the traceback).
+// why: A bare except catches everything, including KeyboardInterrupt, SystemExit and GeneratorExit: an agent cannot be stopped with Ctrl-C or by its launcher's shutdown, and programming errors (NameError, TypeError) are handled like network hiccups, so the agent keeps running in a broken state.
+// fix: Name the exceptions the block can recover from (`except zmq.ZMQError:`), or at least write `except Exception:` and log the traceback; `analyzer fix bare-except` rewrites every bare except to `except Exception:` in one pass.
+// fixed_by: bare-except
+// message: `except:` in {function|module code} catches everything, KeyboardInterrupt and SystemExit included
 // column: path
 // column: line
 // column: machine

@@ -2,9 +2,13 @@
 // title: Modules with the most bare, broad or swallowing except clauses
 // kind: report
 // severity: low
-// description: Ranks modules by their except clauses that are bare (`except:`), broad (`Exception` / `BaseException`, unless the handler re-raises) or swallow the error (only pass / continue / return None / a log line without the traceback), showing each count, the module's flagged total (a clause counts once even when it is broad and swallows), and its machine's flagged total for comparison; the $limit modules with the most flagged clauses (ties by path).
-// description: In a system with thousands of such handlers, fixing them one by one in line order never finishes; a few agents usually hold most of them, and those are the agents whose failures go unseen.
-// description: Start with the top modules: narrow their handlers to the exceptions they recover from, log tracebacks, and run `analyzer fix bare-except` for the bare ones; compare machine totals to see which side of the deployment needs the pass first.
+// category: exceptions
+// precision: high
+// tags: reliability
+// what: Ranks modules by their except clauses that are bare (`except:`), broad (`Exception` / `BaseException`, unless the handler re-raises) or swallow the error (only pass / continue / return None / a log line without the traceback), showing each count, the module's flagged total (a clause counts once even when it is broad and swallows), and its machine's flagged total for comparison; the $limit modules with the most flagged clauses (ties by path).
+// why: In a system with thousands of such handlers, fixing them one by one in line order never finishes; a few agents usually hold most of them, and those are the agents whose failures go unseen.
+// fix: Start with the top modules: narrow their handlers to the exceptions they recover from, log tracebacks, and run `analyzer fix bare-except` for the bare ones; compare machine totals to see which side of the deployment needs the pass first.
+// message: {path} holds {flagged} bare, broad or swallowing except clauses
 // param: limit = 20
 // column: path
 // column: machine

@@ -1,9 +1,13 @@
 // id: broad-except
 // title: Broad except clauses (Exception, BaseException)
 // severity: low
-// description: Finds every `except Exception` / `except BaseException` clause, alone or in a tuple such as `except (ValueError, Exception)`, one row per clause, with the types it names, the function it is in (empty at module level), and whether it swallows the error. A handler that re-raises is left out: it hides nothing, and catching everything to clean up and re-raise is the right idiom.
-// description: A broad handler treats a bug (AttributeError, TypeError, a wrong key) like an expected failure, so defects hide behind log lines or nothing at all; `BaseException` also catches KeyboardInterrupt and SystemExit, so the agent ignores its shutdown. In a long-running agent loop this is how a socket ends up in a broken state that nobody notices.
-// description: Catch the exceptions the block can recover from (`zmq.Again`, `TimeoutError`, `json.JSONDecodeError`); where a catch-all is the point (the top of an agent's loop), log with `logger.exception(...)` and re-raise or restart the loop deliberately.
+// category: exceptions
+// precision: high
+// tags: reliability, CWE-396
+// what: Finds every `except Exception` / `except BaseException` clause, alone or in a tuple such as `except (ValueError, Exception)`, one row per clause, with the types it names, the function it is in (empty at module level), and whether it swallows the error. A handler that re-raises is left out: it hides nothing, and catching everything to clean up and re-raise is the right idiom.
+// why: A broad handler treats a bug (AttributeError, TypeError, a wrong key) like an expected failure, so defects hide behind log lines or nothing at all; `BaseException` also catches KeyboardInterrupt and SystemExit, so the agent ignores its shutdown. In a long-running agent loop this is how a socket ends up in a broken state that nobody notices.
+// fix: Catch the exceptions the block can recover from (`zmq.Again`, `TimeoutError`, `json.JSONDecodeError`); where a catch-all is the point (the top of an agent's loop), log with `logger.exception(...)` and re-raise or restart the loop deliberately.
+// message: `except {types}` in {function|module code} catches every error without re-raising it
 // column: path
 // column: line
 // column: machine

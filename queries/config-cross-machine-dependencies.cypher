@@ -1,10 +1,14 @@
 // id: config-cross-machine-dependencies
 // title: Configured agents that depend on or point to another machine
 // severity: info
+// category: config
+// precision: high
+// tags: deployment
+// what: Lists, for the topology, every configured agent that depends on an agent declared only on another machine (`via` dependency, one row per dependency, at its line), or whose host or `*_host` / `*_ip` setting names another machine's address or its variable such as `${PC2_IP}` (`via` host, at the entry). `host_points_to` lists the machines its hosts name in both cases.
+// why: Cross-machine links fail differently from local ones (network partitions, firewalls, the other machine rebooting) and need timeouts and reconnects; a startup dependency across machines also couples the machines' boot order.
+// fix: Nothing to fix by itself; check that these agents use timeouts and retries and that the other machine's address comes from configuration.
+// message: {agent} on {machine} depends on {depends_on} on {other_machine} (via {via})
 // kind: report
-// description: Lists, for the topology, every configured agent that depends on an agent declared only on another machine (`via` dependency, one row per dependency, at its line), or whose host or `*_host` / `*_ip` setting names another machine's address or its variable such as `${PC2_IP}` (`via` host, at the entry). `host_points_to` lists the machines its hosts name in both cases.
-// description: Cross-machine links fail differently from local ones (network partitions, firewalls, the other machine rebooting) and need timeouts and reconnects; a startup dependency across machines also couples the machines' boot order.
-// description: Nothing to fix by itself; check that these agents use timeouts and retries and that the other machine's address comes from configuration.
 // column: path
 // column: line
 // column: machine

@@ -1,9 +1,13 @@
 // id: config-dependency-cycles
 // title: Cycles among configured agents' dependencies
 // severity: high
-// description: Lists elementary cycles of the startup configs' dependencies (computed at scan time, members from the smallest name, at most 8 long), located at the first member's entry.
-// description: A launcher that starts agents in dependency order cannot order a cycle: it deadlocks waiting for health checks, or starts them in an arbitrary order that the dependencies were meant to prevent.
-// description: Break the cycle: usually one of the dependencies is only needed lazily (at first request) and should not be a startup dependency.
+// category: config
+// precision: high
+// tags: deployment
+// what: Lists elementary cycles of the startup configs' dependencies (computed at scan time, members from the smallest name, at most 8 long), located at the first member's entry.
+// why: A launcher that starts agents in dependency order cannot order a cycle: it deadlocks waiting for health checks, or starts them in an arbitrary order that the dependencies were meant to prevent.
+// fix: Break the cycle: usually one of the dependencies is only needed lazily (at first request) and should not be a startup dependency.
+// message: Configured agents depend on each other in a cycle: {members}
 // column: path
 // column: line
 // column: members

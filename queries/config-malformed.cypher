@@ -1,9 +1,13 @@
 // id: config-malformed
 // title: Deployment config files that do not parse
 // severity: high
-// description: Finds startup configs, ports.yaml registries and compose files that are not valid YAML (or not UTF-8), with the parser's message and line.
-// description: The launcher or the port registry refuses the file at startup, so the agents it lists do not start; and nothing in it (agents, ports, dependencies) is visible to the other checks.
-// description: Fix the YAML at the reported line (usually indentation, a tab, or an unclosed bracket or quote).
+// category: config
+// precision: high
+// tags: deployment
+// what: Finds startup configs, ports.yaml registries and compose files that are not valid YAML (or not UTF-8), with the parser's message and line.
+// why: The launcher or the port registry refuses the file at startup, so the agents it lists do not start; and nothing in it (agents, ports, dependencies) is visible to the other checks.
+// fix: Fix the YAML at the reported line (usually indentation, a tab, or an unclosed bracket or quote).
+// message: {path} does not parse as {kind}: {message}
 // column: path
 // column: line
 // column: kind

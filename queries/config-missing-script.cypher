@@ -1,9 +1,13 @@
 // id: config-missing-script
 // title: Configured agents whose script does not exist
 // severity: high
-// description: Finds agents in a startup config whose script_path resolves to no file (tried relative to the repository root, the config's folder and its parent, and the machine root).
-// description: The launcher fails to start the agent, and a `required` agent stops the whole machine from coming up; everything that depends on it waits for a health check that never answers.
-// description: Point script_path at the agent's current file (it was probably renamed or moved), or remove the entry if the agent is gone.
+// category: config
+// precision: high
+// tags: deployment
+// what: Finds agents in a startup config whose script_path resolves to no file (tried relative to the repository root, the config's folder and its parent, and the machine root).
+// why: The launcher fails to start the agent, and a `required` agent stops the whole machine from coming up; everything that depends on it waits for a health check that never answers.
+// fix: Point script_path at the agent's current file (it was probably renamed or moved), or remove the entry if the agent is gone.
+// message: {agent} is configured to run {script}, which does not exist
 // column: path
 // column: line
 // column: machine

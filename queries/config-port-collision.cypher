@@ -1,9 +1,13 @@
 // id: config-port-collision
 // title: Two configured agents given the same port on one machine
 // severity: high
-// description: Finds pairs of agents in the startup configs of one machine whose port or health-check port is the same number (one row per agent of each pair, at its own entry).
-// description: Only one process can bind a TCP port: whichever agent starts second fails with "Address already in use", or its health check answers for the wrong agent.
-// description: Give each agent its own port (and health-check port) in the config; keep the code reading the port from the config rather than a literal.
+// category: config
+// precision: high
+// tags: deployment, zmq
+// what: Finds pairs of agents in the startup configs of one machine whose port or health-check port is the same number (one row per agent of each pair, at its own entry).
+// why: Only one process can bind a TCP port: whichever agent starts second fails with "Address already in use", or its health check answers for the wrong agent.
+// fix: Give each agent its own port (and health-check port) in the config; keep the code reading the port from the config rather than a literal.
+// message: {agent} and {other_agent} ({other_path}:{other_line}) are both given port {port} on {machine}
 // column: path
 // column: line
 // column: machine

@@ -1,9 +1,13 @@
 // id: config-port-mismatch
 // title: Code binds a different port than its startup config declares
 // severity: high
-// description: Finds binds with a known port in a module that a configured agent runs, when none of that module's binds uses the agent's configured port (its health-check port does not count as a mismatch). Ports the code only has a fallback for were already replaced by the config's value, so what is left is a number the code fixes: a literal, a constant or `self.port = 5570`.
-// description: Peers connect to the port the config (or the port registry) announces, and the health checker probes it; the agent listens elsewhere, so requests time out and the agent is reported dead while running.
-// description: Read the port from the config (a constructor argument or get_port) instead of a literal, or correct the config.
+// category: config
+// precision: medium
+// tags: deployment, zmq
+// what: Finds binds with a known port in a module that a configured agent runs, when none of that module's binds uses the agent's configured port (its health-check port does not count as a mismatch). Ports the code only has a fallback for were already replaced by the config's value, so what is left is a number the code fixes: a literal, a constant or `self.port = 5570`.
+// why: Peers connect to the port the config (or the port registry) announces, and the health checker probes it; the agent listens elsewhere, so requests time out and the agent is reported dead while running.
+// fix: Read the port from the config (a constructor argument or get_port) instead of a literal, or correct the config.
+// message: {agent} binds {code_port} in its code ({code_port_source}) but {config_path}:{config_line} gives it {config_port}
 // column: path
 // column: line
 // column: machine

@@ -1,9 +1,13 @@
 // id: config-undeclared-dependency
 // title: Configured agents depending on an agent no config declares
 // severity: medium
-// description: Finds startup-config entries whose dependencies name an agent that is declared in no startup config of the repository (on any machine).
-// description: A launcher that orders startup by dependencies waits for an agent that never starts, or skips the check; either way the dependency is a typo, a renamed agent or one that was removed.
-// description: Correct the dependency's name, declare the missing agent, or drop the dependency.
+// category: config
+// precision: high
+// tags: deployment
+// what: Finds startup-config entries whose dependencies name an agent that is declared in no startup config of the repository (on any machine).
+// why: A launcher that orders startup by dependencies waits for an agent that never starts, or skips the check; either way the dependency is a typo, a renamed agent or one that was removed.
+// fix: Correct the dependency's name, declare the missing agent, or drop the dependency.
+// message: {agent} depends on {undeclared}, which no config declares
 // column: path
 // column: line
 // column: machine

@@ -1,9 +1,13 @@
 // id: credentials-in-config
 // title: Credentials written into config files
 // severity: high
-// description: Finds YAML, JSON, .env and INI values under keys like password, passwd, secret, token or api_key that hold a literal string rather than a placeholder (`${VAR}`, `<your-token>`, `changeme`, a vault or file reference). admin/admin counts. The value itself is never stored or shown, only the file, line and key path.
-// description: Secrets in the repository leak with every clone, backup and log of the config, and cannot be rotated without a commit.
-// description: Read the value from the environment or a secret store (`password: ${DB_PASSWORD}`), and rotate the one that was committed.
+// category: security
+// precision: medium
+// tags: security, CWE-798
+// what: Finds YAML, JSON, .env and INI values under keys like password, passwd, secret, token or api_key that hold a literal string rather than a placeholder (`${VAR}`, `<your-token>`, `changeme`, a vault or file reference). admin/admin counts. The value itself is never stored or shown, only the file, line and key path.
+// why: Secrets in the repository leak with every clone, backup and log of the config, and cannot be rotated without a commit.
+// fix: Read the value from the environment or a secret store (`password: ${DB_PASSWORD}`), and rotate the one that was committed.
+// message: A credential is written into {path} under {key}
 // column: path
 // column: line
 // column: key

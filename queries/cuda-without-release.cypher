@@ -1,9 +1,13 @@
 // id: cuda-without-release
 // title: GPU memory taken per request and never released
 // severity: medium
-// description: Finds modules that move models or tensors to CUDA in a per-request function (`line`, `per_request`) without all of: a `del` of what they moved, `torch.cuda.empty_cache()`, and a `torch.no_grad()` / `inference_mode()` guard for inference; and GPU agents that move anything to CUDA and call `empty_cache` nowhere (`line` is then their first CUDA move).
-// description: Each request leaves tensors and autograd buffers on the GPU until the allocator runs out and the agent dies with CUDA out-of-memory, taking other agents on the card with it.
-// description: Run inference under `torch.inference_mode()`, `del` the request's tensors when done and call `torch.cuda.empty_cache()` after large batches or on OutOfMemoryError.
+// category: gpu
+// precision: medium
+// tags: gpu, performance
+// what: Finds modules that move models or tensors to CUDA in a per-request function (`line`, `per_request`) without all of: a `del` of what they moved, `torch.cuda.empty_cache()`, and a `torch.no_grad()` / `inference_mode()` guard for inference; and GPU agents that move anything to CUDA and call `empty_cache` nowhere (`line` is then their first CUDA move).
+// why: Each request leaves tensors and autograd buffers on the GPU until the allocator runs out and the agent dies with CUDA out-of-memory, taking other agents on the card with it.
+// fix: Run inference under `torch.inference_mode()`, `del` the request's tensors when done and call `torch.cuda.empty_cache()` after large batches or on OutOfMemoryError.
+// message: {path} moves tensors to the GPU per request and never releases them
 // column: path
 // column: line
 // column: per_request

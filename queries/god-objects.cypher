@@ -1,9 +1,13 @@
 // id: god-objects
 // title: Classes with too many methods
 // severity: medium
-// description: Finds classes that define at least $min_methods methods.
-// description: Such god objects mix many responsibilities, so every change risks breaking an unrelated one and they cannot be tested in parts.
-// description: Split the class along its responsibilities (one class per concern, composed by the agent).
+// category: structure
+// precision: high
+// tags: maintainability
+// what: Finds classes that define at least $min_methods methods.
+// why: Such god objects mix many responsibilities, so every change risks breaking an unrelated one and they cannot be tested in parts.
+// fix: Split the class along its responsibilities (one class per concern, composed by the agent).
+// message: Class {class} has {methods} methods
 // param: min_methods = 60
 // column: path
 // column: line

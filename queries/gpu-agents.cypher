@@ -1,10 +1,14 @@
 // id: gpu-agents
 // title: Modules that use the GPU, whether they free its cache, and whether they serve sockets
 // severity: info
+// category: gpu
+// precision: high
+// tags: gpu
+// what: Lists every module with a CUDA use (`.cuda()`, `.to("cuda")`, `device="cuda"`, `torch.cuda.*`) per machine: where its first one is, how many it has, whether it ever calls `torch.cuda.empty_cache()`, and how many ZeroMQ sockets it opens (an agent serving requests on the GPU).
+// why: GPU memory is shared by every agent on a machine: a long-running agent that loads models or moves tensors to the GPU per request and never releases cached blocks starves the others until one dies with CUDA out of memory, and when that agent also serves a socket, the failure shows up as timeouts on its peers.
+// fix: For modules with sockets and no `empty_cache`: release tensors after each request (`del`, `torch.no_grad()`), call `torch.cuda.empty_cache()` after unloading a model or on OOM, and load models once at startup; check that the machine's GPU agents fit its memory together.
+// message: {module} makes {cuda_calls} CUDA calls
 // kind: report
-// description: Lists every module with a CUDA use (`.cuda()`, `.to("cuda")`, `device="cuda"`, `torch.cuda.*`) per machine: where its first one is, how many it has, whether it ever calls `torch.cuda.empty_cache()`, and how many ZeroMQ sockets it opens (an agent serving requests on the GPU).
-// description: GPU memory is shared by every agent on a machine: a long-running agent that loads models or moves tensors to the GPU per request and never releases cached blocks starves the others until one dies with CUDA out of memory, and when that agent also serves a socket, the failure shows up as timeouts on its peers.
-// description: For modules with sockets and no `empty_cache`: release tensors after each request (`del`, `torch.no_grad()`), call `torch.cuda.empty_cache()` after unloading a model or on OOM, and load models once at startup; check that the machine's GPU agents fit its memory together.
 // column: path
 // column: line
 // column: machine

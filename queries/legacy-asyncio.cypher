@@ -1,9 +1,14 @@
 // id: legacy-asyncio
 // title: asyncio.get_event_loop() outside a running loop
 // severity: low
-// description: Finds `asyncio.get_event_loop()` called outside an `async def`, where no loop is running.
-// description: Since Python 3.10 this is deprecated there, and from 3.12 it raises in threads without a loop; agents started from a thread or a newer interpreter fail at start-up.
-// description: Use `asyncio.run(main())` at the entry point, or `asyncio.get_running_loop()` inside coroutines.
+// category: hygiene
+// precision: high
+// tags: reliability
+// what: Finds `asyncio.get_event_loop()` called outside an `async def`, where no loop is running.
+// why: Since Python 3.10 this is deprecated there, and from 3.12 it raises in threads without a loop; agents started from a thread or a newer interpreter fail at start-up.
+// fix: Use `asyncio.run(main())` at the entry point, or `asyncio.get_running_loop()` inside coroutines.
+// fixed_by: asyncio-run
+// message: asyncio.get_event_loop() in {function|module code} runs outside a running loop
 // column: path
 // column: line
 // column: function

@@ -1,9 +1,13 @@
 // id: model-load-in-hot-path
 // title: Models loaded per request instead of once
 // severity: medium
-// description: Finds heavy model loads (`spacy.load`, `*.from_pretrained`, `SentenceTransformer(...)`, `whisper.load_model`, `torch.load`, `pipeline(...)`, ...) in functions other than module level, `__init__`, setup/load/init/warmup-named or cached functions; `in_handler` marks request handlers and routes, `loop_line` the loop the load runs in (0: none).
-// description: Each call reads hundreds of megabytes from disk and may move them to the GPU: seconds of latency per request and memory that grows until the agent is killed.
-// description: Load the model once (in `__init__`, a startup hook or an `lru_cache`d loader) and keep it on the agent.
+// category: performance
+// precision: medium
+// tags: performance, gpu
+// what: Finds heavy model loads (`spacy.load`, `*.from_pretrained`, `SentenceTransformer(...)`, `whisper.load_model`, `torch.load`, `pipeline(...)`, ...) in functions other than module level, `__init__`, setup/load/init/warmup-named or cached functions; `in_handler` marks request handlers and routes, `loop_line` the loop the load runs in (0: none).
+// why: Each call reads hundreds of megabytes from disk and may move them to the GPU: seconds of latency per request and memory that grows until the agent is killed.
+// fix: Load the model once (in `__init__`, a startup hook or an `lru_cache`d loader) and keep it on the agent.
+// message: {call} loads a model on every call of {function}
 // column: path
 // column: line
 // column: call

@@ -1,9 +1,13 @@
 // id: print-as-logging
 // title: print() used for logging in agents
 // severity: low
-// description: Finds agent modules that call `print()` outside the `__main__` guard, one row per function with the first line and the number of calls.
-// description: Agents run detached under a launcher: printed lines have no level, timestamp or agent name, are lost or interleaved, and cannot be filtered or shipped to the log store.
-// description: Use the module's logger (`logger = logging.getLogger(__name__)`, `logger.info(...)`).
+// category: hygiene
+// precision: medium
+// tags: maintainability
+// what: Finds agent modules that call `print()` outside the `__main__` guard, one row per function with the first line and the number of calls.
+// why: Agents run detached under a launcher: printed lines have no level, timestamp or agent name, are lost or interleaved, and cannot be filtered or shipped to the log store.
+// fix: Use the module's logger (`logger = logging.getLogger(__name__)`, `logger.info(...)`).
+// message: {function} logs with print() {prints} times
 // column: path
 // column: line
 // column: function

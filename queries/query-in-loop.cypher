@@ -1,9 +1,13 @@
 // id: query-in-loop
 // title: Database calls inside loops (N+1 queries)
 // severity: medium
-// description: Finds database calls (asyncpg `fetch`/`fetchrow`/`fetchval`/`execute`, DB-API `cursor.execute`, SQLAlchemy `session.execute`) inside a `for` or `while` loop or a comprehension; `loop_line` is the loop's line.
-// description: One round trip per item turns a request over 100 items into 100 queries: latency grows with the data and the database connection pool drains.
-// description: Fetch the rows in one query (`WHERE word = ANY($1)`, `IN (...)`, a join) or use `executemany` for writes.
+// category: performance
+// precision: medium
+// tags: performance
+// what: Finds database calls (asyncpg `fetch`/`fetchrow`/`fetchval`/`execute`, DB-API `cursor.execute`, SQLAlchemy `session.execute`) inside a `for` or `while` loop or a comprehension; `loop_line` is the loop's line.
+// why: One round trip per item turns a request over 100 items into 100 queries: latency grows with the data and the database connection pool drains.
+// fix: Fetch the rows in one query (`WHERE word = ANY($1)`, `IN (...)`, a join) or use `executemany` for writes.
+// message: {call} runs inside the loop at line {loop_line} of {function}
 // column: path
 // column: line
 // column: loop_line

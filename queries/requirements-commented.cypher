@@ -1,9 +1,13 @@
 // id: requirements-commented
 // title: A commented-out requirement
 // severity: info
-// description: Finds comment lines in requirements, constraints and pyproject dependency lists that are themselves a requirement with a version or URL (`# transformers==4.30.2`). Prose comments and pip-compile's `# via pandas` name no version and are not flagged.
-// description: A commented-out pin is a decision nobody can see the reason for: whether the package was dropped, moved to another machine or disabled while debugging, it is still imported somewhere or re-enabled at the old version later.
-// description: Delete the line (version control keeps it), or restore it; say why in a comment if it must stay.
+// category: requirements
+// precision: high
+// tags: dependencies
+// what: Finds comment lines in requirements, constraints and pyproject dependency lists that are themselves a requirement with a version or URL (`# transformers==4.30.2`). Prose comments and pip-compile's `# via pandas` name no version and are not flagged.
+// why: A commented-out pin is a decision nobody can see the reason for: whether the package was dropped, moved to another machine or disabled while debugging, it is still imported somewhere or re-enabled at the old version later.
+// fix: Delete the line (version control keeps it), or restore it; say why in a comment if it must stay.
+// message: {package} {specifier} is commented out
 // column: path
 // column: line
 // column: machine

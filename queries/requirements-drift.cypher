@@ -1,9 +1,13 @@
 // id: requirements-drift
 // title: A package specified differently in two dependency files
 // severity: medium
-// description: Finds packages that two requirements, constraints or pyproject files give different version specifiers (or URLs), on one machine or across machines: torch==2.0.0 in main_pc_code/requirements.txt and torch==2.2.1 in pc2_code/requirements.txt. One row per pair of files and specifiers, at each file's first such line. Lines without a specifier defer to the others and are not drift; two different environment markers are a deliberate platform split and are not compared.
-// description: Agents on two machines (or two installs of one machine) then run different library versions: pickled tensors, model checkpoints and serialised messages stop loading on the other side, and a bug fixed on one machine is still live on the other.
-// description: Pin the package once (a shared constraints file that every machine's requirements include with -c) or align the versions; `scope` says whether the drift is within one machine or across machines.
+// category: requirements
+// precision: high
+// tags: dependencies
+// what: Finds packages that two requirements, constraints or pyproject files give different version specifiers (or URLs), on one machine or across machines: torch==2.0.0 in main_pc_code/requirements.txt and torch==2.2.1 in pc2_code/requirements.txt. One row per pair of files and specifiers, at each file's first such line. Lines without a specifier defer to the others and are not drift; two different environment markers are a deliberate platform split and are not compared.
+// why: Agents on two machines (or two installs of one machine) then run different library versions: pickled tensors, model checkpoints and serialised messages stop loading on the other side, and a bug fixed on one machine is still live on the other.
+// fix: Pin the package once (a shared constraints file that every machine's requirements include with -c) or align the versions; `scope` says whether the drift is within one machine or across machines.
+// message: {package} is {specifier} here but {other_specifier} in {other_path}:{other_line}
 // column: package
 // column: path
 // column: line

@@ -1,9 +1,13 @@
 // id: requirements-duplicates
 // title: A package declared twice in one dependency file
 // severity: low
-// description: Finds a requirement that its file already declared on an earlier line (same package, same pyproject group, same environment marker): numpy==1.24.4 on lines 4 and 7. One row per repeated line, with the first declaration's line and specifier.
-// description: pip installs only one of them; when the specifiers differ pip either fails with a double-requirement error or the later edit silently does not apply, and when they agree a version bump on one line leaves the other stale.
-// description: Delete the repeated line (keep one declaration per package per file).
+// category: requirements
+// precision: high
+// tags: dependencies
+// what: Finds a requirement that its file already declared on an earlier line (same package, same pyproject group, same environment marker): numpy==1.24.4 on lines 4 and 7. One row per repeated line, with the first declaration's line and specifier.
+// why: pip installs only one of them; when the specifiers differ pip either fails with a double-requirement error or the later edit silently does not apply, and when they agree a version bump on one line leaves the other stale.
+// fix: Delete the repeated line (keep one declaration per package per file).
+// message: {package} is declared again ({specifier}) after line {first_line} ({first_specifier})
 // column: path
 // column: line
 // column: machine

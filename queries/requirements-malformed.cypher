@@ -1,9 +1,13 @@
 // id: requirements-malformed
 // title: A dependency line pip cannot read
 // severity: low
-// description: Finds lines of requirements, constraints and pyproject files that are not a PEP 508 requirement, a URL or path, or a pip option, `-r` / `-c` includes of files that do not exist, and pyproject.toml files that are not valid TOML.
-// description: pip stops at the first such line, so the machine's whole install fails (often only at deployment), and the analyzer cannot compare what the file was meant to pin.
-// description: Fix the line (`error` says what is wrong), or the include's path.
+// category: requirements
+// precision: high
+// tags: dependencies
+// what: Finds lines of requirements, constraints and pyproject files that are not a PEP 508 requirement, a URL or path, or a pip option, `-r` / `-c` includes of files that do not exist, and pyproject.toml files that are not valid TOML.
+// why: pip stops at the first such line, so the machine's whole install fails (often only at deployment), and the analyzer cannot compare what the file was meant to pin.
+// fix: Fix the line (`error` says what is wrong), or the include's path.
+// message: pip cannot read `{text}`: {error}
 // column: path
 // column: line
 // column: machine

@@ -1,8 +1,13 @@
 // id: shell-constant-command
 // title: Constant commands run through a shell
 // severity: low
-// description: Finds `subprocess` calls with `shell=True`, `os.system` and `os.popen` whose command is a literal string: no injection today, but a shell is started for nothing and the next edit that formats a value into the command makes it one (shell-injection).
-// description: Pass an argument list without `shell=True` (`subprocess.run(["nvidia-smi"])`).
+// category: security
+// precision: high
+// tags: security, CWE-78
+// what: Finds `subprocess` calls with `shell=True`, `os.system` and `os.popen` whose command is a literal string: no injection today, but a shell is started for nothing and the next edit that formats a value into the command makes it one (shell-injection).
+// why: A shell is started for nothing, and the next edit that formats a value into the command turns it into an injection.
+// fix: Pass an argument list without `shell=True` (`subprocess.run(["nvidia-smi"])`).
+// message: {call} in {function|module code} starts a shell for a constant command
 // column: path
 // column: line
 // column: call

@@ -1,9 +1,13 @@
 // id: shell-injection
 // title: Shell commands built from run-time values
 // severity: high
-// description: Finds `subprocess` calls with `shell=True`, `os.system` and `os.popen` whose command is built from non-literals: an f-string, concatenation, `%` or `.format`, or a variable.
-// description: A value that reaches the command (a model name from a request, a host from a config) can append its own shell commands.
-// description: Pass an argument list without `shell=True` (`subprocess.run(["systemctl", "restart", name])`), or quote each value with `shlex.quote`. Constant commands are listed by shell-constant-command instead.
+// category: security
+// precision: high
+// tags: security, CWE-78
+// what: Finds `subprocess` calls with `shell=True`, `os.system` and `os.popen` whose command is built from non-literals: an f-string, concatenation, `%` or `.format`, or a variable.
+// why: A value that reaches the command (a model name from a request, a host from a config) can append its own shell commands.
+// fix: Pass an argument list without `shell=True` (`subprocess.run(["systemctl", "restart", name])`), or quote each value with `shlex.quote`. Constant commands are listed by shell-constant-command instead.
+// message: {call} in {function|module code} runs a shell command built from run-time values
 // column: path
 // column: line
 // column: call

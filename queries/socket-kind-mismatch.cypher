@@ -1,9 +1,13 @@
 // id: socket-kind-mismatch
 // title: Connect and bind on one port with socket kinds that do not pair
 // severity: medium
-// description: Finds a connect and a bind on the same resolved port whose ZeroMQ socket kinds cannot talk to each other, e.g. a REQ connecting to a PUB. Valid pairs, whichever side binds: PUB-SUB, PUB-XSUB, XPUB-SUB, XPUB-XSUB, REQ-REP, REQ-ROUTER, DEALER-REP, DEALER-ROUTER, DEALER-DEALER, ROUTER-ROUTER, PUSH-PULL, PAIR-PAIR (the table is written in the query). A connect is paired with the binds of the port on its own machine, or with the binds on any machine when its own machine has none (its host is usually a variable, so that is the agent it most likely reaches). STREAM sockets and sockets of unknown kind are left out. One row per connect and bind, at the connect.
-// description: ZeroMQ refuses or silently drops traffic between incompatible socket types: the handshake fails and the connecting agent blocks forever on its first recv, with no error in either log.
-// description: Change one side to the kind its peer expects (a SUB to hear a PUB, a REQ or DEALER for a REP or ROUTER), or point the connect at the agent it meant; a port registry (`ports.yaml` with a `socket:` per port) keeps the kinds written down next to the numbers.
+// category: zmq
+// precision: medium
+// tags: zmq, reliability
+// what: Finds a connect and a bind on the same resolved port whose ZeroMQ socket kinds cannot talk to each other, e.g. a REQ connecting to a PUB. Valid pairs, whichever side binds: PUB-SUB, PUB-XSUB, XPUB-SUB, XPUB-XSUB, REQ-REP, REQ-ROUTER, DEALER-REP, DEALER-ROUTER, DEALER-DEALER, ROUTER-ROUTER, PUSH-PULL, PAIR-PAIR (the table is written in the query). A connect is paired with the binds of the port on its own machine, or with the binds on any machine when its own machine has none (its host is usually a variable, so that is the agent it most likely reaches). STREAM sockets and sockets of unknown kind are left out. One row per connect and bind, at the connect.
+// why: ZeroMQ refuses or silently drops traffic between incompatible socket types: the handshake fails and the connecting agent blocks forever on its first recv, with no error in either log.
+// fix: Change one side to the kind its peer expects (a SUB to hear a PUB, a REQ or DEALER for a REP or ROUTER), or point the connect at the agent it meant; a port registry (`ports.yaml` with a `socket:` per port) keeps the kinds written down next to the numbers.
+// message: A {socket_kind} socket connects to port {port}, bound by a {bind_socket_kind} socket at {bind_path}:{bind_line}
 // column: path
 // column: line
 // column: machine

@@ -2,9 +2,13 @@
 // title: Modules with the most TODO / FIXME / HACK / XXX comments
 // kind: report
 // severity: info
-// description: Ranks modules by their TODO, FIXME, HACK and XXX comments, with each tag's count, the total, and how many carry no ticket reference (`#123`, `ABC-12`); the $limit modules with the most (ties by path).
-// description: Markers cluster where code was patched under pressure: a module full of HACK and FIXME is usually the one that breaks next, and markers without a ticket are debt that no plan tracks.
-// description: Review the top modules first: turn each marker that still matters into a ticket and write its reference into the comment (`# TODO(ABC-12): ...`), fix or delete the rest.
+// category: debt
+// precision: high
+// tags: maintainability
+// what: Ranks modules by their TODO, FIXME, HACK and XXX comments, with each tag's count, the total, and how many carry no ticket reference (`#123`, `ABC-12`); the $limit modules with the most (ties by path).
+// why: Markers cluster where code was patched under pressure: a module full of HACK and FIXME is usually the one that breaks next, and markers without a ticket are debt that no plan tracks.
+// fix: Review the top modules first: turn each marker that still matters into a ticket and write its reference into the comment (`# TODO(ABC-12): ...`), fix or delete the rest.
+// message: {path} holds {total} TODO, FIXME, HACK or XXX comments
 // param: limit = 20
 // column: path
 // column: machine

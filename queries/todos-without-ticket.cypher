@@ -1,9 +1,13 @@
 // id: todos-without-ticket
 // title: TODO comments without a ticket reference
 // severity: low
-// description: Finds every TODO, FIXME, HACK and XXX comment that names no ticket (`#123` or `ABC-12`, after the tag in parentheses or anywhere in the comment), one row per comment, with its tag and text.
-// description: A marker without a ticket is a plan nobody scheduled: it outlives its author, nobody knows whether it still applies, and the risk it describes ("catch everything for the demo") stays in production unseen.
-// description: Open a ticket for each marker that still matters and write its reference into the comment (`# TODO(ABC-12): retry with backoff`); fix or delete the rest.
+// category: debt
+// precision: high
+// tags: maintainability, CWE-546
+// what: Finds every TODO, FIXME, HACK and XXX comment that names no ticket (`#123` or `ABC-12`, after the tag in parentheses or anywhere in the comment), one row per comment, with its tag and text.
+// why: A marker without a ticket is a plan nobody scheduled: it outlives its author, nobody knows whether it still applies, and the risk it describes ("catch everything for the demo") stays in production unseen.
+// fix: Open a ticket for each marker that still matters and write its reference into the comment (`# TODO(ABC-12): retry with backoff`); fix or delete the rest.
+// message: {tag} without a ticket: {text}
 // column: path
 // column: line
 // column: machine

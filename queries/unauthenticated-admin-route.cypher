@@ -1,9 +1,13 @@
 // id: unauthenticated-admin-route
 // title: State-changing HTTP routes without authentication
 // severity: high
-// description: Finds FastAPI, Flask and aiohttp routes that change state (POST, PUT, DELETE, PATCH, or handlers named like reload, shutdown, admin, delete) with nothing protecting them: no `Depends(...)` on a security scheme, no auth decorator, no auth middleware registered on the app.
-// description: Anyone who reaches the agent's HTTP port can reload models, wipe data or stop the system.
-// description: Add a dependency that checks a token (`Depends(verify_token)`, `dependencies=[Depends(...)]` on the route or router), an auth decorator, or an auth middleware on the app.
+// category: security
+// precision: medium
+// tags: security, CWE-306
+// what: Finds FastAPI, Flask and aiohttp routes that change state (POST, PUT, DELETE, PATCH, or handlers named like reload, shutdown, admin, delete) with nothing protecting them: no `Depends(...)` on a security scheme, no auth decorator, no auth middleware registered on the app.
+// why: Anyone who reaches the agent's HTTP port can reload models, wipe data or stop the system.
+// fix: Add a dependency that checks a token (`Depends(verify_token)`, `dependencies=[Depends(...)]` on the route or router), an auth decorator, or an auth middleware on the app.
+// message: {methods} {route} ({handler}) changes state without authentication
 // column: path
 // column: line
 // column: framework

@@ -1,9 +1,13 @@
 // id: zmq-unauthenticated-bind
 // title: ZeroMQ sockets open to the network without CURVE or ZAP
 // severity: high
-// description: Finds ZeroMQ binds on every interface (`*`, `0.0.0.0`, `::`) or on a non-loopback IP address, in a module that never sets CURVE keys (`curve_server`, `curve_secretkey`, `setsockopt(zmq.CURVE_SERVER, ...)`) nor starts a ZAP authenticator.
-// description: Any host that can reach the port can then send commands to the agent or read what it publishes, in clear text.
-// description: Bind on 127.0.0.1 when only local agents connect; otherwise give the socket a CURVE key pair and start a ThreadAuthenticator with the clients' public keys. ipc:// and inproc:// binds and unknown hosts are not flagged.
+// category: security
+// precision: medium
+// tags: security, zmq, CWE-306
+// what: Finds ZeroMQ binds on every interface (`*`, `0.0.0.0`, `::`) or on a non-loopback IP address, in a module that never sets CURVE keys (`curve_server`, `curve_secretkey`, `setsockopt(zmq.CURVE_SERVER, ...)`) nor starts a ZAP authenticator.
+// why: Any host that can reach the port can then send commands to the agent or read what it publishes, in clear text.
+// fix: Bind on 127.0.0.1 when only local agents connect; otherwise give the socket a CURVE key pair and start a ThreadAuthenticator with the clients' public keys. ipc:// and inproc:// binds and unknown hosts are not flagged.
+// message: A {socket_kind} socket binds {endpoint}, open to the network without CURVE or ZAP
 // column: path
 // column: line
 // column: endpoint

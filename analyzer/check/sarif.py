@@ -7,28 +7,53 @@ import difflib
 import json
 from pathlib import Path
 
+import queries
 from analyzer import __version__
 from analyzer.check.run import CheckResult, Reported
 from analyzer.check.sources import SourceLines
 from codemods import get_codemod
 from codemods.base import CodemodError, NotParsable, apply_to_source
+from queries import Query
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
 FINGERPRINT_KEY = "analyzerFingerprint/v1"
-# Check id -> the codemod that fixes its findings.
-CODEMOD_FOR_CHECK = {"bare-except": "bare-except", "legacy-asyncio": "asyncio-run"}
 
 
-def _rule(query) -> dict:
-    return {
+def _help_markdown(query: Query) -> str:
+    fix = query.fix + (f" `analyzer fix {query.fixed_by}` rewrites it." if query.fixed_by else "")
+    return f"**What it finds.** {query.what}\n\n**Why it matters.** {query.why}\n\n**How to fix.** {fix}"
+
+
+def _rule(query: Query, docs_url: str | None) -> dict:
+    properties: dict = {"severity": query.severity, "precision": query.precision, "category": query.category,
+                        "tags": list(query.tags), "parameters": {k: str(v) for k, v in query.params.items()}}
+    if query.security_severity:
+        properties["security-severity"] = query.security_severity
+    rule = {
         "id": query.id,
         "name": query.id,
         "shortDescription": {"text": query.title},
-        "fullDescription": {"text": query.description},
+        "fullDescription": {"text": query.what},
+        "help": {"text": f"{query.what} {query.why} {query.fix}", "markdown": _help_markdown(query)},
         "defaultConfiguration": {"level": SARIF_LEVEL[query.severity]},
-        "properties": {"severity": query.severity, "parameters": {k: str(v) for k, v in query.params.items()}},
+        "properties": properties,
     }
+    if docs_url:
+        rule["helpUri"] = f"{docs_url.rstrip('/')}/queries.md#{query.id}"
+    return rule
+
+
+def documentation_url() -> str | None:
+    """Where the rule docs are published: the distribution's `Documentation` project URL, if it declares one."""
+    from importlib import metadata
+
+    try:
+        urls = metadata.metadata("agent-graph-analyzer").get_all("Project-URL") or []
+    except metadata.PackageNotFoundError:
+        return None
+    return next((url.strip() for label, _, url in (u.partition(",") for u in urls)
+                 if label.strip().lower() == "documentation"), None)
 
 
 class Fixer:
@@ -39,8 +64,8 @@ class Fixer:
         self._rewritten: dict[tuple[str, str], list[str] | None] = {}
 
     def fix(self, item: Reported) -> dict | None:
-        codemod_name = CODEMOD_FOR_CHECK.get(item.finding.check)
-        if codemod_name is None or not item.path or not item.line:
+        codemod_name = queries.get(item.finding.check).fixed_by
+        if not codemod_name or not item.path or not item.line:
             return None
         after = self._rewrite(codemod_name, item.path)
         before = self.sources.lines(item.path)
@@ -95,7 +120,8 @@ def _result(item: Reported, rule_index: int, fixer: Fixer) -> dict:
 
 
 def render_sarif(result: CheckResult, repo: Path) -> str:
-    rules = [_rule(query) for query in result.checks]
+    docs_url = documentation_url()
+    rules = [_rule(query, docs_url) for query in result.checks]
     index = {rule["id"]: position for position, rule in enumerate(rules)}
     fixer = Fixer(SourceLines(repo))
     document = {

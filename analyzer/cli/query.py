@@ -145,15 +145,15 @@ def find_query(name: str) -> "Query":
 def list_rows() -> tuple[list[str], list[list[Any]]]:
     import queries
 
-    rows = [[q.id, q.kind, q.severity, q.title, ", ".join(f"{k}={v!r}" for k, v in q.params.items())]
+    rows = [[q.id, q.category, q.kind, q.severity, q.title, ", ".join(f"{k}={v!r}" for k, v in q.params.items())]
             for q in queries.load_all()]
-    return ["id", "kind", "severity", "title", "params"], rows
+    return ["id", "category", "kind", "severity", "title", "params"], rows
 
 
 def show_text(query: "Query", params: dict[str, Any], snapshot: str) -> str:
     """The query with its metadata as comments and the `:param` lines Neo4j Browser needs before it."""
     lines = [f"// {query.id}: {query.title} (severity {query.severity}, {query.kind})",
-             f"// {query.description}",
+             f"// {query.what}",
              "// Neo4j Browser: paste all of it; the :param lines set the parameters, then the query runs.",
              f":param snapshot => {cypher_literal(snapshot)};"]
     lines += [f":param {name} => {cypher_literal(value)};" for name, value in params.items()]

@@ -19,36 +19,17 @@ from analyzer.report.reads import MODULES, read, repository_info
 from analyzer.report.topology import Topology, build_topology
 from analyzer.store import GraphStore
 
-# Query id -> category; ids not listed fall back to their prefix (config-, requirements-), else "other".
-CATEGORY_OF = {
-    **dict.fromkeys(("import-cycles", "mutual-imports", "complexity-hotspots", "god-objects", "duplicate-agents",
-                     "dead-code-on-path", "heavy-dependencies", "most-imported", "critical-path"), "structure"),
-    **dict.fromkeys(("port-collisions", "cross-machine-ports", "orphan-connects", "zmq-topology",
-                     "socket-kind-mismatch", "risky-calls"), "zmq"),
-    **dict.fromkeys(("bare-except", "broad-except", "swallowed-exceptions", "broad-except-hotspots", "todo-hotspots",
-                     "todos-without-ticket", "gpu-agents"), "debt"),
-    **dict.fromkeys(("zmq-unauthenticated-bind", "unauthenticated-admin-route", "credentials-in-config",
-                     "shell-injection", "bandit-findings", "model-load-in-hot-path", "query-in-loop",
-                     "cuda-without-release", "legacy-asyncio", "print-as-logging", "untested-agents",
-                     "test-coverage-ratio", "shell-constant-command"), "security"),
-}
-CATEGORY_PREFIXES = (("config-", "config"), ("requirements-", "requirements"))
-SEVERITY_WEIGHT = {"info": 1, "low": 2, "medium": 4, "high": 8, "critical": 16}
-# Query id -> the codemod that fixes what it finds (only those registered in codemods/ are offered).
-FIX_FOR = {"bare-except": "bare-except", "swallowed-exceptions": "bare-except", "legacy-asyncio": "asyncio-run",
-           "port-collisions": "port-literals", "orphan-connects": "port-literals", "cross-machine-ports": "port-literals"}
 # Sections shown as the query's own rows: (heading, query id).
 SECTIONS = (("Import cycles", "import-cycles"), ("Port collisions", "port-collisions"),
             ("GPU agents", "gpu-agents"), ("Requirements drift", "requirements-drift"))
+SEVERITY_WEIGHT = {"info": 1, "low": 2, "medium": 4, "high": 8, "critical": 16}
 TOP_HOTSPOTS = 5
 TOP_PRIORITIES = 10
 SECTION_ROWS = 25
 
 
 def category_of(query_id: str) -> str:
-    if query_id in CATEGORY_OF:
-        return CATEGORY_OF[query_id]
-    return next((category for prefix, category in CATEGORY_PREFIXES if query_id.startswith(prefix)), "other")
+    return queries.get(query_id).category
 
 
 @dataclass
@@ -141,9 +122,6 @@ def _section(store: GraphStore, query, repository: str | None) -> tuple[list[str
 
 def _priorities(findings: list[Finding], fan_in: dict[str, int]) -> list[Priority]:
     """Checks ranked by severity weight x finding count x (1 + fan-in of the most imported module involved)."""
-    from codemods import all_codemods
-
-    codemods = all_codemods()
     by_check: dict[str, list[Finding]] = defaultdict(list)
     for finding in findings:
         by_check[finding.check].append(finding)
@@ -151,10 +129,10 @@ def _priorities(findings: list[Finding], fan_in: dict[str, int]) -> list[Priorit
     for check, group in by_check.items():
         most_imported = max((fan_in.get(f.path or "", 0) for f in group), default=0)
         severity = group[0].severity
-        codemod = FIX_FOR.get(check)
+        codemod = queries.get(check).fixed_by
         ranked.append(Priority(check, group[0].title, severity, len(group), most_imported,
                                SEVERITY_WEIGHT.get(severity, 1) * len(group) * (1 + most_imported),
-                               f"analyzer fix {codemod} ." if codemod in codemods else ""))
+                               f"analyzer fix {codemod} ." if codemod else ""))
     return sorted(ranked, key=lambda p: (-p.score, p.check))[:TOP_PRIORITIES]
 
 

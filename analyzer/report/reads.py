@@ -20,7 +20,7 @@ RETURN r.name AS repository, r.root AS root, s.id AS snapshot, s.created_at AS c
 MODULES = """
 MATCH (m:Module {snapshot: $snapshot})
 RETURN m.path AS path, m.name AS name, m.machine AS machine, m.lines AS lines, m.is_agent AS is_agent,
-       m.is_test AS is_test, m.is_backup AS is_backup, m.parse_status AS parse_status,
+       m.is_test AS is_test, m.is_copy AS is_copy, m.parse_status AS parse_status,
        m.imports_in AS imports_in, m.imports_out AS imports_out, m.normalized_hash AS normalized_hash,
        COUNT { MATCH (m)-[:DEFINES_CLASS]->(c:Class) } AS classes,
        COUNT { MATCH (m)-[:HAS_CUDA_CALL]->(g:CudaCall) } AS cuda_calls,

@@ -118,7 +118,7 @@ def build_topology(store: GraphStore, repository: str | None = None,
 def _node(module: dict[str, Any]) -> AgentNode:
     label = module["path"].rsplit("/", 1)[-1].removesuffix(".py")
     return AgentNode(module["path"], label, module["machine"] or "(shared)", bool(module["is_agent"]),
-                     bool(module["is_backup"]))
+                     bool(module["is_copy"]))
 
 
 def _rows(store: GraphStore, query_id: str, repository: str | None) -> list[dict[str, Any]]:

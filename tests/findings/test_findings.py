@@ -16,4 +16,4 @@ def test_god_object_finding_on_the_fixture(scanned_fixture):
         ("god-objects", "medium", "main_pc_code/agents/model_manager_agent.py", 19,
          ("main_pc_code/agents/model_manager_agent.py", "ModelManagerAgent")),
     ]
-    assert found[0].message == "Classes with too many methods: class=ModelManagerAgent"
+    assert found[0].message == "Class ModelManagerAgent has 65 methods"

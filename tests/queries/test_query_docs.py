@@ -14,8 +14,13 @@ def test_docs_are_up_to_date():
 def test_every_query_has_its_section_summary_row_cypher_and_examples():
     text = docs.render()
     for query in queries.load_all():
-        assert f"\n## {query.id}\n\n**{query.title}** — severity `{query.severity}`, {query.kind}\n" in text
-        assert f"| [`{query.id}`](#{query.id}) | {query.kind} | {query.severity} | {query.title} |" in text
+        section = text.split(f"\n## {query.id}\n\n")[1].split("\n## ")[0]
+        assert section.startswith(f"**{query.title}** — severity `{query.severity}`, category `{query.category}`")
+        assert f"**What it finds.** {query.what}\n\n**Why it matters.** {query.why}\n\n**How to fix.** {query.fix}" \
+            in section
+        assert f"Message: `{query.message}`" in section
+        assert (f"| [`{query.id}`](#{query.id}) | {query.category} | {query.kind} | {query.severity} | {query.title} |"
+                in text)
         assert query.cypher in text
         for example in query.examples():
             assert f"#### {'Flags' if example.flags else 'Passes'}: {example.name}\n" in text

@@ -62,7 +62,11 @@ def test_markdown_sections_and_priorities(scanned_fixture):
     for priority in report.priorities:
         assert priority.score == SEVERITY_WEIGHT[priority.severity] * priority.count * (1 + priority.fan_in)
     fixes = {p.check: p.fix_command for p in report.priorities}
-    assert fixes["swallowed-exceptions"] == "analyzer fix bare-except ."
+    # A fix is suggested only where the rule's header names a codemod that fixes it (bare-except does not
+    # fix swallowing handlers that already name a type).
+    assert fixes["swallowed-exceptions"] == ""
+    assert all(command == (f"analyzer fix {queries.get(check).fixed_by} ." if queries.get(check).fixed_by else "")
+               for check, command in fixes.items())
     cuda = {m["path"]: m["cuda_releases"] for m in report.gpu_modules}
     assert cuda["main_pc_code/agents/model_manager_agent.py"] and not cuda["main_pc_code/agents/stt_agent.py"]
 

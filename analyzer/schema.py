@@ -58,7 +58,7 @@ NODE_TABLES: tuple[NodeTable, ...] = (
             "repository": STRING, "name": STRING, "path": STRING, "machine": STRING, "sha256": STRING,
             "normalized_hash": STRING, "lines": INT, "size": INT, "parse_status": STRING,
             "parse_error": STRING, "parse_error_message": STRING, "parse_error_line": INT,
-            "is_package": BOOL, "is_test": BOOL, "is_backup": BOOL, "is_agent": BOOL, "has_main_guard": BOOL,
+            "is_package": BOOL, "is_test": BOOL, "is_copy": BOOL, "copy_reason": STRING, "is_agent": BOOL, "has_main_guard": BOOL,
             "component": INT, "component_size": INT, "imports_out": INT, "imports_in": INT,
             # Security, GPU and test-gap traits (docs/security.md).
             "package": STRING, "tested": BOOL, "uses_curve": BOOL, "inference_guard": BOOL, "frees_tensors": BOOL,
@@ -66,7 +66,8 @@ NODE_TABLES: tuple[NodeTable, ...] = (
             # Query library (queries/duplicate-agents, queries/critical-path).
             "file_name": STRING, "dependents": INT, "dependent_agents": INT,
         },
-        "A Python file (parsed or not). `component` is its import strongly-connected component (-1: in no cycle). "
+        "A Python file (parsed or not). `is_copy` when it is an archived, backed-up or reference copy (docs/copies.md), "
+        "`copy_reason` why (`folder:_trash_2025-06-13`, `name:backup`, `glob:attic/**`). `component` is its import strongly-connected component (-1: in no cycle). "
         "`package` is its folder as a dotted name; `tested` when a test module imports it, directly or through other "
         "modules; `uses_curve` when it sets CURVE keys or starts a ZAP authenticator; `request_cuda_line` is its first "
         "CUDA move in a per-request function (0: none). `file_name` is the path's last part; `dependents` / "
@@ -128,6 +129,14 @@ NODE_TABLES: tuple[NodeTable, ...] = (
          "closing_imports": STRING},
         "An elementary import cycle, members comma-separated from the smallest name; `closing_imports` is "
         "`path:line` of each member's import of the next, in the same order.",
+    ),
+    NodeTable(
+        "ContractViolation",
+        {"contract": STRING, "kind": STRING, "path": STRING, "line": INT, "source": STRING, "target": STRING,
+         "chain": STRING, "hops": INT},
+        "An import that breaks a `[tool.analyzer.contracts]` contract (analyzer/contracts.py): `source` reaches "
+        "`target` through `chain` (`module:line -> ... -> target`, `hops` imports); `path`/`line` is the source's "
+        "import that starts it; `kind` is layers, forbidden or independence.",
     ),
     NodeTable(
         "DuplicateKey",
