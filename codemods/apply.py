@@ -227,24 +227,11 @@ def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int 
     progress = progress or NoProgress()
     overlay = overlay or {}
     report = Report(codemod, len(tree.files), write)
-    plan = None
-    if codemod.uses_plan:
-        progress.start(f"{codemod.name}: reading", len(tree.files))
-        items = [(path, None, overlay.get(path)) for path in tree.files]
-        collected = _map(codemod, tree.root, "collect", False, items, jobs, progress)
-        report.unparsable.extend(o for o in collected if o.status == UNPARSABLE)
-        report.failed.extend(o for o in collected if o.status == FAILED)
-        plan = codemod.plan({o.path: o.collected for o in collected if o.status == UNCHANGED}, tree.root)
-        items = [(p, codemod.plan_for_file(plan, p), overlay.get(p)) for p in tree.files]
-        items = [item for item in items if item[1] is not None]
-        for path, content in codemod.extra_files(plan, tree.root).items():
-            report.changed.append(_extra_file(tree.root, path, content, write, overlay.get(path)))
-    else:
-        items = [(path, None, overlay.get(path)) for path in tree.files]
+    plan, items = _plan(codemod, tree, write, jobs, overlay, progress, report)
     progress.start(f"{codemod.name}: {'fixing' if write else 'checking'}", len(items))
+    # With a limit, nothing is written until the first files that change are known.
     outcomes = _map(codemod, tree.root, "rewrite", write and not limit, items, jobs, progress)
-    if limit:
-        outcomes = _first_files(outcomes, limit, tree.root if write else None, overlay, report)
+    outcomes = _first_files(outcomes, limit, tree.root if write else None, overlay, report)
     for outcome in outcomes:
         {CHANGED: report.changed, UNPARSABLE: report.unparsable, FAILED: report.failed}.get(
             outcome.status, []
@@ -256,9 +243,29 @@ def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int 
     return report
 
 
+def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, overlay: dict[str, bytes], progress: Progress,
+          report: Report) -> tuple[Any, list]:
+    """The whole-tree plan of a codemod that uses one (None otherwise) and the files to rewrite."""
+    if not codemod.uses_plan:
+        return None, [(path, None, overlay.get(path)) for path in tree.files]
+    progress.start(f"{codemod.name}: reading", len(tree.files))
+    items = [(path, None, overlay.get(path)) for path in tree.files]
+    collected = _map(codemod, tree.root, "collect", False, items, jobs, progress)
+    report.unparsable.extend(o for o in collected if o.status == UNPARSABLE)
+    report.failed.extend(o for o in collected if o.status == FAILED)
+    plan = codemod.plan({o.path: o.collected for o in collected if o.status == UNCHANGED}, tree.root)
+    items = [(p, codemod.plan_for_file(plan, p), overlay.get(p)) for p in tree.files]
+    for path, content in codemod.extra_files(plan, tree.root).items():
+        report.changed.append(_extra_file(tree.root, path, content, write, overlay.get(path)))
+    return plan, [item for item in items if item[1] is not None]
+
+
 def _first_files(outcomes: list[FileOutcome], limit: int, root: Path | None, overlay: dict[str, bytes],
                  report: Report) -> list[FileOutcome]:
-    """Keep the first `limit` changed files (written under `root` when given); the rest wait for a later run."""
+    """Keep the first `limit` changed files (written under `root` when given); the rest wait for a later run.
+    A limit of 0 keeps every outcome as it is."""
+    if not limit:
+        return outcomes
     changed = sorted((o for o in outcomes if o.status == CHANGED), key=lambda o: o.path)
     kept, later = changed[:limit], changed[limit:]
     if later:
@@ -344,6 +351,23 @@ def _evidence(reports: list[Report], max_sites: int) -> list[str]:
     return lines
 
 
+def _details(done: list[Report], max_notes: int, max_evidence: int) -> list[str]:
+    """The pull request's skipped files, per-site evidence and notes, each section only when it has lines."""
+    body: list[str] = []
+    skipped = sorted({o.path for r in done for o in r.unparsable})
+    if skipped:
+        body += ["", f"## Skipped ({len(skipped)} files do not parse)", "", *[f"- `{p}`" for p in skipped[:max_notes]]]
+    evidence = _evidence(done, max_evidence)
+    if evidence:
+        body += ["", "## Evidence", "", *evidence]
+    notes = [n for r in done for n in r.notes]
+    if notes:
+        body += ["", "## Notes", "", *[f"- {n}" for n in notes[:max_notes]]]
+        if len(notes) > max_notes:
+            body.append(f"- ... and {len(notes) - max_notes} more")
+    return body
+
+
 def pull_request_text(reports: list[Report], max_notes: int = 30, max_evidence: int = 100) -> tuple[str, str]:
     done = [r for r in reports if r.changed]
     title = "Fix: " + ", ".join(f"{r.codemod.name} ({r.sites} sites)" for r in done)
@@ -362,16 +386,6 @@ def pull_request_text(reports: list[Report], max_notes: int = 30, max_evidence: 
         review.append(
             "- This pull request contains **unsafe** fixes that change run-time behaviour; run the agents' tests."
         )
-    skipped = sorted({o.path for r in done for o in r.unparsable})
     body = ["## Summary", "", *rows, "", "## How to review", "", *review]
-    if skipped:
-        body += ["", f"## Skipped ({len(skipped)} files do not parse)", "", *[f"- `{p}`" for p in skipped[:max_notes]]]
-    evidence = _evidence(done, max_evidence)
-    if evidence:
-        body += ["", "## Evidence", "", *evidence]
-    notes = [n for r in done for n in r.notes]
-    if notes:
-        body += ["", "## Notes", "", *[f"- {n}" for n in notes[:max_notes]]]
-        if len(notes) > max_notes:
-            body.append(f"- ... and {len(notes) - max_notes} more")
+    body += _details(done, max_notes, max_evidence)
     return title, "\n".join(body) + "\n"

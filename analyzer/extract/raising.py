@@ -283,10 +283,9 @@ class _Typer:
         return self.value(node.value, frame)
 
     def _Subscript(self, node: cst.Subscript, frame: _Frame) -> Value:
-        # A slice of a list, str, tuple or bytes has the container's type; an item is unknown.
-        if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice):
-            return ("slice", self.value(node.value, frame))
-        return UNKNOWN
+        # A slice of a list, str, tuple or bytes has the container's type; an item is what the table says.
+        tag = "slice" if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice) else "item"
+        return (tag, self.value(node.value, frame))
 
     def name(self, name: str, frame: _Frame) -> Value:
         current: _Frame | None = frame

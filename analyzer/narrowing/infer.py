@@ -129,15 +129,14 @@ class Repository:
 # --------------------------------------------------------------------- evaluation
 
 
-class Inference:
-    """Evaluates values and bodies; results are memoised for the whole run."""
+class Values:
+    """Evaluates symbolic values: names through imports, attributes through classes, exception hierarchies.
+    Results are memoised for the whole run."""
 
     def __init__(self, repository: Repository, table: RaiseTable | None = None) -> None:
         self.repo = repository
         self.table = table or load_table()
         self._values: dict[tuple[str, Value], Value | None] = {}
-        self._functions: dict[tuple[str, str, int], BodyResult] = {}
-        self._active: set[tuple[str, str]] = set()
         self._ancestors: dict[str, tuple[str, ...]] = {}
 
     # --- values -------------------------------------------------------------
@@ -198,6 +197,11 @@ class Inference:
     def _value_slice(self, path: str, container: Value) -> Value | None:
         found = self.value(path, container)
         return found if found is not None and found[0] == "inst" and found[1] in SEQUENCES else None
+
+    def _value_item(self, path: str, container: Value) -> Value | None:
+        found = self.value(path, container)
+        row = self.table.subscripts.get(found[1]) if found is not None and found[0] == "inst" else None
+        return ("inst", row.returns) if row is not None and row.returns else None
 
     def union(self, path: str, values: tuple[Value, ...]) -> Value | None:
         """One value for several assignments: all the same type (a `None` default aside), else unknown."""
@@ -437,7 +441,15 @@ class Inference:
         unique = list(dict.fromkeys(exceptions))
         return [e for e in unique if not any(o != e and self.caught_by(e, [o]) for o in unique)]
 
-    # --- bodies ------------------------------------------------------------------
+
+
+class Inference(Values):
+    """What bodies raise: each site against the raise table or the repository's own functions."""
+
+    def __init__(self, repository: Repository, table: RaiseTable | None = None) -> None:
+        super().__init__(repository, table)
+        self._functions: dict[tuple[str, str, int], BodyResult] = {}
+        self._active: set[tuple[str, str]] = set()
 
     def body(self, path: str, sites: Iterable[Site], depth: int) -> BodyResult:
         result = BodyResult()
@@ -549,12 +561,21 @@ class Inference:
             return self._unknown(site, "calls something the raise table does not list", name)
         if row.unproven:
             return self._unknown(site, "calls something whose exceptions cannot be listed", row.label())
-        if row.consumes:
-            for argument in shape.args:
-                found = self.value(path, argument)
-                if found is None or found[0] != "inst" or found[1] not in self.table.iterables:
-                    return self._unknown(site, "passes an object of unknown type to a call that iterates it", name)
-        return self._from_row(site, row)
+        result = self._from_row(site, row)
+        for argument in shape.args if row.consumes else ():
+            iterated = self._iteration(path, site, argument)
+            if iterated is None:
+                return self._unknown(site, "passes an object of unknown type to a call that iterates it", name)
+            result.absorb(iterated)
+        return result
+
+    def _iteration(self, path: str, site: Site, iterable: Value) -> BodyResult | None:
+        """What iterating a value raises; None when its type is not known to be iterable."""
+        type_name = self._instance_type(path, iterable)
+        if type_name in self.table.iterables:
+            return BodyResult()
+        row = self.table.iteration.get(type_name or "")
+        return self._from_row(site, row) if row is not None else None
 
     def project_call(self, site: Site, path: str, qualname: str, depth: int) -> BodyResult:
         function = self.repo.files[path].functions.get(qualname)
@@ -607,9 +628,8 @@ class Inference:
         return self._from_row(site, row)
 
     def _site_iterate(self, path: str, site: Site, depth: int) -> BodyResult:
-        if self._instance_type(path, site.value) in self.table.iterables:
-            return BodyResult()
-        return self._unknown(site, "iterates over an object of unknown type")
+        iterated = self._iteration(path, site, site.value)
+        return iterated if iterated is not None else self._unknown(site, "iterates over an object of unknown type")
 
     def _site_unpack(self, path: str, site: Site, depth: int) -> BodyResult:
         if self._instance_type(path, site.value) in self.table.iterables:
@@ -717,23 +737,26 @@ class Inference:
         if handler.reraises:
             return replace(base, reason=REASON_RERAISES)
         result = self.body(path, handler.sites, 0)
-        earlier = [t for t in (self.exception_type(path, v) for v in handler.earlier) if t is not None]
         named = [t for t in (self.exception_type(path, v) for v in handler.types) if t is not None]
-        catches = named if handler.types else ["BaseException"]
-        reaching = {e: ev for e, ev in result.raises.items()
-                    if not self.caught_by(e, earlier) and self.caught_by(e, catches)}
+        reaching = self._reaching(path, handler, named, result)
         unproven = tuple(f"{u.detail} ({u.category})" for u in result.unknown)
         reason = result.unknown[0].category if result.unknown else ""
         if not reaching:
             return replace(base, reason=reason or REASON_NOTHING, unproven=unproven)
-        specific = [t for t in named if t not in ("Exception", "BaseException")]
-        types = self.fewest([*specific, *sorted(reaching)])
+        types = self.fewest([*(t for t in named if t not in ("Exception", "BaseException")), *sorted(reaching)])
         names, imports, problem = Spelling(self, path, handler.function).spell(types)
         if problem:
             return replace(base, reason=REASON_NAMING, unproven=(problem, *unproven))
         evidence = tuple(f"{display_name(t)}: {reaching[t]}" for t in types if t in reaching)
         return Verdict(path, handler.line, handler.function, UNPROVEN if result.unknown else NARROW, tuple(types),
                        names, imports, evidence, reason, unproven)
+
+    def _reaching(self, path: str, handler: HandlerRaises, named: list[str], result: BodyResult) -> dict[str, str]:
+        """What the body raises that gets past the earlier handlers and that this handler catches."""
+        earlier = [t for t in (self.exception_type(path, v) for v in handler.earlier) if t is not None]
+        catches = named if handler.types else ["BaseException"]
+        return {exception: evidence for exception, evidence in result.raises.items()
+                if not self.caught_by(exception, earlier) and self.caught_by(exception, catches)}
 
 
 # --------------------------------------------------------------------- naming exceptions in a module

@@ -21,6 +21,7 @@ be another file's class or an outside library's function).
     ("super", "Agent")                   super() in a method of class Agent
     ("instance", value)                  an instance of the class a value names (from an annotation)
     ("slice", value)                     a slice of a sequence
+    ("item", value)                      `value[key]`
     ("aug", "Add", value)                `name += value`, among a name's assignments
     ("unknown",)
 """

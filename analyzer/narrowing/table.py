@@ -61,7 +61,8 @@ class RaiseTable:
     attributes: dict[str, str] = field(default_factory=dict)
     iterables: frozenset[str] = frozenset()
     numbers: frozenset[str] = frozenset()
-    subscripts: dict[str, Row] = field(default_factory=dict)
+    subscripts: dict[str, Row] = field(default_factory=dict)  # type -> what `x[key]` raises (and returns)
+    iteration: dict[str, Row] = field(default_factory=dict)  # type -> what iterating it raises
 
     def __post_init__(self) -> None:
         self._exact: dict[str, list[int]] = {}
@@ -166,10 +167,14 @@ def _built_in() -> RaiseTable:
     data = yaml.safe_load(TABLE_PATH.read_text(encoding="utf-8"))
     rows = [_row(entry, f"{TABLE_PATH.name} row {n}", BUILT_IN) for n, entry in enumerate(data["calls"], 1)]
     exceptions = {name: (info["base"], info.get("import", "")) for name, info in data["exceptions"].items()}
-    subscripts = {name: Row(f"{name}[...]", tuple(info["raises"]), source=info.get("source", ""))
+    subscripts = {name: Row(f"{name}[...]", tuple(info["raises"]), returns=info.get("returns", ""),
+                            source=info.get("source", ""), note=info.get("note", ""))
                   for name, info in data["subscripts"].items()}
+    iteration = {name: Row(f"iterating a {name}", tuple(info["raises"]), source=info.get("source", ""),
+                           note=info.get("note", ""))
+                 for name, info in data["iteration"].items()}
     return RaiseTable(rows, exceptions, dict(data["aliases"]), dict(data["attributes"]),
-                      frozenset(data["iterables"]), frozenset(data["numbers"]), subscripts)
+                      frozenset(data["iterables"]), frozenset(data["numbers"]), subscripts, iteration)
 
 
 def load_table(extra: Any = None) -> RaiseTable:
@@ -188,7 +193,7 @@ def load_table(extra: Any = None) -> RaiseTable:
         else:
             rows.append(_row(entry, where, FROM_CONFIG))
     return RaiseTable([*rows, *table.rows], exceptions, table.aliases, table.attributes, table.iterables,
-                      table.numbers, table.subscripts)
+                      table.numbers, table.subscripts, table.iteration)
 
 
 def is_builtin_exception(name: str) -> bool:
