@@ -829,10 +829,20 @@ class Spelling:
                 return f"{name}.{cls}", ""
         if cls in self.facts.names or cls in self.facts.classes or not self._free(cls):
             return "", ""
-        for _, (_, module, level, imported) in self._bindings():
-            if imported and inference.imported(self.path, module, level, "") == ("pmod", path):
-                return cls, f"from {'.' * level}{module} import {cls}"
-        return "", ""
+        module = self._module_spelling(path)
+        return (cls, f"from {module} import {cls}") if module else ("", "")
+
+    def _module_spelling(self, path: str) -> str:
+        """How this module would import `path`: its dotted name from a top-level package this module already
+        imports from (so the same sys.path root), else a module it imports from that re-exports the class."""
+        inference = self.inference
+        tops = {module.split(".")[0] for _, (_, module, level, _) in self._bindings() if not level and module}
+        parts = module_name(path).split(".")
+        for start in range(len(parts)):
+            candidate = ".".join(parts[start:])
+            if candidate.split(".")[0] in tops and inference.imported(self.path, candidate, 0, "") == ("pmod", path):
+                return candidate
+        return ""
 
 
 # --------------------------------------------------------------------- whole repository
