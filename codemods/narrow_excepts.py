@@ -11,15 +11,17 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import libcst as cst
 
+from analyzer.check.suppress import is_suppressed
 from analyzer.config import ConfigError, read_tool_table
 from analyzer.extract.excepts import classify, is_logger_call
 from analyzer.extract.raising import summarize
-from analyzer.narrowing.infer import NARROW, UNPROVEN, Inference, Repository, Verdict, verdicts
+from analyzer.extract.walker import walk
+from analyzer.narrowing.infer import LEFT, NARROW, UNPROVEN, Inference, Repository, Verdict, verdicts
 from analyzer.narrowing.model import RaiseFacts
 from analyzer.narrowing.table import TableError, load_table
 from codemods.bare_except import log_through_module_logger, logging_statement, only_pass, replace_pass
@@ -38,8 +40,18 @@ from codemods.base import (
 )
 
 COMMENT_LIMIT = 110
+CHECK_ID = "narrowable-excepts"  # the check this codemod fixes: its suppression comment also keeps a handler
+REASON_SUPPRESSED = f"suppressed with # analyzer: ignore[{CHECK_ID}]"
 _LINE_NODES = (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.BaseExpression, cst.ExceptHandler,
                cst.ExceptStarHandler)
+
+
+@dataclass(frozen=True)
+class Collected:
+    """One file's raise facts, and its handlers a `# analyzer: ignore[narrowable-excepts]` comment keeps as they are."""
+
+    facts: RaiseFacts
+    suppressed: frozenset[int]
 
 
 @dataclass
@@ -58,6 +70,13 @@ def _line_finder(module: cst.Module):
             return 0
 
     return line_of
+
+
+def _except_line_comment(handler: cst.ExceptHandler) -> str:
+    """The comment at the end of the `except ...:` line, "" for none."""
+    body = handler.body
+    trailing = body.header if isinstance(body, cst.IndentedBlock) else body.trailing_whitespace
+    return trailing.comment.value if trailing.comment is not None else ""
 
 
 def _type_expression(names: tuple[str, ...]) -> cst.BaseExpression:
@@ -165,7 +184,8 @@ class NarrowExcepts(Codemod):
         "subscript, a division, unpacking) count too. When every operation of the body is accounted for, the "
         "handler is rewritten to catch those exceptions and no others, with the fewest names (a subclass of "
         "another listed one is dropped) and the imports the names need; the handler's body, `as` name, comments "
-        "and formatting stay. Handlers that raise (clean-up or wrapping handlers) are left alone. With "
+        "and formatting stay. Handlers that raise (clean-up or wrapping handlers) are left alone, and so is a "
+        "handler kept broad on purpose with `# analyzer: ignore[narrowable-excepts] <why>` on its except line. With "
         "`--unsafe` (option `unsafe`), a handler whose body is only partly proven is narrowed to what was "
         "proven, under a comment naming what was not. With `--log-swallowed` (option `log_swallowed`), a "
         "narrowed handler that swallows the exception logs it with its traceback through the module's logger. "
@@ -272,6 +292,9 @@ class NarrowExcepts(Codemod):
                 title="Arithmetic and iteration over values of unknown type: left alone"),
         Example("import json\n\n\ndef parse(raw):\n    try:\n        return json.loads(raw)\n    except ValueError:\n"
                 "        return None\n", title="Specific handlers are never touched"),
+        Example("def port(text: str):\n    try:\n        return int(text)\n"
+                "    except Exception:  # analyzer: ignore[narrowable-excepts] a plugin may patch int()\n"
+                "        return 0\n", title="A handler kept broad on purpose, with the check's suppression comment"),
     ]
 
     def commit_subject(self, sites: int, files: int) -> str:
@@ -280,17 +303,26 @@ class NarrowExcepts(Codemod):
 
     # --- planning ----------------------------------------------------------
 
-    def collect(self, path: str, module: cst.Module) -> RaiseFacts:
-        return summarize(module, _line_finder(module))
+    def collect(self, path: str, module: cst.Module) -> Collected:
+        line_of = _line_finder(module)
+        suppressed: set[int] = set()
 
-    def plan(self, collected: Mapping[str, RaiseFacts], root: Path | None) -> NarrowPlan:
+        def note_suppression(handler: cst.ExceptHandler, scope) -> None:
+            if is_suppressed(CHECK_ID, _except_line_comment(handler)):
+                suppressed.add(line_of(handler))
+
+        walk(module, {cst.ExceptHandler: [note_suppression]}, lambda node: None)
+        return Collected(summarize(module, line_of), frozenset(suppressed))
+
+    def plan(self, collected: Mapping[str, Collected], root: Path | None) -> NarrowPlan:
         try:
             rows = read_tool_table(root).get("raises") if root is not None else None
             table = load_table(rows)
         except (ConfigError, TableError) as error:
             raise CodemodError(str(error)) from None
-        inference = Inference(Repository({p: f for p, f in collected.items() if f is not None}), table)
-        found = verdicts(inference)
+        inference = Inference(Repository({p: c.facts for p, c in collected.items() if c is not None}), table)
+        found = [replace(v, status=LEFT, reason=REASON_SUPPRESSED) if v.line in collected[v.path].suppressed else v
+                 for v in verdicts(inference)]
         wanted = (NARROW, UNPROVEN) if self.options["unsafe"] else (NARROW,)
         by_file: dict[str, dict[int, Verdict]] = defaultdict(dict)
         for verdict in found:
