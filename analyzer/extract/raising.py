@@ -45,6 +45,7 @@ MEMBERSHIP = frozenset({"In", "NotIn"})
 METHOD_KINDS = {"property": "property", "staticmethod": "staticmethod", "classmethod": "classmethod",
                 "functools.cached_property": "property", "cached_property": "property"}
 TEXT_LIMIT = 60
+MAX_RETURNS = 8  # a function with more return statements gets no return type
 # Raise-table rows for statements and calls recognised by their shape rather than their callee.
 IMPORT_RULE, ASSERT_RULE, LOGGING_RULE = "<import>", "<assert>", "<logger call>"
 
@@ -77,6 +78,8 @@ class _Frame:
     global_names: set[str] = field(default_factory=set)
     resolving: set[str] = field(default_factory=set)
     cache: dict[str, Value] = field(default_factory=dict)
+    returns: list[Value] = field(default_factory=list)  # what its return statements return
+    generator: bool = False  # it yields: calling it returns a generator, whatever it returns
 
     def bind(self, name: str, binding: _Binding) -> None:
         if name not in self.global_names:
@@ -571,6 +574,8 @@ class _ModuleWalk:
     def _small_Return(self, small: cst.Return, body: _Body) -> None:
         if small.value is not None:
             self.expression(small.value, body)
+            if len(body.frame.returns) < MAX_RETURNS:
+                body.frame.returns.append(self.typer.value(small.value, body.frame))
 
     def _small_Assign(self, small: cst.Assign, body: _Body) -> None:
         self.expression(small.value, body)
@@ -777,6 +782,7 @@ class _ModuleWalk:
                 self.expression(param.default, body)
 
     def _expr_Yield(self, node: cst.Yield, body: _Body) -> None:
+        body.frame.generator = True
         self._opaque(body, node, "a yield (the consumer can throw any exception in)")
 
     def _expr_FormattedString(self, node: cst.FormattedString, body: _Body) -> None:
@@ -846,9 +852,10 @@ class _ModuleWalk:
                           self._module_value).collect(_statements(node.body))
         body = _Body(frame, line=self.line_of(node))
         self._block(_statements(node.body), body, inner)
+        returns = () if frame.generator or len(frame.returns) >= MAX_RETURNS else tuple(frame.returns)
         self.facts.functions[inner.function] = FunctionRaises(
             inner.function, method_class, self.line_of(node), tuple(body.sites), decorators,
-            node.asynchronous is not None, frozenset(frame.bindings),
+            node.asynchronous is not None, frozenset(frame.bindings), returns,
         )
         if method_class and method_class in self.facts.classes:
             self.facts.classes[method_class].methods.setdefault(node.name.value, kind or "method")

@@ -326,7 +326,19 @@ class Values:
             return ("inst", callee[1] if returned == "self" else returned) if returned else None
         if callee[0] == "pclass":
             return ("pinst", callee[1], callee[2], False)
+        if callee[0] == "pfunc":
+            return self._returned(callee[1], callee[2])
+        if callee[0] == "pmethod":
+            found = self.find_member(callee[1], callee[2], callee[3])
+            return self._returned(found[1], f"{found[2]}.{callee[3]}") if found and found[0] == "project" else None
         return None
+
+    def _returned(self, path: str, qualname: str) -> Value | None:
+        """What a repository function returns, when all its return statements agree (`None` aside)."""
+        function = self.repo.files[path].functions.get(qualname)
+        if function is None or function.is_async or not function.returns:
+            return None
+        return self.union(path, function.returns)
 
     def arithmetic_type(self, operator: str, left: Value | None, right: Value | None) -> Value | None:
         if left is None or right is None or left[0] != "inst" or right[0] != "inst":

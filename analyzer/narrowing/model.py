@@ -84,6 +84,7 @@ class FunctionRaises:
     decorators: tuple[str, ...] = ()  # dotted names ("" for a decorator expression)
     is_async: bool = False
     local_names: frozenset[str] = frozenset()  # parameters and names the body binds
+    returns: tuple[Value, ...] = ()  # what its return statements return (empty: unknown, or a generator)
 
 
 @dataclass(slots=True)

@@ -147,6 +147,34 @@ PROVEN = [
                 except Exception:
                     pass
         """, ("zmq.ZMQError",)),
+    ("a socket made by a helper method, a logger by a helper function", """
+        import logging
+
+        import zmq
+
+
+        def make_logger(name):
+            return logging.getLogger(name)
+
+
+        class Agent:
+            def __init__(self):
+                self.context = zmq.Context()
+                self.socket = self._connect("tcp://localhost:5555")
+                self.log = make_logger("agent")
+
+            def _connect(self, address):
+                sock = self.context.socket(zmq.REQ)
+                sock.connect(address)
+                return sock
+
+            def ask(self, question: str):
+                try:
+                    self.socket.send(question.encode())
+                    self.log.info("asked")
+                except Exception:
+                    pass
+        """, ("UnicodeEncodeError", "zmq.ZMQError")),
     ("pairs from dict.items() and a split str unpacked", """
         def f(settings: dict, line: str):
             try:
