@@ -14,7 +14,7 @@ import builtins
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from analyzer.facts import FileFacts, ImportFact
+from analyzer.facts import FileFacts
 from analyzer.narrowing.model import (
     ATTRIBUTE, AWAIT, BINOP, CALL, COMPARE, FIXED, FORMAT, ITERATE, OPAQUE, RAISE, SET_ATTRIBUTE, SUBSCRIPT, UNARY,
     UNPACK, WITH, CallShape, ClassRaises, HandlerRaises, RaiseFacts, Site, Value,
@@ -105,7 +105,6 @@ class Repository:
         self.index = ModuleIndex(sorted(self.paths))
         self.prefixes = {base: {name.rsplit(".", n)[0] for name in names for n in range(1, name.count(".") + 1)}
                          for base, names in self.index.by_base.items()}
-        self._children: dict[tuple[str, str], list[tuple[str, str]]] | None = None
 
     def is_namespace(self, dotted: str) -> bool:
         return any(dotted in prefixes for prefixes in self.prefixes.values())
@@ -138,6 +137,7 @@ class Values:
         self.table = table or load_table()
         self._values: dict[tuple[str, Value], Value | None] = {}
         self._ancestors: dict[str, tuple[str, ...]] = {}
+        self._children: dict[tuple[str, str], list[tuple[str, str]]] | None = None  # class -> direct subclasses
 
     # --- values -------------------------------------------------------------
 
@@ -393,17 +393,17 @@ class Values:
 
     def subclasses(self, path: str, cls: str) -> list[tuple[str, str]]:
         """Every repository class that derives from path::cls, directly or not."""
-        if self.repo._children is None:
+        if self._children is None:
             children: dict[tuple[str, str], list[tuple[str, str]]] = {}
             for file, facts in self.repo.files.items():
                 for name in facts.classes:
                     for base in self.bases(file, name):
                         if base is not None and base[0] == "pclass":
                             children.setdefault((base[1], base[2]), []).append((file, name))
-            self.repo._children = children
+            self._children = children
         found, queue = [], [(path, cls)]
         while queue:
-            for child in self.repo._children.get(queue.pop(), []):
+            for child in self._children.get(queue.pop(), []):
                 if child not in found:
                     found.append(child)
                     queue.append(child)
@@ -462,6 +462,13 @@ class Inference(Values):
         super().__init__(repository, table)
         self._functions: dict[tuple[str, str, int], BodyResult] = {}
         self._active: set[tuple[str, str]] = set()
+        self._sites = {
+            CALL: self._site_call, SUBSCRIPT: self._site_subscript, ITERATE: self._site_iterate,
+            UNPACK: self._site_unpack, BINOP: self._site_binop, COMPARE: self._site_compare, UNARY: self._site_unary,
+            ATTRIBUTE: self._site_attribute, SET_ATTRIBUTE: self._site_setattr, AWAIT: self._site_await,
+            FORMAT: self._site_format, WITH: self._site_with, RAISE: self._site_raise, FIXED: self._site_fixed,
+            OPAQUE: self._site_opaque,
+        }
 
     def body(self, path: str, sites: Iterable[Site], depth: int) -> BodyResult:
         result = BodyResult()
@@ -480,7 +487,7 @@ class Inference(Values):
         return kept
 
     def site(self, path: str, site: Site, depth: int) -> BodyResult:
-        return getattr(self, f"_site_{site.kind}")(path, site, depth)
+        return self._sites[site.kind](path, site, depth)
 
     @staticmethod
     def _where(site: Site) -> str:
