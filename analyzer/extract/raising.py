@@ -266,7 +266,7 @@ class _Typer:
     def _Call(self, node: cst.Call, frame: _Frame) -> Value:
         if _is_super_call(node) and frame.class_name:
             return ("super", frame.class_name)
-        return ("call", self.value(node.func, frame))
+        return ("call", self.value(node.func, frame), _keywords(node))
 
     def _BinaryOperation(self, node: cst.BinaryOperation, frame: _Frame) -> Value:
         return ("binop", type(node.operator).__name__, self.value(node.left, frame), self.value(node.right, frame))
@@ -324,7 +324,7 @@ class _Typer:
             return binding.value
         expression = self.value(binding.expression, frame)
         if binding.augmented == "__enter__":
-            return ("call", ("attr", expression, "__enter__"))
+            return ("call", ("attr", expression, "__enter__"), ())
         if binding.augmented:
             return ("aug", binding.augmented, expression)
         return expression
@@ -376,6 +376,10 @@ def _keyword_kind(node: cst.BaseExpression) -> str:
     if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
         return node.value.lower()
     return "literal" if _is_literal(node) else "expr"
+
+
+def _keywords(node: cst.Call) -> tuple[tuple[str, str], ...]:
+    return tuple((arg.keyword.value, _keyword_kind(arg.value)) for arg in node.args if arg.keyword is not None)
 
 
 def _mentions(node: cst.CSTNode) -> list[str]:
@@ -703,7 +707,7 @@ class _ModuleWalk:
 
     def _shape(self, node: cst.Call, frame: _Frame, awaited: bool) -> CallShape:
         positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
-        keywords = tuple((arg.keyword.value, _keyword_kind(arg.value)) for arg in node.args if arg.keyword is not None)
+        keywords = _keywords(node)
         mentions = sorted({name for arg in node.args for name in _mentions(arg.value)})
         return CallShape(
             args=tuple(self.typer.value(arg, frame) for arg in positional), keywords=keywords,

@@ -175,8 +175,8 @@ class Values:
     def _value_attr(self, path: str, owner: Value, name: str) -> Value | None:
         return self.member(self.value(path, owner), name)
 
-    def _value_call(self, path: str, callee: Value) -> Value | None:
-        return self.result_of(self.value(path, callee))
+    def _value_call(self, path: str, callee: Value, keywords: tuple = ()) -> Value | None:
+        return self.result_of(self.value(path, callee), CallShape(keywords=keywords))
 
     def _value_any(self, path: str, values: tuple[Value, ...]) -> Value | None:
         return self.union(path, values)
@@ -315,15 +315,16 @@ class Values:
     def _member_super(self, owner: Value, name: str) -> Value:
         return ("superattr", owner[1], owner[2], name)
 
-    def result_of(self, callee: Value | None) -> Value | None:
+    def result_of(self, callee: Value | None, shape: CallShape = CallShape()) -> Value | None:
         if callee is None:
             return None
-        if callee[0] in ("ext", "builtin"):
-            returned = self.table.returns(self.table.canonical(callee[1]))
+        if callee[0] in ("ext", "builtin", "extmethod"):
+            name = self.table.canonical(callee[1]) if callee[0] != "extmethod" else f"{callee[1]}.{callee[2]}"
+            row = self.table.find(name, shape, lambda: None)
+            returned = row.returns if row is not None and row.returns else self.table.returns(name)
+            if returned == "self":
+                return ("inst", callee[1]) if callee[0] == "extmethod" else None
             return ("inst", returned) if returned else None
-        if callee[0] == "extmethod":
-            returned = self.table.returns(f"{callee[1]}.{callee[2]}")
-            return ("inst", callee[1] if returned == "self" else returned) if returned else None
         if callee[0] == "pclass":
             return ("pinst", callee[1], callee[2], False)
         if callee[0] == "pfunc":

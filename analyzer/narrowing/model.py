@@ -15,7 +15,8 @@ be another file's class or an outside library's function).
     ("import", "a.b", level, "name")     what `from a.b import name` binds; name "" for `import a.b`
     ("self", "Agent") / ("cls", "Agent")  the instance / class in a method of class Agent of this file
     ("attr", value, "name")              an attribute of a value
-    ("call", value)                      what calling a value returns
+    ("call", value, keywords)            what calling a value returns; keywords as in CallShape (a row's
+                                         `when` may pick the type: check_output(text=True) returns str)
     ("binop", "Add", left, right)        an arithmetic result
     ("any", (value, ...))                one of several assignments
     ("super", "Agent")                   super() in a method of class Agent

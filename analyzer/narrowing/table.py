@@ -86,11 +86,15 @@ class RaiseTable:
         return None
 
     def returns(self, name: str) -> str:
-        """What a call of `name` returns, from the first row naming it that says; "" when none does."""
-        for index in sorted([*self._exact.get(name, ()), *(i for i in self._prefixed if self.rows[i].names(name))]):
-            if self.rows[index].returns:
-                return self.rows[index].returns
-        return ""
+        """What a call of `name` returns: the type its rows name, "" when none does or they disagree
+        (the type of a call's result is worked out without its arguments, so a row's `when` cannot pick it)."""
+        exact = {self.rows[i].returns for i in self._exact.get(name, ())} - {""}
+        if exact:
+            return exact.pop() if len(exact) == 1 else ""
+        prefixed = sorted((len(self.rows[i].call), self.rows[i].returns) for i in self._prefixed
+                          if self.rows[i].names(name) and self.rows[i].returns)
+        longest = {returns for length, returns in prefixed if length == prefixed[-1][0]} if prefixed else set()
+        return longest.pop() if len(longest) == 1 else ""
 
     def base_of(self, exception: str) -> str | None:
         """The base class of a non-builtin exception the table knows, None for one it does not."""

@@ -175,6 +175,17 @@ PROVEN = [
                 except Exception:
                     pass
         """, ("UnicodeEncodeError", "zmq.ZMQError")),
+    ("check_output returns bytes, or str with text=True", """
+        import subprocess
+
+
+        def f():
+            try:
+                listing = subprocess.check_output(["ls"]).decode()
+                version = subprocess.check_output(["uname"], text=True).strip()
+            except Exception:
+                pass
+        """, ("OSError", "UnicodeDecodeError", "subprocess.CalledProcessError", "subprocess.TimeoutExpired")),
     ("pairs from dict.items() and a split str unpacked", """
         def f(settings: dict, line: str):
             try:
