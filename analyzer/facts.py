@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from analyzer.narrowing.model import RaiseFacts
+
 PARSE_OK = "ok"
 PARSE_ERROR = "error"
 PARSE_SKIPPED = "skipped"
@@ -83,6 +85,9 @@ class ExceptFact:
     reraises: bool
     logs_traceback: bool
     function: str
+    # Filled by the whole-repository pass (analyzer/narrowing/infer.py) for bare and broad handlers.
+    narrow_types: str = ""  # comma-separated exceptions its try body can raise, when that is proven
+    narrowable: bool = False  # `analyzer fix narrow-excepts` can narrow it without --unsafe
 
 
 @dataclass(slots=True)
@@ -203,6 +208,8 @@ class FileFacts:
     model_loads: list[ModelLoadFact] = field(default_factory=list)
     db_calls: list[DbCallFact] = field(default_factory=list)
     hygiene: list[HygieneFact] = field(default_factory=list)
+    # What each function and try body does that may raise (analyzer/extract/raising.py), None if unparsed.
+    raising: RaiseFacts | None = None
     # Module traits for security and GPU rules (analyzer/extract/security.py, hotpaths.py).
     uses_curve: bool = False  # sets CURVE keys or starts a ZAP authenticator (zmq_auth is not empty)
     inference_guard: bool = False  # a torch.no_grad() / inference_mode() context or decorator

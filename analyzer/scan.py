@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 import uuid
@@ -23,6 +24,7 @@ from analyzer.extract import extract_file
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
 from analyzer.credentials import add_credentials, find_credentials
 from analyzer.graph import build_snapshot, mark_copies
+from analyzer.narrowing.infer import narrow_excepts
 from analyzer.requirements import add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.store import GraphStore, open_store
@@ -171,9 +173,12 @@ def collect_facts(
 
 
 def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
+    # Every [tool.analyzer] setting, not a hand-kept list of the ones the graph depends on: a setting
+    # forgotten here would give a stale "unchanged" scan; one that only `check` reads costs a rewrite.
+    settings = json.dumps(config.raw, sort_keys=True, default=str)
     digest = hashlib.sha256(
         f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
-        f"{config.raw.get('contracts')}".encode())
+        f"{sorted(config.exclude)}|{settings}".encode())
     digest.update(extra.encode())  # deployment configs' paths and hashes
     for f in files:
         digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode())
@@ -190,6 +195,7 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     cache_dir = (options.cache_dir or DEFAULT_CACHE) if options.use_cache else None
     files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
+    files = narrow_excepts(files, config.raises)  # each bare or broad handler's provable exceptions
     violations = check_contracts(contracts, resolution)
     deployment, port_links = configs.read_and_resolve(repo, config, files, cache_dir)
     copies = classify_copies(files, config.copies, ((e.importer, e.target) for e in resolution.edges),

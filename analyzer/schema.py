@@ -102,8 +102,11 @@ NODE_TABLES: tuple[NodeTable, ...] = (
     NodeTable(
         "ExceptClause",
         {**_LOCATED, "kind": STRING, "types": STRING, "swallows": BOOL, "reraises": BOOL,
-         "logs_traceback": BOOL, "function": STRING},
-        "An except clause: bare, broad or specific.",
+         "logs_traceback": BOOL, "function": STRING,
+         # analyzer/narrowing: what `analyzer fix narrow-excepts` would narrow a bare or broad handler to.
+         "narrow_types": STRING, "narrowable": BOOL},
+        "An except clause: bare, broad or specific. `narrowable` when every exception its try body can raise is "
+        "known (`narrow_types`, comma-separated): `analyzer fix narrow-excepts` can then narrow it.",
     ),
     NodeTable(
         "Todo",
