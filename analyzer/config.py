@@ -42,6 +42,7 @@ POSITIVE_NUMBER = Expect("a positive number", lambda v: (_is_int(v) or isinstanc
 TABLE_OF_STRING_LISTS = Expect("a table of lists of strings",
                                lambda v: isinstance(v, dict) and all(_is_string_list(x) for x in v.values()))
 TABLE = Expect("a table", lambda v: isinstance(v, dict))
+LIST_OF_TABLES = Expect("a list of tables", lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v))
 TABLE_OF_TABLES = Expect("a table of tables", lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()))
 
 # Every `[tool.analyzer]` key and what its value must be; adding a setting is one line here.
@@ -62,6 +63,7 @@ SETTINGS: dict[str, Expect] = {
     "live": STRING_LIST,
     "contracts": TABLE,  # analyzer/contracts.py checks what is inside
     "ports_registry": STRING,  # analyzer/configs/registry.py checks the path
+    "raises": LIST_OF_TABLES,  # analyzer/narrowing checks each row
 }
 DEFAULT_MAX_FILE_SECONDS = 120.0  # libcst takes ~90 s on a 2 MB file here: generated code, not an attack
 
@@ -91,6 +93,7 @@ class ScanConfig:
     copies: CopyRules = DEFAULT_RULES  # which files are archived / backup / reference copies (analyzer/copies.py)
     raw: dict[str, Any] = field(default_factory=dict)  # the whole [tool.analyzer] table, for other commands
     warnings: list[str] = field(default_factory=list)  # unknown settings
+    raises: list[dict[str, Any]] = field(default_factory=list)  # extra raise-table rows (analyzer/narrowing)
 
 
 def _settings_file(repo: Path) -> tuple[Path, dict[str, Any]] | None:
@@ -134,6 +137,7 @@ def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[s
         copies=CopyRules.from_settings({key: table[key] for key in COPY_KEYS if key in table}),
         raw=table,
         warnings=warnings,
+        raises=table.get("raises", []),
     )
     if roots:
         config.roots = roots

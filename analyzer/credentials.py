@@ -20,22 +20,12 @@ from analyzer.config import ScanConfig
 from analyzer.configs.boundedyaml import load_bounded_yaml
 from analyzer.discover import list_files
 from analyzer.graph import GraphSnapshot
-from analyzer.redact import is_secret_name
+from analyzer.redact import is_placeholder, is_secret_key
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".env", ".ini", ".cfg")
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".env": "env", ".ini": "ini", ".cfg": "ini"}
 MAX_CONFIG_BYTES = 512 * 1024  # larger JSON/YAML is data (vocabularies, model configs), not settings
 _SCALAR_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
-PLACEHOLDER_RES = tuple(re.compile(p, re.I) for p in (
-    r"\$\{.*\}|\$\(.*\)|\{\{.*\}\}|%\(\w+\)s",  # ${VAR}, $(cmd), {{ template }}, %(name)s anywhere in the value
-    r"\$[A-Za-z_]\w*|%\w+%|<[^<>]*>|ENC\[.*\]",  # $VAR, %VAR%, <your-password>, sops-encrypted
-    r"(vault|env|secret|ssm|file|secretsmanager):.*",  # references resolved at deploy time
-    r"x+|\*+|\.+|-+|_+|#+|0+",
-    r"(your|enter|insert)[_\- ].*",
-    r"changeme|change[_\-]me|replace[_\-]?me|todo|tbd|fixme|none|null|nil|undefined|placeholder|example|dummy|"
-    r"redacted|hidden|secret[_\-]here|password[_\-]here|not[_\-]set|unset",
-    r"(/|\./|~/).*|.*\.(json|pem|key|crt|txt|ya?ml)",  # a path to where the secret lives
-))
 ENV_LINE_RE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(.*?)\s*$")
 INI_SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]\s*$")
 INI_LINE_RE = re.compile(r"^([A-Za-z_][\w.\- ]*?)\s*[=:]\s*(.*?)\s*$")
@@ -48,11 +38,6 @@ class ConfigCredential:
     line: int
     key_path: str  # dotted keys from the document root, `[i]` for list items
     format: str  # yaml | json | env | ini
-
-
-def is_placeholder(value: str) -> bool:
-    text = value.strip()
-    return not text or any(pattern.fullmatch(text) for pattern in PLACEHOLDER_RES)
 
 
 def _unquote(value: str) -> str:
@@ -73,7 +58,7 @@ def _yaml_credentials(text: str) -> list[tuple[int, str]]:
                         continue
                     key_path = f"{path}.{key.value}" if path else str(key.value)
                     if isinstance(value, yaml.ScalarNode):
-                        if value.tag in _SCALAR_TAGS and is_secret_name(key.value) and not is_placeholder(value.value):
+                        if value.tag in _SCALAR_TAGS and is_secret_key(key.value) and not is_placeholder(value.value):
                             found.append((key.start_mark.line + 1, key_path))
                     else:
                         stack.append((value, key_path))
@@ -86,7 +71,7 @@ def _env_credentials(text: str) -> list[tuple[int, str]]:
     found = []
     for number, line in enumerate(text.splitlines(), start=1):
         match = ENV_LINE_RE.match(line)
-        if match and not line.lstrip().startswith("#") and is_secret_name(match.group(1)):
+        if match and not line.lstrip().startswith("#") and is_secret_key(match.group(1)):
             if not is_placeholder(_unquote(match.group(2))):
                 found.append((number, match.group(1)))
     return found
@@ -102,7 +87,7 @@ def _ini_credentials(text: str) -> list[tuple[int, str]]:
             section = header.group(1).strip()
             continue
         match = INI_LINE_RE.match(line)
-        if match and is_secret_name(match.group(1)) and not is_placeholder(_unquote(match.group(2))):
+        if match and is_secret_key(match.group(1)) and not is_placeholder(_unquote(match.group(2))):
             found.append((number, f"{section}.{match.group(1).strip()}" if section else match.group(1).strip()))
     return found
 

@@ -10,8 +10,8 @@ Free text (endpoints, comments, requirement lines, hosts) keeps its shape: only
 a URL's password (or a lone token in its user part), `key=value` / `key: value`
 pairs whose key names a secret, and well-known token formats are masked. A
 value assigned to a secret-named key is masked whole unless it only refers to
-another variable (`${DB_PASSWORD}`). The secret-name vocabulary lives here;
-the extractors and config readers import it.
+another variable (`${DB_PASSWORD}`). The secret-name and placeholder vocabulary
+lives here; the secrets extractor and the config-credential reader import it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,16 @@ SECRET_NAME_RE = re.compile(
 )
 # Tokenizer special tokens are not credentials.
 NOT_SECRET_RE = re.compile(r"^(eos|bos|pad|unk|sep|cls|mask|max|num|n)_?tokens?$", re.I)
+PLACEHOLDER_RES = tuple(re.compile(p, re.I) for p in (
+    r"\$\{.*\}|\$\(.*\)|\{\{.*\}\}|%\(\w+\)s",  # ${VAR}, $(cmd), {{ template }}, %(name)s anywhere in the value
+    r"\$[A-Za-z_]\w*|%\w+%|<[^<>]*>|ENC\[.*\]",  # $VAR, %VAR%, <your-password>, sops-encrypted
+    r"(vault|env|secret|ssm|file|secretsmanager):.*",  # references resolved at deploy time
+    r"x+|\*+|\.+|-+|_+|#+|0+",
+    r"(your|enter|insert)[_\- ].*",
+    r"changeme|change[_\-]me|replace[_\-]?me|todo|tbd|fixme|none|null|nil|undefined|placeholder|example|dummy|"
+    r"redacted|hidden|secret[_\-]here|password[_\-]here|not[_\-]set|unset",
+    r"(/|\./|~/).*|.*\.(json|pem|key|crt|txt|ya?ml)",  # a path to where the secret lives
+))
 
 # scheme://userinfo@ : greedy up to the last `@` before the path, so a password holding `@` is masked whole.
 _URL_USERINFO_RE = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/\s'\"<>`]*)@")
@@ -47,10 +57,16 @@ _TOKEN_RES = (
 _REFERENCE_RE = re.compile(r"\$\{[^}]*\}|\$[A-Za-z_]\w*|\$\([^)]*\)|\{\{[^}]*\}\}")
 
 
-def is_secret_name(name: str) -> bool:
+def is_secret_key(name: str) -> bool:
     """`DB_PASSWORD`, `api-key`, `token`: a name whose value is a credential (`max_tokens` is not)."""
     normal = name.replace("-", "_").strip()
     return bool(SECRET_NAME_RE.search(normal)) and not NOT_SECRET_RE.match(normal)
+
+
+def is_placeholder(value: str) -> bool:
+    """Empty, `${VAR}`, `<your-token>`, `changeme`, a path to a key file...: no credential itself."""
+    text = value.strip()
+    return not text or any(pattern.fullmatch(text) for pattern in PLACEHOLDER_RES)
 
 
 def _mask_userinfo(match: re.Match[str]) -> str:
@@ -85,6 +101,6 @@ def redact_text(text: str) -> str:
 
 def redact_value(name: str, value: str) -> str:
     """The value assigned to `name` (an env variable, a config key): masked whole when `name` names a secret."""
-    if is_secret_name(name) and value.strip() and not _REFERENCE_RE.fullmatch(value.strip()):
+    if is_secret_key(name) and value.strip() and not _REFERENCE_RE.fullmatch(value.strip()):
         return MASK
     return redact_text(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import os
 import time
 import uuid
@@ -17,12 +18,13 @@ from analyzer import __version__, configs
 from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir, keyed_digest
 from analyzer.config import ScanConfig, load_scan_config
 from analyzer.contracts import add_violations, check_contracts, parse_contracts
-from analyzer.copies import classify_paths
+from analyzer.copies import CopyIndex, classify_copies
 from analyzer.discover import SourceFile, list_files, outside_links
 from analyzer.extract import extract_file, line_count
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
 from analyzer.credentials import add_credentials, find_credentials
-from analyzer.graph import build_snapshot
+from analyzer.graph import build_snapshot, mark_copies
+from analyzer.narrowing.infer import narrow_excepts
 from analyzer.requirements import add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.schema import SCHEMA_DIGEST
@@ -72,13 +74,17 @@ class ScanReport:
     swallowed_excepts: int
     todos: int
     cuda_calls: int
-    risky_calls: int
+    shell_commands: int
+    hardcoded_secrets: int
     classes: int
     functions: int
     parsed: int
     cache_hits: int
     seconds: float
     machines: dict[str, int] = field(default_factory=dict)
+    copies: int = 0  # modules that are copies, by path or by content (docs/copies.md)
+    content_copies: int = 0  # of those, copies by content alone
+    copy_globs_to_add: list[str] = field(default_factory=list)  # extend-copies globs covering the content copies
     # Where endpoint ports come from (code / deployment configs / nowhere) and what the configs hold.
     endpoints_literal: int = 0
     endpoints_config_resolved: int = 0
@@ -171,9 +177,12 @@ def collect_facts(
 def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
     """What a snapshot was built from, keyed with this user's local key: a snapshot planted in the store by
     the scanned repository cannot pass for an unchanged one."""
+    # Every [tool.analyzer] setting, not a hand-kept list of the ones the graph depends on: a setting
+    # forgotten here would give a stale "unchanged" scan; one that only `check` reads costs a rewrite.
+    settings = json.dumps(config.raw, sort_keys=True, default=str)
     digest = hashlib.sha256(
         f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
-        f"{config.raw.get('contracts')}".encode("utf-8", "surrogateescape"))
+        f"{sorted(config.exclude)}|{settings}".encode("utf-8", "surrogateescape"))
     digest.update(extra.encode("utf-8", "surrogateescape"))  # deployment configs' paths and hashes
     for f in files:
         digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode("utf-8", "surrogateescape"))
@@ -191,9 +200,11 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     cache_dir = str(options.cache_dir or default_cache_dir()) if options.use_cache else None
     files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
-    copies = classify_paths((f.path for f in files), config.copies)
+    files = narrow_excepts(files, config.raises)  # each bare or broad handler's provable exceptions
     violations = check_contracts(contracts, resolution)
     deployment, port_links = configs.read_and_resolve(repo, config, files, cache_dir)
+    copies = classify_copies(files, config.copies, ((e.importer, e.target) for e in resolution.edges),
+                             {a.script_path for a in deployment.agents if a.runs_module and not config.copies.is_copy(a.path)})
     credentials = find_credentials(repo, config)  # literal secrets in config files (keys and lines only)
     requirements = find_requirements(repo, config)  # requirements / constraints / pyproject dependency lists
     current_fingerprint = fingerprint(files, config, deployment.digest() + credentials.digest + requirements.digest)
@@ -221,21 +232,20 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
             add_credentials(graph, credentials)
             add_requirements(graph, requirements)
             add_violations(graph, violations)
+            mark_copies(graph, copies)
             store.write_snapshot(graph)
     finally:
         if owns_store:
             store.close()
-    report = _report(name, snapshot, unchanged, files, resolution, len(files) - hits, hits, time.perf_counter() - started)
+    report = _report(name, snapshot, unchanged, files, resolution, copies, len(files) - hits, hits,
+                     time.perf_counter() - started)
     return replace(report, **configs.summary(files, deployment), outside_links=outside_links(repo, config),
                    settings_warnings=config.warnings, store_repairs=repairs)
 
 
-def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resolution, parsed, hits, seconds) -> ScanReport:
-    failures = [
-        ParseFailure(f.path, f.parse_error.kind, f.parse_error.line, f.parse_error.message)
-        for f in files
-        if f.parse_error is not None and f.parse_status != PARSE_OK
-    ]
+def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resolution, copies: CopyIndex, parsed, hits,
+            seconds) -> ScanReport:
+    failures = _parse_failures(files)
     endpoints = [e for f in files for e in f.endpoints]
     excepts = Counter(x.kind for f in files for x in f.excepts)
     return ScanReport(
@@ -246,8 +256,22 @@ def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resol
         endpoints=len(endpoints), endpoints_by_source=dict(sorted(Counter(e.port_source for e in endpoints).items())),
         excepts_by_kind={k: excepts.get(k, 0) for k in ("bare", "broad", "specific")},
         swallowed_excepts=sum(1 for f in files for x in f.excepts if x.swallows),
-        todos=sum(len(f.todos) for f in files), cuda_calls=sum(len(f.cuda_calls) for f in files),
-        risky_calls=sum(len(f.risky_calls) for f in files), classes=sum(len(f.classes) for f in files),
-        functions=sum(len(f.functions) for f in files), parsed=parsed, cache_hits=hits, seconds=round(seconds, 3),
+        parsed=parsed, cache_hits=hits, seconds=round(seconds, 3),
         machines=dict(sorted(Counter(f.machine or "(shared)" for f in files).items())),
+        copies=sum(1 for f in files if copies.is_copy(f.path)), content_copies=len(copies.content_copies),
+        copy_globs_to_add=list(copies.suggested_globs), **_fact_totals(files),
     )
+
+
+def _parse_failures(files: list[FileFacts]) -> list[ParseFailure]:
+    return [ParseFailure(f.path, f.parse_error.kind, f.parse_error.line, f.parse_error.message)
+            for f in files if f.parse_error is not None and f.parse_status != PARSE_OK]
+
+
+# ScanReport field -> the FileFacts list whose total length it is.
+TOTALS = {"todos": "todos", "cuda_calls": "cuda_calls", "shell_commands": "risky_calls", "hardcoded_secrets": "secrets",
+          "classes": "classes", "functions": "functions"}
+
+
+def _fact_totals(files: list[FileFacts]) -> dict[str, int]:
+    return {field: sum(len(getattr(f, facts)) for f in files) for field, facts in TOTALS.items()}

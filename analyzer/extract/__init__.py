@@ -23,10 +23,11 @@ from analyzer.extract.hotpaths import DbCallExamples, HotPathExtractor, HygieneE
 from analyzer.extract.imports import ImportExtractor
 from analyzer.extract.risky import RiskyCallExtractor
 from analyzer.extract.routes import RouteExtractor
+from analyzer.extract.secrets import SecretExtractor
 from analyzer.extract.security import ZmqAuthExtractor
-from analyzer.extract.todos import TodoExtractor
+from analyzer.extract.syntax import comments_up_to, syntax_error
+from analyzer.extract.todos import COMMENT_TAG_RE, TodoExtractor, todo_facts
 from analyzer.extract.lines import index_lines, lines_from_codegen
-from analyzer.extract.todos import COMMENT_TAG_RE
 from analyzer.extract.walker import merge_handlers, walk
 from analyzer.extract.zmq import ZmqExtractor
 from analyzer.config import DEFAULT_MAX_FILE_BYTES
@@ -40,6 +41,7 @@ EXTRACTORS: tuple[type[Extractor], ...] = (
     TodoExtractor,
     CudaExtractor,
     RiskyCallExtractor,
+    SecretExtractor,
     ZmqAuthExtractor,
     RouteExtractor,
     HotPathExtractor,  # after CudaExtractor: reads cuda_calls in finish()
@@ -61,7 +63,7 @@ CPYTHON_NESTING_LIMITS = {
 }
 # Fact lists kept sorted by line.
 FACT_LISTS = ("imports", "classes", "sockets", "endpoints", "excepts", "todos", "cuda_calls", "risky_calls",
-              "zmq_auth", "bandit_findings", "routes", "model_loads", "db_calls", "hygiene")
+              "secrets", "zmq_auth", "bandit_findings", "routes", "model_loads", "db_calls", "hygiene")
 
 
 def line_count(data: bytes) -> int:
@@ -86,14 +88,14 @@ def extract_file(path: str, data: bytes, machine: str = "", max_bytes: int = DEF
         facts.parse_status = PARSE_SKIPPED
         facts.parse_error = ParseErrorFact("TooLarge", f"{len(data)} bytes is over the {max_bytes}-byte limit", 1)
         return facts
-    error = _parse_and_extract(facts, data)
+    error = _parse_and_extract(facts, data, path)
     if error is not None:
         facts.parse_status = PARSE_ERROR
         facts.parse_error = error
     return facts
 
 
-def _parse_and_extract(facts: FileFacts, data: bytes) -> ParseErrorFact | None:
+def _parse_and_extract(facts: FileFacts, data: bytes, path: str) -> ParseErrorFact | None:
     null = data.find(b"\x00")
     if null >= 0:
         return ParseErrorFact("NullBytes", "source contains a null byte", data[:null].count(b"\n") + 1)
@@ -113,7 +115,7 @@ def _parse_and_extract(facts: FileFacts, data: bytes) -> ParseErrorFact | None:
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        return ParseErrorFact("SyntaxError", error.message.splitlines()[0] if error.message else "invalid syntax", error.raw_line)
+        return _unparsed(facts, data, source, path, error)
     except RecursionError:
         return _too_deep_to_analyse()
     return _extract_parsed(facts, module, source, tree)
@@ -167,6 +169,13 @@ def _too_deep_to_analyse() -> ParseErrorFact:
     return ParseErrorFact(TOO_DEEP, f"nesting too deep to analyse within Python's recursion limit ({sys.getrecursionlimit()})", 1)
 
 
+def _unparsed(facts: FileFacts, data: bytes, source: str, path: str, error: cst.ParserSyntaxError) -> ParseErrorFact:
+    """A file libcst rejects: CPython's line and message, and the TODOs of its comments up to that line."""
+    failure = syntax_error(data, path, error)
+    facts.todos = todo_facts(comments_up_to(source, failure.line, COMMENT_TAG_RE))
+    return failure
+
+
 def run_extractors(facts: FileFacts, module: cst.Module, source: str) -> ParseErrorFact | None:
     """Every extractor over a module parsed elsewhere (codemods); see `_extract_parsed`."""
     return _extract_parsed(facts, module, source, _python_tree(source)[0])
@@ -185,7 +194,7 @@ def _extract_parsed(facts: FileFacts, module: cst.Module, source: str, tree: ast
         return _too_deep_to_analyse()
     for name in FACT_LISTS:
         setattr(facts, name, sorted(getattr(found, name), key=lambda fact: fact.line))
-    facts.functions = found.functions
+    facts.functions, facts.raising = found.functions, found.raising
     facts.constants, facts.has_main_guard, facts.normalized_hash = found.constants, found.has_main_guard, found.normalized_hash
     for name in MODULE_TRAITS:
         setattr(facts, name, getattr(found, name))
