@@ -65,8 +65,8 @@ def code_key(*sources: Path) -> str:
 
 
 # Changes whenever extraction (or the codec) changes what it produces for the same bytes.
-FACTS_VERSION = code_key(_PACKAGE / "extract", _PACKAGE / "facts.py", _PACKAGE / "redact.py", _PACKAGE / "narrowing" / "model.py",
-                         Path(__file__))
+FACTS_VERSION = code_key(_PACKAGE / "extract", _PACKAGE / "facts.py", _PACKAGE / "redact.py",
+                         _PACKAGE / "narrowing" / "model.py", Path(__file__))
 
 
 def local_key() -> bytes:
