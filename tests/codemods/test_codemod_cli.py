@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from analyzer.endpoints import resolve_file_endpoints
 from analyzer.extract import extract_file
 from codemods import all_codemods
 
@@ -120,7 +121,7 @@ def test_fixture_repository_copy(tmp_path, cli) -> None:
             continue
         compile(new, relative, "exec")
         assert [e for e in new_facts.excepts if e.kind == "bare"] == []
-        assert [e for e in new_facts.endpoints if e.port_source in ("literal", "constant")] == []
+        assert [e for e in resolve_file_endpoints(new_facts) if e.source in ("literal", "constant")] == []
     for args in (("bare-except,asyncio-run", "--log-swallowed"), ("port-literals", "--unsafe")):
         again = cli("fix", args[0], root, "--apply", args[1], "-j", "1")
         assert again.exit_code == 0, again.output

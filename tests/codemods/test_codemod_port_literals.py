@@ -6,6 +6,7 @@ import libcst as cst
 import pytest
 import yaml
 
+from analyzer.endpoints import resolve_file_endpoints
 from analyzer.extract import extract_file
 from codemods.base import apply_to_source, parse_checked
 from codemods.port_literals import PortLiterals, PortSite, name_ports
@@ -45,8 +46,12 @@ def _resolved(code: bytes, ports: dict[str, int]) -> bytes:
 
 
 def _endpoints(path: str, data: bytes) -> list[tuple]:
-    facts = extract_file(path, data)
-    return [(e.action, e.scheme, e.host, e.port, e.socket_variable) for e in facts.endpoints]
+    return [(e.fact.action, e.fact.scheme, e.fact.host, e.port, e.fact.socket_variable) for e in _resolve(path, data)]
+
+
+def _resolve(path: str, data: bytes):
+    """The file's endpoints resolved from the file alone, as the codemod sees them."""
+    return resolve_file_endpoints(extract_file(path, data))
 
 
 def _registry(root) -> dict[str, dict]:
@@ -57,7 +62,7 @@ def test_apply_leaves_no_literal_port_and_endpoints_resolve_to_the_originals(age
     parsable = [p for p in layout.sources if p not in layout.unparsable]
     before = layout.read(agent_tree, parsable)
     literal_before = sum(
-        1 for p in parsable for e in extract_file(p, before[p]).endpoints if e.port_source in ("literal", "constant")
+        1 for p in parsable for e in _resolve(p, before[p]) if e.source in ("literal", "constant")
     )
     assert literal_before >= 9
 
@@ -69,7 +74,7 @@ def test_apply_leaves_no_literal_port_and_endpoints_resolve_to_the_originals(age
 
     for path in parsable:
         parse_checked(after[path], path)
-        left = [e for e in extract_file(path, after[path]).endpoints if e.port_source in ("literal", "constant")]
+        left = [e for e in _resolve(path, after[path]) if e.source in ("literal", "constant")]
         assert left == [], f"{path}: {left}"
         assert _endpoints(path, _resolved(after[path], ports)) == _endpoints(path, before[path]), path
 
