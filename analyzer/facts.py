@@ -112,8 +112,8 @@ CONFIDENCES = {
     "certain": "the code fixes the number: a literal, a constant, `self.X = <number>`, arithmetic on those",
     "likely": "a value the deployment declares for this socket, or the fallback the code keeps when none does: "
               "a constructor default, an environment default, `x or 5642`",
-    "possible": "a default of a function other than the constructor (callers may pass another), a helper's "
-                "default, or one of several values `self.X` is given",
+    "possible": "a default of a function other than the constructor (callers may pass another), or one of several "
+                "values `self.X` is given (all of them are in `port_candidates`)",
 }
 
 @dataclass(frozen=True, slots=True)

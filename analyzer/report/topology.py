@@ -100,8 +100,10 @@ def build_topology(store: GraphStore, repository: str | None = None,
         (nodes[endpoint["path"]].binds if port.action == "bind" else nodes[endpoint["path"]].connects).append(port)
     collisions = _rows(store, "port-collisions", repository)
     orphans = _rows(store, "orphan-connects", repository)
-    for row in collisions:
-        _add_once(nodes[row["path"]].collision_ports, row["port"]) if row["path"] in nodes else None
+    for row in collisions:  # one row per machine and port: its first binder and the next one
+        for path in (row["path"], row.get("other_path")):
+            if path in nodes:
+                _add_once(nodes[path].collision_ports, row["port"])
     for row in orphans:
         _add_once(nodes[row["path"]].orphan_ports, row["port"]) if row["path"] in nodes else None
     for finding in findings if findings is not None else collect_findings(store, repository):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+import re
+from pathlib import Path
 
 from analyzer.configs import read_deployment, summary
 from analyzer.endpoints import resolve_endpoints
-from analyzer.facts import PORT_SOURCES
+from analyzer.facts import CONFIDENCES, PORT_SOURCES
 from tests.configs.conftest import python_facts
 
 AGENT = '''\
@@ -149,3 +151,10 @@ def test_no_configs_changes_nothing(make_repo):
     assert deployment.files == [] and resolution.extra_ports == []
     sources = {e.source for e in resolution.endpoints}
     assert sources.isdisjoint({"config", "ports_yaml", "env", "compose"})
+
+
+def test_the_docs_tables_list_every_port_source_and_confidence():
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "configs.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `(\w+)` \| (.+) \|$", docs, re.M))
+    assert {s: rows.get(s) for s in PORT_SOURCES} == {s: f"{b} | {m}" for s, (b, m) in PORT_SOURCES.items()}
+    assert {c: rows.get(c) for c in CONFIDENCES} == CONFIDENCES

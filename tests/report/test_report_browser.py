@@ -48,7 +48,7 @@ def test_topology_html_draws_every_node_without_errors(scanned_fixture, tmp_path
     model = json.loads(json_result.stdout)
     drawn, log = _load(browser, page)
     assert drawn.get("errors") == "" and _console_errors(log) == []
-    assert int(drawn["nodes"]) == len(model["nodes"]) + len(model["unbound_ports"]) == 22
+    assert int(drawn["nodes"]) == len(model["nodes"]) + len(model["unbound_ports"]) == 27
     assert int(drawn["edges"]) == len(model["edges"])
     ARTIFACTS.mkdir(exist_ok=True)
     screenshot = ARTIFACTS / "topology.png"
@@ -65,5 +65,5 @@ def test_report_html_loads_with_diagram_and_charts(scanned_fixture, tmp_path):
     assert result.exit_code == 0, result.output
     drawn, log = _load(browser, page)
     assert drawn.get("errors") == "" and _console_errors(log) == []
-    assert int(drawn["nodes"]) == 22
+    assert int(drawn["nodes"]) == 27
     assert page.read_text(encoding="utf-8").count("<svg") == 2

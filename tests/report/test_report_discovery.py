@@ -46,14 +46,14 @@ def test_report_counts_equal_query_rows(scanned_fixture):
     assert report.by_severity == {s: n for s, n in by_severity.items() if n}
     assert sum(sum(m.values()) for m in report.by_severity_machine.values()) == sum(counts.values())
     collisions = _query_rows(store_path, "port-collisions")
-    assert report.sections["Port collisions"][1] == collisions and len(collisions) == 4
+    assert report.sections["Port collisions"][1] == collisions and len(collisions) == 2
 
 
 def test_markdown_sections_and_priorities(scanned_fixture):
     report = _report(scanned_fixture[0])
     text = to_markdown(report)
     for heading in ("## Headline figures", "## Findings by severity and machine", "## What to fix first",
-                    "## Port collisions (4)", "## Import cycles", "## Requirements drift", "## Modules using CUDA"):
+                    "## Port collisions (2)", "## Import cycles", "## Requirements drift", "## Modules using CUDA"):
         assert heading in text
     assert f"| findings | {report.headline['findings']} |" in text
     assert "| god-objects | structure | 1 |" in text
