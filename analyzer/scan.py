@@ -170,7 +170,8 @@ def collect_facts(
 
 def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
     digest = hashlib.sha256(
-        f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}".encode())
+        f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
+        f"{sorted(config.hosts.items())}".encode())
     digest.update(extra.encode())  # deployment configs' paths and hashes
     for f in files:
         digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode())

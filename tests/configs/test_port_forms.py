@@ -3,9 +3,13 @@ connect reaches: analyzer/extract/zmq.py's references through analyzer/endpoints
 
 from __future__ import annotations
 
-from analyzer.config import ScanConfig
+import pytest
+
+from analyzer.config import ConfigError, ScanConfig, load_scan_config
 from analyzer.configs import read_deployment
 from analyzer.endpoints import resolve_endpoints
+from analyzer.scan import ScanOptions, scan
+from analyzer.store import open_store
 from tests.configs.conftest import python_facts
 from tests.conftest import write_repo
 
@@ -220,3 +224,28 @@ def test_hosts_decide_the_machine_a_connect_reaches(tmp_path):
 def test_without_the_hosts_setting_an_unknown_name_reaches_no_machine(tmp_path):
     endpoints = _resolve(tmp_path, AGENT_FILES)
     assert _marked(AGENT_FILES, endpoints)["configured-host"].target_machine == ""
+
+
+def test_changing_the_hosts_setting_rescans_and_moves_the_connect(tmp_path):
+    files = {"main_pc_code/agents/viewer.py": 'import zmq\nzmq.Context().socket(zmq.SUB).connect("tcp://brain-box:5640")\n',
+             "pc2_code/agents/vision.py": 'import zmq\nzmq.Context().socket(zmq.PUB).bind("tcp://*:5640")\n',
+             "pyproject.toml": '[tool.analyzer]\nroots = ["main_pc_code", "pc2_code"]\n'}
+    repo = write_repo(tmp_path / "repo", files)
+    options = ScanOptions(repo=repo, store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"), jobs=1)
+
+    def target() -> str:
+        store = open_store(options.store, read_only=True)
+        try:
+            return store.query("MATCH (e:Endpoint {snapshot: $snapshot}) WHERE e.action = 'connect' "
+                               "RETURN e.target_machine").rows[0][0]
+        finally:
+            store.close()
+    assert not scan(options).unchanged and target() == ""
+    (repo / "pyproject.toml").write_text(files["pyproject.toml"] + 'hosts = { pc2_code = ["brain-box"] }\n')
+    assert not scan(options).unchanged and target() == "pc2_code"
+
+
+def test_a_malformed_hosts_setting_is_a_clear_error(tmp_path):
+    repo = write_repo(tmp_path / "repo", {"pyproject.toml": '[tool.analyzer]\nhosts = ["PC2_IP"]\n'})
+    with pytest.raises(ConfigError, match="hosts maps a machine root to a list of host names"):
+        load_scan_config(repo)
