@@ -74,9 +74,6 @@ class EndpointResolution:
     endpoints: list[ResolvedEndpoint] = field(default_factory=list)
     extra_ports: list[DeclaredPort] = field(default_factory=list)  # env values endpoints use, without PORT in the name
 
-    def of_file(self, path: str) -> list[ResolvedEndpoint]:
-        return [e for e in self.endpoints if e.path == path]
-
     def summary(self) -> dict:
         """ScanReport fields: where ports come from, with one definition per count (PORT_SOURCES' buckets)."""
         sources = Counter(e.source for e in self.endpoints)

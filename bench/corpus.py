@@ -1,8 +1,11 @@
 """A synthetic two-machine agent repository of any size, for benchmarks.
 
 Files look like the real thing: agent classes with ZeroMQ sockets whose ports
-come from literals, constants and constructor defaults, broad excepts, TODOs,
-CUDA calls, sys.path-style imports between agents, and shared utilities.
+come in the ways real trees write them (PORT_FORMS: constants and constructor
+defaults, aliased imports of a shared ports module, module attributes, an
+environment helper, `os.environ.get` defaults, a key only the launcher's config
+sets), broad excepts, TODOs, CUDA calls, sys.path-style imports between agents,
+and shared utilities.
 """
 
 from __future__ import annotations
@@ -24,17 +27,17 @@ import zmq
 {imports}
 
 logger = logging.getLogger(__name__)
-PORT = {port}
+{port_line}
 HEALTH_PORT = {health}
 
 
 class {cls}:
     """Serves {topic} over ZeroMQ."""
 
-    def __init__(self, port=PORT, host="localhost", config=None):
-        self.port = port
-        self.host = host
+    def __init__(self, port={port_default}, host="localhost", config=None):
         self.config = config or {{}}
+        self.port = {port_value}
+        self.host = host
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.REP)
         self.pub = self.context.socket(zmq.PUB)
@@ -146,14 +149,37 @@ def retry(function, attempts=3):
 '''
 
 
+# How an agent gets its port, by agent index: (module-level line, constructor default, `self.port = ...`).
+PORT_FORMS = (
+    ("PORT = {port}", "PORT", "port"),
+    ("from common.ports import AGENT_{index:04d}_PORT as PORT", "None", "port or PORT"),
+    ("import common.ports as ports", "None", "port if port else ports.AGENT_{index:04d}_PORT"),
+    ("PORT = get_service_port(\"agent_{index:04d}\", {port})", "PORT", "port"),
+    ("PORT = int(os.environ.get(\"AGENT_{index:04d}_PORT\", {port}))", "PORT", "port"),
+    ("PORT = None  # the launcher passes the port in the config", "PORT", "self.config.get(\"port\", 0)"),
+)
+SHARED_PORTS_HELPER = '''"""Ports the agents share, with an environment override."""
+
+import os
+
+
+def get_service_port(name, default):
+    return int(os.environ.get(f"{name.upper()}_PORT", default))
+'''
+
+
 def agent_source(machine: str, index: int, count: int, rng: random.Random) -> str:
     peers = sorted({rng.randrange(count) for _ in range(3)} - {index})
     imports = "\n".join(f"from agents.agent_{p:04d} import Agent{p:04d}" for p in peers[:2])
     imports += f"\nfrom utils.util_{index % 20:02d} import retry"
+    imports += "\nfrom common.service_ports import get_service_port"
     methods = "".join(METHOD_TEMPLATES[(index + n) % len(METHOD_TEMPLATES)].format(n=n) for n in range(12))
+    port_line, port_default, port_value = (
+        part.format(index=index, port=5000 + index) for part in PORT_FORMS[index % len(PORT_FORMS)])
     return AGENT_TEMPLATE.format(
         name=f"agent_{index:04d}", topic=rng.choice(["speech", "vision", "memory", "planning", "translation"]),
-        machine=machine, imports=imports, port=5000 + index, health=6000 + index, cls=f"Agent{index:04d}",
+        machine=machine, imports=imports, port_line=port_line, port_default=port_default, port_value=port_value,
+        health=6000 + index, cls=f"Agent{index:04d}",
         pub_port=7000 + index % 500, up_port=5000 + rng.randrange(count), methods=methods,
     )
 
@@ -170,6 +196,12 @@ def generate(target: Path, lines: int, seed: int = 7) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(agent_source(machine, index, agents, rng))
         files += 1
+    common = target / "common"
+    common.mkdir(parents=True, exist_ok=True)
+    (common / "__init__.py").write_text("")
+    (common / "ports.py").write_text("".join(f"AGENT_{i:04d}_PORT = {5000 + i}\n" for i in range(agents)))
+    (common / "service_ports.py").write_text(SHARED_PORTS_HELPER)
+    files += 3
     for machine in MACHINES:
         for n in range(20):
             path = target / machine / "utils" / f"util_{n:02d}.py"
