@@ -66,7 +66,7 @@ class ConfigPorts:
     def agent_key(self, agents: list[ConfiguredAgent], key: str, action: str) -> ConfigValue | None:
         if action != "bind" and key.lower() in OWN_KEYS:
             return None
-        found = {}
+        found: dict[int, DeclaredPort] = {}
         for agent in agents:
             declared = agent_port(agent, key)
             if declared is not None and declared.port is not None:

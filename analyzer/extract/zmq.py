@@ -591,7 +591,8 @@ class ZmqExtractor(Extractor):
             if right.kind != "literal" or right.value is None:
                 return PortRef("unknown", line, name=self.context.code(node))
             right = PortRef("literal", right.line, -right.value)
-        offset, operands = 0, []
+        offset = 0
+        operands: list[PortRef] = []
         for operand in (left, right):
             if operand.kind == "literal" and operand.value is not None:
                 offset += operand.value
