@@ -16,6 +16,7 @@ from pathlib import Path
 from analyzer import __version__, configs
 from analyzer.cache import FACTS_VERSION, FactCache
 from analyzer.config import ScanConfig, load_scan_config
+from analyzer.contracts import add_violations, check_contracts, parse_contracts
 from analyzer.copies import classify_paths
 from analyzer.discover import SourceFile, list_files
 from analyzer.endpoints import resolve_endpoints
@@ -26,7 +27,7 @@ from analyzer.graph import build_snapshot
 from analyzer.requirements import add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.store import GraphStore, open_store
-from analyzer.store.schema import SCHEMA_DIGEST
+from analyzer.schema import SCHEMA_DIGEST
 from analyzer.testgaps import add_test_reach
 
 DEFAULT_CACHE = ".analyzer/cache"
@@ -171,7 +172,7 @@ def collect_facts(
 def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
     digest = hashlib.sha256(
         f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
-        f"{sorted(config.hosts.items())}".encode())
+        f"{config.raw.get('contracts')}|{sorted(config.hosts.items())}".encode())
     digest.update(extra.encode())  # deployment configs' paths and hashes
     for f in files:
         digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode())
@@ -182,12 +183,14 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     started = time.perf_counter()
     repo = options.repo.resolve()
     config = load_scan_config(repo, options.roots, options.exclude)
+    contracts = parse_contracts(config.raw.get("contracts"))  # a malformed contract stops the scan before parsing
     jobs = options.jobs or os.cpu_count() or 1
     sources = list_files(repo, config)
     cache_dir = (options.cache_dir or DEFAULT_CACHE) if options.use_cache else None
     files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
     copies = classify_paths((f.path for f in files), config.copies)
+    violations = check_contracts(contracts, resolution)
     deployment = configs.read_deployment(repo, config, files, cache_dir)
     endpoints = resolve_endpoints(files, deployment)
     name = options.repository or repo.name
@@ -212,6 +215,7 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
             add_test_reach(graph, resolution.edges)
             add_credentials(graph, credentials)
             add_requirements(graph, requirements)
+            add_violations(graph, violations)
             store.write_snapshot(graph)
     finally:
         if owns_store:
