@@ -134,6 +134,8 @@ class ZmqExtractor(Extractor):
                     PortRef("parameter", 1, name="port", scope="serve", operands=(PortRef("unknown", 1, name="None"),)),
                     PortRef("literal", 2, 5642)))}]),
         Example('s.bind(f"tcp://*:{get_port(\'TTS_REP\')}")\n', [{"port_ref": _ref("registry", 1, name="TTS_REP")}]),
+        Example('from runtime.ports import get_port as port_of\ns.bind(f"tcp://*:{port_of(\'TTS_REP\')}")\n',
+                [{"port_ref": _ref("registry", 2, name="TTS_REP")}]),
         Example('import zmq\ns.connect(self.endpoint)\n',
                 [{"scheme": "", "endpoint": "self.endpoint", "port_ref": _ref("unknown", 2, name="self.endpoint")}]),
         Example('s.bind("ipc:///tmp/agent.sock")\n', [{"scheme": "ipc", "port_ref": None}]),
@@ -526,6 +528,8 @@ class ZmqExtractor(Extractor):
     def _call_ref(self, node: cst.Call, scope: Scope, line: int, depth: int) -> PortRef:
         callee = dotted_name(node.func)
         short = callee.rsplit(".", 1)[-1]
+        if callee in self.imported and self.imported[callee][1]:
+            short = self.imported[callee][1]  # `from runtime.ports import get_port as registry_port`
         args = [a for a in node.args if a.star == ""]
         line = self.context.line_of(node)
         if callee in ENV_GETTERS and args:
