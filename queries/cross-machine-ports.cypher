@@ -43,7 +43,7 @@ WHERE f.action = 'bind' AND f.machine <> '' AND f.machine <> e.machine AND NOT o
 RETURN e.port AS port, e.machine AS machine, e.path AS path, e.line AS line, e.socket_kind AS socket_kind,
        f.machine AS other_machine, f.path AS other_path, f.line AS other_line, f.socket_kind AS other_socket_kind,
        e.site AS site, f.site AS other_site,
-       1 + COUNT { MATCH (k:Module {snapshot: $snapshot})-[:HAS_ENDPOINT]->(x:Endpoint {port: e.port})
+       1 + COUNT { MATCH (x:Endpoint {snapshot: $snapshot, port: e.port})<-[:HAS_ENDPOINT]-(k:Module)
                    WHERE x.action = 'bind' AND x.machine <> '' AND x.machine <> e.machine AND NOT k.is_test
                      AND ($include_copies OR NOT k.is_copy)
                      AND NOT EXISTS { MATCH (y:Endpoint {snapshot: $snapshot, port: e.port})<-[:HAS_ENDPOINT]-(j:Module)
