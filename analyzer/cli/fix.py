@@ -41,6 +41,8 @@ def fix(
     unsafe: bool = typer.Option(False, "--unsafe", help="Allow unsafe fixes to be written."),
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Write even with uncommitted changes under PATH."),
     log_swallowed: bool = typer.Option(False, "--log-swallowed", help="bare-except: log swallowed exceptions."),
+    include_copies: bool = typer.Option(False, "--include-copies", help="port-literals: rewrite backup copies too."),
+    include_tests: bool = typer.Option(False, "--include-tests", help="port-literals: rewrite tests too."),
     option: list[str] = typer.Option([], "--option", "-o", metavar="KEY=VALUE", help="A codemod option."),
 ) -> None:
     from codemods import CodemodError
@@ -51,7 +53,9 @@ def fix(
         raise typer.Exit(EXIT_OK)
     if not name:
         fail("name a codemod, or see `analyzer fix --list`")
-    settings = _Settings(name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, log_swallowed, option)
+    flags = [key for key, on in (("log_swallowed", log_swallowed), ("include_copies", include_copies),
+                                 ("include_tests", include_tests)) if on]
+    settings = _Settings(name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option)
     try:
         code = _run(settings)
     except (CodemodError, GitError) as error:
@@ -60,13 +64,13 @@ def fix(
 
 
 class _Settings:
-    def __init__(self, name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, log_swallowed, option):
+    def __init__(self, name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option):
         self.name, self.path, self.diff, self.branch = name, path, diff, branch
         self.pr = pr
         self.commit = commit or pr
         self.write = apply or self.commit or branch is not None
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
-        self.unsafe, self.allow_dirty, self.log_swallowed = unsafe, allow_dirty, log_swallowed
+        self.unsafe, self.allow_dirty, self.flags = unsafe, allow_dirty, flags  # flags: boolean codemod options
         self.option = option
 
 
@@ -95,8 +99,7 @@ def _codemods(settings: _Settings) -> list:
         if not sep:
             raise CodemodError(f"--option takes KEY=VALUE, not {text!r}")
         options[key.strip().replace("-", "_")] = value.strip()
-    if settings.log_swallowed:
-        options["log_swallowed"] = True
+    options.update({key: True for key in settings.flags})
     for key in options:
         if not any(key in c.OPTIONS for c in classes):
             names = ", ".join(c.name for c in classes)

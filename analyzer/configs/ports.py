@@ -12,7 +12,7 @@ declared value (`DeclaredPort`, with its file and line) or None:
 - `env(name, machine)`: the variable from the machine's .env or a compose
   service's environment (source `env` or `compose`).
 - `registry(name, machine)`: `PORT_<NAME>` from the environment, else the
-  ports.yaml entry NAME (source `ports_yaml`), as runtime.ports reads them.
+  ports.yaml entry NAME (source `ports_yaml`), as agent_runtime.ports reads them.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from agent_runtime.portsyaml import normalize_name
+
 from analyzer.configs.deployment import Environment, env_value_port
 from analyzer.configs.model import ConfiguredAgent, DeclaredPort, Deployment, EnvValue
-from analyzer.configs.registry import normalize_name
 
 HEALTH_KEYS = frozenset({"health_port", "health_check_port"})
 OWN_KEYS = frozenset({"port", *HEALTH_KEYS})
