@@ -177,7 +177,14 @@ def from_data(hint: Any, data: Any) -> Any:
 def decoder(hint: Any) -> Decoder:
     found = _decoders.get(hint)
     if found is None:
-        found = _decoders[hint] = _build_decoder(hint)
+        # A recursive type (PortRef.operands holds PortRefs) meets itself while it is built: it is found then
+        # as a forward reference to the decoder being built.
+        _decoders[hint] = lambda data: _decoders[hint](data)
+        try:
+            found = _decoders[hint] = _build_decoder(hint)
+        except TypeError:
+            del _decoders[hint]
+            raise
     return found
 
 

@@ -64,6 +64,7 @@ SETTINGS: dict[str, Expect] = {
     "contracts": TABLE,  # analyzer/contracts.py checks what is inside
     "ports_registry": STRING,  # analyzer/configs/registry.py checks the path
     "raises": LIST_OF_TABLES,  # analyzer/narrowing checks each row
+    "hosts": TABLE_OF_STRING_LISTS,  # machine root -> the names that mean it
 }
 DEFAULT_MAX_FILE_SECONDS = 120.0  # libcst takes ~90 s on a 2 MB file here: generated code, not an attack
 
@@ -91,6 +92,8 @@ class ScanConfig:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_file_seconds: float = DEFAULT_MAX_FILE_SECONDS  # a file's parse and extraction, in its worker
     copies: CopyRules = DEFAULT_RULES  # which files are archived / backup / reference copies (analyzer/copies.py)
+    # machine root -> host names, variables and addresses that mean it (`PC2_IP`, `pc2_host`, "192.168.1.2")
+    hosts: dict[str, list[str]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)  # the whole [tool.analyzer] table, for other commands
     warnings: list[str] = field(default_factory=list)  # unknown settings
     raises: list[dict[str, Any]] = field(default_factory=list)  # extra raise-table rows (analyzer/narrowing)
@@ -135,6 +138,7 @@ def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[s
         max_file_bytes=table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES),
         max_file_seconds=float(table.get("max_file_seconds", DEFAULT_MAX_FILE_SECONDS)),
         copies=CopyRules.from_settings({key: table[key] for key in COPY_KEYS if key in table}),
+        hosts={machine: list(names) for machine, names in table.get("hosts", {}).items()},
         raw=table,
         warnings=warnings,
         raises=table.get("raises", []),
