@@ -1,10 +1,10 @@
 """Facts cached by content hash, so a rescan parses only what changed.
 
 Facts depend on a file's bytes alone (path and machine are set on load), so a
-renamed or copied file is a hit too. Entries are JSON, written and read by a
-codec derived from the dataclasses' own fields and type hints (adding a fact
-kind needs no codec change): loading an entry can never run code, whoever
-wrote it. Every entry records the content hash it is filed under and the
+renamed or copied file is a hit too. Entries are JSON, written and read by the
+codec derived from the dataclasses' own fields and type hints (analyzer/codec.py;
+adding a fact kind needs no codec change): loading an entry can never run code,
+whoever wrote it. Every entry records the content hash it is filed under and the
 facts key (analyzer version and a digest of the extraction code); an entry
 that does not decode, decodes to the wrong shape or names another hash is a
 miss, parsed again and overwritten, never an error.
@@ -15,7 +15,6 @@ The cache lives in a per-user folder outside any scanned repository
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 import importlib.metadata
@@ -23,13 +22,11 @@ import json
 import os
 import secrets
 import tempfile
-import types
-import typing
-from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from analyzer import __version__
+from analyzer.codec import decoder, encoder
 from analyzer.facts import FileFacts
 
 APP_FOLDER = "agent-graph-analyzer"
@@ -66,7 +63,7 @@ def code_key(*sources: Path) -> str:
 
 # Changes whenever extraction (or the codec) changes what it produces for the same bytes.
 FACTS_VERSION = code_key(_PACKAGE / "extract", _PACKAGE / "facts.py", _PACKAGE / "redact.py",
-                         _PACKAGE / "narrowing" / "model.py", Path(__file__))
+                         _PACKAGE / "narrowing" / "model.py", _PACKAGE / "codec.py", Path(__file__))
 
 
 def local_key() -> bytes:
@@ -127,173 +124,6 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-# --- the codec: dataclasses <-> JSON data, driven by fields and type hints ------------------------------
-
-
-class EntryError(ValueError):
-    """Cached data that does not have the shape its type hint asks for."""
-
-
-Decoder = Callable[[Any], Any]
-_decoders: dict[Any, Decoder] = {}
-
-
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-_field_names: dict[type, tuple[str, ...]] = {}
-
-
-def to_data(value: Any) -> Any:
-    """JSON-ready data for `value` (dataclasses, lists, tuples, sets, str-keyed dicts, scalars)."""
-    kind = type(value)
-    if kind in _PLAIN:
-        return value
-    if kind is list or kind is tuple:
-        return [to_data(item) for item in value]
-    names = _field_names.get(kind)
-    if names is None and dataclasses.is_dataclass(kind):
-        names = _field_names[kind] = tuple(f.name for f in dataclasses.fields(kind))
-    if names is not None:
-        return {name: to_data(getattr(value, name)) for name in names}
-    if isinstance(value, (set, frozenset)):
-        return sorted(to_data(item) for item in value)
-    if isinstance(value, dict):
-        return {_string_key(key): to_data(item) for key, item in value.items()}
-    if isinstance(value, (str, int, float)):  # subclasses (an IntEnum, a str enum): their plain value
-        return value
-    raise TypeError(f"cannot cache a {kind.__name__}")
-
-
-def _string_key(key: Any) -> str:
-    if not isinstance(key, str):
-        raise TypeError(f"cannot cache a dict keyed by {type(key).__name__}")
-    return key
-
-
-def from_data(hint: Any, data: Any) -> Any:
-    """The value of type `hint` that `to_data` turned into `data`; EntryError when `data` has another shape."""
-    return decoder(hint)(data)
-
-
-def decoder(hint: Any) -> Decoder:
-    found = _decoders.get(hint)
-    if found is None:
-        # A recursive type (PortRef.operands holds PortRefs) meets itself while it is built: it is found then
-        # as a forward reference to the decoder being built.
-        _decoders[hint] = lambda data: _decoders[hint](data)
-        try:
-            found = _decoders[hint] = _build_decoder(hint)
-        except TypeError:
-            del _decoders[hint]
-            raise
-    return found
-
-
-def _fail(hint: Any, data: Any) -> typing.NoReturn:
-    raise EntryError(f"expected {hint}, found {type(data).__name__}")
-
-
-def _scalar(kind: type) -> Decoder:
-    def decode(data: Any) -> Any:
-        if type(data) is not kind:
-            _fail(kind, data)
-        return data
-    return decode
-
-
-def _float(data: Any) -> float:
-    if type(data) not in (float, int):
-        _fail(float, data)
-    return float(data)
-
-
-def _none(data: Any) -> None:
-    if data is not None:
-        _fail(None, data)
-
-
-def _optional(inner: Decoder) -> Decoder:
-    return lambda data: None if data is None else inner(data)
-
-
-def _sequence(inner: Decoder, make: Callable[[Iterable[Any]], Any]) -> Decoder:
-    def decode(data: Any) -> Any:
-        if type(data) is not list:
-            _fail(list, data)
-        return make(inner(item) for item in data)
-    return decode
-
-
-def _fixed_tuple(inners: tuple[Decoder, ...]) -> Decoder:
-    def decode(data: Any) -> tuple:
-        if type(data) is not list or len(data) != len(inners):
-            _fail(f"a list of {len(inners)}", data)
-        return tuple(inner(item) for inner, item in zip(inners, data))
-    return decode
-
-
-def _mapping(inner: Decoder) -> Decoder:
-    def decode(data: Any) -> dict:
-        if type(data) is not dict:
-            _fail(dict, data)
-        return {key: inner(item) for key, item in data.items()}
-    return decode
-
-
-def _dataclass(cls: type) -> Decoder:
-    hints = typing.get_type_hints(cls)
-    fields = [(f.name, decoder(hints[f.name])) for f in dataclasses.fields(cls)]
-    names = {name for name, _ in fields}
-
-    def decode(data: Any) -> Any:
-        if type(data) is not dict or data.keys() != names:
-            _fail(cls.__name__, data)
-        return cls(**{name: field_decoder(data[name]) for name, field_decoder in fields})
-    return decode
-
-
-def _optional_of(args: tuple) -> Decoder:
-    others = [a for a in args if a is not type(None)]
-    if len(others) != 1 or len(args) != 2:
-        raise TypeError(f"the cache codec has no rule for a union of {args!r}")
-    return _optional(decoder(others[0]))
-
-
-def _tuple_of(args: tuple) -> Decoder:
-    if len(args) == 2 and args[1] is Ellipsis:
-        return _sequence(decoder(args[0]), tuple)
-    return _fixed_tuple(tuple(decoder(a) for a in args))
-
-
-def _dict_of(args: tuple) -> Decoder:
-    if args[0] is not str:
-        raise TypeError("the cache codec keeps dicts keyed by str only")
-    return _mapping(decoder(args[1]))
-
-
-_SCALARS: dict[Any, Decoder] = {str: _scalar(str), int: _scalar(int), bool: _scalar(bool), float: _float,
-                                type(None): _none}
-# typing origin -> how to decode it from its arguments.
-_GENERICS: dict[Any, Callable[[tuple], Decoder]] = {
-    typing.Union: _optional_of, types.UnionType: _optional_of,
-    list: lambda args: _sequence(decoder(args[0]), list),
-    set: lambda args: _sequence(decoder(args[0]), set),
-    frozenset: lambda args: _sequence(decoder(args[0]), frozenset),
-    tuple: _tuple_of,
-    dict: _dict_of,
-}
-
-
-def _build_decoder(hint: Any) -> Decoder:
-    if hint in _SCALARS:
-        return _SCALARS[hint]
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        return _dataclass(hint)
-    build = _GENERICS.get(typing.get_origin(hint))
-    if build is None:
-        raise TypeError(f"the cache codec has no rule for {hint!r}")
-    return build(typing.get_args(hint))
-
-
 # --- entries ------------------------------------------------------------------------------------------
 
 
@@ -313,14 +143,14 @@ class EntryFolder:
             if type(entry) is not dict or entry.get("format") != ENTRY_FORMAT or entry.get("version") != self.version \
                     or entry.get("key") != key:
                 return None
-            return from_data(hint, entry.get("value"))
+            return decoder(hint)(entry.get("value"))
         except (OSError, ValueError, RecursionError):
             # Missing, unreadable, not JSON (ValueError covers decoding errors), nested past the parser's depth,
             # or the wrong shape (EntryError is a ValueError): a miss, overwritten by the next put.
             return None
 
-    def write(self, key: str, value: Any) -> None:
-        entry = {"format": ENTRY_FORMAT, "version": self.version, "key": key, "value": to_data(value)}
+    def write(self, key: str, value: Any, hint: Any) -> None:
+        entry = {"format": ENTRY_FORMAT, "version": self.version, "key": key, "value": encoder(hint)(value)}
         data = json.dumps(entry, separators=(",", ":")).encode()  # ASCII: escaped paths' lone surrogates survive
         try:
             if not self.folder.exists():
@@ -345,4 +175,4 @@ class FactCache:
         return facts
 
     def put(self, facts: FileFacts, max_bytes: int) -> None:
-        self.entries.write(self._key(facts.sha256, max_bytes), facts)
+        self.entries.write(self._key(facts.sha256, max_bytes), facts, FileFacts)

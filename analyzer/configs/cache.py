@@ -38,5 +38,5 @@ class ConfigCache:
         """The value of type `hint` filed under `key`; None when missing, damaged or misfiled."""
         return self.entries.read(key, hint)
 
-    def put(self, key: str, value: Any) -> None:
-        self.entries.write(key, value)
+    def put(self, key: str, value: Any, hint: Any) -> None:
+        self.entries.write(key, value, hint)

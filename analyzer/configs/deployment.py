@@ -153,7 +153,7 @@ class _Source:
             return cached
         found = reader()
         if self.cache and self.file.parse_status != PARSE_ERROR:  # a reader may refuse the file: not cached
-            self.cache.put(key, found)  # before linking changes the agents
+            self.cache.put(key, found, hint)  # before linking changes the agents
         return found
 
 

@@ -49,7 +49,7 @@ def test_newer_syntax_that_python_rejects_is_still_bounded_by_the_tokenizer():
 
 def test_moderate_nesting_still_parses():
     facts = extract_file("ok.py", (deep_expression(50) + call_chain(100) + NORMAL).encode())
-    assert facts.parse_status == "ok" and [e.port for e in facts.endpoints] == [5556]
+    assert facts.parse_status == "ok" and [e.port_ref.value for e in facts.endpoints] == [5556]
 
 
 def _module_errors(store: Path) -> dict[str, str]:

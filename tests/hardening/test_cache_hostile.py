@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir, from_data, to_data
+from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir
+from analyzer.codec import EntryError, decoder, encoder
 from analyzer.config import ScanConfig
 from analyzer.discover import list_files
 from analyzer.config import DEFAULT_MAX_FILE_BYTES
@@ -140,7 +141,13 @@ def test_swapped_entries_are_misses_not_wrong_facts(tmp_path):
 def test_the_codec_round_trips_every_fixture_file_facts():
     for path in sorted(FIXTURE_REPO.rglob("*.py")):
         facts = extract_file(path.relative_to(FIXTURE_REPO).as_posix(), path.read_bytes())
-        assert from_data(FileFacts, json.loads(json.dumps(to_data(facts)))) == facts, path
+        assert decoder(FileFacts)(json.loads(json.dumps(encoder(FileFacts)(facts)))) == facts, path
+
+
+def test_tagged_values_name_only_fact_classes():
+    with pytest.raises(EntryError):  # a tag may only name a dataclass of the modules the facts come from
+        decoder(tuple)({"@": "os.system", "command": "touch x"})
+    assert decoder(tuple)([["call", ["here", "f"], []], 1, None]) == (("call", ("here", "f"), ()), 1, None)
 
 
 def test_scan_and_check_leave_git_status_clean(tmp_path, monkeypatch):
