@@ -99,30 +99,54 @@ def _untyped_encode(value: Any) -> Any:
     raise TypeError(f"cannot cache a {type(value).__name__} where the hint says only tuple")
 
 
+def _sequence_encoder(args: tuple) -> Coder:
+    inner = encoder(args[0])
+    return lambda value: [inner(item) for item in value]
+
+
+def _set_encoder(args: tuple) -> Coder:
+    inner = encoder(args[0])
+    return lambda value: sorted(inner(item) for item in value)
+
+
+def _tuple_encoder(args: tuple) -> Coder:
+    if len(args) == 2 and args[1] is Ellipsis:
+        return _sequence_encoder(args)
+    coders = [encoder(a) for a in args]
+    return lambda value: [code(item) for code, item in zip(coders, value)]
+
+
+def _dict_encoder(args: tuple) -> Coder:
+    if args[0] is not str:
+        raise TypeError(f"the cache codec keeps dicts keyed by str only, not {args!r}")
+    inner = encoder(args[1])
+    return lambda value: {key: inner(item) for key, item in value.items()}
+
+
+def _optional_encoder(args: tuple) -> Coder:
+    inner = encoder(_optional_inner(args))
+    return lambda value: None if value is None else inner(value)
+
+
+# typing origin -> how to encode it from its arguments.
+_GENERIC_ENCODERS: dict[Any, Callable[[tuple], Coder]] = {
+    typing.Union: _optional_encoder, types.UnionType: _optional_encoder, list: _sequence_encoder,
+    set: _set_encoder, frozenset: _set_encoder, tuple: _tuple_encoder, dict: _dict_encoder,
+}
+
+
 def _build_encoder(hint: Any) -> Coder:
-    if hint in _PLAIN or hint is float:
+    if hint in _PLAIN:
         return _same
     if hint is tuple:
         return _untyped_encode
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         fields = _fields(hint, encoder)
         return lambda value: {name: code(getattr(value, name)) for name, code in fields}
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, types.UnionType):
-        inner = encoder(_optional_inner(args))
-        return lambda value: None if value is None else inner(value)
-    if origin in (list, set, frozenset) or (origin is tuple and len(args) == 2 and args[1] is Ellipsis):
-        inner = encoder(args[0])
-        if origin in (set, frozenset):
-            return lambda value: sorted(inner(item) for item in value)
-        return lambda value: [inner(item) for item in value]
-    if origin is tuple:
-        coders = [encoder(a) for a in args]
-        return lambda value: [code(item) for code, item in zip(coders, value)]
-    if origin is dict and args[0] is str:
-        inner = encoder(args[1])
-        return lambda value: {key: inner(item) for key, item in value.items()}
-    raise TypeError(f"the cache codec has no rule for {hint!r}")
+    build = _GENERIC_ENCODERS.get(typing.get_origin(hint))
+    if build is None:
+        raise TypeError(f"the cache codec has no rule for {hint!r}")
+    return build(typing.get_args(hint))
 
 
 def _optional_inner(args: tuple) -> Any:

@@ -49,7 +49,7 @@ def todo_facts(comments: list[tuple[int, str]]) -> list[TodoFact]:
             continue
         tags, start, text_start = run
         ticket = TICKET_RE.search(comment[start:])
-        text = redact_text(comment[text_start:].strip())  # a password written into a TODO stays out of every output
+        text = redact_text(comment[text_start:].strip())  # a password in the comment stays out of every output
         facts.extend(TodoFact(line, tag, text, ticket.group(0) if ticket else "") for tag in tags)
     return facts
 
