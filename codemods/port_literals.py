@@ -72,7 +72,8 @@ class PortSite:
 @dataclass
 class Collected:
     sites: list[PortSite] = field(default_factory=list)  # rewritable sites and fixed-port binds
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # ports from other sources, left as they are on purpose
+    left: list[str] = field(default_factory=list)  # literal or constant ports the codemod cannot rewrite
 
 
 @dataclass
@@ -239,8 +240,9 @@ class _Located:
     target: _Target
 
 
-def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite], list[str]]:
-    """Every bind/connect with a literal or constant port and the node holding it; binds whose port stays."""
+def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite], list[str], list[str]]:
+    """Every bind/connect with a literal or constant port and the node holding it; binds whose port stays;
+    notes on ports from other sources; the literal or constant ports it cannot rewrite, and why."""
     facts = FileFacts(path, machine_of(path), "", 0)
     run_extractors(facts, module, module.code)
     fixed = [
@@ -249,10 +251,10 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite
         if f.port is not None and f.port_source not in REWRITTEN_SOURCES and f.action == "bind"
     ]
     if not any(f.port is not None and f.port_source in REWRITTEN_SOURCES for f in facts.endpoints):
-        return [], fixed, _left_notes(facts, path)
+        return [], fixed, _left_notes(facts, path), []
     calls = _endpoint_calls(module, start_lines(module, (cst.Call,)))
     locator = _Locator(module)
-    located, notes, used = [], [], set()
+    located, notes, left, used = [], [], [], set()
     ordinals: dict[int, int] = defaultdict(int)
     for fact in facts.endpoints:
         if fact.port is None or fact.port_source not in REWRITTEN_SOURCES:
@@ -260,18 +262,18 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite
             continue
         call = next((c for c in calls.get(fact.line, []) if c not in used and _matches(locator, c, fact)), None)
         if call is None:
-            notes.append(f"{path}:{fact.line}: cannot find the {fact.action} call of {fact.endpoint}")
+            left.append(f"{path}:{fact.line}: cannot find the {fact.action} call of {fact.endpoint}")
             continue
         used.add(call)
         target = locator.target(call, fact)
         if isinstance(target, str):
-            notes.append(f"{path}:{fact.line}: {target}")
+            left.append(f"{path}:{fact.line}: {target}")
             continue
         ordinal = ordinals[fact.line]
         ordinals[fact.line] += 1
         site = PortSite(path, fact.line, ordinal, fact.action, fact.port, fact.socket_kind, fact.host)
         located.append(_Located(site, target))
-    return located, fixed, notes
+    return located, fixed, notes, left
 
 
 def _left_notes(facts: FileFacts, path: str, endpoints: list[EndpointFact] | None = None) -> list[str]:
@@ -299,6 +301,7 @@ class PortPlan:
     new_entries: list[RegistryEntry]
     registry_text: str | None  # the existing ports.yaml, None when there is none
     notes: list[str]
+    left: list[str]  # literal or constant ports left as they are, and why (a call it cannot find...)
 
 
 def _stem(path: str) -> str:
@@ -514,8 +517,8 @@ class PortLiterals(Codemod):
         return b"bind" in data or b"connect" in data
 
     def collect(self, path: str, module: cst.Module) -> Collected:
-        located, fixed, notes = locate(module, path)
-        return Collected([item.site for item in located] + fixed, notes)
+        located, fixed, notes, left = locate(module, path)
+        return Collected([item.site for item in located] + fixed, notes, left)
 
     def plan(self, collected: Mapping[str, Collected], root: Path | None) -> PortPlan:
         registry_text = None
@@ -528,13 +531,17 @@ class PortLiterals(Codemod):
         for site, name in names.items():
             by_file[site.path][(site.line, site.ordinal)] = name
         file_notes = [note for path in sorted(collected) if collected[path] for note in collected[path].notes]
-        return PortPlan(dict(by_file), entries, registry_text, notes + file_notes)
+        file_left = [note for path in sorted(collected) if collected[path] for note in collected[path].left]
+        return PortPlan(dict(by_file), entries, registry_text, notes + file_notes, file_left)
 
     def plan_for_file(self, plan: PortPlan, path: str) -> dict[tuple[int, int], str] | None:
         return plan.names.get(path)
 
     def plan_notes(self, plan: PortPlan) -> list[str]:
-        return list(plan.notes)
+        return [*plan.notes, *plan.left]
+
+    def plan_left(self, plan: PortPlan) -> list[str]:
+        return list(plan.left)
 
     def extra_files(self, plan: PortPlan, root: Path | None) -> dict[str, bytes]:
         if not plan.new_entries:
@@ -547,7 +554,7 @@ class PortLiterals(Codemod):
     # --- the rewrite -------------------------------------------------------
 
     def rewrite(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None) -> Rewrite:
-        located, _fixed, _notes = locate(module, path)
+        located, _fixed, _notes, _left = locate(module, path)
         function, needs_import = self._registry_function(module)
         replacements: dict[cst.CSTNode, cst.CSTNode] = {}
         splits: dict[cst.CSTNode, list[cst.CSTNode]] = {}

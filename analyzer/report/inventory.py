@@ -6,7 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from analyzer.report import git
+from analyzer import git
 from analyzer.report.reads import ENDPOINTS, MODULES, read, repository_info
 from analyzer.store import GraphStore
 
