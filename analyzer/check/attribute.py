@@ -27,14 +27,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from analyzer.check.reported import Reported
 from analyzer.check.sources import SourceLines
 from analyzer.git import WHOLE_FILE, Diff
 from analyzer.resolve import module_name
-
-if TYPE_CHECKING:
-    from analyzer.check.run import Reported
 
 PATH_LINE = re.compile(r"(?P<path>[\w.\-/]*\w\.\w+):(?P<line>\d+)")
 Place = tuple[str, int | None]

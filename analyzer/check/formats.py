@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from xml.etree import ElementTree
 
-from analyzer.check.run import CheckResult, Reported
+from analyzer.check.reported import Reported
+from analyzer.check.run import CheckResult
 
 # GitHub shows three annotation levels.
 GITHUB_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "warning", "info": "notice"}

@@ -11,6 +11,7 @@ from analyzer import git
 from analyzer.check.attribute import attribute, concerns
 from analyzer.check.baseline import DEFAULT_BASELINE, read_baseline
 from analyzer.check.fingerprint import Known, fingerprints
+from analyzer.check.reported import Reported
 from analyzer.check.sources import SourceLines
 from analyzer.check.suppress import is_ignored_for_path, is_suppressed
 from analyzer.config import CheckConfig, ConfigError, load_check_config, read_tool_table
@@ -40,33 +41,6 @@ class CheckOptions:
     base: str | None = None  # git ref: report only findings introduced since its merge base with HEAD
     files: list[str] | None = None  # repo-relative: report only findings touching these (pre-commit)
     progress: Progress | None = None  # told how many files each scan parses (the CLI says when it builds the cache)
-
-
-@dataclass(frozen=True)
-class Reported:
-    """A finding as the check shows it: its fingerprint and group, and where it is shown (under --base,
-    the changed line it is attributed to; None when no changed line relates to it)."""
-
-    finding: Finding
-    fingerprint: str
-    group: str
-    path: str | None
-    line: int | None
-    attributed: bool = False
-
-    @property
-    def origin(self) -> str | None:
-        """The finding's own place, `path:line` (or the path of a finding about a whole file)."""
-        if not self.finding.path:
-            return None
-        return f"{self.finding.path}:{self.finding.line}" if (self.finding.line or 0) > 1 else self.finding.path
-
-    @property
-    def message(self) -> str:
-        """The finding's sentence; shown away from its own place, it starts with that place."""
-        if self.attributed and self.origin:
-            return f"{self.origin}: {self.finding.message}"
-        return self.finding.message
 
 
 @dataclass

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import queries
 from analyzer import __version__
-from analyzer.check.run import CheckResult, Reported
+from analyzer.check.reported import Reported
+from analyzer.check.run import CheckResult
 from analyzer.check.sources import SourceLines
 from codemods import get_codemod
 from codemods.base import CodemodError, NotParsable, apply_to_source

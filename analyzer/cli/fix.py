@@ -134,19 +134,7 @@ def _run(settings: _Settings) -> int:
     codemods = _codemods(settings)
     tree = discover(settings.path, load_scope(settings.path, settings.exclude, settings.include_copies))
     _print_skipped(tree)
-    if (settings.commit or settings.branch) and not tree.in_git:
-        fail(f"--branch, --commit and --pr need {settings.path} to be inside a git repository")
-    if settings.write and tree.in_git and not settings.allow_dirty:
-        dirty = git.dirty_paths(tree.root, tree.target)
-        if dirty:
-            fail(f"{len(dirty)} uncommitted change(s) under {settings.path} (e.g. {dirty[0]}); "
-                 "commit or stash them first, or pass --allow-dirty")
-    base_branch = base_commit = ""
-    if settings.pr:
-        base_branch, base_commit = git.current_branch(tree.root), git.head(tree.root)
-        settings.branch = settings.branch or f"analyzer-fix/{'-'.join(c.name for c in codemods)}"
-    if settings.branch and git.branch_exists(tree.root, settings.branch):
-        fail(f"branch {settings.branch!r} already exists")
+    base_branch, base_commit = _check_git(settings, tree, codemods)
     reports, overlay, commits = [], {}, 0
     for codemod in codemods:
         with _progress() as progress:
@@ -173,6 +161,26 @@ def _run(settings: _Settings) -> int:
     elif settings.pr:
         _pull_request(tree.root, settings.branch, base_branch, base_commit, reports, commits)
     return _exit_code(reports, settings.write)
+
+
+def _check_git(settings: _Settings, tree, codemods) -> tuple[str, str]:
+    """Refuse what git cannot do before anything is written; (base branch, base commit) for --pr."""
+    from analyzer import git
+
+    if (settings.commit or settings.branch) and not tree.in_git:
+        fail(f"--branch, --commit and --pr need {settings.path} to be inside a git repository")
+    if settings.write and tree.in_git and not settings.allow_dirty:
+        dirty = git.dirty_paths(tree.root, tree.target)
+        if dirty:
+            fail(f"{len(dirty)} uncommitted change(s) under {settings.path} (e.g. {dirty[0]}); "
+                 "commit or stash them first, or pass --allow-dirty")
+    base_branch = base_commit = ""
+    if settings.pr:
+        base_branch, base_commit = git.current_branch(tree.root), git.head(tree.root)
+        settings.branch = settings.branch or f"analyzer-fix/{'-'.join(c.name for c in codemods)}"
+    if settings.branch and git.branch_exists(tree.root, settings.branch):
+        fail(f"branch {settings.branch!r} already exists")
+    return base_branch, base_commit
 
 
 def _exit_code(reports, written: bool) -> int:

@@ -10,7 +10,8 @@ import queries
 from analyzer.check.baseline import BaselineError, read_baseline, write_baseline
 from analyzer.check.fingerprint import Known, Prints, fingerprints, is_whole_graph
 from analyzer.check.formats import render_github
-from analyzer.check.run import CheckResult, Reported
+from analyzer.check.reported import Reported
+from analyzer.check.run import CheckResult
 from analyzer.check.sources import SourceLines
 from analyzer.check.suppress import is_ignored_for_path, is_suppressed, suppressed_ids
 from analyzer.config import ConfigError, load_check_config
