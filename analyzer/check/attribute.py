@@ -10,8 +10,10 @@ cycle. A new finding is shown, first match wins:
    class, a branch to a complex function; a file-level finding: the whole file);
 4. at a changed line that holds one of its ports (added or removed text), e.g.
    the renumbered bind an orphaned connect used to reach;
-5. at the first changed line of a file its row names that mentions another
-   member (a cycle through modules whose imports have no line in the row);
+5. at the first changed line of its own file, else of a file its row names,
+   that mentions another member (a cycle of configured agents, a cycle through
+   modules whose imports have no line in the row), else at that file's first
+   changed line;
 6. nowhere: no file or line (a GitHub annotation without a place), the
    sentence still saying where the finding is.
 A finding shown away from its own place starts its sentence with that place
@@ -109,9 +111,9 @@ def _place(item: Reported, diff: Diff, sources: SourceLines) -> Reported:
     port_line = _line_holding_a_port(item, diff)
     if port_line is not None:
         return _moved(item, *port_line)
-    others = [path for path, _ in named if path != own_path]
-    if others:
-        return _moved(item, others[0], _line_naming_a_member(item, others[0], diff.lines[others[0]], sources))
+    files = [*([own_path] if own_path in diff.lines else []), *(path for path, _ in named if path != own_path)]
+    if files:
+        return _moved(item, files[0], _line_naming_a_member(item, files[0], diff.lines[files[0]], sources))
     return _moved(item, None, None)
 
 
