@@ -29,7 +29,7 @@ def write(repo: Path, files: dict[str, str]) -> None:
 def make_repo(root: Path, files: dict[str, str], ignore_workspace: bool = True) -> Path:
     """A git repository with `files` committed on `main`; `.analyzer/` is git-ignored unless told not to."""
     repo = root / "repo"
-    repo.mkdir()
+    repo.mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")
     write(repo, {**({".gitignore": ".analyzer/\n"} if ignore_workspace else {}), **files})
     commit(repo, "initial")
