@@ -51,8 +51,12 @@ def _identity(query: Query, finding: Finding) -> list[Any]:
     return [finding.row.get(c) for c in columns if c not in query.location]
 
 
-def _digest(key: Any) -> str:
-    return hashlib.sha256(json.dumps(key, default=str, sort_keys=True).encode()).hexdigest()[:DIGITS]
+def _text(key: Any) -> str:
+    return json.dumps(key, default=str, sort_keys=True)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:DIGITS]
 
 
 @dataclass(frozen=True)
@@ -70,15 +74,14 @@ def fingerprints(findings: list[Finding], queries_by_id: dict[str, Query], state
         finding = findings[index]
         query = queries_by_id[finding.check]
         if is_whole_graph(query):
-            group = [query.id, _identity(query, finding)]
+            group = _text([query.id, _identity(query, finding)])
             key = group
         else:
-            group = [query.id, finding.path, _identity(query, finding)]
-            key = group if is_about_a_file(finding) else [*group, statement(finding.path, finding.line)]
-        text = json.dumps(key, default=str, sort_keys=True)
-        occurrence = seen[text]
-        seen[text] += 1
-        result[index] = Prints(_digest([key, occurrence]), _digest(group))
+            group = _text([query.id, finding.path, _identity(query, finding)])
+            key = group if is_about_a_file(finding) else _text([group, statement(finding.path, finding.line)])
+        occurrence = seen[key]
+        seen[key] += 1
+        result[index] = Prints(_digest(f"{key}#{occurrence}"), _digest(group))
     return result
 
 

@@ -1,25 +1,42 @@
 """The scanned files' text, read once each: lines, and the statement a finding points at.
 
-A Python file is parsed with `ast` (once, only when a finding needs it) into the
-spans of its statements: a simple statement from its first to its last line, a
-compound one (def, class, if, try, except, with, for...) by its header only, up
-to the line before its body. `statement(path, line)` is the innermost span
-holding the line, without comments and whitespace, so reformatting a statement
-or adding a comment (an `# analyzer: ignore[...]` included) leaves it the same.
-Other files (YAML, requirements, .env) and Python files that do not parse fall
-back to the line's text, likewise without whitespace or a suppression comment.
+`statement(path, line)` is the Python statement a finding's line starts, as a
+logical line (a multi-line call whole; a `def`, `class`, `if` or `except` by its
+header up to the colon), without comments and whitespace: reformatting it or
+adding a comment (an `# analyzer: ignore[...]` included) leaves it the same, and
+it reads the same under every Python version. It is scanned from the line on
+with one regular expression (strings, comments, brackets), so a check over
+thousands of findings stays fast; only a line in the middle of a statement
+falls back to parsing the file (`ast`) for the statement around it. Other files
+(YAML, requirements, .env) use the line's text, likewise without whitespace or
+a suppression comment. `extent` gives a statement with its body (a class, a
+function) for placing findings on changed lines.
 """
 
 from __future__ import annotations
 
 import ast
-import io
-import tokenize
+import re
 from pathlib import Path
 
 from analyzer.check.suppress import SUPPRESSION
 
 Span = tuple[int, int]  # first and last line, 1-based, inclusive
+WINDOWS = (1, 4, 16, 64)  # lines scanned for a logical line, growing until it ends
+CODE = re.compile(
+    r"(?P<string>[rRbBuUfF]{0,2}(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\""
+    r"|'(?:\\.|[^'\\\n])*'|\"(?:\\.|[^\"\\\n])*\"))"
+    r"|(?P<comment>\#[^\n]*)"
+    r"|(?P<open>[(\[{])"
+    r"|(?P<close>[)\]}])"
+    r"|(?P<newline>\n)"
+    r"|(?P<continuation>\\\n)"
+    r"|(?P<unclosed>'''|\"\"\"|'|\")"
+    r"|(?P<space>[ \t\f\r]+)"
+    r"|(?P<code>[^\s#'\"()\[\]{}\\]+|\\)",
+    re.DOTALL,
+)
+KEPT = frozenset({"string", "open", "close", "code"})
 
 
 class SourceLines:
@@ -42,12 +59,16 @@ class SourceLines:
         return lines[number - 1] if 0 < number <= len(lines) else ""
 
     def statement(self, path: str, number: int) -> str:
-        """The normalised text of the statement holding line `number` (see the module docstring)."""
-        statements = self._statements(path)
-        span = statements.innermost.get(number) if statements else None
-        if span is None:
+        """The normalised text of the statement at line `number` (see the module docstring)."""
+        lines = self.lines(path)
+        if not path.endswith(".py") or not 0 < number <= len(lines):
             return normalised_line(self.line(path, number))
-        return statements.text(span, self.lines(path))
+        text = logical_line(lines, number - 1)
+        if text is not None:
+            return text
+        statements = self._statements(path)  # the line continues a statement that starts above it
+        span = statements.innermost.get(number) if statements else None
+        return _code("\n".join(lines[span[0] - 1:span[1]]) + "\n") if span else normalised_line(lines[number - 1])
 
     def extent(self, path: str, number: int) -> Span:
         """Lines of the whole statement that starts at `number` (a class or function with its body);
@@ -65,15 +86,40 @@ class SourceLines:
 
 def normalised_line(text: str) -> str:
     """A line without whitespace and without an `# analyzer: ignore[...]`."""
-    return squeezed(SUPPRESSION.sub("", text))
+    return "".join(SUPPRESSION.sub("", text).split())
 
 
-def squeezed(text: str) -> str:
-    return "".join(text.split())
+def logical_line(lines: list[str], start: int) -> str | None:
+    """The code of the logical line starting at `lines[start]`, without comments or whitespace; None when
+    that line closes a bracket opened above (it is inside a statement) or the statement does not end soon."""
+    for size in WINDOWS:
+        window = lines[start:start + size]
+        kept: list[str] = []
+        depth = 0
+        for match in CODE.finditer("\n".join(window) + "\n"):
+            kind = match.lastgroup
+            if kind == "newline" and depth == 0:
+                return "".join(kept)
+            if kind == "unclosed":
+                break  # a string that ends further down: a bigger window
+            if kind == "open":
+                depth += 1
+            elif kind == "close":
+                depth -= 1
+                if depth < 0:
+                    return None
+            if kind in KEPT:
+                kept.append(match.group())
+    return None
+
+
+def _code(text: str) -> str:
+    return "".join(m.group() for m in CODE.finditer(text) if m.lastgroup in KEPT or m.lastgroup == "unclosed")
 
 
 class _Statements:
-    """Where a Python file's statements lie: the innermost span per line, the outermost statement per first line."""
+    """Where a Python file's statements lie (from `ast`): the innermost span holding each line (a compound
+    statement by its header), and the whole statement starting at each line."""
 
     def __init__(self, spans: list[Span], outermost: dict[int, Span]) -> None:
         self.innermost: dict[int, Span] = {}
@@ -81,7 +127,6 @@ class _Statements:
             for number in range(span[0], span[1] + 1):
                 self.innermost[number] = span
         self.outermost = outermost
-        self._texts: dict[Span, str] = {}
 
     @classmethod
     def parse(cls, text: str) -> _Statements | None:
@@ -104,22 +149,3 @@ class _Statements:
             if widest is None or end > widest[1]:
                 outermost[node.lineno] = (node.lineno, end)
         return cls(spans, outermost)
-
-    def text(self, span: Span, lines: list[str]) -> str:
-        if span not in self._texts:
-            self._texts[span] = _tokens(lines[span[0] - 1:span[1]])
-        return self._texts[span]
-
-
-def _tokens(lines: list[str]) -> str:
-    """The span's text without comments, whitespace or line continuations (the same under every
-    Python version: tokenize splits f-strings differently from 3.12 on, but finds comments alike)."""
-    kept = list(lines)
-    try:
-        for token in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
-            if token.type == tokenize.COMMENT:
-                row, column = token.start
-                kept[row - 1] = kept[row - 1][:column]
-    except (tokenize.TokenError, IndentationError, SyntaxError):  # a fragment tokenize cannot close
-        kept = [SUPPRESSION.sub("", line) for line in lines]
-    return squeezed("".join(line.removesuffix("\\") for line in kept))
