@@ -136,6 +136,19 @@ class Blame:
     commit: str
 
 
+def why_no_history(folder: Path) -> str | None:
+    """Why git can give no dates or blame for `folder` (the reports say it), or None when it can."""
+    if not folder.is_dir():
+        return f"the scanned folder {folder} is not here (give --root)"
+    try:
+        result = run(folder, "rev-parse", "--is-inside-work-tree", check=False)
+    except GitError as error:
+        return str(error)
+    if result.returncode != 0 or result.stdout.strip() != "true":
+        return f"{folder} is not in a git repository"
+    return None
+
+
 def last_modified(repo: Path) -> dict[str, str]:
     """Path relative to `repo` -> ISO date of the last commit touching it; {} outside a work tree."""
     log = output(repo, "log", "--format=@%cI", "--name-only", "--relative", "--no-renames", "--", ".")
