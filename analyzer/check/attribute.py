@@ -17,8 +17,9 @@ cycle. A new finding is shown, first match wins:
 6. nowhere: no file or line (a GitHub annotation without a place), the
    sentence still saying where the finding is.
 A finding shown away from its own place starts its sentence with that place
-(`pc2_code/agents/tutoring_agent.py:16: A REQ socket connects...`), so it names
-the peer. The other end's copy of a symmetric finding (port collisions list both
+and calls the line it is shown on `this line` (`pc2_code/agents/tutoring_agent.py:16:
+A REQ socket connects to port 5620, bound by a PUB socket at this line`), so it
+names the peer and never the changed file as its own peer. The other end's copy of a symmetric finding (port collisions list both
 binds) is dropped when it lands where the finding of the changed end already
 is, and identical lines are shown once.
 """

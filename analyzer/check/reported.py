@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from analyzer.findings import Finding
@@ -28,7 +29,11 @@ class Reported:
 
     @property
     def message(self) -> str:
-        """The finding's sentence; shown away from its own place, it starts with that place."""
-        if self.attributed and self.origin:
-            return f"{self.origin}: {self.finding.message}"
-        return self.finding.message
+        """The finding's sentence; shown away from its own place, it starts with that place and calls the
+        line it is shown on `this line` (`a.py:7: Port 5556 on pc1 is also bound by this line`)."""
+        if not (self.attributed and self.origin):
+            return self.finding.message
+        sentence = self.finding.message
+        if self.path and self.line:
+            sentence = re.sub(re.escape(f"{self.path}:{self.line}") + r"(?!\d)", "this line", sentence)
+        return f"{self.origin}: {sentence}"

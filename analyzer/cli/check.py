@@ -74,19 +74,20 @@ def check_command(
     jobs: Annotated[int, typer.Option(help="Parser processes; 0 uses every core.")] = 0,
     repo_name: Annotated[Optional[str], typer.Option("--repo", help="Name of the repository in the store.")] = None,
 ) -> None:
-    """Run the checks (the library's detection queries) and fail on new findings at or above --fail-on.
+    """Run the checks (the library's detection queries); fail on new findings.
 
-    New means not in the baseline (PATH/.analyzer-baseline.json when it exists; the
-    summary names the one used) and, with --base, not already at the merge base.
-    Exit codes: 0 nothing new, 1 new findings at or above the threshold, 2 error.
-    Suppress one finding with `# analyzer: ignore\\[check-id]` on its line; configure
-    checks in `\\[tool.analyzer]` of pyproject.toml (docs/ci.md).
+    New: not in the baseline (PATH/.analyzer-baseline.json when it exists;
+    the summary names the one used) and, with --base, not at the merge base.
+    Exit codes: 0 nothing new, 1 new findings at or above --fail-on, 2 error.
+    Suppress one finding with `# analyzer: ignore\\[check-id]` on its line;
+    configure checks in `\\[tool.analyzer]` of pyproject.toml (docs/ci.md).
 
     Examples:
-      analyzer baseline . && analyzer check .             # nothing new: exit 0
-      analyzer check . --base origin/main --format github # a pull request's new findings
-      analyzer check . --no-baseline --format json        # every finding
+      analyzer baseline . && analyzer check .     # nothing new: exit 0
+      analyzer check . --base origin/main --format github
+      analyzer check . --no-baseline --format json
     """
+
     from analyzer.check.baseline import BaselineError
     from analyzer.check.formats import compared_with, render_github, render_json, render_junit, render_text
     from analyzer.check.run import CheckOptions, run_check

@@ -177,8 +177,16 @@ def test_github_annotations_carry_the_sentence_and_escape_properties():
     assert "=" not in finding.message  # a sentence, not a key=value dump
 
 
-def test_a_finding_shown_away_from_its_place_starts_with_that_place():
+def test_a_finding_shown_away_from_its_place_starts_with_that_place_and_never_names_its_own_line():
     finding = _risky_findings([_row(12)])[0]
     shown = Reported(finding, "f", "g", "agents/b.py", 3, attributed=True)
     assert shown.message == f"agents/a.py:12: {finding.message}"
     assert Reported(finding, "f", "g", "agents/a.py", 12).message == finding.message
+    query = queries.get("port-collisions")
+    row = {column: None for column in query.columns} | {
+        "path": "agents/a.py", "line": 7, "machine": "pc1", "port": 5556, "other_path": "agents/b.py", "other_line": 3}
+    [collision] = findings_of(query, [row])
+    assert "agents/b.py:3" in collision.message
+    at_the_other_end = Reported(collision, "f", "g", "agents/b.py", 3, attributed=True).message
+    assert at_the_other_end.startswith("agents/a.py:7: ") and "agents/b.py:3" not in at_the_other_end
+    assert "this line" in at_the_other_end
