@@ -64,7 +64,8 @@ def _example(codemod: type[Codemod], example: Example) -> list[str]:
     lines += ["Before:", "", *_code_block(example.before), "", "After:", "", *_code_block(example.after), ""]
     extra = apply_to_source(codemod(example.options), example.before, example.path).extra_files
     for path, content in sorted(extra.items()):
-        lines += [f"Writes `{path}`:", "", "```yaml", content.decode("utf-8").rstrip("\n"), "```", ""]
+        fence = "yaml" if path.endswith((".yaml", ".yml")) else "text"
+        lines += [f"Writes `{path}`:", "", f"```{fence}", content.decode("utf-8").rstrip("\n"), "```", ""]
     return lines
 
 

@@ -4,9 +4,9 @@
 // category: config
 // precision: high
 // tags: deployment
-// what: Finds startup configs, ports.yaml registries and compose files that are not valid YAML (or not UTF-8), with the parser's message and line.
+// what: Finds startup configs, ports.yaml registries and compose files that are not valid YAML (or not UTF-8), and registries the agents' own runtime refuses (a name that is not UPPER_SNAKE_CASE, a port given twice on one machine, an unknown field), with the parser's or the runtime's message and line.
 // why: The launcher or the port registry refuses the file at startup, so the agents it lists do not start; and nothing in it (agents, ports, dependencies) is visible to the other checks.
-// fix: Fix the YAML at the reported line (usually indentation, a tab, or an unclosed bracket or quote).
+// fix: Fix the YAML at the reported line (usually indentation, a tab, or an unclosed bracket or quote); for a refused registry, what the message asks (docs/runtime.md lists the rules).
 // message: {path} does not parse as {kind}: {message}
 // column: path
 // column: line

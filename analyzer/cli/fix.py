@@ -48,9 +48,11 @@ def fix(
         "besides \\[tool.analyzer] exclude; e.g. --exclude 'tests/*'."
     ),
     include_copies: bool = typer.Option(
-        False, "--include-copies", help="Fix archived, backup and reference copies too (skipped by default)."
+        False, "--include-copies", help="Fix archived, backup and reference copies too (skipped by default; "
+        "port-literals then names their ports after the live agent)."
     ),
     log_swallowed: bool = typer.Option(False, "--log-swallowed", help="bare-except: log swallowed exceptions."),
+    include_tests: bool = typer.Option(False, "--include-tests", help="port-literals: rewrite tests too."),
     option: list[str] = typer.Option([], "--option", "-o", metavar="KEY=VALUE", help="A codemod option."),
 ) -> None:
     from analyzer.config import ConfigError
@@ -62,7 +64,8 @@ def fix(
         raise typer.Exit(EXIT_OK)
     if not name:
         fail("name a codemod, or see `analyzer fix --list`")
-    settings = _Settings(name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, log_swallowed, option)
+    flags = [key for key, on in (("log_swallowed", log_swallowed), ("include_tests", include_tests)) if on]
+    settings = _Settings(name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option)
     settings.exclude = [part.strip() for value in exclude for part in value.split(",") if part.strip()]
     settings.include_copies = include_copies
     try:
@@ -73,7 +76,7 @@ def fix(
 
 
 class _Settings:
-    def __init__(self, name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, log_swallowed, option):
+    def __init__(self, name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option):
         self.name, self.path, self.diff, self.branch = name, path, diff, branch
         self.exclude: list[str] = []
         self.include_copies = False
@@ -81,7 +84,7 @@ class _Settings:
         self.commit = commit or pr
         self.write = apply or self.commit or branch is not None
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
-        self.unsafe, self.allow_dirty, self.log_swallowed = unsafe, allow_dirty, log_swallowed
+        self.unsafe, self.allow_dirty, self.flags = unsafe, allow_dirty, flags  # flags: boolean codemod options
         self.option = option
 
 
@@ -110,12 +113,13 @@ def _codemods(settings: _Settings) -> list:
         if not sep:
             raise CodemodError(f"--option takes KEY=VALUE, not {text!r}")
         options[key.strip().replace("-", "_")] = value.strip()
-    if settings.log_swallowed:
-        options["log_swallowed"] = True
+    options.update({key: True for key in settings.flags})
     for key in options:
         if not any(key in c.OPTIONS for c in classes):
             names = ", ".join(c.name for c in classes)
             raise CodemodError(f"no selected codemod ({names}) has the option {key!r}")
+    if settings.include_copies:  # a scope option for every codemod, and an option of those that name ports
+        options.setdefault("include_copies", True)
     codemods = [c({k: v for k, v in options.items() if k in c.OPTIONS}) for c in classes]
     unsafe = [c.name for c in codemods if c.safety == UNSAFE]
     if unsafe and settings.write and not settings.unsafe:

@@ -28,7 +28,7 @@ from analyzer.configs.discover import find_config_files
 from analyzer.configs.environment import read_compose_environment, read_compose_ports, read_dotenv
 from analyzer.configs.model import (
     COMPOSE, ENV, ENV_PORT, PARSE_ERROR, REGISTRY, STARTUP, ConfigFile, ConfiguredAgent, DeclaredPort, Deployment,
-    DependencyCycle, EnvValue,
+    DependencyCycle, EnvValue, mark_error,
 )
 from analyzer.configs.registry import read_registry
 from analyzer.configs.startup import read_agents
@@ -107,8 +107,8 @@ def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str],
         file, lookup, digest = source.file, environment.lookup(source.file.machine), environment.digest
         if file.kind == STARTUP:
             deployment.agents.extend(source.read("agents", digest, lambda docs: read_agents(file, docs, lookup)))
-        elif file.kind == REGISTRY:
-            deployment.registry.extend(source.read("registry", digest, lambda docs: read_registry(file, docs, lookup)))
+        elif file.kind == REGISTRY:  # read from its text as the agents read it, the runtime's limits included
+            deployment.registry.extend(source.read("registry", digest, lambda _: read_registry(file, source.text)))
         elif file.kind == COMPOSE:
             deployment.compose_ports.extend(source.read("ports", digest, lambda docs: read_compose_ports(file, docs, lookup)))
     deployment.env_ports = [_env_port(v) for v in deployment.env if "PORT" in v.name.upper() and v.value.strip().isdigit()]
@@ -130,7 +130,7 @@ class _Source:
             try:
                 self._documents = yamlnodes.compose(self.text)
             except yaml.YAMLError as error:
-                _mark_error(self.file, type(error).__name__, *yamlnodes.error_location(error))
+                mark_error(self.file, type(error).__name__, *yamlnodes.error_location(error))
         return self._documents
 
     def read(self, part: str, environment: str, reader: Callable[[list[yaml.Node]], list]) -> list:
@@ -142,7 +142,7 @@ class _Source:
         if documents is None:
             return []
         found = reader(documents)
-        if self.cache:
+        if self.cache and self.file.parse_status != PARSE_ERROR:  # a reader may refuse the file: not cached
             self.cache.put(key, found)  # before linking changes the agents
         return found
 
@@ -151,18 +151,14 @@ def _read_text(repo: Path, file: ConfigFile) -> str | None:
     try:
         data = (repo / file.path).read_bytes()
     except OSError as error:
-        _mark_error(file, "OSError", error.strerror or str(error), 0)
+        mark_error(file, "OSError", error.strerror or str(error), 0)
         return None
     file.sha256 = hashlib.sha256(data).hexdigest()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        _mark_error(file, "UnicodeDecodeError", str(error), data[: error.start].count(b"\n") + 1)
+        mark_error(file, "UnicodeDecodeError", str(error), data[: error.start].count(b"\n") + 1)
         return None
-
-
-def _mark_error(file: ConfigFile, kind: str, message: str, line: int) -> None:
-    file.parse_status, file.error_kind, file.error_message, file.error_line = PARSE_ERROR, kind, message, line
 
 
 def _env_port(value: EnvValue) -> DeclaredPort:

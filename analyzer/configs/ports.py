@@ -10,7 +10,7 @@ writes down (literal, constant, imported constant, `self.port = 5570`) are never
 replaced; `config-port-mismatch` compares them with the config instead.
 
 How, first match wins:
-1. `get_port("NAME")` / `endpoint("NAME")` (runtime.ports): the variable
+1. `get_port("NAME")` / `endpoint("NAME")` (agent_runtime.ports): the variable
    `PORT_NAME` from .env or compose, else the ports.yaml entry NAME (source `ports_yaml`).
 2. `os.environ["X"]`, `os.environ.get("X", ...)`, `os.getenv("X")`: X from
    .env (source `env`) or a compose service's environment (source `compose`).
@@ -28,9 +28,10 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from agent_runtime.portsyaml import normalize_name
+
 from analyzer.configs.deployment import Environment, env_port
 from analyzer.configs.model import ConfiguredAgent, DeclaredPort, Deployment
-from analyzer.configs.registry import normalize_name
 from analyzer.facts import EndpointFact, FileFacts
 
 CONFIG_SOURCES = ("config", "ports_yaml", "env", "compose")

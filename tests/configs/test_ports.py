@@ -8,7 +8,7 @@ from tests.configs.conftest import python_facts
 AGENT = '''\
 import os
 import zmq
-from runtime.ports import get_port
+from agent_runtime.ports import get_port
 
 
 class A:

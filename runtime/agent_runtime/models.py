@@ -23,7 +23,12 @@
   ``torch.cuda.empty_cache()``. A weakref then tells whether something still holds
   the model: that is logged as a warning and counted in ``leaks``.
 
-All methods are thread-safe (one RLock; a load holds it, so loads are serialised).
+All methods are thread-safe. A load runs outside the manager's lock: while one model
+loads, the loaded ones stay usable, other models load, ``stats()`` answers (it lists the
+model under ``loading``) and a second caller for the same model waits for that one load
+(and gets its error if it fails). A load in flight holds its budget (``overhead`` times
+its declared size) until it is done, so two loads never both count the same free bytes;
+sizes measured from the probe are approximate while other loads run.
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ import weakref
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,10 +57,10 @@ class MemoryProbe(Protocol):
 
 
 class GpuMemoryProbe:
-    """Free memory of one GPU through NVML (runtime.gpu.GpuProbe)."""
+    """Free memory of one GPU through NVML (agent_runtime.gpu.GpuProbe)."""
 
     def __init__(self, device_index: int = 0, probe: Any = None) -> None:
-        from runtime.gpu import GpuProbe
+        from agent_runtime.gpu import GpuProbe
 
         self.device_index = device_index
         self.probe = probe or GpuProbe()
@@ -79,7 +84,7 @@ class SystemMemoryProbe:
 
 def default_memory_probe() -> MemoryProbe:
     """The first GPU when NVML sees one, else system memory."""
-    from runtime.gpu import GpuProbe
+    from agent_runtime.gpu import GpuProbe
 
     probe = GpuProbe()
     return GpuMemoryProbe(0, probe) if probe.snapshot().available else SystemMemoryProbe()
@@ -121,6 +126,15 @@ class LoadedModel:
     preloaded: bool = False  # loaded by prediction and not acquired since
 
 
+@dataclass
+class _Loading:
+    """A load in flight: callers for the same model wait on ``done``; ``reserved`` bytes are promised to it."""
+
+    reserved: int
+    done: threading.Event = field(default_factory=threading.Event)
+    error: BaseException | None = None
+
+
 class ModelManager:
     def __init__(
         self,
@@ -146,6 +160,7 @@ class ModelManager:
         self.counters: Counter[str] = Counter()  # loads, evictions, idle_unloads, preloads, leaks, ...
         self._specs: dict[str, ModelSpec] = {}
         self._loaded: dict[str, LoadedModel] = {}
+        self._loading: dict[str, _Loading] = {}
         self._ghosts: dict[str, weakref.ref] = {}  # unloaded models, to find leaks
         self._history: deque[str] = deque(maxlen=history_size)
         self._lock = threading.RLock()
@@ -165,7 +180,7 @@ class ModelManager:
         unloader: Callable[[Any], None] | None = None,
     ) -> None:
         with self._lock:
-            if name in self._loaded:
+            if name in self._loaded or name in self._loading:
                 raise ValueError(f"model {name!r} is loaded; unload it before registering it again")
             self._specs[name] = ModelSpec(name, loader, size_bytes, keep_alive, pinned, unloader)
 
@@ -181,19 +196,16 @@ class ModelManager:
         return round(size * self.overhead) if size else 0
 
     def available_bytes(self) -> int:
-        return self.probe.free_bytes() - self.reserve_bytes
+        """Free bytes for a new load: the probe's, minus the reserve and what loads in flight are promised."""
+        with self._lock:
+            promised = sum(loading.reserved for loading in self._loading.values())
+        return self.probe.free_bytes() - self.reserve_bytes - promised
 
     # ------------------------------------------------------------ acquire / release
 
     def acquire(self, name: str) -> Any:
         """Load ``name`` if needed (evicting idle models) and take a reference to it."""
-        with self._lock:
-            entry = self._loaded.get(name) or self._load(self._spec(name))
-            entry.refcount += 1
-            entry.last_used = self.clock()
-            entry.preloaded = False
-            self._history.append(name)
-            return entry.model
+        return self._take(name, reference=True)
 
     def release(self, name: str) -> None:
         with self._lock:
@@ -216,9 +228,7 @@ class ModelManager:
 
     def pin(self, name: str) -> None:
         """Keep ``name`` loaded (loading it now if needed) until ``unpin``."""
-        with self._lock:
-            entry = self._loaded.get(name) or self._load(self._spec(name))
-            entry.pinned = True
+        self._take(name, pin=True)
 
     def unpin(self, name: str) -> None:
         with self._lock:
@@ -252,26 +262,74 @@ class ModelManager:
             return {
                 "loaded": {n: e.size_bytes for n, e in self._loaded.items()},
                 "loaded_bytes": sum(e.size_bytes for e in self._loaded.values()),
+                "loading": sorted(self._loading),
                 **{k: self.counters[k] for k in ("loads", "evictions", "idle_unloads", "unloads", "preloads", "leaks")},
             }
 
     # ------------------------------------------------------------ loading and eviction
 
-    def _load(self, spec: ModelSpec, preloaded: bool = False) -> LoadedModel:
-        self._make_room(self.required_bytes(spec.name), spec.name)
-        free_before = self.probe.free_bytes()
-        model = spec.loader()
-        size = spec.size_bytes
-        if size is None or spec.measured:
-            size = self._measure(model, free_before)
-            spec.size_bytes, spec.measured = size, True
-        now = self.clock()
-        entry = LoadedModel(spec.name, model, size, now, now, pinned=spec.pinned, preloaded=preloaded)
-        self._loaded[spec.name] = entry
-        self._ghosts.pop(spec.name, None)
-        self.counters["loads"] += 1
-        self.logger.info("loaded model %s (%s)", spec.name, _mib(size))
-        return entry
+    def _take(self, name: str, *, reference: bool = False, pin: bool = False) -> Any:
+        """The model ``name``, loaded by this caller or by the one already loading it; with a reference or pinned."""
+        while True:
+            with self._lock:
+                entry = self._loaded.get(name)
+                if entry is not None:
+                    self._use(entry, reference, pin)
+                    return entry.model
+                loading = self._loading.get(name)
+                mine = loading is None
+                if loading is None:
+                    self._make_room(self.required_bytes(name), name)
+                    loading = self._begin_load(name)
+            if mine:
+                return self._load(name, loading, reference=reference, pin=pin)
+            loading.done.wait()
+            if loading.error is not None:
+                raise loading.error
+            # Loaded by the other caller (or already evicted again): look once more.
+
+    def _use(self, entry: LoadedModel, reference: bool, pin: bool) -> None:
+        if reference:
+            entry.refcount += 1
+            entry.last_used = self.clock()
+            entry.preloaded = False
+            self._history.append(entry.name)
+        if pin:
+            entry.pinned = True
+
+    def _begin_load(self, name: str) -> _Loading:
+        """Announce a load (the lock held); ``_load`` then runs it without the lock."""
+        loading = self._loading[name] = _Loading(self.required_bytes(name))
+        return loading
+
+    def _load(self, name: str, loading: _Loading, *, reference: bool = False, pin: bool = False,
+              preloaded: bool = False) -> Any:
+        """Run the loader (the lock not held), then publish the model with the caller's reference or pin."""
+        spec = self._specs[name]
+        try:
+            free_before = self.probe.free_bytes()
+            model = spec.loader()
+            measure = spec.size_bytes is None or spec.measured
+            size = self._measure(model, free_before) if measure else spec.size_bytes
+        except BaseException as error:  # anything, KeyboardInterrupt included: the waiters get it too; re-raised
+            with self._lock:
+                del self._loading[name]
+            loading.error = error
+            loading.done.set()
+            raise
+        with self._lock:
+            if measure:
+                spec.size_bytes, spec.measured = size, True
+            now = self.clock()
+            entry = LoadedModel(name, model, size, now, now, pinned=spec.pinned, preloaded=preloaded)
+            del self._loading[name]
+            self._loaded[name] = entry
+            self._ghosts.pop(name, None)
+            self.counters["loads"] += 1
+            self._use(entry, reference, pin)
+        loading.done.set()
+        self.logger.info("loaded model %s (%s)", name, _mib(size))
+        return model
 
     def _measure(self, model: Any, free_before: int) -> int:
         delta = free_before - self.probe.free_bytes()
@@ -279,7 +337,7 @@ class ModelManager:
             return delta
         torch = sys.modules.get("torch")
         if torch is not None and isinstance(model, torch.nn.Module):
-            from runtime.quantize import footprint_bytes
+            from agent_runtime.quantize import footprint_bytes
 
             return footprint_bytes(model)
         return 0
@@ -295,10 +353,11 @@ class ModelManager:
             candidates = self._evictable()
             if not candidates:
                 busy = sorted(self._loaded)
+                loading = f"; loading: {sorted(self._loading)}" if self._loading else ""
                 raise ModelBudgetError(
                     f"model {name!r} needs {_mib(need)} ({self.overhead:g} x its size), {_mib(available)} "
                     f"available after evicting "
-                    f"{evicted or 'nothing'}; loaded and in use or pinned: {busy or 'none'}"
+                    f"{evicted or 'nothing'}; loaded and in use or pinned: {busy or 'none'}{loading}"
                 )
             deficit = need - available
             victim = next((e for e in candidates if e.size_bytes >= deficit), candidates[0])
@@ -382,25 +441,26 @@ class ModelManager:
     def preload(self, limit: int = 1) -> list[str]:
         """Load up to ``limit`` predicted models that fit without evicting anything."""
         loaded: list[str] = []
-        with self._lock:
-            for name in self.predict():
-                if len(loaded) >= limit:
-                    break
-                if name in self._loaded or name not in self._specs:
+        for name in self.predict():
+            if len(loaded) >= limit:
+                break
+            with self._lock:
+                if name in self._loaded or name in self._loading or name not in self._specs:
                     continue
                 if self.required_bytes(name) > self.available_bytes():
                     continue
-                self._load(self._specs[name], preloaded=True)
+                loading = self._begin_load(name)
+            self._load(name, loading, preloaded=True)
+            with self._lock:
                 self.counters["preloads"] += 1
-                loaded.append(name)
+            loaded.append(name)
         return loaded
 
     def tick(self) -> dict[str, list[str]]:
         """One housekeeping round: idle unload, then predictive preload, then the leak check."""
-        with self._lock:
-            unloaded = self.unload_idle()
-            preloaded = self.preload() if self.predictive_loading_enabled else []
-            return {"unloaded": unloaded, "preloaded": preloaded, "leaked": self.check_leaks()}
+        unloaded = self.unload_idle()
+        preloaded = self.preload() if self.predictive_loading_enabled else []
+        return {"unloaded": unloaded, "preloaded": preloaded, "leaked": self.check_leaks()}
 
     # ------------------------------------------------------------ background thread
 

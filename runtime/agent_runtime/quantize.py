@@ -45,7 +45,7 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-PROJECT = "agent-graph-analyzer"
+PROJECT = "agent-graph-runtime"
 GPU_EXTRA = f"pip install '{PROJECT}[gpu]'"
 
 # module to import -> how to install it

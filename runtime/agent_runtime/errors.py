@@ -10,7 +10,7 @@
 
 Anything not declared recoverable is logged with its traceback and re-raised. Swallowed
 errors are counted per executor name and exception type; ``swallowed_counts()`` is what
-runtime.metrics exports. BaseExceptions that are not Exceptions (KeyboardInterrupt,
+agent_runtime.metrics exports. BaseExceptions that are not Exceptions (KeyboardInterrupt,
 SystemExit, GeneratorExit, asyncio.CancelledError) pass through untouched and unlogged.
 """
 

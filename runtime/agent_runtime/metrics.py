@@ -4,11 +4,13 @@
     MetricsCollector(GpuProbe(), managers={"main": manager}, registry=registry)
     serve_metrics(registry, port=9400)
 
-or from a shell: ``python -m runtime.metrics --port 9400 [--pushgateway URL]``.
+or from a shell: ``python -m agent_runtime.metrics --port 9400 [--pushgateway URL]``.
 
-Every scrape reads NVML afresh (``runtime_gpu_*``), the managers' stats
-(``runtime_models_*``) and SafeExecutor's swallowed counts
-(``runtime_safe_executor_swallowed_total``). When a GPU's used/total memory crosses
+Names follow one scheme, ``agent_runtime_<module>_<what>[_<unit>]``: every scrape reads
+NVML afresh (``agent_runtime_gpu_*``), the managers' stats (``agent_runtime_models_*``)
+and SafeExecutor's swallowed counts (``agent_runtime_errors_swallowed_total``). No label
+changes with a restart (no pid): GPU memory per process is summed per process name.
+When a GPU's used/total memory crosses
 ``alert_threshold`` (0.9 by default) a VramAlert is logged as a warning and passed to
 ``on_alert``; it fires again only after usage has gone back under the threshold.
 """
@@ -27,14 +29,28 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from runtime.errors import swallowed_counts
-from runtime.gpu import GpuProbe, GpuSnapshot
+from agent_runtime.errors import swallowed_counts
+from agent_runtime.gpu import GpuProbe, GpuSnapshot
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 9400
 DEFAULT_ALERT_THRESHOLD = 0.9
+NAMESPACE = "agent_runtime"
 GPU_LABELS = ["gpu", "uuid", "name"]
+# ModelManager.stats() counters, each exported as agent_runtime_models_<key>_total.
+MODEL_COUNTERS = {
+    "loads": "Model loads",
+    "evictions": "Models evicted to make room for another",
+    "idle_unloads": "Models unloaded after their keep-alive",
+    "unloads": "Models unloaded on request",
+    "preloads": "Models loaded ahead of use by prediction",
+    "leaks": "Unloaded models still referenced elsewhere",
+}
+
+
+def _name(module: str, what: str) -> str:
+    return f"{NAMESPACE}_{module}_{what}"
 
 
 @dataclass(frozen=True)
@@ -112,15 +128,16 @@ class MetricsCollector(Collector):
     # ------------------------------------------------------------ families
 
     def _gpu_metrics(self, snapshot: GpuSnapshot) -> Iterable[Any]:
-        available = GaugeMetricFamily("runtime_gpu_available", "1 when NVML reports at least one GPU")
+        available = GaugeMetricFamily(_name("gpu", "available"), "1 when NVML reports at least one GPU")
         available.add_metric([], 1.0 if snapshot.available else 0.0)
-        used = GaugeMetricFamily("runtime_gpu_memory_used_bytes", "GPU memory in use", labels=GPU_LABELS)
-        total = GaugeMetricFamily("runtime_gpu_memory_total_bytes", "GPU memory in total", labels=GPU_LABELS)
+        used = GaugeMetricFamily(_name("gpu", "memory_used_bytes"), "GPU memory in use", labels=GPU_LABELS)
+        total = GaugeMetricFamily(_name("gpu", "memory_total_bytes"), "GPU memory in total", labels=GPU_LABELS)
         util = GaugeMetricFamily(
-            "runtime_gpu_utilization_ratio", "GPU busy time over the last sample period", labels=GPU_LABELS
+            _name("gpu", "utilization_ratio"), "GPU busy time over the last sample period", labels=GPU_LABELS
         )
         process = GaugeMetricFamily(
-            "runtime_gpu_process_memory_bytes", "GPU memory per process", labels=["gpu", "uuid", "pid", "process"]
+            _name("gpu", "process_memory_bytes"), "GPU memory of the processes of one name, summed",
+            labels=["gpu", "uuid", "process"],
         )
         for d in snapshot.devices:
             labels = [str(d.index), d.uuid, d.name]
@@ -128,41 +145,40 @@ class MetricsCollector(Collector):
             total.add_metric(labels, d.memory_total)
             if d.utilization_gpu is not None:
                 util.add_metric(labels, d.utilization_gpu / 100.0)
+            by_name: dict[str, int] = {}
             for p in d.processes:
                 if p.used_bytes is not None:
-                    process.add_metric([str(d.index), d.uuid, str(p.pid), p.name or ""], p.used_bytes)
-        alerts = CounterMetricFamily("runtime_gpu_vram_alerts", "VRAM threshold crossings")
+                    by_name[p.name or ""] = by_name.get(p.name or "", 0) + p.used_bytes
+            for process_name, used_bytes in sorted(by_name.items()):
+                process.add_metric([str(d.index), d.uuid, process_name], used_bytes)
+        alerts = CounterMetricFamily(_name("gpu", "vram_alerts"), "VRAM threshold crossings")
         alerts.add_metric([], self.alerts_fired)
         return [available, used, total, util, process, alerts]
 
     def _model_metrics(self) -> Iterable[Any]:
-        loaded = GaugeMetricFamily("runtime_models_loaded", "Models loaded", labels=["manager"])
+        loaded = GaugeMetricFamily(_name("models", "loaded"), "Models loaded", labels=["manager"])
+        loading = GaugeMetricFamily(_name("models", "loading"), "Models being loaded now", labels=["manager"])
         loaded_bytes = GaugeMetricFamily(
-            "runtime_model_loaded_bytes", "Size of each loaded model", labels=["manager", "model"]
+            _name("models", "loaded_bytes"), "Size of each loaded model", labels=["manager", "model"]
         )
         counters = {
-            key: CounterMetricFamily(f"runtime_models_{key}", help_text, labels=["manager"])
-            for key, help_text in (
-                ("loads", "Model loads"),
-                ("evictions", "Models evicted to make room for another"),
-                ("idle_unloads", "Models unloaded after their keep-alive"),
-                ("preloads", "Models loaded ahead of use by prediction"),
-                ("leaks", "Unloaded models still referenced elsewhere"),
-            )
+            key: CounterMetricFamily(_name("models", key), help_text, labels=["manager"])
+            for key, help_text in MODEL_COUNTERS.items()
         }
         for manager_name, manager in self.managers.items():
             stats = manager.stats()
             loaded.add_metric([manager_name], len(stats["loaded"]))
+            loading.add_metric([manager_name], len(stats["loading"]))
             for model, size in stats["loaded"].items():
                 loaded_bytes.add_metric([manager_name, model], size)
             for key, family in counters.items():
                 family.add_metric([manager_name], stats[key])
-        return [loaded, loaded_bytes, *counters.values()]
+        return [loaded, loading, loaded_bytes, *counters.values()]
 
     @staticmethod
     def _swallowed_metric() -> Any:
         family = CounterMetricFamily(
-            "runtime_safe_executor_swallowed",
+            _name("errors", "swallowed"),
             "Recoverable errors swallowed by SafeExecutor",
             labels=["executor", "exception"],
         )
@@ -190,7 +206,7 @@ def push_metrics(registry: CollectorRegistry, gateway: str, job: str) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m runtime.metrics", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m agent_runtime.metrics", description=__doc__.split("\n")[0])
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="HTTP port for /metrics (0: any free port)")
     parser.add_argument("--host", default=ALL_INTERFACES, help="address to listen on")
     parser.add_argument("--pushgateway", metavar="URL", help="also push to this Pushgateway every --interval seconds")
