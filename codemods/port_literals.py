@@ -539,6 +539,12 @@ def _registry_additions(naming: Naming, registries: dict[str, ports_file.Machine
             for m, names in wanted.items()}
 
 
+def _unrewritable(collected: Mapping[str, Collected], included: Callable[[str], bool]) -> list[str]:
+    """Why each site it could not rewrite was left, in the files it rewrites (copies and tests it leaves out are
+    left on purpose, not counted)."""
+    return [note for path in sorted(collected) if collected[path] and included(path) for note in collected[path].left]
+
+
 def _left_out(sites: list[PortSite], kind: Callable[[str], str]) -> list[str]:
     """Notes on the rewritable sites left out (in copies or tests)."""
     notes = []
@@ -725,9 +731,7 @@ class PortLiterals(Codemod):
             if text is not None:
                 requirements[path] = (text, note)
         file_notes = [note for path in sorted(collected) if collected[path] for note in collected[path].notes]
-        # Sites it could not rewrite, in the files it rewrites (copies and tests left out are left on purpose).
-        file_left = [note for path in sorted(collected) if collected[path] and self._included(kind(path))
-                     for note in collected[path].left]
+        file_left = _unrewritable(collected, lambda path: self._included(kind(path)))
         left_out = [site for site in everything if site.rewritable and not self._included(kind(site.path))]
         notes = [*_left_out(left_out, kind), *(n for _, n in requirements.values()), *file_notes]
         return PortPlan(dict(by_file), registries, new_entries, requirements, notes, [*naming.notes, *file_left])
