@@ -25,6 +25,7 @@ class ScanConfig:
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     copies: CopyRules = DEFAULT_RULES  # which files are archived / backup / reference copies (analyzer/copies.py)
     raw: dict[str, Any] = field(default_factory=dict)  # the whole [tool.analyzer] table, for other commands
+    raises: list[dict[str, Any]] = field(default_factory=list)  # extra raise-table rows (analyzer/narrowing)
 
 
 def read_tool_table(repo: Path) -> dict[str, Any]:
@@ -51,6 +52,7 @@ def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[s
         max_file_bytes=int(table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
         copies=CopyRules.from_settings({key: _string_list(table, key) for key in COPY_KEYS if key in table}),
         raw=table,
+        raises=table.get("raises", []),
     )
     if roots:
         config.roots = roots

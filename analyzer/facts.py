@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from analyzer.narrowing.model import RaiseFacts
+
 PARSE_OK = "ok"
 PARSE_ERROR = "error"
 PARSE_SKIPPED = "skipped"
@@ -26,7 +28,8 @@ class ImportFact:
     names: tuple[str, ...]  # imported names for `from` imports, ("*",) for star
     level: int  # leading dots of a relative import
     line: int
-    deferred: bool  # inside a function or a try/except: not executed at import time
+    lazy: bool  # inside a function (or a method): runs when it is called, not at import time
+    guarded: bool  # not lazy, inside the body of a try that has except handlers: runs at import time, errors caught
     is_from: bool
 
 
@@ -82,6 +85,9 @@ class ExceptFact:
     reraises: bool
     logs_traceback: bool
     function: str
+    # Filled by the whole-repository pass (analyzer/narrowing/infer.py) for bare and broad handlers.
+    narrow_types: str = ""  # comma-separated exceptions its try body can raise, when that is proven
+    narrowable: bool = False  # `analyzer fix narrow-excepts` can narrow it without --unsafe
 
 
 @dataclass(slots=True)
@@ -103,10 +109,18 @@ class CudaFact:
 @dataclass(slots=True)
 class RiskyCallFact:
     line: int
-    kind: str  # shell_true | os_system | os_popen | hardcoded_secret
-    detail: str  # callee or the variable name; never a secret's value
+    kind: str  # shell_true | os_system | os_popen
+    detail: str  # the callee
     dynamic: bool  # command built from non-literals
     function: str
+
+
+@dataclass(slots=True)
+class SecretFact:
+    line: int
+    target: str  # what is given the credential, as written: DB_PASSWORD, settings.api_key, app.config["SECRET_KEY"]
+    written_as: str  # name | attribute | subscript | dict_key | keyword (analyzer/extract/secrets.py)
+    function: str  # never the value
 
 
 @dataclass(slots=True)
@@ -187,12 +201,15 @@ class FileFacts:
     todos: list[TodoFact] = field(default_factory=list)
     cuda_calls: list[CudaFact] = field(default_factory=list)
     risky_calls: list[RiskyCallFact] = field(default_factory=list)
+    secrets: list[SecretFact] = field(default_factory=list)
     zmq_auth: list[ZmqAuthFact] = field(default_factory=list)
     bandit_findings: list[BanditFact] = field(default_factory=list)
     routes: list[RouteFact] = field(default_factory=list)
     model_loads: list[ModelLoadFact] = field(default_factory=list)
     db_calls: list[DbCallFact] = field(default_factory=list)
     hygiene: list[HygieneFact] = field(default_factory=list)
+    # What each function and try body does that may raise (analyzer/extract/raising.py), None if unparsed.
+    raising: RaiseFacts | None = None
     # Module traits for security and GPU rules (analyzer/extract/security.py, hotpaths.py).
     uses_curve: bool = False  # sets CURVE keys or starts a ZAP authenticator (zmq_auth is not empty)
     inference_guard: bool = False  # a torch.no_grad() / inference_mode() context or decorator

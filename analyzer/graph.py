@@ -9,9 +9,9 @@ from typing import Any
 
 import networkx as nx
 
-from analyzer.copies import CopyIndex
+from analyzer.copies import CopyIndex, has_content
 from analyzer.facts import MODULE_TRAITS, FileFacts
-from analyzer.resolve import Resolution, module_name
+from analyzer.resolve import Resolution, module_name, pair_timing
 from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
 
 TEST_STEM_RE = re.compile(r"(^test_)|(_test$)|(^conftest$)")
@@ -101,9 +101,10 @@ def _add_import_edges(graph, resolution: Resolution, module_ids, imports_out, im
         pairs[(edge.importer, edge.target)].append(edge)
     for (importer, target), edges in sorted(pairs.items()):
         lines = sorted({e.line for e in edges})
+        lazy, guarded = pair_timing(edges)
         graph.rels["IMPORTS"].add(
             **{"from": module_ids[importer], "to": module_ids[target]}, line=lines[0],
-            lines=",".join(map(str, lines)), deferred=all(e.deferred for e in edges),
+            lines=",".join(map(str, lines)), lazy=lazy, guarded=guarded,
         )
         imports_out[importer] += 1
         imports_in[target] += 1
@@ -116,9 +117,10 @@ def _add_import_edges(graph, resolution: Resolution, module_ids, imports_out, im
     for name in sorted(stdlib):
         graph.nodes["Package"].add(id=f"{snapshot}|pkg:{name}", snapshot=snapshot, name=name, stdlib=stdlib[name])
     for (importer, package), found in sorted(packages.items()):
+        lazy, guarded = pair_timing(found)
         graph.rels["IMPORTS_PACKAGE"].add(
             **{"from": module_ids[importer], "to": f"{snapshot}|pkg:{package}"},
-            line=min(e.line for e in found), deferred=all(e.deferred for e in found),
+            line=min(e.line for e in found), lazy=lazy, guarded=guarded,
         )
 
 
@@ -161,6 +163,7 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
         ("Todo", "HAS_TODO", "T", facts.todos),
         ("CudaCall", "HAS_CUDA_CALL", "G", facts.cuda_calls),
         ("RiskyCall", "HAS_RISKY_CALL", "R", facts.risky_calls),
+        ("HardcodedSecret", "HAS_HARDCODED_SECRET", "K", facts.secrets),
         ("ZmqAuth", "HAS_ZMQ_AUTH", "Z", facts.zmq_auth),
         ("BanditFinding", "HAS_BANDIT_FINDING", "B", facts.bandit_findings),
         ("Route", "HAS_ROUTE", "H", facts.routes),
@@ -185,7 +188,7 @@ def _add_cycles(graph: GraphSnapshot, resolution: Resolution, module_ids: dict[s
         first = paths_by_name[cycle.members[0]]
         graph.nodes["ImportCycle"].add(
             id=node_id, snapshot=graph.snapshot, members=",".join(cycle.members), size=len(cycle.members),
-            closing_lines=",".join(map(str, cycle.closing_lines)), deferred_only=cycle.deferred_only,
+            closing_lines=",".join(map(str, cycle.closing_lines)), timing=cycle.timing,
             closing_imports=",".join(f"{paths_by_name[m]}:{line}" for m, line in zip(cycle.members, cycle.closing_lines)),
             component=resolution.components.get(first, -1),
         )
@@ -219,9 +222,19 @@ def _add_reach(graph: GraphSnapshot, resolution: Resolution) -> None:
     modules["dependent_agents"] = [(bits & agents).bit_count() for bits in others]
 
 
+def mark_copies(graph: GraphSnapshot, copies: CopyIndex) -> None:
+    """`is_copy` of every node that has a path besides modules (configs, requirements, credentials): from the
+    path rules, after every part of the graph is added."""
+    for table, columns in graph.nodes.items():
+        if table != "Module" and "is_copy" in columns.data and "path" in columns.data:
+            columns.data["is_copy"] = [copies.is_copy(path) for path in columns.data["path"]]
+
+
 def _duplicate_keys(facts: FileFacts) -> set[tuple[str, str]]:
-    """What two copies of an agent share: the normalised content, an agent's file name, an agent class name."""
-    keys = {("content", facts.normalized_hash)} if facts.normalized_hash else set()
+    """What two copies of an agent share: the normalised content (of a module that has some: every empty
+    `__init__.py` sharing one key made the pairs grow with the square of their number), an agent's file
+    name, an agent class name."""
+    keys = {("content", facts.normalized_hash)} if has_content(facts) else set()
     if is_agent_module(facts):
         keys.add(("file_name", facts.path.rsplit("/", 1)[-1]))
         keys.update(("class", c.name) for c in facts.classes

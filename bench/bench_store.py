@@ -62,7 +62,7 @@ def synthetic_graph(modules: int, repository: str = "bench", functions: int = 12
         for step in (1, 7, 31):
             target = nodes["Module"].data["id"][(m + step) % modules]
             if target != source:
-                rels["IMPORTS"].add(**{"from": source, "to": target}, line=3, lines="3", deferred=False)
+                rels["IMPORTS"].add(**{"from": source, "to": target}, line=3, lines="3", lazy=False, guarded=False)
     return graph
 
 

@@ -19,7 +19,7 @@ USAGE = """\
 analyzer fix --list
 analyzer fix NAME [PATH] [--diff] [--apply] [--branch NAME] [--commit] [--pr]
              [--exclude GLOB] [--include-copies]
-             [--jobs N] [--unsafe] [--allow-dirty] [--log-swallowed] [-o KEY=VALUE]
+             [--jobs N] [--unsafe] [--allow-dirty] [--log-swallowed] [--limit N] [-o KEY=VALUE]
 ```
 
 - NAME is one codemod, several joined by commas (one commit each), or `all` (unsafe ones only with `--unsafe`).
@@ -40,7 +40,11 @@ analyzer fix NAME [PATH] [--diff] [--apply] [--branch NAME] [--commit] [--pr]
   branch `analyzer-fix/NAME`) pushes and runs `gh pr create` with a summary table and review notes. Without `gh`
   or a remote it writes the patch and the pull-request body under `.git/analyzer-fix/` and says how to open it.
   With nothing to fix, `--branch` and `--pr` create nothing.
-- Unsafe fixes change run-time behaviour; they are shown in a dry run but written only with `--unsafe`.
+- Unsafe fixes change run-time behaviour; they are shown in a dry run but written only with `--unsafe`
+  (which also lets `narrow-excepts` narrow handlers it could only partly prove: docs/narrow-excepts.md).
+- `--limit N` changes only the first N files (by path) that would change, and names the next one: run it
+  daily for a fixed-size batch, e.g. `analyzer fix narrow-excepts . --limit 30 --pr`. The files left for a later
+  run count as sites left: `--apply` exits 1 until the last batch.
 - Files are processed in parallel (`--jobs`, default all cores); the progress bar is shown on a terminal only.
 - Exit codes: a dry run exits 0 when there is nothing to change, 1 when there is; with `--apply` (or
   `--branch`, `--commit`, `--pr`) 0 when every site was fixed, 1 when some were left as they are (the notes say

@@ -41,7 +41,9 @@ def fix(
     commit: bool = typer.Option(False, "--commit", help="One commit per codemod (implies --apply)."),
     pr: bool = typer.Option(False, "--pr", help="Push and open a pull request (implies --commit)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (default: all cores)."),
-    unsafe: bool = typer.Option(False, "--unsafe", help="Allow unsafe fixes to be written."),
+    unsafe: bool = typer.Option(
+        False, "--unsafe", help="Allow unsafe fixes to be written; narrow-excepts also narrows partly proven handlers."
+    ),
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Write even with uncommitted changes under PATH."),
     exclude: list[str] = typer.Option(
         [], "--exclude", metavar="GLOB", help="Leave out files matching this glob (repeatable, comma-separated), "
@@ -51,9 +53,16 @@ def fix(
         False, "--include-copies", help="Fix archived, backup and reference copies too (skipped by default; "
         "port-literals then names their ports after the live agent)."
     ),
-    log_swallowed: bool = typer.Option(False, "--log-swallowed", help="bare-except: log swallowed exceptions."),
+    log_swallowed: bool = typer.Option(
+        False, "--log-swallowed", help="bare-except, narrow-excepts: log swallowed exceptions with their traceback."
+    ),
     include_tests: bool = typer.Option(False, "--include-tests", help="port-literals: rewrite tests too."),
     option: list[str] = typer.Option([], "--option", "-o", metavar="KEY=VALUE", help="A codemod option."),
+    limit: int = typer.Option(
+        0, "--limit", metavar="N", min=0,
+        help="Change at most N files per codemod (the first N by path; 0: all), e.g. "
+             "`analyzer fix narrow-excepts . --limit 30 --pr` for a batch a day.",
+    ),
 ) -> None:
     from analyzer.config import ConfigError
     from analyzer.git import GitError
@@ -65,7 +74,7 @@ def fix(
     if not name:
         fail("name a codemod, or see `analyzer fix --list`")
     flags = [key for key, on in (("log_swallowed", log_swallowed), ("include_tests", include_tests)) if on]
-    settings = _Settings(name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option)
+    settings = _Settings(name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option, limit)
     settings.exclude = [part.strip() for value in exclude for part in value.split(",") if part.strip()]
     settings.include_copies = include_copies
     try:
@@ -76,7 +85,8 @@ def fix(
 
 
 class _Settings:
-    def __init__(self, name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option):
+    def __init__(self, name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option,
+                 limit=0):
         self.name, self.path, self.diff, self.branch = name, path, diff, branch
         self.exclude: list[str] = []
         self.include_copies = False
@@ -86,6 +96,7 @@ class _Settings:
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
         self.unsafe, self.allow_dirty, self.flags = unsafe, allow_dirty, flags  # flags: boolean codemod options
         self.option = option
+        self.limit = limit
 
 
 def _print_list() -> None:
@@ -120,6 +131,8 @@ def _codemods(settings: _Settings) -> list:
             raise CodemodError(f"no selected codemod ({names}) has the option {key!r}")
     if settings.include_copies:  # a scope option for every codemod, and an option of those that name ports
         options.setdefault("include_copies", True)
+    if settings.unsafe:
+        options.setdefault("unsafe", True)  # narrow-excepts: also narrow what is only partly proven
     codemods = [c({k: v for k, v in options.items() if k in c.OPTIONS}) for c in classes]
     unsafe = [c.name for c in codemods if c.safety == UNSAFE]
     if unsafe and settings.write and not settings.unsafe:
@@ -143,7 +156,7 @@ def _run(settings: _Settings) -> int:
     for codemod in codemods:
         with _progress() as progress:
             report = run_codemod(codemod, tree, write=settings.write, jobs=settings.jobs, overlay=overlay,
-                                 progress=progress)
+                                 progress=progress, limit=settings.limit)
         reports.append(report)
         if not settings.write:
             overlay.update({o.path: o.new for o in report.changed})  # the next codemod sees this one's result

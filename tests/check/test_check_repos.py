@@ -42,42 +42,42 @@ def _store(repo):
 @pytest.mark.slow
 def test_check_uses_the_baseline_it_finds_and_names_it(tmp_path):
     repo = _agent_repo(tmp_path)
-    recorded = run_cli("baseline", repo, *_store(repo), "--select", "risky-calls")
+    recorded = run_cli("baseline", repo, *_store(repo), "--select", "shell-injection")
     assert recorded.exit_code == 0, recorded.output
     baseline = json.loads((repo / ".analyzer-baseline.json").read_text())
-    assert [f["check"] for f in baseline["findings"]] == ["risky-calls"]
+    assert [f["check"] for f in baseline["findings"]] == ["shell-injection"]
     moved = AGENT.replace("class Agent:", "\n" * 30 + "class Agent:")
     write(repo, {"main_pc_code/agents/a.py": moved})
-    clean = run_cli(*check_args(repo, "--select", "risky-calls"))
+    clean = run_cli(*check_args(repo, "--select", "shell-injection"))
     assert clean.exit_code == 0, clean.output
     assert clean.stdout.startswith("0 new finding(s)") and "1 known (baseline " in clean.stdout
     assert ".analyzer-baseline.json" in clean.stdout
-    every = run_cli(*check_args(repo, "--select", "risky-calls", "--no-baseline", "--no-scan"))
+    every = run_cli(*check_args(repo, "--select", "shell-injection", "--no-baseline", "--no-scan"))
     assert every.exit_code == 1 and "no baseline" in every.stdout
     write(repo, {"main_pc_code/agents/a.py": moved + "\n    def stop(self, cmd):\n        os.system(cmd)\n"})
-    new = run_cli(*check_args(repo, "--select", "risky-calls", "--format", "json"))
+    new = run_cli(*check_args(repo, "--select", "shell-injection", "--format", "json"))
     assert new.exit_code == 1
     document = stdout_json(new)
     assert document["baseline"] == str(repo.resolve() / ".analyzer-baseline.json")
     assert [(f["path"], f["line"], f["row"]["function"]) for f in document["findings"]] == \
         [("main_pc_code/agents/a.py", 39, "Agent.stop")]
     write(repo, {"main_pc_code/agents/a.py": "class Agent:\n    pass\n"})  # both fixed: rewriting drops them
-    assert run_cli("baseline", repo, *_store(repo), "--select", "risky-calls").exit_code == 0
+    assert run_cli("baseline", repo, *_store(repo), "--select", "shell-injection").exit_code == 0
     assert json.loads((repo / ".analyzer-baseline.json").read_text())["findings"] == []
 
 
 def test_a_named_baseline_that_is_missing_or_old_is_an_error(tmp_path):
     repo = _agent_repo(tmp_path, {"pyproject.toml": PYPROJECT + 'baseline = "ci/baseline.json"\n'})
-    missing = run_cli(*check_args(repo, "--select", "risky-calls"))
+    missing = run_cli(*check_args(repo, "--select", "shell-injection"))
     assert missing.exit_code == 2 and "no baseline at" in missing.output and "analyzer baseline" in missing.output
     write(repo, {"ci/baseline.json": json.dumps({"version": 1, "findings": []})})
-    old = run_cli(*check_args(repo, "--select", "risky-calls"))
+    old = run_cli(*check_args(repo, "--select", "shell-injection"))
     assert old.exit_code == 2 and "rewrite it with `analyzer baseline`" in old.output
     assert len(old.output.strip().splitlines()) == 1
 
 
 NEW_FINDINGS = [
-    pytest.param("risky-calls", "        os.system('reboot')\n", 12, id="risky-calls"),
+    pytest.param("shell-constant-command", "        os.system('reboot')\n", 12, id="shell-constant-command"),
     pytest.param("bare-except", "        try:\n            self.stop()\n        except:\n            pass\n", 14,
                  id="bare-except", marks=needs("bare-except")),
 ]
@@ -222,16 +222,16 @@ def test_new_literal_ports_fail_and_baselined_ones_do_not(tmp_path):
 
 def test_suppressions_path_ignores_thresholds_and_errors(tmp_path):
     repo = _agent_repo(tmp_path, {"main_pc_code/tools/b.py": AGENT})
-    base = check_args(repo, "--select", "risky-calls", "--format", "json")
+    base = check_args(repo, "--select", "shell-injection", "--format", "json")
     assert [f["path"] for f in stdout_json(run_cli(*base))["findings"]] == \
         ["main_pc_code/agents/a.py", "main_pc_code/tools/b.py"]
-    write(repo, {"main_pc_code/agents/a.py": AGENT.replace("os.system(cmd)", "os.system(cmd)  # analyzer: ignore[risky-calls]"),
-                 "pyproject.toml": PYPROJECT + '[tool.analyzer.per-path-ignores]\n"main_pc_code/tools/*" = ["risky-calls"]\n'})
+    write(repo, {"main_pc_code/agents/a.py": AGENT.replace("os.system(cmd)", "os.system(cmd)  # analyzer: ignore[shell-injection]"),
+                 "pyproject.toml": PYPROJECT + '[tool.analyzer.per-path-ignores]\n"main_pc_code/tools/*" = ["shell-injection"]\n'})
     quiet = stdout_json(run_cli(*base))
     assert quiet["findings"] == [] and quiet["counts"]["suppressed"] == 1 and quiet["counts"]["ignored"] == 1
     write(repo, {"pyproject.toml": PYPROJECT})
-    assert run_cli(*check_args(repo, "--select", "risky-calls", "--fail-on", "critical", "--no-scan")).exit_code == 0
-    assert run_cli(*check_args(repo, "--select", "risky-calls", "--fail-on", "high", "--no-scan")).exit_code == 1
+    assert run_cli(*check_args(repo, "--select", "shell-injection", "--fail-on", "critical", "--no-scan")).exit_code == 0
+    assert run_cli(*check_args(repo, "--select", "shell-injection", "--fail-on", "high", "--no-scan")).exit_code == 1
     unknown = run_cli(*check_args(repo, "--select", "no-such-check", "--no-scan"))
     assert unknown.exit_code == 2 and "unknown check id" in unknown.output
     bad_param = run_cli(*check_args(repo, "--param", "god-objects.min_methods=many", "--no-scan"))
@@ -278,7 +278,7 @@ def test_junit_lists_a_failing_case_per_finding(tmp_path):
     from xml.etree import ElementTree
 
     repo = _agent_repo(tmp_path)
-    result = run_cli(*check_args(repo, "--select", "risky-calls,god-objects", "--format", "junit"))
+    result = run_cli(*check_args(repo, "--select", "shell-injection,god-objects", "--format", "junit"))
     suite = ElementTree.fromstring(result.stdout.split("?>", 1)[1]).find("testsuite")
     assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
     assert suite.find("testcase/failure").get("type") == "high"

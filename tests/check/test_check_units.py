@@ -29,11 +29,11 @@ def test_suppression_comment_forms():
 
 
 def test_per_path_ignores_match_globs_and_star():
-    ignores = {"tests/**": ["risky-calls"], "scripts/*.py": ["*"]}
-    assert is_ignored_for_path("risky-calls", "tests/a/b.py", ignores)
+    ignores = {"tests/**": ["shell-injection"], "scripts/*.py": ["*"]}
+    assert is_ignored_for_path("shell-injection", "tests/a/b.py", ignores)
     assert not is_ignored_for_path("god-objects", "tests/a/b.py", ignores)
     assert is_ignored_for_path("god-objects", "scripts/run.py", ignores)
-    assert not is_ignored_for_path("risky-calls", None, ignores)
+    assert not is_ignored_for_path("shell-injection", None, ignores)
 
 
 AGENT = '''"""An agent."""
@@ -73,13 +73,13 @@ def test_statement_is_the_whole_statement_or_a_compound_header_without_comments_
     assert sources.extent("a.py", 1) == (1, len(a_lines))
 
 
-def _risky_findings(rows):
-    return findings_of(queries.get("risky-calls"), rows)
+def _shell_findings(rows):
+    return findings_of(queries.get("shell-injection"), rows)
 
 
 def _row(line, function="A.run"):
-    return {"path": "agents/a.py", "line": line, "kind": "os_system", "detail": "os.system", "function": function,
-            **{c: None for c in queries.get("risky-calls").columns if c not in ("path", "line", "kind", "detail", "function")}}
+    return {"path": "agents/a.py", "line": line, "call": "os.system", "function": function,
+            **{c: None for c in queries.get("shell-injection").columns if c not in ("path", "line", "call", "function")}}
 
 
 def _prints(findings, statements):
@@ -88,11 +88,11 @@ def _prints(findings, statements):
 
 
 def test_fingerprint_ignores_line_numbers_and_tells_statements_apart():
-    before = _prints(_risky_findings([_row(3), _row(7)]), {3: "os.system(cmd)", 7: "os.system('reboot')"})
-    moved = _prints(_risky_findings([_row(40), _row(12)]), {40: "os.system(cmd)", 12: "os.system('reboot')"})
+    before = _prints(_shell_findings([_row(3), _row(7)]), {3: "os.system(cmd)", 7: "os.system('reboot')"})
+    moved = _prints(_shell_findings([_row(40), _row(12)]), {40: "os.system(cmd)", 12: "os.system('reboot')"})
     assert len({p.fingerprint for p in before}) == 2 and len({p.group for p in before}) == 1
     assert {p.fingerprint for p in before} == {p.fingerprint for p in moved}
-    other_function = _prints(_risky_findings([_row(3, "B.run")]), {3: "os.system(cmd)"})
+    other_function = _prints(_shell_findings([_row(3, "B.run")]), {3: "os.system(cmd)"})
     assert other_function[0].fingerprint not in {p.fingerprint for p in before}
 
 
@@ -142,7 +142,7 @@ def test_baseline_round_trip_sorted_unique_and_without_lines(tmp_path):
 def test_check_config_reads_params_as_text_and_rejects_malformed():
     config = load_check_config({"fail_on": "high", "disable": ["god-objects"],
                                 "checks": {"god-objects": {"min_methods": 40}},
-                                "per-path-ignores": {"tests/**": ["risky-calls"]}})
+                                "per-path-ignores": {"tests/**": ["shell-injection"]}})
     assert (config.fail_on, config.disable, config.enable) == ("high", ["god-objects"], None)
     assert config.params == {"god-objects": {"min_methods": "40"}}
     with pytest.raises(ConfigError):
@@ -168,17 +168,17 @@ def test_diff_covers_edits_staged_and_untracked_files_with_their_text(tmp_path):
 
 
 def test_github_annotations_carry_the_sentence_and_escape_properties():
-    finding = _risky_findings([_row(12)])[0]
+    finding = _shell_findings([_row(12)])[0]
     item = Reported(finding, "f" * 40, "g" * 40, "dir,x/a:b.py", 12)
-    result = CheckResult("repo", [queries.get("risky-calls")], "info", [item])
+    result = CheckResult("repo", [queries.get("shell-injection")], "info", [item])
     line = render_github(result)
-    assert line.startswith("::error file=dir%2Cx/a%3Ab.py,line=12,title=risky-calls (high)::")
+    assert line.startswith("::error file=dir%2Cx/a%3Ab.py,line=12,title=shell-injection (high)::")
     assert line.endswith(f"::{finding.message}\n") and "\n" not in line[:-1]
     assert "=" not in finding.message  # a sentence, not a key=value dump
 
 
 def test_a_finding_shown_away_from_its_place_starts_with_that_place_and_never_names_its_own_line():
-    finding = _risky_findings([_row(12)])[0]
+    finding = _shell_findings([_row(12)])[0]
     shown = Reported(finding, "f", "g", "agents/b.py", 3, attributed=True)
     assert shown.message == f"agents/a.py:12: {finding.message}"
     assert Reported(finding, "f", "g", "agents/a.py", 12).message == finding.message

@@ -87,7 +87,7 @@ def test_a_staged_ports_yaml_change_that_collides_fails_the_commit(tmp_path):
 def test_the_hook_reports_only_what_concerns_the_staged_files(tmp_path):
     # The hook passes no options: the checks it runs come from [tool.analyzer].
     agent = "import os\n\n\nclass Agent:\n    def restart(self, cmd):\n        os.system(cmd)\n"
-    repo = make_repo(tmp_path, {"pyproject.toml": PYPROJECT + 'enable = ["risky-calls"]\n',
+    repo = make_repo(tmp_path, {"pyproject.toml": PYPROJECT + 'enable = ["shell-constant-command", "shell-injection"]\n',
                                 "main_pc_code/agents/a.py": agent, "main_pc_code/agents/b.py": "def ok():\n    return 1\n"})
     write(repo, {"main_pc_code/agents/b.py": "import os\n\n\ndef boot():\n    os.system('reboot')\n"})
     git(repo, "add", "main_pc_code/agents/b.py")

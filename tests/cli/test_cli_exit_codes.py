@@ -38,6 +38,6 @@ def test_an_uncaught_exception_exits_2_with_one_line_and_a_log_of_the_traceback(
 
 def test_findings_and_a_clean_run_keep_their_codes(tmp_path, monkeypatch):
     repo = make_repo(tmp_path, {"pyproject.toml": '[tool.analyzer]\nroots = ["app"]\n', "app/a.py": AGENT})
-    assert _main(monkeypatch, *check_args(repo, "--select", "risky-calls")) == 1
+    assert _main(monkeypatch, *check_args(repo, "--select", "shell-injection")) == 1
     assert _main(monkeypatch, *check_args(repo, "--select", "god-objects", "--no-scan")) == 0
     assert _main(monkeypatch, *check_args(repo, "--select", "no-such-check", "--no-scan")) == 2

@@ -57,7 +57,7 @@ def test_list_names_every_query_with_kind_severity_and_title():
     listed = json.loads(ok("--list", "--format", "json"))
     assert [(row["id"], row["kind"], row["severity"], row["title"]) for row in listed] == [
         (q.id, q.kind, q.severity, q.title) for q in queries.load_all()]
-    assert next(row for row in listed if row["id"] == "god-objects")["params"] == "min_methods=60"
+    assert next(row for row in listed if row["id"] == "god-objects")["params"] == "min_methods=60, include_copies=False"
 
 
 def test_list_as_a_table_shows_every_id():
@@ -85,7 +85,7 @@ def test_show_is_paste_ready_with_the_current_snapshot_and_defaults(store_path, 
     text = ok("--show", "god-objects", "--store", store_path)
     assert text.startswith("// god-objects: Classes with too many methods (severity medium, detection)\n")
     params, cypher = _pasted(text)
-    assert params == {"snapshot": direct.current_snapshot(), "min_methods": 60}
+    assert params == {"snapshot": direct.current_snapshot(), "min_methods": 60, "include_copies": False}
     assert cypher == query.cypher
     # Run as pasted, with the parameters as set: the rows `analyzer query` prints.
     snapshot = params.pop("snapshot")
@@ -172,7 +172,7 @@ def test_unknown_query_suggests_the_close_match():
 
 def test_unknown_and_mistyped_params(store_path):
     assert error_of("god-objects", "-p", "nope=1", "--store", store_path) == \
-        "error: god-objects has no parameter 'nope' (it takes: min_methods)"
+        "error: god-objects has no parameter 'nope' (it takes: min_methods, include_copies)"
     assert error_of("god-objects", "-p", "min_methods=many", "--store", store_path) == \
         "error: god-objects: parameter min_methods expects int, got 'many'"
     assert error_of("god-objects", "-p", "min_methods") == "error: --param 'min_methods' must look like NAME=VALUE"
