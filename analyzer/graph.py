@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
@@ -13,6 +13,9 @@ from analyzer.copies import CopyIndex, has_content
 from analyzer.facts import MODULE_TRAITS, FileFacts
 from analyzer.resolve import Resolution, module_name, pair_timing
 from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
+
+if TYPE_CHECKING:  # analyzer.endpoints reads the configs package, whose graph rows import this module
+    from analyzer.endpoints import EndpointResolution, ResolvedEndpoint
 
 TEST_STEM_RE = re.compile(r"(^test_)|(_test$)|(^conftest$)")
 AGENT_DIRS = frozenset({"agents", "services"})
@@ -73,7 +76,7 @@ def _empty_tables() -> tuple[dict[str, Columns], dict[str, Columns]]:
 
 def build_snapshot(
     repository: str, snapshot: str, root: str, files: list[FileFacts], resolution: Resolution, meta: dict[str, Any],
-    copies: CopyIndex,
+    copies: CopyIndex, endpoints: EndpointResolution,
 ) -> GraphSnapshot:
     nodes, rels = _empty_tables()
     graph = GraphSnapshot(repository, snapshot, root, nodes, rels)
@@ -82,8 +85,12 @@ def build_snapshot(
     imports_in: Counter[str] = Counter()
 
     _add_import_edges(graph, resolution, module_ids, imports_out, imports_in)
+    resolved: dict[str, list[ResolvedEndpoint]] = defaultdict(list)
+    for endpoint in endpoints.endpoints:
+        resolved[endpoint.path].append(endpoint)
     for facts in files:
         _add_module(graph, facts, module_ids[facts.path], resolution, imports_out, imports_in, copies)
+        _add_endpoints(graph, module_ids[facts.path], resolved.get(facts.path, []))
     _add_cycles(graph, resolution, module_ids)
     _add_reach(graph, resolution)
     _add_duplicate_keys(graph, files, module_ids)
@@ -158,7 +165,6 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
             rels["HAS_METHOD"].add(**{"from": class_ids[function.class_name], "to": node_id})
     children = (
         ("Socket", "HAS_SOCKET", "S", facts.sockets),
-        ("Endpoint", "HAS_ENDPOINT", "E", facts.endpoints),
         ("ExceptClause", "HAS_EXCEPT", "X", facts.excepts),
         ("Todo", "HAS_TODO", "T", facts.todos),
         ("CudaCall", "HAS_CUDA_CALL", "G", facts.cuda_calls),
@@ -179,6 +185,25 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
                 row["types"] = ",".join(row["types"])
             nodes[table].add(id=node_id, **located, **row)
             rels[rel].add(**{"from": module_id, "to": node_id})
+
+
+def endpoint_id(module_id: str, index: int) -> str:
+    return f"{module_id}#E{index}"
+
+
+def _add_endpoints(graph: GraphSnapshot, module_id: str, endpoints: list[ResolvedEndpoint]) -> None:
+    """Endpoint rows: what the code writes (the fact) and what analyzer/endpoints.py resolved."""
+    for endpoint in endpoints:
+        fact, node_id = endpoint.fact, endpoint_id(module_id, endpoint.index)
+        graph.nodes["Endpoint"].add(
+            id=node_id, snapshot=graph.snapshot, path=endpoint.path, machine=endpoint.machine, line=fact.line,
+            action=fact.action, endpoint=fact.endpoint, scheme=fact.scheme, host=fact.host, port=endpoint.port,
+            port_source=endpoint.source, port_confidence=endpoint.confidence, port_origin=endpoint.origin,
+            port_candidates=",".join(map(str, endpoint.candidates)), port_expr=fact.port_expr,
+            target_machine=endpoint.target_machine, site=endpoint.site, socket_variable=fact.socket_variable,
+            socket_kind=fact.socket_kind, function=fact.function, class_name=fact.class_name,
+        )
+        graph.rels["HAS_ENDPOINT"].add(**{"from": module_id, "to": node_id})
 
 
 def _add_cycles(graph: GraphSnapshot, resolution: Resolution, module_ids: dict[str, str]) -> None:

@@ -1,4 +1,4 @@
-"""Whole-repository facts: imports resolved to modules, ports through imported constants, cycles.
+"""Whole-repository facts: imports resolved to modules, and import cycles.
 
 Agent systems put several folders on `sys.path`, so `from agents.x import y`
 inside `main_pc_code/` means `main_pc_code/agents/x.py`. A name is looked up
@@ -171,9 +171,7 @@ def _from_targets(base: str, fact: ImportFact, lookup) -> list[str]:
 def resolve_repository(files: list[FileFacts]) -> Resolution:
     index = ModuleIndex(f.path for f in files)
     resolution = Resolution()
-    by_path = {f.path: f for f in files}
     for facts in files:
-        imported_from: dict[str, str] = {}  # local name -> module path it was imported from
         for fact in facts.imports:
             targets, external = resolve_import(index, facts.path, fact)
             for target in targets:
@@ -183,24 +181,8 @@ def resolve_repository(files: list[FileFacts]) -> Resolution:
                 resolution.externals.append(
                     ExternalImport(facts.path, external, fact.line, fact.lazy, fact.guarded, external in STDLIB)
                 )
-            if fact.is_from and len(targets) >= 1:
-                for name in fact.names:
-                    imported_from[name] = targets[0]
-        _resolve_imported_ports(facts, imported_from, by_path)
     _find_cycles(resolution)
     return resolution
-
-
-def _resolve_imported_ports(facts: FileFacts, imported_from: dict[str, str], by_path: dict[str, FileFacts]) -> None:
-    """`f"tcp://*:{TRANSLATOR_PORT}"` with `from common.ports import TRANSLATOR_PORT`."""
-    for endpoint in facts.endpoints:
-        if endpoint.port_source != "dynamic" or not endpoint.port_expr.isidentifier():
-            continue
-        source = imported_from.get(endpoint.port_expr)
-        value = by_path[source].constants.get(endpoint.port_expr) if source in by_path else None
-        if value is not None:
-            endpoint.port = value
-            endpoint.port_source = "imported_constant"
 
 
 def _find_cycles(resolution: Resolution) -> None:

@@ -20,6 +20,7 @@ from analyzer.config import ScanConfig, load_scan_config
 from analyzer.contracts import add_violations, check_contracts, parse_contracts
 from analyzer.copies import CopyIndex, classify_copies
 from analyzer.discover import SourceFile, list_files
+from analyzer.endpoints import resolve_endpoints
 from analyzer.extract import extract_file
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
 from analyzer.credentials import add_credentials, find_credentials
@@ -69,7 +70,6 @@ class ScanReport:
     modules_in_cycles: int
     sockets: int
     endpoints: int
-    endpoints_by_source: dict[str, int]
     excepts_by_kind: dict[str, int]
     swallowed_excepts: int
     todos: int
@@ -85,10 +85,13 @@ class ScanReport:
     copies: int = 0  # modules that are copies, by path or by content (docs/copies.md)
     content_copies: int = 0  # of those, copies by content alone
     copy_globs_to_add: list[str] = field(default_factory=list)  # extend-copies globs covering the content copies
-    # Where endpoint ports come from (code / deployment configs / nowhere) and what the configs hold.
-    endpoints_literal: int = 0
-    endpoints_config_resolved: int = 0
-    endpoints_unknown: int = 0
+    # Where endpoint ports come from (analyzer.facts.PORT_SOURCES and its buckets) and what the configs hold.
+    endpoints_by_source: dict[str, int] = field(default_factory=dict)
+    ports_from_code: int = 0  # literals, constants, `self.X = <number>` and the code's defaults
+    ports_from_config: int = 0
+    ports_unknown: int = 0
+    tcp_endpoints: int = 0  # tcp (or unknown-scheme) binds and connects, and how many of them have a port
+    tcp_endpoints_with_port: int = 0
     config_files: int = 0
     config_errors: list[str] = field(default_factory=list)
     configured_agents: int = 0
@@ -197,7 +200,8 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     resolution = resolve_repository(files)
     files = narrow_excepts(files, config.raises)  # each bare or broad handler's provable exceptions
     violations = check_contracts(contracts, resolution)
-    deployment, port_links = configs.read_and_resolve(repo, config, files, cache_dir)
+    deployment = configs.read_deployment(repo, config, files, cache_dir)
+    endpoints = resolve_endpoints(files, deployment)
     copies = classify_copies(files, config.copies, ((e.importer, e.target) for e in resolution.edges),
                              {a.script_path for a in deployment.agents if a.runs_module and not config.copies.is_copy(a.path)})
     name = options.repository or repo.name
@@ -217,8 +221,8 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
                 "analyzer_version": __version__,
                 "fingerprint": current_fingerprint,
             }
-            graph = build_snapshot(name, snapshot, str(repo), files, resolution, meta, copies)
-            configs.add_deployment(graph, deployment, port_links)
+            graph = build_snapshot(name, snapshot, str(repo), files, resolution, meta, copies, endpoints)
+            configs.add_deployment(graph, deployment, endpoints)
             add_test_reach(graph, resolution.edges)
             add_credentials(graph, credentials)
             add_requirements(graph, requirements)
@@ -230,20 +234,19 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
             store.close()
     report = _report(name, snapshot, unchanged, files, resolution, copies, len(files) - hits, hits,
                      time.perf_counter() - started)
-    return replace(report, **configs.summary(files, deployment))
+    return replace(report, **configs.summary(deployment), **endpoints.summary())
 
 
 def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resolution, copies: CopyIndex, parsed, hits,
             seconds) -> ScanReport:
     failures = _parse_failures(files)
-    endpoints = [e for f in files for e in f.endpoints]
     excepts = Counter(x.kind for f in files for x in f.excepts)
     return ScanReport(
         repository=name, snapshot=snapshot, unchanged=unchanged, files=len(files), lines=sum(f.lines for f in files),
         parse_failures=failures, imports_resolved=len({(e.importer, e.target) for e in resolution.edges}),
         imports_external=len(resolution.externals), import_cycles=len(resolution.cycles),
         modules_in_cycles=len(resolution.components), sockets=sum(len(f.sockets) for f in files),
-        endpoints=len(endpoints), endpoints_by_source=dict(sorted(Counter(e.port_source for e in endpoints).items())),
+        endpoints=sum(len(f.endpoints) for f in files),
         excepts_by_kind={k: excepts.get(k, 0) for k in ("bare", "broad", "specific")},
         swallowed_excepts=sum(1 for f in files for x in f.excepts if x.swallows),
         parsed=parsed, cache_hits=hits, seconds=round(seconds, 3),

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from analyzer.facts import CONFIDENCES, PORT_SOURCES
+
 STRING, INT, BOOL = "STRING", "INT64", "BOOLEAN"
 
 # Properties every file-level child node repeats so queries need no join to report a location.
@@ -93,11 +95,15 @@ NODE_TABLES: tuple[NodeTable, ...] = (
         "Endpoint",
         {
             **_LOCATED, "action": STRING, "endpoint": STRING, "scheme": STRING, "host": STRING, "port": INT,
-            "port_source": STRING, "port_expr": STRING, "socket_variable": STRING, "socket_kind": STRING,
-            "function": STRING, "class_name": STRING,
-            "port_origin": STRING,  # where the number came from: "code", "config:<file>:<line>", "" when unknown
+            "port_source": STRING, "port_confidence": STRING, "port_origin": STRING, "port_candidates": STRING,
+            "port_expr": STRING, "target_machine": STRING, "site": STRING, "socket_variable": STRING,
+            "socket_kind": STRING, "function": STRING, "class_name": STRING,
         },
-        "A bind or connect; `port` is null unless static (see `port_source`).",
+        "A bind or connect (analyzer/endpoints.py). `port` is null unless resolved; `port_source` says where the "
+        f"number comes from ({', '.join(PORT_SOURCES)}), `port_confidence` how sure ({', '.join(CONFIDENCES)}), "
+        "`port_origin` the `path:line` it is written at (code or config), `port_candidates` every value `self.X` "
+        "may hold when they differ (comma-separated). `target_machine` is the machine a connect reaches by its "
+        "host (\"\" when the host says nothing), a bind's own machine. `site` is `path:line`, for messages.",
     ),
     NodeTable(
         "ExceptClause",
@@ -268,6 +274,8 @@ REL_TABLES: tuple[RelTable, ...] = (
              "Configured dependency (same machine preferred when a name is declared on several)."),
     RelTable("RUNS", "ConfiguredAgent", "Module", {}, "The module a configured agent's script_path resolves to."),
     RelTable("PORT_FROM", "Endpoint", "ConfigPort", {}, "The config value an endpoint's port was resolved through."),
+    RelTable("CONFIGURED_AS", "Endpoint", "ConfigPort", {},
+             "A startup-config value that declares this endpoint's port, equal to it or not (config-port-conflict)."),
     RelTable("IN_DEPENDENCY_CYCLE", "ConfiguredAgent", "ConfigDependencyCycle", {"position": INT},
              "Agent is member of a dependency cycle."),
     RelTable("DECLARES_REQUIREMENT", "RequirementsFile", "Requirement", {}, "File declares requirement."),

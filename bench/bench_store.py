@@ -55,7 +55,9 @@ def synthetic_graph(modules: int, repository: str = "bench", functions: int = 12
             node_id = f"{module_id}#E{e}"
             nodes["Endpoint"].add(id=node_id, **located, line=40 + e, action=("bind", "connect")[e],
                                   endpoint=f"tcp://*:{5000 + m}", scheme="tcp", host="*", port=5000 + m,
-                                  port_source="literal", port_expr=str(5000 + m), socket_kind="REP", port_origin="code")
+                                  port_source="literal", port_confidence="certain", port_expr="",
+                                  port_origin=f"{path}:{40 + e}", target_machine=machine, site=f"{path}:{40 + e}",
+                                  socket_kind="REP")
             rels["HAS_ENDPOINT"].add(**{"from": module_id, "to": node_id})
     for m in range(modules):
         source = nodes["Module"].data["id"][m]

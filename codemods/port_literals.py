@@ -1,8 +1,9 @@
 """port-literals: hard-coded ports in bind/connect become `get_port("NAME")` from agent_runtime.
 
 Which calls carry a literal or constant port is decided by the extraction facts
-(analyzer/extract/zmq.py); this module only finds, in the same tree, the node that
-holds the port and swaps it, keeping scheme, host and the string's shape.
+(analyzer/extract/zmq.py) resolved from the file alone (analyzer/endpoints.py); this
+module only finds, in the same tree, the node that holds the port and swaps it,
+keeping scheme, host and the string's shape.
 
 A port is named after what binds it, in this order: the startup-config agent that runs
 the binding module (`ModelManagerAgent` + the socket role: MODEL_MANAGER_AGENT_REP, or
@@ -30,10 +31,11 @@ from analyzer import discover
 from analyzer.config import ConfigError, ScanConfig, load_scan_config
 from analyzer.configs.deployment import read_deployment
 from analyzer.configs.model import ConfiguredAgent
+from analyzer.endpoints import ResolvedEndpoint, resolve_file_endpoints
 from analyzer.extract import run_extractors
 from analyzer.extract.walker import dotted_name
 from analyzer.extract.zmq import ENDPOINT_ACTIONS
-from analyzer.facts import EndpointFact, FileFacts
+from analyzer.facts import FileFacts
 from analyzer.copies import DEFAULT_RULES, CopyRules
 from analyzer.graph import is_test_path
 from codemods import ports_file
@@ -156,10 +158,10 @@ class _Locator:
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node).strip()
 
-    def target(self, call: cst.Call, fact: EndpointFact) -> _Target | str:
+    def target(self, call: cst.Call, fact: ResolvedEndpoint) -> _Target | str:
         argument = call.args[0].value
-        if fact.port_expr:
-            return self._expression(argument, fact) or f"cannot find the port expression {fact.port_expr!r}"
+        if fact.fact.port_expr:
+            return self._expression(argument, fact) or f"cannot find the port expression {fact.fact.port_expr!r}"
         found = self._digits(argument, fact.port)
         if found is not None:
             return found
@@ -170,13 +172,13 @@ class _Locator:
             return self._digits(value, fact.port) or f"the string assigned to {self.code(argument)} has no port to swap"
         return "endpoint shape not supported"
 
-    def _expression(self, argument: cst.BaseExpression, fact: EndpointFact) -> _Target | None:
+    def _expression(self, argument: cst.BaseExpression, fact: ResolvedEndpoint) -> _Target | None:
         found = None
         for item in _walk(argument):
             node, parent = item.node, item.parent
             if not isinstance(node, cst.BaseExpression) or self._is_name_slot(node, parent):
                 continue
-            if self.code(node) == fact.port_expr:
+            if self.code(node) == fact.fact.port_expr:
                 found = item
         if found is None:
             return None
@@ -274,50 +276,54 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite
     notes on ports from other sources; the literal or constant ports it cannot rewrite, and why."""
     facts = FileFacts(path, machine_of(path), "", 0)
     run_extractors(facts, module, module.code)
+    endpoints = resolve_file_endpoints(facts)
     fixed = [
-        PortSite(path, f.line, -1, f.action, f.port, f.socket_kind, f.host, f.class_name, rewritable=False)
-        for f in facts.endpoints
-        if f.port is not None and f.port_source not in REWRITTEN_SOURCES and f.action == "bind"
+        PortSite(path, f.fact.line, -1, f.fact.action, f.port, f.fact.socket_kind, f.fact.host, f.fact.class_name,
+                 rewritable=False)
+        for f in endpoints
+        if f.port is not None and f.source not in REWRITTEN_SOURCES and f.fact.action == "bind"
     ]
-    if not any(f.port is not None and f.port_source in REWRITTEN_SOURCES for f in facts.endpoints):
-        return [], fixed, _left_notes(facts, path), []
+    if not any(f.port is not None and f.source in REWRITTEN_SOURCES for f in endpoints):
+        return [], fixed, _left_notes(endpoints, path), []
     calls = _endpoint_calls(module, start_lines(module, (cst.Call,)))
     locator = _Locator(module)
     located, notes, left, used = [], [], [], set()
     ordinals: dict[int, int] = defaultdict(int)
-    for fact in facts.endpoints:
-        if fact.port is None or fact.port_source not in REWRITTEN_SOURCES:
-            notes.extend(_left_notes(facts, path, [fact]))
+    for endpoint in endpoints:
+        fact = endpoint.fact
+        if endpoint.port is None or endpoint.source not in REWRITTEN_SOURCES:
+            notes.extend(_left_notes([endpoint], path))
             continue
-        call = next((c for c in calls.get(fact.line, []) if c not in used and _matches(locator, c, fact)), None)
+        call = next((c for c in calls.get(fact.line, []) if c not in used and _matches(locator, c, endpoint)), None)
         if call is None:
             left.append(f"{path}:{fact.line}: cannot find the {fact.action} call of {fact.endpoint}")
             continue
         used.add(call)
-        target = locator.target(call, fact)
+        target = locator.target(call, endpoint)
         if isinstance(target, str):
             left.append(f"{path}:{fact.line}: {target}")
             continue
         ordinal = ordinals[fact.line]
         ordinals[fact.line] += 1
-        site = PortSite(path, fact.line, ordinal, fact.action, fact.port, fact.socket_kind, fact.host, fact.class_name)
+        site = PortSite(path, fact.line, ordinal, fact.action, endpoint.port, fact.socket_kind, fact.host,
+                        fact.class_name)
         located.append(_Located(site, target))
     return located, fixed, notes, left
 
 
-def _left_notes(facts: FileFacts, path: str, endpoints: list[EndpointFact] | None = None) -> list[str]:
+def _left_notes(endpoints: list[ResolvedEndpoint], path: str) -> list[str]:
     return [
-        f"{path}:{fact.line}: port {fact.port} comes from {LEFT_SOURCES[fact.port_source]} ({fact.port_expr}); "
+        f"{path}:{e.fact.line}: port {e.port} comes from {LEFT_SOURCES[e.source]} ({e.fact.port_expr}); "
         "left as it is"
-        for fact in (facts.endpoints if endpoints is None else endpoints)
-        if fact.port is not None and fact.port_source in LEFT_SOURCES
+        for e in endpoints
+        if e.port is not None and e.source in LEFT_SOURCES
     ]
 
 
-def _matches(locator: _Locator, call: cst.Call, fact: EndpointFact) -> bool:
+def _matches(locator: _Locator, call: cst.Call, endpoint: ResolvedEndpoint) -> bool:
     return (
-        ENDPOINT_ACTIONS[call.func.attr.value] == fact.action  # type: ignore[attr-defined]
-        and locator.code(call.args[0].value) == fact.endpoint
+        ENDPOINT_ACTIONS[call.func.attr.value] == endpoint.fact.action  # type: ignore[attr-defined]
+        and locator.code(call.args[0].value) == endpoint.fact.endpoint
     )
 
 

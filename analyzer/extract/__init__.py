@@ -135,7 +135,8 @@ def run_extractors(facts: FileFacts, module: cst.Module, source: str) -> None:
     for name in FACT_LISTS:
         setattr(facts, name, sorted(getattr(found, name), key=lambda fact: fact.line))
     facts.functions, facts.raising = found.functions, found.raising
-    facts.constants, facts.has_main_guard, facts.normalized_hash = found.constants, found.has_main_guard, found.normalized_hash
+    facts.port_definitions, facts.has_main_guard, facts.normalized_hash = (
+        found.port_definitions, found.has_main_guard, found.normalized_hash)
     for name in MODULE_TRAITS:
         setattr(facts, name, getattr(found, name))
 

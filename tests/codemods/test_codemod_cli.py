@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.config import load_scan_config
+from analyzer.endpoints import resolve_file_endpoints
 from analyzer.extract import extract_file
 from codemods import all_codemods
 from codemods.port_literals import COPY, path_kind
@@ -125,7 +126,7 @@ def test_fixture_repository_copy(tmp_path, cli) -> None:
         compile(new, relative, "exec")
         assert [e for e in new_facts.excepts if e.kind == "bare"] == []
         # Literal ports stay only in backup copies and on ports the notes name (a collision, nothing binding it).
-        left = [e.port for e in new_facts.endpoints if e.port_source in ("literal", "constant")]
+        left = [e.port for e in resolve_file_endpoints(new_facts) if e.source in ("literal", "constant")]
         named = all(f"port {port} on " in ports.stderr for port in left)
         assert path_kind(relative, copies) == COPY or named, (relative, left)
     for args, first in ((("bare-except,asyncio-run", "--log-swallowed"), result), (("port-literals", "--unsafe"), ports)):

@@ -6,6 +6,7 @@ import libcst as cst
 import pytest
 import yaml
 
+from analyzer.endpoints import resolve_file_endpoints
 from analyzer.extract import extract_file
 from codemods.base import apply_to_source, parse_checked
 from agent_runtime.ports import load_registry
@@ -45,8 +46,12 @@ def _resolved(code: bytes, ports: dict[str, int]) -> bytes:
 
 
 def _endpoints(path: str, data: bytes) -> list[tuple]:
-    facts = extract_file(path, data)
-    return [(e.action, e.scheme, e.host, e.port, e.socket_variable) for e in facts.endpoints]
+    return [(e.fact.action, e.fact.scheme, e.fact.host, e.port, e.fact.socket_variable) for e in _resolve(path, data)]
+
+
+def _resolve(path: str, data: bytes):
+    """The file's endpoints resolved from the file alone, as the codemod sees them."""
+    return resolve_file_endpoints(extract_file(path, data))
 
 
 MAIN_REGISTRY, PC2_REGISTRY = "main_pc_code/config/ports.yaml", "pc2_code/config/ports.yaml"
@@ -61,8 +66,7 @@ def test_apply_leaves_only_the_collision_and_endpoints_resolve_to_the_originals(
     parsable = [p for p in layout.sources if p not in layout.unparsable]
     before = layout.read(agent_tree, parsable)
     literal_before = [
-        (p, e.port) for p in parsable for e in extract_file(p, before[p]).endpoints
-        if e.port_source in ("literal", "constant")
+        (p, e.port) for p in parsable for e in _resolve(p, before[p]) if e.source in ("literal", "constant")
     ]
     assert len(literal_before) >= 9
 
@@ -72,7 +76,7 @@ def test_apply_leaves_only_the_collision_and_endpoints_resolve_to_the_originals(
 
     for path in parsable:
         parse_checked(after[path], path)
-        left = [e.port for e in extract_file(path, after[path]).endpoints if e.port_source in ("literal", "constant")]
+        left = [e.port for e in _resolve(path, after[path]) if e.source in ("literal", "constant")]
         assert left == [p for f, p in literal_before if f == path and p == COLLISION], path
         registry = _registry(agent_tree, MAIN_REGISTRY if path.startswith("main_pc_code/") else PC2_REGISTRY)
         ports = {name: entry["port"] for name, entry in registry.items()}

@@ -107,16 +107,6 @@ def test_a_cycle_through_a_module_level_try_is_guarded_not_lazy():
     }
 
 
-def test_port_from_imported_constant_is_resolved():
-    files = _facts({
-        "common/ports.py": "TRANSLATOR_PORT = 5563\n",
-        "main_pc_code/agents/t.py": "from common.ports import TRANSLATOR_PORT\ns.bind(f'tcp://*:{TRANSLATOR_PORT}')\n",
-    })
-    resolve_repository(files)
-    endpoint = files[1].endpoints[0]
-    assert (endpoint.port, endpoint.port_source) == (5563, "imported_constant")
-
-
 @pytest.mark.parametrize("seed", range(12))
 def test_bounded_cycles_equal_networkx_simple_cycles(seed):
     rng = random.Random(seed)
