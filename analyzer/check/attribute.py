@@ -27,7 +27,7 @@ is, and identical lines are shown once.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -82,9 +82,13 @@ def _files_named(item: Reported, paths: Iterable[str]) -> list[Place]:
     return found
 
 
-def concerns(item: Reported, files: set[str]) -> bool:
-    """The finding is in one of `files` or names one (pre-commit's staged files)."""
-    return item.finding.path in files or bool(_files_named(item, files))
+def concerns(item: Reported, files: Set[str], ported: Set[Place] = frozenset()) -> bool:
+    """The finding is in one of `files`, names one (pre-commit's staged files), or is at or names an endpoint
+    in `ported`: those whose port one of `files` gives (a staged ports.yaml moves a port into a collision)."""
+    if item.finding.path in files or _files_named(item, files):
+        return True
+    return bool(ported) and ((item.finding.path, item.finding.line) in ported
+                             or any(place in ported for place in named_places(item)))
 
 
 def attribute(items: list[Reported], diff: Diff, sources: SourceLines) -> list[Reported]:

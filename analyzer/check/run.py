@@ -8,7 +8,7 @@ from pathlib import Path
 
 import queries
 from analyzer import git
-from analyzer.check.attribute import attribute, concerns
+from analyzer.check.attribute import PATH_LINE, attribute, concerns
 from analyzer.check.baseline import DEFAULT_BASELINE, read_baseline
 from analyzer.check.fingerprint import Known, fingerprints
 from analyzer.check.reported import Reported
@@ -19,6 +19,15 @@ from analyzer.findings import SEVERITY_RANK, Finding, collect_findings
 from analyzer.scan import DEFAULT_CACHE, Progress, ScanOptions, scan
 from analyzer.store import open_store
 from queries import Query
+
+
+# Where each endpoint's port came from (`path:line` of the config that gave it, or the code itself).
+ENDPOINT_ORIGINS = """
+MATCH (e:Endpoint {snapshot: $snapshot})
+WHERE e.port_origin <> ''
+RETURN e.path AS path, e.line AS line, e.port_origin AS origin
+ORDER BY path, line, origin
+"""
 
 
 @dataclass
@@ -154,7 +163,9 @@ def run_check(options: CheckOptions) -> CheckResult:
     if commit is not None:
         new = attribute(new, git.diff_since(repo, commit), current.sources)
     if options.files is not None:
-        new = [item for item in new if concerns(item, set(options.files))]
+        files = set(options.files)
+        ported = _endpoints_ported_by(options.store, current.repository, files)
+        new = [item for item in new if concerns(item, files, ported)]
     return CheckResult(
         current.repository, current.checks, fail_on,
         sorted(new, key=lambda r: (r.path or "", r.line or 0, r.finding.check, r.fingerprint)),
@@ -176,6 +187,18 @@ def _findings(store_location: str | None, name: str, checks: list[Query],
         return collect_findings(store, name, params, {q.id for q in checks})
     finally:
         store.close()
+
+
+def _endpoints_ported_by(store_location: str | None, name: str, files: set[str]) -> set[tuple[str, int | None]]:
+    """(path, line) of the binds and connects whose port one of `files` gives (a ports.yaml, a startup config):
+    what a staged config change moves, though the findings' rows may not name the config."""
+    store = open_store(store_location)
+    try:
+        rows = store.query(ENDPOINT_ORIGINS, {}, name).dicts()
+    finally:
+        store.close()
+    return {(row["path"], row["line"]) for row in rows
+            if any(match["path"] in files for match in PATH_LINE.finditer(row["origin"] or ""))}
 
 
 def _fingerprinted(found: list[Finding], checks: list[Query], sources: SourceLines) -> list[Reported]:
