@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import subprocess
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from analyzer import git
 from analyzer.config import DEFAULT_EXCLUDES, ScanConfig
 from analyzer.copies import DEFAULT_RULES, CopyRules
 
@@ -33,21 +33,6 @@ class SourceFile:
 def display_path(name: str) -> str:
     """`name` with the bytes that are not UTF-8 (surrogate-escaped by the OS layer) written as `\\xff`."""
     return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-
-
-def _git_files(repo: Path) -> list[str] | None:
-    """Tracked and untracked-but-not-ignored files, or None outside a git work tree."""
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(repo), "ls-files", "-co", "--exclude-standard", "-z", "--", "."],
-            capture_output=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    # Paths come relative to `repo` even when it is a subfolder of the work tree.
-    names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return [n for n in names if n]
 
 
 def _walk_files(repo: Path) -> list[str]:
@@ -89,6 +74,14 @@ def machine_roots(paths: Iterable[str], config: ScanConfig) -> list[str]:
     return sorted(top for top in tops if config.copies.first_copy_folder(f"{top}/x.py") is None)
 
 
+def is_excluded(path: str, patterns: Iterable[str]) -> bool:
+    """A tool folder on the path (.git, .venv, ...), or a glob matching the repo-relative path or the file name."""
+    parts = path.split("/")
+    if any(part in DEFAULT_EXCLUDES for part in parts[:-1]):
+        return True
+    return any(fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(parts[-1], pattern) for pattern in patterns)
+
+
 def _leaves(repo: Path, name: str) -> bool:
     """A symbolic link that resolves outside `repo` (git and the walk never descend into linked folders)."""
     return (repo / name).is_symlink() and not inside(repo, name)
@@ -103,16 +96,12 @@ def inside(repo: Path, name: str) -> bool:
 
 def _candidates(repo: Path, config: ScanConfig) -> list[str]:
     """Every file name under `repo` that the excludes keep, in the OS's form."""
-    names = _git_files(repo)
+    names = git.listed_files(repo)  # relative to `repo` even when it is a subfolder of the work tree
     if names is None:
         names = _walk_files(repo)
     kept = []
     for name in names:
-        parts = name.split("/")
-        if any(part in DEFAULT_EXCLUDES for part in parts[:-1]):
-            continue
-        shown = display_path(name)
-        if any(fnmatch.fnmatch(shown, pattern) or fnmatch.fnmatch(shown.rsplit("/", 1)[-1], pattern) for pattern in config.exclude):
+        if is_excluded(display_path(name), config.exclude):
             continue
         kept.append(name)
     return kept
