@@ -1,8 +1,9 @@
 """Facts cached by content hash, so a rescan parses only what changed.
 
 Facts depend on a file's bytes alone (path and machine are set on load), so a
-renamed or copied file is a hit too. Entries are JSON, written and read by the
-codec derived from the dataclasses' own fields and type hints (analyzer/codec.py;
+renamed or copied file is a hit too. Entries are msgpack data (maps, arrays,
+scalars: a data format, nothing in it can run), written and read by the codec
+derived from the dataclasses' own fields and type hints (analyzer/codec.py;
 adding a fact kind needs no codec change): loading an entry can never run code,
 whoever wrote it. Every entry records the content hash it is filed under and the
 facts key (analyzer version and a digest of the extraction code); an entry
@@ -18,12 +19,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib.metadata
-import json
 import os
 import secrets
 import tempfile
 from pathlib import Path
 from typing import Any
+
+import msgpack
 
 from analyzer import __version__
 from analyzer.codec import decoder, encoder
@@ -134,24 +136,24 @@ class EntryFolder:
         self.folder, self.version = folder, version
 
     def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.json"
+        return self.folder / key[:2] / f"{key}.msgpack"
 
     def read(self, key: str, hint: Any) -> Any | None:
         """The value filed under `key`, or None when there is none or it is damaged, foreign or misfiled."""
         try:
-            entry = json.loads(self._path(key).read_bytes())
+            entry = msgpack.unpackb(self._path(key).read_bytes(), use_list=False, unicode_errors="surrogatepass")
             if type(entry) is not dict or entry.get("format") != ENTRY_FORMAT or entry.get("version") != self.version \
                     or entry.get("key") != key:
                 return None
             return decoder(hint)(entry.get("value"))
-        except (OSError, ValueError, RecursionError):
-            # Missing, unreadable, not JSON (ValueError covers decoding errors), nested past the parser's depth,
+        except (OSError, ValueError, RecursionError, msgpack.UnpackException):
+            # Missing, unreadable, not msgpack, nested past the unpacker's depth (its errors are ValueErrors),
             # or the wrong shape (EntryError is a ValueError): a miss, overwritten by the next put.
             return None
 
     def write(self, key: str, value: Any, hint: Any) -> None:
         entry = {"format": ENTRY_FORMAT, "version": self.version, "key": key, "value": encoder(hint)(value)}
-        data = json.dumps(entry, separators=(",", ":")).encode()  # ASCII: escaped paths' lone surrogates survive
+        data = msgpack.packb(entry, unicode_errors="surrogatepass")  # lone surrogates of escaped names survive
         try:
             if not self.folder.exists():
                 make_ignored_folder(self.folder, mode=0o700)

@@ -1,12 +1,13 @@
-"""Fact dataclasses <-> JSON data, derived from their fields and type hints.
+"""Fact dataclasses <-> plain data (msgpack's), derived from their fields and type hints.
 
-    data = encoder(FileFacts)(facts)          # dicts, lists and scalars, ready for json.dumps
-    facts = decoder(FileFacts)(data)          # EntryError when data has another shape
+    data = encoder(FileFacts)(facts)          # dicts, lists and scalars, for msgpack.packb
+    facts = decoder(FileFacts)(data)          # data as msgpack.unpackb(..., use_list=False) gives it back;
+                                              # EntryError when it has another shape
 
-Nothing is hand-listed: a dataclass is a dict of its fields, `list[X]`, `tuple[X, ...]`
-and sets are lists, `tuple[X, Y]` a list of two, `dict[str, X]` a dict, `X | None`
-null or X. Where a hint says only `tuple` (the narrowing model's symbolic values),
-values describe themselves: tuples are lists, and a dataclass is a dict tagged with
+Nothing is hand-listed: a dataclass is a map of its fields, `list[X]`, `tuple[X, ...]`
+and sets are arrays, `tuple[X, Y]` an array of two, `dict[str, X]` a map, `X | None`
+nil or X (arrays come back as tuples: msgpack builds them in C, no conversion). Where a hint says only `tuple` (the narrowing model's symbolic values),
+values describe themselves: tuples are arrays, and a dataclass is a map tagged with
 its class, which must be one of the dataclasses of a module whose classes are
 decoded anyway; decoding never imports or calls anything else, so data from anyone
 builds fact objects or fails with EntryError, nothing more. Adding a fact kind
@@ -180,30 +181,42 @@ def _none(data: Any) -> None:
 
 def _untyped_decode(data: Any) -> Any:
     kind = type(data)
-    if kind in (str, int, float, bool) or data is None:
+    if kind is tuple:
+        # Most items are strings: only arrays and maps take a call (the raise facts hold a million items).
+        if any(type(item) not in _SCALAR_TYPES for item in data):
+            return tuple([_untyped_decode(item) if type(item) in _NESTED else _plain_item(item) for item in data])
         return data
-    if kind is list:
-        return tuple(_untyped_decode(item) for item in data)
     if kind is dict:
-        cls = _classes.get(data.get(_TAG))  # type: ignore[arg-type]
+        tag = data.get(_TAG)
+        cls = _classes.get(tag) if type(tag) is str else None
         if cls is None:
             _fail("a tagged fact class", data)
         return decoder(cls)({key: value for key, value in data.items() if key != _TAG})
-    _fail("a tuple value", data)
+    return _plain_item(data)
+
+
+_NESTED = frozenset({tuple, dict})
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain_item(data: Any) -> Any:
+    if type(data) not in _SCALAR_TYPES:
+        _fail("a tuple value", data)
+    return data
 
 
 def _sequence(inner: Coder, make: Callable[[Iterable[Any]], Any]) -> Coder:
     def decode(data: Any) -> Any:
-        if type(data) is not list:
-            _fail(list, data)
-        return make(inner(item) for item in data)
+        if type(data) is not tuple:
+            _fail("an array", data)
+        return make([inner(item) for item in data])
     return decode
 
 
 def _fixed_tuple(inners: list[Coder]) -> Coder:
     def decode(data: Any) -> tuple:
-        if type(data) is not list or len(data) != len(inners):
-            _fail(f"a list of {len(inners)}", data)
+        if type(data) is not tuple or len(data) != len(inners):
+            _fail(f"an array of {len(inners)}", data)
         return tuple(inner(item) for inner, item in zip(inners, data))
     return decode
 

@@ -8,6 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import msgpack
 import pytest
 
 from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir
@@ -27,8 +28,8 @@ AGENT = "import zmq\nimport os\n\nclass Agent:\n    def run(self):\n        pass
 def _planted_entry_names(data: bytes) -> list[str]:
     sha = hashlib.sha256(data).hexdigest()
     folder = f".analyzer/cache/{FACTS_VERSION}/{sha[:2]}"
-    return [f"{folder}/{sha}-{DEFAULT_MAX_FILE_BYTES}.pickle", f"{folder}/{sha}-{DEFAULT_MAX_FILE_BYTES}.json",
-            f".analyzer/cache/{FACTS_VERSION}/{FACTS_VERSION}/{sha[:2]}/{sha}-{DEFAULT_MAX_FILE_BYTES}.json"]
+    return [f"{folder}/{sha}-{DEFAULT_MAX_FILE_BYTES}.pickle", f"{folder}/{sha}-{DEFAULT_MAX_FILE_BYTES}.msgpack",
+            f".analyzer/cache/{FACTS_VERSION}/{FACTS_VERSION}/{sha[:2]}/{sha}-{DEFAULT_MAX_FILE_BYTES}.msgpack"]
 
 
 def _user_env(home: Path) -> dict[str, str]:
@@ -53,8 +54,8 @@ def test_a_cache_entry_planted_in_the_repository_never_runs(tmp_path):
     assert not marker.exists(), "the planted pickle was loaded"
     report = json.loads(cli("scan", ".", "--json", cwd=repo, env=env, check=True).stdout)
     assert (report["parsed"], report["cache_hits"]) == (0, 1)  # the hit is our own entry, in the user's cache
-    assert list((home / ".cache" / "agent-graph-analyzer" / FACTS_VERSION).rglob("*.json"))
-    # Even pointed at the planted folder, the cache only parses JSON: the payload is a miss, parsed again.
+    assert list((home / ".cache" / "agent-graph-analyzer" / FACTS_VERSION).rglob("*.msgpack"))
+    # Even pointed at the planted folder, the cache only reads msgpack data: the payload is a miss, parsed again.
     forced = json.loads(cli("scan", ".", "--json", "--cache-dir", ".analyzer/cache", cwd=repo, env=env, check=True).stdout)
     assert (forced["parsed"], forced["cache_hits"], forced["imports_external"]) == (1, 0, 2)
     assert not marker.exists()
@@ -75,15 +76,16 @@ def test_the_default_cache_is_a_per_user_folder_outside_the_working_directory(mo
 
 def _entry(cache_dir: Path, data: bytes) -> Path:
     sha = hashlib.sha256(data).hexdigest()
-    return cache_dir / FACTS_VERSION / sha[:2] / f"{sha}-{DEFAULT_MAX_FILE_BYTES}.json"
+    return cache_dir / FACTS_VERSION / sha[:2] / f"{sha}-{DEFAULT_MAX_FILE_BYTES}.msgpack"
 
 
 DAMAGE = {
-    "garbage": b"\x80\x81 not json at all",
-    "not UTF-8": b'{"format": 1, "key": "\xff"}',
+    "garbage": b"\xc1\xc1 not msgpack at all",
+    "not UTF-8": msgpack.packb({"format": 1, "key": b"\xff"}) + b"\xa2\xff\xfe",
     "truncated": None,  # the real entry, cut in half
-    "wrong shape": json.dumps({"format": 1, "version": FACTS_VERSION, "key": "x", "value": {"path": 3}}).encode(),
-    "deep nesting": b"[" * 100_000 + b"]" * 100_000,
+    "wrong shape": msgpack.packb({"format": 1, "version": FACTS_VERSION, "key": "x", "value": {"path": 3}}),
+    "deep nesting": b"\x91" * 100_000 + b"\xc0",
+    "an extension type": msgpack.packb(msgpack.ExtType(1, b"payload")),
     "a pickle": pickle_payload(Path("/nonexistent/marker")),
 }
 
@@ -141,13 +143,14 @@ def test_swapped_entries_are_misses_not_wrong_facts(tmp_path):
 def test_the_codec_round_trips_every_fixture_file_facts():
     for path in sorted(FIXTURE_REPO.rglob("*.py")):
         facts = extract_file(path.relative_to(FIXTURE_REPO).as_posix(), path.read_bytes())
-        assert decoder(FileFacts)(json.loads(json.dumps(encoder(FileFacts)(facts)))) == facts, path
+        data = msgpack.packb(encoder(FileFacts)(facts))
+        assert decoder(FileFacts)(msgpack.unpackb(data, use_list=False)) == facts, path
 
 
 def test_tagged_values_name_only_fact_classes():
     with pytest.raises(EntryError):  # a tag may only name a dataclass of the modules the facts come from
         decoder(tuple)({"@": "os.system", "command": "touch x"})
-    assert decoder(tuple)([["call", ["here", "f"], []], 1, None]) == (("call", ("here", "f"), ()), 1, None)
+    assert decoder(tuple)((("call", ("here", "f"), ()), 1, None)) == (("call", ("here", "f"), ()), 1, None)
 
 
 def test_scan_and_check_leave_git_status_clean(tmp_path, monkeypatch):
