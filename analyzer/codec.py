@@ -182,9 +182,11 @@ def _none(data: Any) -> None:
 def _untyped_decode(data: Any) -> Any:
     kind = type(data)
     if kind is tuple:
-        # Most items are strings: only arrays and maps take a call (the raise facts hold a million items).
-        if any(type(item) not in _SCALAR_TYPES for item in data):
-            return tuple([_untyped_decode(item) if type(item) in _NESTED else _plain_item(item) for item in data])
+        # Most items are strings: an array of scalars is returned as msgpack built it, and only arrays and
+        # maps take a call (the raise facts hold a million items).
+        for item in data:
+            if type(item) not in _SCALAR_TYPES:
+                return tuple([_untyped_decode(item) if type(item) in _NESTED else _plain_item(item) for item in data])
         return data
     if kind is dict:
         tag = data.get(_TAG)
