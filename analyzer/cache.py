@@ -1,44 +1,180 @@
 """Facts cached by content hash, so a rescan parses only what changed.
 
 Facts depend on a file's bytes alone (path and machine are set on load), so a
-renamed or copied file is a hit too. Entries are keyed by the analyzer's facts
-version: a release that changes extraction never reads old entries.
+renamed or copied file is a hit too. Entries are msgpack data (maps, arrays,
+scalars: a data format, nothing in it can run), written and read by the codec
+derived from the dataclasses' own fields and type hints (analyzer/codec.py;
+adding a fact kind needs no codec change): loading an entry can never run code,
+whoever wrote it. Every entry records the content hash it is filed under and the
+facts key (analyzer version and a digest of the extraction code); an entry
+that does not decode, decodes to the wrong shape or names another hash is a
+miss, parsed again and overwritten, never an error.
+
+The cache lives in a per-user folder outside any scanned repository
+(`default_cache_dir`), so a repository cannot plant entries in it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import importlib.metadata
 import os
-import pickle
+import secrets
 import tempfile
 from pathlib import Path
+from typing import Any
+
+import msgpack
 
 from analyzer import __version__
+from analyzer.codec import decoder, encoder
 from analyzer.facts import FileFacts
 
-# Bump when extraction changes what it produces for the same bytes.
-FACTS_VERSION = f"{__version__}-5"  # -3: imports lazy / guarded; -4: raise facts (narrowing); -5: typed port references
+APP_FOLDER = "agent-graph-analyzer"
+ENTRY_FORMAT = 1
+_PACKAGE = Path(__file__).resolve().parent
+# Libraries whose answers are part of the facts.
+_EXTRACTION_LIBRARIES = ("libcst", "bandit", "radon")
+
+
+def default_cache_dir() -> Path:
+    """$ANALYZER_CACHE_DIR, else $XDG_CACHE_HOME/agent-graph-analyzer, else ~/.cache/agent-graph-analyzer."""
+    explicit = os.environ.get("ANALYZER_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):  # the XDG spec: a relative value is ignored
+        return Path(xdg) / APP_FOLDER
+    home = os.path.expanduser("~")
+    if home == "~":  # no home directory at all (a bare container user)
+        return Path(tempfile.gettempdir()) / f"{APP_FOLDER}-{os.getuid()}"
+    return Path(home) / ".cache" / APP_FOLDER
+
+
+def code_key(*sources: Path) -> str:
+    """The analyzer version, the extraction libraries' versions and a digest of `sources` (files or folders of .py)."""
+    digest = hashlib.sha256(__version__.encode())
+    for library in _EXTRACTION_LIBRARIES:
+        digest.update(f"|{library}={importlib.metadata.version(library)}".encode())
+    for source in sources:
+        for path in sorted(source.glob("*.py")) if source.is_dir() else [source]:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return f"{__version__}-{digest.hexdigest()[:12]}"
+
+
+# Changes whenever extraction (or the codec) changes what it produces for the same bytes.
+FACTS_VERSION = code_key(_PACKAGE / "extract", _PACKAGE / "facts.py", _PACKAGE / "redact.py",
+                         _PACKAGE / "narrowing" / "model.py", _PACKAGE / "codec.py", Path(__file__))
+
+
+def local_key() -> bytes:
+    """A random key kept in the per-user cache folder: marks what this user's scans wrote (scan fingerprints)."""
+    path = default_cache_dir() / "local.key"
+    try:
+        key = path.read_bytes()
+        if len(key) == 32:
+            return key
+    except OSError:
+        pass  # first use: create it below
+    make_ignored_folder(path.parent, mode=0o700)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")  # owner-only
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(secrets.token_bytes(32))
+    try:
+        os.link(temporary, path)  # atomic and never replaces: of two first scans, one key wins
+    except FileExistsError:
+        pass  # the other one's key is the key
+    finally:
+        os.unlink(temporary)
+    return path.read_bytes()
+
+
+def keyed_digest(text: str) -> str:
+    return hmac.new(local_key(), text.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
+
+
+def make_ignored_folder(folder: Path, mode: int = 0o777) -> None:
+    """Create `folder` (`mode` for the folders this call creates) and mark the topmost one it creates ignored by git."""
+    missing = []
+    for candidate in [folder, *folder.parents]:
+        if candidate.exists():
+            break
+        missing.append(candidate)
+    folder.mkdir(parents=True, exist_ok=True, mode=mode)
+    if missing:
+        ignore_everything(missing[-1])
+
+
+def ignore_everything(folder: Path) -> None:
+    """A `.gitignore` of `*` in a folder the tool created (as ruff and pytest do): `git status` stays clean."""
+    try:
+        (folder / ".gitignore").write_text("# created by agent-graph-analyzer\n*\n", encoding="utf-8")
+    except OSError:
+        pass  # a read-only parent: nothing to keep clean
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# --- entries ------------------------------------------------------------------------------------------
+
+
+class EntryFolder:
+    """JSON entries filed by a hex key under `folder`; each records the key it was filed under and `version`."""
+
+    def __init__(self, folder: Path, version: str) -> None:
+        self.folder, self.version = folder, version
+
+    def _path(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.msgpack"
+
+    def read(self, key: str, hint: Any) -> Any | None:
+        """The value filed under `key`, or None when there is none or it is damaged, foreign or misfiled."""
+        try:
+            entry = msgpack.unpackb(self._path(key).read_bytes(), use_list=False, unicode_errors="surrogatepass")
+            if type(entry) is not dict or entry.get("format") != ENTRY_FORMAT or entry.get("version") != self.version \
+                    or entry.get("key") != key:
+                return None
+            return decoder(hint)(entry.get("value"))
+        except (OSError, ValueError, RecursionError, msgpack.UnpackException):
+            # Missing, unreadable, not msgpack, nested past the unpacker's depth (its errors are ValueErrors),
+            # or the wrong shape (EntryError is a ValueError): a miss, overwritten by the next put.
+            return None
+
+    def write(self, key: str, value: Any, hint: Any) -> None:
+        entry = {"format": ENTRY_FORMAT, "version": self.version, "key": key, "value": encoder(hint)(value)}
+        data = msgpack.packb(entry, unicode_errors="surrogatepass")  # lone surrogates of escaped names survive
+        try:
+            if not self.folder.exists():
+                make_ignored_folder(self.folder, mode=0o700)
+            write_atomically(self._path(key), data)
+        except OSError:
+            pass  # a full disk or a read-only cache costs speed, never the scan
 
 
 class FactCache:
     def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.folder = Path(folder) / FACTS_VERSION
+        self.entries = EntryFolder(Path(folder) / FACTS_VERSION, FACTS_VERSION)
 
-    def _path(self, sha256: str, max_bytes: int) -> Path:
-        return self.folder / sha256[:2] / f"{sha256}-{max_bytes}.pickle"
+    @staticmethod
+    def _key(sha256: str, max_bytes: int) -> str:
+        return f"{sha256}-{max_bytes}"
 
     def get(self, sha256: str, max_bytes: int) -> FileFacts | None:
-        try:
-            with open(self._path(sha256, max_bytes), "rb") as handle:
-                return pickle.load(handle)  # our own cache folder, written by this process  # nosec B301
-        except FileNotFoundError:
-            return None
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            return None  # a torn or foreign entry: parse again and overwrite it
+        facts = self.entries.read(self._key(sha256, max_bytes), FileFacts)
+        if facts is None or facts.sha256 != sha256:
+            return None  # another file's facts filed under this hash: never trusted
+        return facts
 
     def put(self, facts: FileFacts, max_bytes: int) -> None:
-        path = self._path(facts.sha256, max_bytes)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(descriptor, "wb") as handle:
-            pickle.dump(facts, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
+        self.entries.write(self._key(facts.sha256, max_bytes), facts, FileFacts)

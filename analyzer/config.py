@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,20 +19,87 @@ class ConfigError(ValueError):
     """The repository's analyzer settings are malformed."""
 
 
+@dataclass(frozen=True)
+class Expect:
+    """What a setting's value must be: a description for the message and the check."""
+
+    description: str
+    accepts: Callable[[Any], bool]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+STRING = Expect("a string", lambda v: isinstance(v, str))
+STRING_LIST = Expect("a list of strings", _is_string_list)
+POSITIVE_INT = Expect("a positive integer", lambda v: _is_int(v) and v > 0)
+POSITIVE_NUMBER = Expect("a positive number", lambda v: (_is_int(v) or isinstance(v, float)) and v > 0)
+TABLE_OF_STRING_LISTS = Expect("a table of lists of strings",
+                               lambda v: isinstance(v, dict) and all(_is_string_list(x) for x in v.values()))
+TABLE = Expect("a table", lambda v: isinstance(v, dict))
+LIST_OF_TABLES = Expect("a list of tables", lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v))
+TABLE_OF_TABLES = Expect("a table of tables", lambda v: isinstance(v, dict) and all(isinstance(x, dict) for x in v.values()))
+
+# Every `[tool.analyzer]` key and what its value must be; adding a setting is one line here.
+SETTINGS: dict[str, Expect] = {
+    "roots": STRING_LIST,  # machine roots (top-level folders)
+    "exclude": STRING_LIST,  # globs of repo-relative paths
+    "max_file_bytes": POSITIVE_INT,
+    "max_file_seconds": POSITIVE_NUMBER,
+    "config_globs": TABLE_OF_STRING_LISTS,  # analyzer/configs/discover.py
+    "enable": STRING_LIST,
+    "disable": STRING_LIST,
+    "fail_on": STRING,
+    "baseline": STRING,
+    "checks": TABLE_OF_TABLES,
+    "per-path-ignores": TABLE_OF_STRING_LISTS,
+    "copies": STRING_LIST,  # analyzer/copies.py
+    "extend-copies": STRING_LIST,
+    "live": STRING_LIST,
+    "contracts": TABLE,  # analyzer/contracts.py checks what is inside
+    "ports_registry": STRING,  # analyzer/configs/registry.py checks the path
+    "raises": LIST_OF_TABLES,  # analyzer/narrowing checks each row
+    "hosts": TABLE_OF_STRING_LISTS,  # machine root -> the names that mean it
+}
+DEFAULT_MAX_FILE_SECONDS = 120.0  # libcst takes ~90 s on a 2 MB file here: generated code, not an attack
+
+
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def check_settings(table: dict[str, Any], where: str) -> list[str]:
+    """ConfigError for the first known key whose value has the wrong type; warnings for unknown keys."""
+    for key, expect in SETTINGS.items():
+        if key in table and not expect.accepts(table[key]):
+            raise ConfigError(f"{where}: [tool.analyzer] {key} must be {expect.description}, "
+                              f"not {table[key]!r} ({_kind(table[key])})")
+    unknown = [key for key in table if key not in SETTINGS]
+    return [f"{where}: [tool.analyzer] {key} is not a setting (known: {', '.join(SETTINGS)}); it is ignored"
+            for key in unknown]
+
+
 @dataclass
 class ScanConfig:
     roots: list[str] = field(default_factory=list)  # machine roots; empty: every top-level folder
     exclude: list[str] = field(default_factory=list)  # globs on repo-relative paths
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_file_seconds: float = DEFAULT_MAX_FILE_SECONDS  # a file's parse and extraction, in its worker
     copies: CopyRules = DEFAULT_RULES  # which files are archived / backup / reference copies (analyzer/copies.py)
     # machine root -> host names, variables and addresses that mean it (`PC2_IP`, `pc2_host`, "192.168.1.2")
     hosts: dict[str, list[str]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)  # the whole [tool.analyzer] table, for other commands
+    warnings: list[str] = field(default_factory=list)  # unknown settings
     raises: list[dict[str, Any]] = field(default_factory=list)  # extra raise-table rows (analyzer/narrowing)
 
 
-def read_tool_table(repo: Path) -> dict[str, Any]:
-    """`[tool.analyzer]` from the repository's pyproject.toml or .analyzer.toml, {} if none."""
+def _settings_file(repo: Path) -> tuple[Path, dict[str, Any]] | None:
     for name, nested in (("pyproject.toml", True), (".analyzer.toml", False)):
         path = repo / name
         if not path.is_file():
@@ -41,20 +109,38 @@ def read_tool_table(repo: Path) -> dict[str, Any]:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise ConfigError(f"{path}: {error}") from error
         table = data.get("tool", {}).get("analyzer", {}) if nested else data
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [tool.analyzer] must be a table")
         if table:
-            return table
-    return {}
+            return path, table
+    return None
+
+
+def read_tool_table(repo: Path) -> dict[str, Any]:
+    """`[tool.analyzer]` from the repository's pyproject.toml or .analyzer.toml, {} if none; values type-checked."""
+    return read_settings(repo)[0]
+
+
+def read_settings(repo: Path) -> tuple[dict[str, Any], list[str]]:
+    """(`[tool.analyzer]`, warnings about unknown keys); ConfigError naming the key for a value of the wrong type."""
+    found = _settings_file(repo)
+    if found is None:
+        return {}, []
+    path, table = found
+    return table, check_settings(table, path.name)
 
 
 def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[str] | None = None) -> ScanConfig:
-    table = read_tool_table(repo)
+    table, warnings = read_settings(repo)
     config = ScanConfig(
         roots=list(table.get("roots", [])),
         exclude=list(table.get("exclude", [])),
-        max_file_bytes=int(table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
-        copies=CopyRules.from_settings({key: _string_list(table, key) for key in COPY_KEYS if key in table}),
-        hosts=_hosts(table),
+        max_file_bytes=table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES),
+        max_file_seconds=float(table.get("max_file_seconds", DEFAULT_MAX_FILE_SECONDS)),
+        copies=CopyRules.from_settings({key: table[key] for key in COPY_KEYS if key in table}),
+        hosts={machine: list(names) for machine, names in table.get("hosts", {}).items()},
         raw=table,
+        warnings=warnings,
         raises=table.get("raises", []),
     )
     if roots:
@@ -62,7 +148,7 @@ def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[s
     if exclude:
         config.exclude = [*config.exclude, *exclude]
     for root in config.roots:
-        if not isinstance(root, str) or "/" in root.strip("/"):
+        if "/" in root.strip("/") or root.strip("/") in ("", ".", ".."):
             raise ConfigError(f"machine root {root!r} must be a top-level folder name")
     config.roots = [r.strip("/") for r in config.roots]
     return config
@@ -90,41 +176,20 @@ class CheckConfig:
     per_path_ignores: dict[str, list[str]] = field(default_factory=dict)
 
 
-def _string_list(table: dict[str, Any], key: str) -> list[str]:
-    value = table.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ConfigError(f"[tool.analyzer] {key} must be a list of strings")
-    return value
-
-
 def load_check_config(table: dict[str, Any]) -> CheckConfig:
-    """The check settings of a `[tool.analyzer]` table (see `read_tool_table`); ids are checked by the caller."""
+    """The check settings of a `[tool.analyzer]` table (from `read_tool_table`, so typed); ids are checked by the caller."""
     checks = table.get("checks", {})
     ignores = table.get("per-path-ignores", {})
-    if not isinstance(checks, dict) or not all(isinstance(v, dict) for v in checks.values()):
-        raise ConfigError("[tool.analyzer.checks] holds one table of parameters per check id")
-    if not isinstance(ignores, dict) or not all(isinstance(v, list) for v in ignores.values()):
-        raise ConfigError("[tool.analyzer.per-path-ignores] maps a glob to a list of check ids")
     # Query.bind converts text to each default's type, so values travel as text like `--param k=v`.
     params = {check: {key: _param_text(value) for key, value in values.items()} for check, values in checks.items()}
     return CheckConfig(
-        enable=_string_list(table, "enable") if "enable" in table else None,
-        disable=_string_list(table, "disable"),
-        fail_on=str(table.get("fail_on", "info")),
+        enable=table.get("enable"),
+        disable=table.get("disable", []),
+        fail_on=table.get("fail_on", "info"),
         baseline=table.get("baseline"),
         params=params,
-        per_path_ignores={glob: [str(c) for c in ids] for glob, ids in ignores.items()},
+        per_path_ignores=ignores,
     )
-
-
-def _hosts(table: dict[str, Any]) -> dict[str, list[str]]:
-    """`hosts = { pc2_code = ["PC2_IP", "pc2_host", "192.168.1.2"] }`: what names each machine root."""
-    hosts = table.get("hosts", {})
-    if not isinstance(hosts, dict) or not all(
-            isinstance(names, list) and all(isinstance(n, str) for n in names) for names in hosts.values()):
-        raise ConfigError('[tool.analyzer] hosts maps a machine root to a list of host names, e.g. '
-                          'hosts = { pc2_code = ["PC2_IP", "192.168.1.2"] }')
-    return {str(machine): list(names) for machine, names in hosts.items()}
 
 
 def _param_text(value: Any) -> str:

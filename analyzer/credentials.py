@@ -17,14 +17,14 @@ from pathlib import Path
 import yaml
 
 from analyzer.config import ScanConfig
+from analyzer.configs.boundedyaml import load_bounded_yaml
 from analyzer.discover import list_files
-from analyzer.extract.secrets import is_placeholder, is_secret_key
 from analyzer.graph import GraphSnapshot
+from analyzer.redact import is_placeholder, is_secret_key
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".env", ".ini", ".cfg")
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".env": "env", ".ini": "ini", ".cfg": "ini"}
 MAX_CONFIG_BYTES = 512 * 1024  # larger JSON/YAML is data (vocabularies, model configs), not settings
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
 ENV_LINE_RE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(.*?)\s*$")
 INI_SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]\s*$")
@@ -48,12 +48,10 @@ def _unquote(value: str) -> str:
 
 def _yaml_credentials(text: str) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
-    for document in yaml.compose_all(text, Loader=_LOADER):
-        stack: list[tuple[yaml.Node, str, int]] = [(document, "", 0)] if document is not None else []
+    for document in load_bounded_yaml(text, max_bytes=MAX_CONFIG_BYTES):
+        stack: list[tuple[yaml.Node, str]] = [(document, "")]
         while stack:
-            node, path, depth = stack.pop()
-            if depth > 64:  # aliases can make a composed tree cyclic
-                continue
+            node, path = stack.pop()
             if isinstance(node, yaml.MappingNode):
                 for key, value in node.value:
                     if not isinstance(key, yaml.ScalarNode):
@@ -63,9 +61,9 @@ def _yaml_credentials(text: str) -> list[tuple[int, str]]:
                         if value.tag in _SCALAR_TAGS and is_secret_key(key.value) and not is_placeholder(value.value):
                             found.append((key.start_mark.line + 1, key_path))
                     else:
-                        stack.append((value, key_path, depth + 1))
+                        stack.append((value, key_path))
             elif isinstance(node, yaml.SequenceNode):
-                stack.extend((item, f"{path}[{i}]", depth + 1) for i, item in enumerate(node.value))
+                stack.extend((item, f"{path}[{i}]") for i, item in enumerate(node.value))
     return found
 
 
@@ -118,7 +116,7 @@ def find_credentials(repo: Path, config: ScanConfig) -> CredentialScan:
     sources = list_files(repo, config, suffixes=CONFIG_SUFFIXES)
     for source in sources:
         try:
-            data = (repo / source.path).read_bytes()
+            data = source.location(repo).read_bytes()
         except OSError:
             continue  # vanished since listing: the next scan sees it again
         digest.update(f"{source.path}\0{hashlib.sha256(data).hexdigest()}\n".encode())

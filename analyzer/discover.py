@@ -1,4 +1,10 @@
-"""Which files a scan reads: git's view of the tree when there is one, else a walk."""
+"""Which files a scan reads: git's view of the tree when there is one, else a walk.
+
+A name that is not valid UTF-8 is kept: its undecodable bytes are written `\\xff`
+in the path the graph shows, and the file is read under its real name. A
+symbolic link that leads out of the repository is never read (it could name
+any file on the machine); `outside_links` lists them for the scan summary.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +21,18 @@ from analyzer.copies import DEFAULT_RULES, CopyRules
 
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    path: str  # posix, relative to the repository root
+    path: str  # posix, relative to the repository root; undecodable bytes escaped as \xff
     machine: str
+    name: str = ""  # the name on disk when it differs from `path` (undecodable bytes as surrogates)
+
+    def location(self, repo: Path) -> Path:
+        """Where the file is on disk."""
+        return repo / (self.name or self.path)
+
+
+def display_path(name: str) -> str:
+    """`name` with the bytes that are not UTF-8 (surrogate-escaped by the OS layer) written as `\\xff`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def _walk_files(repo: Path) -> list[str]:
@@ -25,7 +41,8 @@ def _walk_files(repo: Path) -> list[str]:
         dirs[:] = sorted(d for d in dirs if d not in DEFAULT_EXCLUDES)
         relative = os.path.relpath(folder, repo)
         prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-        found.extend(prefix + f for f in files)
+        linked = [d for d in dirs if os.path.islink(os.path.join(folder, d))]  # never walked; listed as git lists them
+        found.extend(prefix + f for f in [*files, *linked])
     return found
 
 
@@ -65,19 +82,47 @@ def is_excluded(path: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(parts[-1], pattern) for pattern in patterns)
 
 
-def list_files(repo: Path, config: ScanConfig, suffixes: tuple[str, ...] = (".py",)) -> list[SourceFile]:
-    """Files under `repo` with one of `suffixes`, sorted, excludes applied."""
+def _leaves(repo: Path, name: str) -> bool:
+    """A symbolic link that resolves outside `repo` (git and the walk never descend into linked folders)."""
+    return (repo / name).is_symlink() and not inside(repo, name)
+
+
+def inside(repo: Path, name: str) -> bool:
+    """`name` (repository-relative, as a config wrote it) stays inside `repo`, through any links."""
+    if name.startswith("/") or ".." in name.split("/"):
+        return False
+    return Path(os.path.realpath(repo / name)).is_relative_to(os.path.realpath(repo))
+
+
+def _candidates(repo: Path, config: ScanConfig) -> list[str]:
+    """Every file name under `repo` that the excludes keep, in the OS's form."""
     names = git.listed_files(repo)  # relative to `repo` even when it is a subfolder of the work tree
     if names is None:
         names = _walk_files(repo)
-    selected: list[str] = []
+    kept = []
     for name in names:
+        if is_excluded(display_path(name), config.exclude):
+            continue
+        kept.append(name)
+    return kept
+
+
+def list_files(repo: Path, config: ScanConfig, suffixes: tuple[str, ...] = (".py",)) -> list[SourceFile]:
+    """Files under `repo` with one of `suffixes`, sorted, excludes applied, links out of the repository left out."""
+    selected: dict[str, str] = {}  # shown path -> the name on disk when it differs
+    for name in _candidates(repo, config):
         if not name.endswith(suffixes):
             continue
-        if is_excluded(name, config.exclude):
+        if not (repo / name).is_file() or _leaves(repo, name):  # deleted but still tracked, or a way out
             continue
-        if not (repo / name).is_file():  # deleted but still tracked
-            continue
-        selected.append(name)
+        shown = display_path(name)
+        # An escaped name that equals a real one (`a\xff.py` both ways) keeps the real one.
+        if shown not in selected or shown == name:
+            selected[shown] = "" if shown == name else name
     roots = machine_roots(selected, config)
-    return [SourceFile(name, machine_of(name, roots, config.copies)) for name in sorted(selected)]
+    return [SourceFile(path, machine_of(path, roots, config.copies), selected[path]) for path in sorted(selected)]
+
+
+def outside_links(repo: Path, config: ScanConfig) -> list[str]:
+    """Symbolic links (to files) that lead out of the repository: skipped by every reader, listed by the scan."""
+    return sorted(display_path(name) for name in _candidates(repo, config) if _leaves(repo, name))

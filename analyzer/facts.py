@@ -17,7 +17,7 @@ PARSE_SKIPPED = "skipped"
 
 @dataclass(slots=True)
 class ParseErrorFact:
-    kind: str  # SyntaxError, UnicodeDecodeError, NullBytes, TooLarge, RecursionError
+    kind: str  # SyntaxError, UnicodeDecodeError, NullBytes, TooLarge, TooDeep, TooSlow, Crashed, Failed, OSError
     message: str
     line: int
 

@@ -30,8 +30,9 @@ from packaging.utils import InvalidSdistFilename, InvalidWheelFilename, canonica
 from packaging.utils import parse_sdist_filename, parse_wheel_filename
 
 from analyzer.config import ScanConfig
-from analyzer.discover import list_files, machine_of
+from analyzer.discover import inside, list_files, machine_of
 from analyzer.graph import GraphSnapshot
+from analyzer.redact import redact_text
 
 REQUIREMENTS, CONSTRAINTS, PYPROJECT = "requirements", "constraints", "pyproject"
 MAX_RAW = 300  # characters of a line kept in the graph (hash lists make long lines)
@@ -158,7 +159,7 @@ def commented_requirement(body: str) -> Requirement | None:
 
 
 def logical_lines(text: str) -> Iterator[tuple[int, str]]:
-    """(first physical line, text) with `\\` continuations joined, as pip joins them."""
+    """(first physical line, text) with `\\` continuations joined, as pip joins them; credentials masked."""
     start, parts = 0, []
     for number, physical in enumerate(text.splitlines(), start=1):
         start = start or number
@@ -166,10 +167,10 @@ def logical_lines(text: str) -> Iterator[tuple[int, str]]:
             parts.append(physical[:-1])
             continue
         parts.append(physical)
-        yield start, "".join(parts)
+        yield start, redact_text("".join(parts))
         start, parts = 0, []
     if parts:
-        yield start, "".join(parts)
+        yield start, redact_text("".join(parts))
 
 
 def parse_requirements_text(text: str, path: str, machine: str, kind: str = REQUIREMENTS) -> RequirementsFile:
@@ -213,6 +214,8 @@ def _read_line(parsed: RequirementsFile, folder: PurePosixPath, line: int, conte
 
 
 def _normal_path(path: PurePosixPath) -> str:
+    if path.is_absolute():
+        return str(path)  # outside the repository: reported, never read
     parts: list[str] = []
     for part in path.parts:
         if part == "..":
@@ -303,6 +306,7 @@ class _LineFinder:
 def parse_pyproject_text(text: str, path: str, machine: str) -> RequirementsFile | None:
     """The dependency lists of a pyproject.toml, or None when it declares none (a tool-settings file)."""
     parsed = RequirementsFile(path, machine, PYPROJECT)
+    text = redact_text(text)  # URL credentials in dependency strings; masking keeps the TOML valid
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -381,9 +385,9 @@ def requirements_kind(path: str) -> str | None:
     return None
 
 
-def _read_file(repo: Path, path: str, machine: str, kind: str) -> tuple[bytes | None, RequirementsFile | None]:
+def _read_file(location: Path, path: str, machine: str, kind: str) -> tuple[bytes | None, RequirementsFile | None]:
     try:
-        data = (repo / path).read_bytes()
+        data = location.read_bytes()
     except OSError:
         return None, None  # vanished since listing, or an include naming no file: the includer reports it
     text = data.decode("utf-8", "replace")
@@ -394,14 +398,14 @@ def _read_file(repo: Path, path: str, machine: str, kind: str) -> tuple[bytes | 
 
 def find_requirements(repo: Path, config: ScanConfig) -> RequirementsScan:
     """Every requirements / constraints / pyproject file under the scan's roots, and the files they include."""
-    pending = [(s.path, s.machine, kind) for s in list_files(repo, config, suffixes=(".txt", ".toml"))
+    pending = [(s.path, s.machine, kind, s.location(repo)) for s in list_files(repo, config, suffixes=(".txt", ".toml"))
                if (kind := requirements_kind(s.path))]
-    seen = {path for path, _, _ in pending}
+    seen = {path for path, _, _, _ in pending}
     files: list[RequirementsFile] = []
     digest = hashlib.sha256()
     while pending:
-        path, machine, kind = pending.pop(0)
-        data, parsed = _read_file(repo, path, machine, kind)
+        path, machine, kind, location = pending.pop(0)
+        data, parsed = _read_file(location, path, machine, kind)
         if data is None:
             continue
         digest.update(f"{path}\0{hashlib.sha256(data).hexdigest()}\n".encode())
@@ -409,14 +413,17 @@ def find_requirements(repo: Path, config: ScanConfig) -> RequirementsScan:
             continue
         files.append(parsed)
         for include in parsed.includes:
-            if not (repo / include.target).is_file():
+            problem = ("is outside the repository" if not inside(repo, include.target) else
+                       "does not exist" if not (repo / include.target).is_file() else "")
+            if problem:
                 parsed.requirements.append(DeclaredRequirement(
                     path, machine, include.line, raw=f"{'-c' if include.constraint else '-r'} {include.target}",
-                    error=f"includes {include.target}, which does not exist"))
+                    error=f"includes {include.target}, which {problem}"))
             elif include.target not in seen:
                 seen.add(include.target)
                 pending.append((include.target, machine_of(include.target, config.roots, config.copies),
-                                CONSTRAINTS if include.constraint else requirements_kind(include.target) or REQUIREMENTS))
+                                CONSTRAINTS if include.constraint else requirements_kind(include.target) or REQUIREMENTS,
+                                repo / include.target))
     files.sort(key=lambda f: f.path)
     return RequirementsScan(files, digest.hexdigest())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -9,30 +10,29 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from analyzer import __version__, configs
-from analyzer.cache import FACTS_VERSION, FactCache
+from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir, keyed_digest
 from analyzer.config import ScanConfig, load_scan_config
 from analyzer.contracts import add_violations, check_contracts, parse_contracts
 from analyzer.copies import CopyIndex, classify_copies
-from analyzer.discover import SourceFile, list_files
+from analyzer.discover import SourceFile, list_files, outside_links
 from analyzer.endpoints import resolve_endpoints
-from analyzer.extract import extract_file
+from analyzer.extract import extract_file, line_count
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
 from analyzer.credentials import add_credentials, find_credentials
 from analyzer.graph import build_snapshot, mark_copies
 from analyzer.narrowing.infer import narrow_excepts
 from analyzer.requirements import add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
-from analyzer.store import GraphStore, open_store
 from analyzer.schema import SCHEMA_DIGEST
+from analyzer.store import DamagedSnapshotError, GraphStore, check_repository_name, open_store
 from analyzer.testgaps import add_test_reach
+from analyzer.workers import Failure, run_bounded
 
-DEFAULT_CACHE = ".analyzer/cache"
 Progress = Callable[[int, int], None]  # (files done now, total files to parse)
 
 
@@ -95,6 +95,9 @@ class ScanReport:
     config_files: int = 0
     config_errors: list[str] = field(default_factory=list)
     configured_agents: int = 0
+    outside_links: list[str] = field(default_factory=list)  # symbolic links out of the repository: not read
+    settings_warnings: list[str] = field(default_factory=list)  # unknown [tool.analyzer] keys
+    store_repairs: list[str] = field(default_factory=list)  # a damaged current snapshot this scan replaced
 
     def as_dict(self) -> dict:
         data = dict(self.__dict__)
@@ -102,35 +105,43 @@ class ScanReport:
         return data
 
 
-def _extract_batch(batch: list[tuple[str, str, str]], cache_dir: str | None, max_bytes: int) -> list[FileFacts]:
-    """Worker: read, parse and cache a batch of files."""
-    cache = FactCache(cache_dir) if cache_dir else None
-    results = []
-    for absolute, relative, machine in batch:
-        try:
-            data = Path(absolute).read_bytes()
-        except OSError as error:
-            unreadable = ParseErrorFact("OSError", error.strerror or str(error), 0)
-            results.append(FileFacts(relative, machine, "", 0, parse_status=PARSE_ERROR, parse_error=unreadable))
-            continue
-        facts = extract_file(relative, data, machine, max_bytes)
-        if cache is not None:
-            cache.put(facts, max_bytes)
-        results.append(facts)
-    return results
+def _extract_one(cache_dir: str | None, max_bytes: int, work: tuple[str, str, str]) -> FileFacts:
+    """Worker: read, parse and cache one file."""
+    absolute, relative, machine = work
+    try:
+        data = Path(absolute).read_bytes()
+    except OSError as error:
+        return _unreadable(relative, machine, error)
+    facts = extract_file(relative, data, machine, max_bytes)
+    if cache_dir is not None:
+        FactCache(cache_dir).put(facts, max_bytes)
+    return facts
 
 
-def _batches(items: list, jobs: int) -> list[list]:
-    # Small enough to balance two workers on uneven files, large enough to amortise pickling.
-    size = max(1, min(32, len(items) // (jobs * 8) or 1))
-    return [items[i : i + size] for i in range(0, len(items), size)]
+def _unreadable(relative: str, machine: str, error: OSError) -> FileFacts:
+    unreadable = ParseErrorFact("OSError", error.strerror or str(error), 0)
+    return FileFacts(relative, machine, "", 0, parse_status=PARSE_ERROR, parse_error=unreadable)
+
+
+def _failed(work: tuple[str, str, str], failure: Failure) -> FileFacts:
+    """The facts of a file whose worker died, overran or failed: its bytes' hash and size, and the failure."""
+    absolute, relative, machine = work
+    try:
+        data = Path(absolute).read_bytes()
+    except OSError as error:
+        return _unreadable(relative, machine, error)
+    return FileFacts(relative, machine, hashlib.sha256(data).hexdigest(), len(data), line_count(data),
+                     parse_status=PARSE_ERROR, parse_error=ParseErrorFact(failure.kind, failure.message, 1))
 
 
 def collect_facts(
     repo: Path, sources: list[SourceFile], config: ScanConfig, jobs: int, cache_dir: str | None,
     progress: Progress | None = None,
 ) -> tuple[list[FileFacts], int]:
-    """Facts for every source file, from the cache where the bytes are known. Returns (facts, cache hits)."""
+    """Facts for every source file, from the cache where the bytes are known. Returns (facts, cache hits).
+
+    Files not in the cache are parsed in worker processes, each under `config.max_file_seconds`.
+    """
     cache = FactCache(cache_dir) if cache_dir else None
     facts: list[FileFacts | None] = [None] * len(sources)
     misses: list[int] = []
@@ -138,7 +149,7 @@ def collect_facts(
         cached = None
         if cache is not None:
             try:
-                data = (repo / source.path).read_bytes()
+                data = source.location(repo).read_bytes()
             except OSError:
                 data = None
             if data is not None:
@@ -149,53 +160,47 @@ def collect_facts(
         else:
             misses.append(index)
     hits = len(sources) - len(misses)
-    work = [(str(repo / sources[i].path), sources[i].path, sources[i].machine) for i in misses]
-    done = 0
+    work = [(str(sources[i].location(repo)), sources[i].path, sources[i].machine) for i in misses]
     if progress:
         progress(0, len(work))
-    results: list[FileFacts] = []
-    if jobs <= 1 or len(work) < 8:
-        for batch in _batches(work, 1):
-            results.extend(_extract_batch(batch, cache_dir, config.max_file_bytes))
-            done += len(batch)
-            if progress:
-                progress(done, len(work))
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            batches = _batches(work, jobs)
-            futures = [pool.submit(_extract_batch, b, cache_dir, config.max_file_bytes) for b in batches]
-            for future in futures:
-                batch_result = future.result()
-                results.extend(batch_result)
-                done += len(batch_result)
-                if progress:
-                    progress(done, len(work))
-    for index, result in zip(misses, results):
-        facts[index] = result
+    finished = 0
+
+    def done(position: int, outcome: FileFacts | Failure) -> None:
+        nonlocal finished
+        facts[misses[position]] = _failed(work[position], outcome) if isinstance(outcome, Failure) else outcome
+        finished += 1
+        if progress:
+            progress(finished, len(work))
+
+    task = functools.partial(_extract_one, cache_dir, config.max_file_bytes)
+    run_bounded(task, work, max(1, jobs), config.max_file_seconds, done)
     return [f for f in facts if f is not None], hits
 
 
 def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
+    """What a snapshot was built from, keyed with this user's local key: a snapshot planted in the store by
+    the scanned repository cannot pass for an unchanged one."""
     # Every [tool.analyzer] setting, not a hand-kept list of the ones the graph depends on: a setting
     # forgotten here would give a stale "unchanged" scan; one that only `check` reads costs a rewrite.
     settings = json.dumps(config.raw, sort_keys=True, default=str)
     digest = hashlib.sha256(
         f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
-        f"{sorted(config.exclude)}|{settings}".encode())
-    digest.update(extra.encode())  # deployment configs' paths and hashes
+        f"{sorted(config.exclude)}|{settings}".encode("utf-8", "surrogateescape"))
+    digest.update(extra.encode("utf-8", "surrogateescape"))  # deployment configs' paths and hashes
     for f in files:
-        digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode())
-    return digest.hexdigest()
+        digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode("utf-8", "surrogateescape"))
+    return keyed_digest(digest.hexdigest())
 
 
 def scan(options: ScanOptions, progress: Progress | None = None, store: GraphStore | None = None) -> ScanReport:
     started = time.perf_counter()
     repo = options.repo.resolve()
+    name = check_repository_name(repo.name if options.repository is None else options.repository)
     config = load_scan_config(repo, options.roots, options.exclude)
     contracts = parse_contracts(config.raw.get("contracts"))  # a malformed contract stops the scan before parsing
     jobs = options.jobs or os.cpu_count() or 1
     sources = list_files(repo, config)
-    cache_dir = (options.cache_dir or DEFAULT_CACHE) if options.use_cache else None
+    cache_dir = str(options.cache_dir or default_cache_dir()) if options.use_cache else None
     files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
     files = narrow_excepts(files, config.raises)  # each bare or broad handler's provable exceptions
@@ -204,14 +209,18 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     endpoints = resolve_endpoints(files, deployment)
     copies = classify_copies(files, config.copies, ((e.importer, e.target) for e in resolution.edges),
                              {a.script_path for a in deployment.agents if a.runs_module and not config.copies.is_copy(a.path)})
-    name = options.repository or repo.name
     credentials = find_credentials(repo, config)  # literal secrets in config files (keys and lines only)
     requirements = find_requirements(repo, config)  # requirements / constraints / pyproject dependency lists
     current_fingerprint = fingerprint(files, config, deployment.digest() + credentials.digest + requirements.digest)
     owns_store = store is None
     store = store or open_store(options.store)
+    repairs = []
     try:
-        previous = {s.repository: s for s in store.list_snapshots(name)}.get(name)
+        try:
+            previous = {s.repository: s for s in store.list_snapshots(name)}.get(name)
+        except DamagedSnapshotError as damage:
+            previous = None  # the write sets the damaged files aside
+            repairs.append(f"{damage.damage}: a fresh snapshot replaces it; the damaged files are kept aside")
         if previous is not None and previous.fingerprint == current_fingerprint:
             snapshot, unchanged = previous.snapshot, True
         else:
@@ -234,7 +243,8 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
             store.close()
     report = _report(name, snapshot, unchanged, files, resolution, copies, len(files) - hits, hits,
                      time.perf_counter() - started)
-    return replace(report, **configs.summary(deployment), **endpoints.summary())
+    return replace(report, **configs.summary(deployment), **endpoints.summary(),
+                   outside_links=outside_links(repo, config), settings_warnings=config.warnings, store_repairs=repairs)
 
 
 def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resolution, copies: CopyIndex, parsed, hits,

@@ -33,10 +33,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from analyzer.cache import FACTS_VERSION, FactCache
+from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir
 from analyzer.config import ScanConfig, load_scan_config
 from analyzer.discover import SourceFile, list_files
-from analyzer.scan import DEFAULT_CACHE, Progress, ScanOptions, ScanReport, collect_facts, scan
+from analyzer.scan import Progress, ScanOptions, ScanReport, collect_facts, scan
 from analyzer.store import is_server_url, resolve_store_location
 from analyzer.store.ladybug import repository_key
 
@@ -91,13 +91,13 @@ def file_list_key(sources: list[SourceFile], config: ScanConfig) -> str:
 def _cache_dir(options: ScanOptions, flag: str) -> str:
     if not options.use_cache:
         raise ShardError(f"{flag} works through the facts cache: drop --no-cache")
-    return options.cache_dir or DEFAULT_CACHE
+    return str(options.cache_dir or default_cache_dir())
 
 
 def manifest_folder(options: ScanOptions, repository: str, key: str) -> Path:
     location = resolve_store_location(options.store)
     if is_server_url(location):
-        return Path(options.cache_dir or DEFAULT_CACHE) / "shards" / repository_key(repository) / key
+        return Path(options.cache_dir or default_cache_dir()) / "shards" / repository_key(repository) / key
     return Path(location) / repository_key(repository) / "shards" / key
 
 
@@ -173,16 +173,17 @@ def check_complete(options: ScanOptions) -> Path:
     recorded = {path: sha for m in manifests for path, sha in m["files"]}
     if set(recorded) != {s.path for s in sources}:
         raise ShardError(f"shard manifests in {folder} do not cover the repository's files: rerun the shards")
-    _check_hashes_and_cache(repo, recorded, FactCache(cache_dir), config.max_file_bytes, cache_dir)
+    locations = {s.path: s.location(repo) for s in sources}
+    _check_hashes_and_cache(locations, recorded, FactCache(cache_dir), config.max_file_bytes, cache_dir)
     return folder
 
 
-def _check_hashes_and_cache(repo: Path, recorded: dict[str, str], cache: FactCache, max_bytes: int,
+def _check_hashes_and_cache(locations: dict[str, Path], recorded: dict[str, str], cache: FactCache, max_bytes: int,
                             cache_dir: str) -> None:
     changed, uncached = [], []
     for path, sha in sorted(recorded.items()):
         try:
-            actual = hashlib.sha256((repo / path).read_bytes()).hexdigest()
+            actual = hashlib.sha256(locations[path].read_bytes()).hexdigest()
         except OSError:
             actual = ""  # unreadable now and then: the scan records it as such
         if actual != sha:

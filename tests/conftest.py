@@ -12,6 +12,14 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_REPO = ROOT / "fixtures" / "agent_system"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory) -> Path:
+    """The per-user cache folder (default facts cache, local key) of this test session, not the user's own."""
+    folder = tmp_path_factory.mktemp("user-cache")
+    os.environ["ANALYZER_CACHE_DIR"] = str(folder)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def fixture_repo() -> Path:
     """The bundled two-machine agent repository (read-only: copy it before changing files)."""

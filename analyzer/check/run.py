@@ -8,6 +8,7 @@ from pathlib import Path
 
 import queries
 from analyzer import git
+from analyzer.cache import default_cache_dir
 from analyzer.check.attribute import PATH_LINE, attribute, concerns
 from analyzer.check.baseline import DEFAULT_BASELINE, read_baseline
 from analyzer.check.fingerprint import Known, fingerprints
@@ -16,7 +17,7 @@ from analyzer.check.sources import SourceLines
 from analyzer.check.suppress import is_ignored_for_path, is_suppressed
 from analyzer.config import CheckConfig, ConfigError, load_check_config, read_tool_table
 from analyzer.findings import SEVERITY_RANK, Finding, collect_findings
-from analyzer.scan import DEFAULT_CACHE, Progress, ScanOptions, scan
+from analyzer.scan import Progress, ScanOptions, scan
 from analyzer.store import open_store
 from queries import Query
 
@@ -210,7 +211,7 @@ def _fingerprinted(found: list[Finding], checks: list[Query], sources: SourceLin
 def _base_findings(options: CheckOptions, repo: Path, commit: str, current: _Current) -> Known:
     """The unsuppressed findings at `commit`, scanned from a temporary worktree into a temporary store
     (the facts cache is shared: unchanged files are not parsed again)."""
-    cache_dir = str(Path(options.cache_dir or DEFAULT_CACHE).resolve()) if options.use_cache else None
+    cache_dir = str(Path(options.cache_dir or default_cache_dir()).resolve()) if options.use_cache else None
     with tempfile.TemporaryDirectory(prefix="analyzer-base-store-") as store_folder, \
             git.worktree(repo, commit) as base_repo:
         store = str(Path(store_folder) / "store")

@@ -226,7 +226,7 @@ def query_command(
     output_format: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or markdown.")] = "table",
     list_queries: Annotated[bool, typer.Option("--list", help="List the queries: id, kind, severity, title, parameters.")] = False,
     show: Annotated[bool, typer.Option("--show", help="Print NAME's Cypher with :param lines, ready to paste into Neo4j Browser.")] = False,
-    cypher: Annotated[Optional[str], typer.Option("--cypher", metavar="TEXT", help="Run ad-hoc Cypher; $snapshot is filled in. Rows are sorted unless it has ORDER BY.")] = None,
+    cypher: Annotated[Optional[str], typer.Option("--cypher", metavar="TEXT", help="Run ad-hoc reading Cypher; $snapshot is filled in. Rows are sorted unless it has ORDER BY. Statements that change the graph, read or write files, load extensions or checkpoint are refused.")] = None,
     path: Annotated[Optional[str], typer.Option("--path", metavar="GLOB", help="Only rows whose file matches GLOB (repository-relative, `*` crosses folders; a folder without wildcards means everything under it), e.g. 'main_pc_code/agents/*'.")] = None,
     machine: Annotated[Optional[str], typer.Option("--machine", metavar="NAME", help="Only rows on this machine root (its `machine` column, else its file's), e.g. pc2_code.")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, metavar="N", help="At most N rows, the first in the query's order.")] = None,
@@ -261,6 +261,13 @@ def query_command(
     if cypher is not None:
         if name is not None:
             fail("give either NAME or --cypher, not both")
+        from analyzer.store import StoreError
+        from analyzer.store.readonly import check_read_only
+
+        try:
+            check_read_only(cypher)  # before either store sees it: a read-only database still writes files
+        except StoreError as error:
+            fail(str(error))
         result = _run(store, repository, cypher, {k: adhoc_value(v) for k, v in overrides.items()})
         rows = result.rows if ORDER_BY.search(cypher) else sorted_rows(result.rows)
         rows = filter_rows(result.columns, rows, row_filter, None, store, repository)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -23,7 +24,7 @@ def scan_command(
     roots: Annotated[Optional[list[str]], typer.Option(help="Machine roots, comma-separated top-level folders (e.g. main_pc_code,pc2_code). Default: \\[tool.analyzer] roots, else every top-level folder.")] = None,
     jobs: Annotated[int, typer.Option(help="Parser processes; 0 uses every core.")] = 0,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file even if its facts are cached.")] = False,
-    cache_dir: Annotated[Optional[str], typer.Option(help="Facts cache folder.")] = None,
+    cache_dir: Annotated[Optional[str], typer.Option(help="Facts cache folder. Default: env ANALYZER_CACHE_DIR, else $XDG_CACHE_HOME/agent-graph-analyzer, else ~/.cache/agent-graph-analyzer (outside the scanned tree).")] = None,
     exclude: Annotated[Optional[list[str]], typer.Option(help="Glob of repo-relative paths to skip; repeatable. .gitignore'd files, .git, .venv and node_modules are always skipped.")] = None,
     repo_name: Annotated[Optional[str], typer.Option("--repo", help="Name of the repository in the store. Default: the folder's name.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
@@ -76,6 +77,7 @@ def scan_command(
 
 
 def _print_summary(report) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"{report.repository} — snapshot {report.snapshot}" + (" (unchanged)" if report.unchanged else ""),
@@ -110,13 +112,20 @@ def _print_summary(report) -> None:
         failures.add_column("line", no_wrap=True, justify="right")
         failures.add_column("message", overflow="fold", ratio=2)
         for failure in report.parse_failures:
-            failures.add_row(failure.path, failure.kind, str(failure.line), failure.message[:80])
+            failures.add_row(escape(failure.path), failure.kind, str(failure.line), escape(failure.message[:80]))
         console.print(failures)
     if report.copy_globs_to_add:
         globs = ", ".join(f'"{glob}"' for glob in report.copy_globs_to_add)
         console.print(f"{report.content_copies} module(s) are copies by content but match no copy pattern; to mark "
                       f"them by path, add to [tool.analyzer]: extend-copies = [{globs}]", markup=False, highlight=False)
-    repo = f" --repo {report.repository}"
+    if report.outside_links:
+        console.print(f"[bold]symbolic links out of the repository, not read ({len(report.outside_links)}):[/] "
+                      f"{escape(', '.join(report.outside_links))}", highlight=False)
+    for line in report.settings_warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(line)}", highlight=False)
+    for line in report.store_repairs:
+        err_console.print(f"[yellow]store repaired:[/] {escape(line)}", highlight=False)
+    repo = f" --repo {shlex.quote(report.repository)}"
     console.print(f"next: [bold]analyzer report{repo}[/] (findings by severity), [bold]analyzer query --list[/], "
                   f"[bold]analyzer topology{repo} --out topology.html[/]", highlight=False)
 

@@ -17,12 +17,14 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import networkx as nx
 import yaml
 
 from analyzer.config import ScanConfig
 from analyzer.configs import yamlnodes
+from analyzer.configs.boundedyaml import load_bounded_yaml
 from analyzer.configs.cache import ConfigCache
 from analyzer.configs.discover import find_config_files
 from analyzer.configs.environment import read_compose_environment, read_compose_ports, read_dotenv
@@ -93,7 +95,7 @@ def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str],
     for source, kind in find_config_files(repo, config):
         file = ConfigFile(source.path, source.machine, kind, "")
         deployment.files.append(file)
-        text = _read_text(repo, file)
+        text = _read_text(source.location(repo), file)
         if text is None:
             continue
         if kind == ENV:
@@ -102,16 +104,20 @@ def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str],
             sources.append(_Source(file, text, cache))
     for source in sources:
         if source.file.kind == COMPOSE:
-            deployment.env.extend(source.read("environment", "", lambda docs, f=source.file: read_compose_environment(f, docs)))
+            deployment.env.extend(source.read("environment", "", list[EnvValue],
+                                              lambda docs, f=source.file: read_compose_environment(f, docs)))
     environment = Environment(deployment.env)
     for source in sources:
         file, lookup, digest = source.file, environment.lookup(source.file.machine), environment.digest
         if file.kind == STARTUP:
-            deployment.agents.extend(source.read("agents", digest, lambda docs: read_agents(file, docs, lookup)))
+            deployment.agents.extend(source.read("agents", digest, list[ConfiguredAgent],
+                                                 lambda docs: read_agents(file, docs, lookup)))
         elif file.kind == REGISTRY:  # read from its text as the agents read it, the runtime's limits included
-            deployment.registry.extend(source.read("registry", digest, lambda _: read_registry(file, source.text)))
+            deployment.registry.extend(source.read_text("registry", digest, list[DeclaredPort],
+                                                        lambda: read_registry(file, source.text)))
         elif file.kind == COMPOSE:
-            deployment.compose_ports.extend(source.read("ports", digest, lambda docs: read_compose_ports(file, docs, lookup)))
+            deployment.compose_ports.extend(source.read("ports", digest, list[DeclaredPort],
+                                                        lambda docs: read_compose_ports(file, docs, lookup)))
     deployment.env_ports = [env_value_port(v) for v in deployment.env if "PORT" in v.name.upper() and v.value.strip().isdigit()]
     link(deployment, repo, set(module_paths), [*config.roots, *machines], config.hosts)
     deployment.seconds = time.perf_counter() - started
@@ -129,28 +135,31 @@ class _Source:
         """The file's YAML documents; None (and the file marked malformed) when it does not parse."""
         if self._documents is None and self.file.parse_status != PARSE_ERROR:
             try:
-                self._documents = yamlnodes.compose(self.text)
+                self._documents = load_bounded_yaml(self.text)
             except yaml.YAMLError as error:
                 mark_error(self.file, type(error).__name__, *yamlnodes.error_location(error))
         return self._documents
 
-    def read(self, part: str, environment: str, reader: Callable[[list[yaml.Node]], list]) -> list:
+    def read(self, part: str, environment: str, hint: Any, reader: Callable[[list[yaml.Node]], list]) -> list:
+        """What `reader` finds in the file's YAML documents (a list of `hint`), cached by content."""
+        return self.read_text(part, environment, hint,
+                              lambda: reader(documents) if (documents := self.documents()) is not None else [])
+
+    def read_text(self, part: str, environment: str, hint: Any, reader: Callable[[], list]) -> list:
+        """What `reader` finds in the file's text (a list of `hint`), from the cache when this content was read before."""
         key = ConfigCache.key(self.file, part, environment) if self.cache else ""
-        cached = self.cache.get(key) if self.cache else None
+        cached = self.cache.get(key, hint) if self.cache else None
         if cached is not None:
             return cached
-        documents = self.documents()
-        if documents is None:
-            return []
-        found = reader(documents)
+        found = reader()
         if self.cache and self.file.parse_status != PARSE_ERROR:  # a reader may refuse the file: not cached
-            self.cache.put(key, found)  # before linking changes the agents
+            self.cache.put(key, found, hint)  # before linking changes the agents
         return found
 
 
-def _read_text(repo: Path, file: ConfigFile) -> str | None:
+def _read_text(location: Path, file: ConfigFile) -> str | None:
     try:
-        data = (repo / file.path).read_bytes()
+        data = location.read_bytes()
     except OSError as error:
         mark_error(file, "OSError", error.strerror or str(error), 0)
         return None

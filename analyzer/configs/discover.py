@@ -54,15 +54,11 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 
 def config_globs(config: ScanConfig) -> dict[str, tuple[str, ...]]:
-    table = config.raw.get(SETTING, {})
-    if not isinstance(table, dict):
-        raise ConfigError(f"[tool.analyzer] {SETTING} must be a table of kind = [globs] ({', '.join(DEFAULT_GLOBS)})")
+    table = config.raw.get(SETTING, {})  # a table of string lists (analyzer/config.py checked)
     globs = dict(DEFAULT_GLOBS)
     for kind, patterns in table.items():
         if kind not in DEFAULT_GLOBS:
             raise ConfigError(f"[tool.analyzer.{SETTING}] {kind!r} is not one of {', '.join(DEFAULT_GLOBS)}")
-        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-            raise ConfigError(f"[tool.analyzer.{SETTING}] {kind} must be a list of glob strings")
         globs[kind] = tuple(patterns)
     return globs
 

@@ -13,6 +13,7 @@ import yaml
 from analyzer.configs import yamlnodes as y
 from analyzer.configs.model import COMPOSE_PORT, ConfigFile, DeclaredPort, EnvValue
 from analyzer.configs.values import Lookup, port_number, substitute
+from analyzer.redact import redact_value
 
 DOTENV_RE = re.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?P<value>.*?)\s*$")
 
@@ -23,7 +24,8 @@ def read_dotenv(file: ConfigFile, text: str) -> list[EnvValue]:
         match = DOTENV_RE.match(raw)
         if match is None or raw.lstrip().startswith("#"):
             continue
-        values.append(EnvValue(match.group("name"), _unquote(match.group("value")), file.path, file.machine, number, "env"))
+        name = match.group("name")
+        values.append(EnvValue(name, redact_value(name, _unquote(match.group("value"))), file.path, file.machine, number, "env"))
     return values
 
 
@@ -41,13 +43,14 @@ def read_compose_environment(file: ConfigFile, documents: list[yaml.Node]) -> li
         for key, _key_node, value in y.items(environment) if environment is not None else []:
             text = y.scalar_text(value)
             if text is not None:
-                values.append(EnvValue(key, text, file.path, file.machine, y.line(value), "compose"))
+                values.append(EnvValue(key, redact_value(key, text), file.path, file.machine, y.line(value), "compose"))
         if isinstance(environment, yaml.SequenceNode):
             for item in environment.value:
                 text = y.scalar_text(item) or ""
                 name, sep, rest = text.partition("=")
                 if sep and name.strip():
-                    values.append(EnvValue(name.strip(), rest, file.path, file.machine, y.line(item), "compose"))
+                    values.append(EnvValue(name.strip(), redact_value(name.strip(), rest), file.path, file.machine,
+                                           y.line(item), "compose"))
     return values
 
 

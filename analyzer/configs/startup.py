@@ -17,6 +17,7 @@ from analyzer.configs.model import (
     AGENT_PORT, HEALTH_PORT, PARAM_PORT, ConfigFile, ConfiguredAgent, DeclaredPort, Dependency, HostSetting,
 )
 from analyzer.configs.values import Lookup, port_number, substitute
+from analyzer.redact import redact_text
 
 SCRIPT_KEYS = ("script_path", "script")
 PORT_KEYS = ("port",)
@@ -73,14 +74,14 @@ def _agent(node: yaml.Node, table: dict[str, yaml.Node], keys: list[str], file: 
         name=name, path=file.path, machine=file.machine, line=key_line if named_by_key and key_line else y.line(node),
         group=parents[-1] if parents else "",
         script=script,
-        host=(y.scalar_text(host_node) or "") if host_node is not None else "",
+        host=redact_text(y.scalar_text(host_node) or "") if host_node is not None else "",
         port=_port(y.first(table, *PORT_KEYS), "port", AGENT_PORT, name, file, env),
         health_port=_port(y.first(table, *HEALTH_KEYS), "health_check_port", HEALTH_PORT, name, file, env),
         required=required if isinstance(required, bool) else None,
         dependencies=_dependencies(y.first(table, *DEPENDENCY_KEYS)),
     )
     if host_node is not None and agent.host:
-        agent.hosts.append(HostSetting("host", agent.host, substitute(agent.host, env) or "", y.line(host_node)))
+        agent.hosts.append(HostSetting("host", agent.host, redact_text(substitute(agent.host, env) or ""), y.line(host_node)))
     _params(node, agent, file, env, nested=True)
     return agent
 
@@ -101,7 +102,8 @@ def _params(node: yaml.Node, agent: ConfiguredAgent, file: ConfigFile, env: Look
             if port is not None:
                 agent.params.append(port)
         elif lowered.endswith(HOST_SUFFIXES) and isinstance(value, yaml.ScalarNode) and value.value:
-            agent.hosts.append(HostSetting(key, value.value, substitute(value.value, env) or "", y.line(value)))
+            agent.hosts.append(HostSetting(key, redact_text(value.value), redact_text(substitute(value.value, env) or ""),
+                                           y.line(value)))
 
 
 def _dependencies(node: yaml.Node | None) -> list[Dependency]:

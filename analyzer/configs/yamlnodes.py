@@ -1,8 +1,9 @@
 """YAML through pyyaml's node API, so every value keeps the line it was written on.
 
-`compose` returns the documents' node trees (libyaml's parser when pyyaml was
-built with it); `value` turns a node into Python data with pyyaml's own safe
-constructors, so `5563`, `"5563"`, `true` and `0x15bb` mean what YAML says.
+`boundedyaml.load_bounded_yaml` reads the documents' node trees (libyaml's
+parser when pyyaml was built with it); `value` turns a node into Python data
+with pyyaml's own safe constructors, so `5563`, `"5563"`, `true` and `0x15bb`
+mean what YAML says.
 """
 
 from __future__ import annotations
@@ -10,13 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def compose(text: str) -> list[yaml.Node]:
-    """Node trees of every document in `text`; raises yaml.YAMLError on malformed input."""
-    return [node for node in yaml.compose_all(text, Loader=_LOADER) if node is not None]
 
 
 def line(node: yaml.Node) -> int:

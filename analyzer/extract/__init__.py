@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import io
+import sys
 import tokenize
 
 import libcst as cst
@@ -48,12 +49,24 @@ EXTRACTORS: tuple[type[Extractor], ...] = (
 )
 # Extractors whose examples are tested, including example-only holders.
 DOCUMENTED_EXTRACTORS: tuple[type[Extractor], ...] = (*EXTRACTORS, FunctionExamples, DbCallExamples, HygieneExamples)
+# Nesting past these gives a TooDeep parse failure instead of a parse that overflows a stack. The bracket
+# and block limits are CPython's own (deeper is not Python that runs); CPython's tree builder stops at
+# AST_DEPTH_SCALE times the recursion limit.
+TOO_DEEP = "TooDeep"
+MAX_BRACKETS = 200
+MAX_INDENTS = 100
+AST_DEPTH_SCALE = 3
+CPYTHON_NESTING_LIMITS = {
+    "too many nested parentheses": MAX_BRACKETS,
+    "too many levels of indentation": MAX_INDENTS,
+    "too many statically nested blocks": 20,
+}
 # Fact lists kept sorted by line.
 FACT_LISTS = ("imports", "classes", "sockets", "endpoints", "excepts", "todos", "cuda_calls", "risky_calls",
               "secrets", "zmq_auth", "bandit_findings", "routes", "model_loads", "db_calls", "hygiene")
 
 
-def _line_count(data: bytes) -> int:
+def line_count(data: bytes) -> int:
     return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
 
 
@@ -70,7 +83,7 @@ def _first_undecodable_line(data: bytes) -> int:
 
 
 def extract_file(path: str, data: bytes, machine: str = "", max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> FileFacts:
-    facts = FileFacts(path, machine, hashlib.sha256(data).hexdigest(), len(data), _line_count(data))
+    facts = FileFacts(path, machine, hashlib.sha256(data).hexdigest(), len(data), line_count(data))
     if len(data) > max_bytes:
         facts.parse_status = PARSE_SKIPPED
         facts.parse_error = ParseErrorFact("TooLarge", f"{len(data)} bytes is over the {max_bytes}-byte limit", 1)
@@ -95,14 +108,65 @@ def _parse_and_extract(facts: FileFacts, data: bytes, path: str) -> ParseErrorFa
         return ParseErrorFact("UnicodeDecodeError", f"not valid {error.encoding}: {error.reason}", _decode_error_line(data, error))
     except LookupError as error:  # an unknown `# coding:` cookie
         return ParseErrorFact("UnknownEncoding", str(error), 1)
+    # CPython's parser first: it is fast, bounded, and refuses the nesting that overflows libcst's native stack.
+    tree, too_deep = _python_tree(source)
+    if too_deep is not None:
+        return too_deep
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
         return _unparsed(facts, data, source, path, error)
     except RecursionError:
-        return ParseErrorFact("RecursionError", "nesting too deep to parse", 1)
-    run_extractors(facts, module, source)
+        return _too_deep_to_analyse()
+    return _extract_parsed(facts, module, source, tree)
+
+
+def _python_tree(source: str) -> tuple[ast.Module | None, ParseErrorFact | None]:
+    """(CPython's tree or None, a TooDeep error when the nesting is past what may be parsed safely)."""
+    try:
+        return ast.parse(source), None
+    except RecursionError:
+        return None, ParseErrorFact(TOO_DEEP, f"nesting over the {_ast_depth_limit()}-level limit of Python's parser", 1)
+    except MemoryError:  # CPython's "too complex" for its own parser stack
+        return None, ParseErrorFact(TOO_DEEP, "too complex for Python's parser", 1)
+    except SyntaxError as error:
+        if error.msg in CPYTHON_NESTING_LIMITS:
+            limit = CPYTHON_NESTING_LIMITS[error.msg]
+            return None, ParseErrorFact(TOO_DEEP, f"{error.msg} (the limit is {limit})", error.lineno or 1)
+        # libcst may accept what CPython rejects (newer grammar): bound the nesting it would recurse into.
+        return None, nesting_error(source)
+    except ValueError:  # source CPython refuses outright; libcst decides
+        return None, nesting_error(source)
+
+
+def _ast_depth_limit() -> int:
+    return AST_DEPTH_SCALE * sys.getrecursionlimit()
+
+
+def nesting_error(source: str) -> ParseErrorFact | None:
+    """TooDeep when brackets or indentation nest past CPython's own limits, found with the tokenizer alone."""
+    brackets, indents = 0, 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.OP and token.string in "([{":
+                brackets += 1
+                if brackets > MAX_BRACKETS:
+                    return ParseErrorFact(TOO_DEEP, f"brackets nested over the {MAX_BRACKETS}-level limit", token.start[0])
+            elif token.type == tokenize.OP and token.string in ")]}":
+                brackets = max(0, brackets - 1)
+            elif token.type == tokenize.INDENT:
+                indents += 1
+                if indents > MAX_INDENTS:
+                    return ParseErrorFact(TOO_DEEP, f"blocks nested over the {MAX_INDENTS}-level limit", token.start[0])
+            elif token.type == tokenize.DEDENT:
+                indents -= 1
+    except (tokenize.TokenError, SyntaxError):
+        return None  # the rest does not tokenize: libcst stops at the same place
     return None
+
+
+def _too_deep_to_analyse() -> ParseErrorFact:
+    return ParseErrorFact(TOO_DEEP, f"nesting too deep to analyse within Python's recursion limit ({sys.getrecursionlimit()})", 1)
 
 
 def _unparsed(facts: FileFacts, data: bytes, source: str, path: str, error: cst.ParserSyntaxError) -> ParseErrorFact:
@@ -112,26 +176,22 @@ def _unparsed(facts: FileFacts, data: bytes, source: str, path: str, error: cst.
     return failure
 
 
-def _python_tree(source: str) -> ast.Module | None:
-    try:
-        return ast.parse(source)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        # libcst accepted what CPython rejects (rare grammar corners): libcst's facts still stand.
-        return None
+def run_extractors(facts: FileFacts, module: cst.Module, source: str) -> ParseErrorFact | None:
+    """Every extractor over a module parsed elsewhere (codemods); see `_extract_parsed`."""
+    return _extract_parsed(facts, module, source, _python_tree(source)[0])
 
 
-def run_extractors(facts: FileFacts, module: cst.Module, source: str) -> None:
-    tree = _python_tree(source)
-    lines = index_lines(module, source, tree, COMMENT_TAG_RE)
+def _extract_parsed(facts: FileFacts, module: cst.Module, source: str, tree: ast.Module | None) -> ParseErrorFact | None:
+    """Every extractor over one parsed file; TooDeep (and no facts but the file's own) when nesting defeats a walk."""
     try:
+        lines = index_lines(module, source, tree, COMMENT_TAG_RE)
         found = _run(facts, module, source, tree, lines)
         if not lines.complete():
             # libcst and CPython disagree on a node count: take lines from libcst itself.
             found = _run(facts, module, source, tree, lines_from_codegen(module, COMMENT_TAG_RE))
     except RecursionError:
-        # Walking and code generation recurse per nesting level; a pathological file keeps its file facts.
-        facts.parse_error = ParseErrorFact("RecursionError", "nesting too deep to analyse fully", 1)
-        return
+        # Code generation, radon and Bandit recurse per nesting level.
+        return _too_deep_to_analyse()
     for name in FACT_LISTS:
         setattr(facts, name, sorted(getattr(found, name), key=lambda fact: fact.line))
     facts.functions, facts.raising = found.functions, found.raising
@@ -139,6 +199,7 @@ def run_extractors(facts: FileFacts, module: cst.Module, source: str) -> None:
         found.port_definitions, found.has_main_guard, found.normalized_hash)
     for name in MODULE_TRAITS:
         setattr(facts, name, getattr(found, name))
+    return None
 
 
 def _run(facts: FileFacts, module: cst.Module, source: str, tree, lines) -> FileFacts:

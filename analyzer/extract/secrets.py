@@ -1,6 +1,6 @@
 """Hard-coded secrets: a secret-named target given a literal that looks like a credential.
 
-The vocabulary is shared with the config-file reader (analyzer/credentials.py):
+The vocabulary (analyzer/redact.py) is shared with the config-file reader (analyzer/credentials.py):
 a secret name ends with password, passwd, pwd, secret, token, api_key, access_key,
 secret_key, private_key or credential(s); a placeholder is empty, `${VAR}`,
 `<your-token>`, `changeme`, `xxx`, a path to where the secret lives, and so on.
@@ -25,36 +25,12 @@ import libcst as cst
 from analyzer.extract.base import Example, Extractor
 from analyzer.extract.walker import Scope, dotted_name
 from analyzer.facts import SecretFact
+from analyzer.redact import is_placeholder, is_secret_key
 
-SECRET_NAME_RE = re.compile(
-    r"(password|passwd|pwd|secret|token|api_?key|apikey|access_?key|secret_?key|private_?key|credentials?)$", re.I
-)
-# Tokenizer special tokens are not credentials.
-NOT_SECRET_RE = re.compile(r"^(eos|bos|pad|unk|sep|cls|mask|max|num|n)_?tokens?$", re.I)
-PLACEHOLDER_RES = tuple(re.compile(p, re.I) for p in (
-    r"\$\{.*\}|\$\(.*\)|\{\{.*\}\}|%\(\w+\)s",  # ${VAR}, $(cmd), {{ template }}, %(name)s anywhere in the value
-    r"\$[A-Za-z_]\w*|%\w+%|<[^<>]*>|ENC\[.*\]",  # $VAR, %VAR%, <your-password>, sops-encrypted
-    r"(vault|env|secret|ssm|file|secretsmanager):.*",  # references resolved at deploy time
-    r"x+|\*+|\.+|-+|_+|#+|0+",
-    r"(your|enter|insert)[_\- ].*",
-    r"changeme|change[_\-]me|replace[_\-]?me|todo|tbd|fixme|none|null|nil|undefined|placeholder|example|dummy|"
-    r"redacted|hidden|secret[_\-]here|password[_\-]here|not[_\-]set|unset",
-    r"(/|\./|~/).*|.*\.(json|pem|key|crt|txt|ya?ml)",  # a path to where the secret lives
-))
 _ENV_NAME_RE = re.compile(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)+")  # OPENAI_API_KEY: where to read the secret from
 _ENUM_BASE_RE = re.compile(r"(^|\.)(\w*Enum|Flag|IntFlag)$")
 # How the target is written (SecretFact.written_as).
 NAME, ATTRIBUTE, SUBSCRIPT, DICT_KEY, KEYWORD = "name", "attribute", "subscript", "dict_key", "keyword"
-
-
-def is_secret_key(key: str) -> bool:
-    name = key.replace("-", "_").strip()
-    return bool(SECRET_NAME_RE.search(name)) and not NOT_SECRET_RE.match(name)
-
-
-def is_placeholder(value: str) -> bool:
-    text = value.strip()
-    return not text or any(pattern.fullmatch(text) for pattern in PLACEHOLDER_RES)
 
 
 def _squashed(text: str) -> str:

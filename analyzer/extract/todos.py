@@ -12,6 +12,7 @@ import re
 
 from analyzer.extract.base import Example, Extractor
 from analyzer.facts import TodoFact
+from analyzer.redact import redact_text
 
 TAGS = ("TODO", "FIXME", "XXX", "HACK")
 # Comments worth handing to this extractor at all (see extract/lines.py); a prefilter, so it may over-match.
@@ -48,7 +49,7 @@ def todo_facts(comments: list[tuple[int, str]]) -> list[TodoFact]:
             continue
         tags, start, text_start = run
         ticket = TICKET_RE.search(comment[start:])
-        text = comment[text_start:].strip()
+        text = redact_text(comment[text_start:].strip())  # a password in the comment stays out of every output
         facts.extend(TodoFact(line, tag, text, ticket.group(0) if ticket else "") for tag in tags)
     return facts
 

@@ -23,6 +23,7 @@ import libcst as cst
 from analyzer.extract.base import Example, Extractor, function_scope_of
 from analyzer.extract.walker import Scope, dotted_name
 from analyzer.facts import EndpointFact, PortDefinitionFact, PortRef, SocketFact
+from analyzer.redact import redact_text
 
 SOCKET_KINDS = frozenset(
     {"PUB", "SUB", "REQ", "REP", "PUSH", "PULL", "DEALER", "ROUTER", "PAIR", "XPUB", "XSUB", "STREAM"}
@@ -299,8 +300,9 @@ class ZmqExtractor(Extractor):
 
     def _fact(self, pending, receiver, socket_kinds, scheme, host, host_names, port_ref, expr) -> EndpointFact:
         return EndpointFact(
-            ENDPOINT_ACTIONS[pending.action], pending.line, self.context.code(pending.call.args[0].value), scheme,
-            host, host_names, port_ref, expr, receiver, socket_kinds.get(receiver, ""), pending.scope.function,
+            ENDPOINT_ACTIONS[pending.action], pending.line, redact_text(self.context.code(pending.call.args[0].value)),
+            scheme, redact_text(host), tuple(redact_text(name) for name in host_names), port_ref, redact_text(expr),
+            receiver, socket_kinds.get(receiver, ""), pending.scope.function,
             pending.scope.class_name,
         )
 

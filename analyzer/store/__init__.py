@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 
-from analyzer.store.port import GraphStore, QueryResult, SnapshotInfo, StoreError
+from analyzer.store.port import (
+    DamagedSnapshotError, GraphStore, QueryResult, SnapshotInfo, StoreError, check_repository_name,
+)
 
-__all__ = ["DEFAULT_STORE", "GraphStore", "QueryResult", "SnapshotInfo", "StoreError", "is_server_url",
-           "open_store", "resolve_store_location"]
+__all__ = ["DEFAULT_STORE", "DamagedSnapshotError", "GraphStore", "QueryResult", "SnapshotInfo", "StoreError",
+           "check_repository_name", "is_server_url", "open_store", "resolve_store_location"]
 
 DEFAULT_STORE = ".analyzer/store"
 

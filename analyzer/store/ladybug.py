@@ -4,26 +4,43 @@ A scan writes a complete new database file, then switches the repository's
 CURRENT pointer with an atomic rename, then deletes the old file. A scan that
 fails or is killed at any point leaves the previous snapshot current and
 queryable; leftovers of an interrupted scan are removed by the next one.
+
+Readers hold a shared lock on a snapshot's lease file (`<snapshot>.lbdb.readers`)
+from before they open it until they close it, and garbage collection deletes
+only snapshots it can lock exclusively; a reader that finds its snapshot gone
+after all (collected between reading CURRENT and locking) reads CURRENT again.
+So a snapshot never vanishes under a reader. A current snapshot that cannot
+be opened (a damaged file, a directory in its place, a garbage write-ahead
+log, CURRENT naming nothing) is reported with the command that repairs it;
+the next scan moves the damaged files aside (`*.damaged-<time>`) and writes a
+fresh snapshot. Repository names map to folders injectively (percent-encoding).
 """
 
 from __future__ import annotations
 
 import decimal
+import errno
 import fcntl
 import os
 import re
 import shutil
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, unquote
 
+from analyzer.cache import make_ignored_folder
 from analyzer.graph import Columns, GraphSnapshot
-from analyzer.store.port import QueryResult, SnapshotInfo, StoreError
 from analyzer.schema import NODE_TABLES, REL_TABLES
+from analyzer.store.port import DamagedSnapshotError, QueryResult, SnapshotInfo, StoreError, check_repository_name
 
 DB_SUFFIX = ".lbdb"
 CURRENT = "CURRENT"
+LEASE_SUFFIX = ".readers"
+DAMAGED_MARK = ".damaged-"
 PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+OPEN_ATTEMPTS = 20  # a reader re-reads CURRENT when the snapshot it read was collected before it locked it
 
 
 def _ladybug():
@@ -33,7 +50,8 @@ def _ladybug():
 
 
 def repository_key(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "_"
+    """The folder (or file stem) for a repository or snapshot name: one per name, never `..` or a path."""
+    return quote(check_repository_name(name), safe="")
 
 
 def schema_statements() -> list[str]:
@@ -59,10 +77,10 @@ class LadybugStore:
     def __init__(self, location: str | os.PathLike[str], read_only: bool = False) -> None:
         self.root = Path(location)
         self.read_only = read_only
-        self._readers: dict[Path, tuple[Any, Any]] = {}
+        self._readers: dict[Path, tuple[Any, Any, int | None]] = {}  # database path -> (database, connection, lease)
         if not read_only:
             try:
-                self.root.mkdir(parents=True, exist_ok=True)
+                make_ignored_folder(self.root)
             except OSError as error:
                 raise StoreError(f"cannot create store folder {self.root}: {error.strerror}") from error
 
@@ -76,6 +94,7 @@ class LadybugStore:
         folder = self.root / repository_key(graph.repository)
         folder.mkdir(parents=True, exist_ok=True)
         with self._locked(folder):
+            self._set_aside_if_damaged(folder, graph.repository)
             target = folder / (repository_key(graph.snapshot) + DB_SUFFIX)
             self._remove_database(target)
             ladybug = _ladybug()
@@ -104,11 +123,13 @@ class LadybugStore:
                 self._remove_database(target)
                 raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
             database.close()
+            Path(str(target) + LEASE_SUFFIX).touch()  # before CURRENT names it: readers lock it from the start
             pointer = folder / (CURRENT + ".tmp")
             pointer.write_text(graph.snapshot + "\n", encoding="utf-8")
             with open(pointer, "rb") as handle:
                 os.fsync(handle.fileno())
             os.replace(pointer, folder / CURRENT)
+            self._release(folder)  # this process's own readers of the old snapshot must not keep it alive
             self._collect_garbage(folder, keep=target)
         return SnapshotInfo(graph.repository, graph.snapshot, snapshot_row["created_at"], snapshot_row["fingerprint"], True)
 
@@ -121,40 +142,96 @@ class LadybugStore:
                 raise StoreError(f"another scan is writing {folder.name} in {self.root}") from error
             yield
 
+    def _set_aside_if_damaged(self, folder: Path, repository: str) -> None:
+        """Move a current snapshot that cannot be read (and its CURRENT) aside, for inspection."""
+        try:
+            if self._current(folder) is not None:
+                self._read_meta(folder, repository)
+            return
+        except DamagedSnapshotError:
+            pass  # moved aside below
+        self._release(folder)
+        stamp = f"{DAMAGED_MARK}{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{os.getpid()}"
+        pointer = folder / CURRENT
+        snapshot = self._pointer_text(folder)
+        candidates = [pointer]
+        if snapshot:
+            try:
+                database = folder / (repository_key(snapshot) + DB_SUFFIX)
+                candidates += [database, Path(f"{database}.wal"), Path(f"{database}.shadow")]
+            except StoreError:
+                pass  # CURRENT names no valid snapshot: it alone is set aside
+        for path in candidates:
+            if path.exists() or path.is_symlink():
+                os.replace(path, path.with_name(path.name + stamp))
+
     @staticmethod
     def _remove_database(path: Path) -> None:
-        for candidate in (path, Path(str(path) + ".wal"), Path(str(path) + ".shadow")):
-            if candidate.is_dir():
+        for candidate in (path, Path(str(path) + ".wal"), Path(str(path) + ".shadow"), Path(str(path) + LEASE_SUFFIX)):
+            if candidate.is_dir() and not candidate.is_symlink():
                 shutil.rmtree(candidate)
-            elif candidate.exists():
+            elif candidate.exists() or candidate.is_symlink():
                 candidate.unlink()
 
     def _collect_garbage(self, folder: Path, keep: Path) -> None:
-        """Old snapshots and leftovers of interrupted scans."""
-        for entry in folder.iterdir():
-            if entry.name.startswith(keep.name) or entry.name in (CURRENT, ".lock"):
+        """Old snapshots no reader holds, and leftovers of interrupted scans; damaged files stay for inspection."""
+        names = set(os.listdir(folder))
+        for name in sorted(names):
+            if name.startswith(keep.name) or name in (CURRENT, ".lock") or DAMAGED_MARK in name:
                 continue
-            if DB_SUFFIX in entry.name or entry.name == CURRENT + ".tmp":
-                self._remove_database(entry)
+            entry = folder / name
+            if name == CURRENT + ".tmp":
+                entry.unlink(missing_ok=True)
+            elif name.endswith(DB_SUFFIX):
+                self._collect_snapshot(entry)
+            elif DB_SUFFIX in name and name[: name.index(DB_SUFFIX) + len(DB_SUFFIX)] not in names:
+                self._remove_database(entry)  # a .wal, .shadow or lease whose database is gone
+
+    def _collect_snapshot(self, database: Path) -> None:
+        lease = Path(str(database) + LEASE_SUFFIX)
+        try:
+            handle = os.open(lease, os.O_RDONLY)
+        except FileNotFoundError:
+            self._remove_database(database)  # never leased: an interrupted write, or written before leases
+            return
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return  # a reader holds it; a later scan collects it
+            self._remove_database(database)
+        finally:
+            os.close(handle)
 
     # --- reading ----------------------------------------------------------
 
     @staticmethod
-    def _current(folder: Path) -> str | None:
+    def _pointer_text(folder: Path) -> str | None:
+        """CURRENT's snapshot name as written; None when there is no CURRENT; "" when it cannot be read."""
         try:
-            return (folder / CURRENT).read_text(encoding="utf-8").strip() or None
+            return (folder / CURRENT).read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
+        except (OSError, UnicodeDecodeError):
+            return ""
+
+    def _current(self, folder: Path) -> str | None:
+        """The current snapshot's name; None when the repository was never scanned; DamagedSnapshotError for a bad CURRENT."""
+        text = self._pointer_text(folder)
+        if text is None:
+            return None
+        if not text or "\n" in text:
+            raise self._damage(folder, f"its {CURRENT} file is unreadable")
+        return text
+
+    def _damage(self, folder: Path, reason: str) -> DamagedSnapshotError:
+        return DamagedSnapshotError(unquote(folder.name), str(self.root), reason)
 
     def repositories(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        found = []
-        for folder in sorted(self.root.iterdir()):
-            snapshot = self._current(folder) if folder.is_dir() else None
-            if snapshot:
-                found.append(self._read_meta(folder, snapshot)["repository"])
-        return found
+        return sorted(unquote(folder.name) for folder in self.root.iterdir()
+                      if folder.is_dir() and (folder / CURRENT).exists())
 
     def _folder_for(self, repository: str | None) -> Path:
         if repository is not None:
@@ -171,26 +248,90 @@ class LadybugStore:
                              f"({', '.join(repositories)}): pass --repo NAME")
         return self.root / repository_key(repositories[0])
 
-    def _read_meta(self, folder: Path, snapshot: str) -> dict[str, Any]:
-        result = self._run(folder / (repository_key(snapshot) + DB_SUFFIX),
-                           "MATCH (s:Snapshot) RETURN s.repository, s.created_at, s.fingerprint", {})
-        repository, created_at, fingerprint = result.rows[0]
-        return {"repository": repository, "created_at": created_at, "fingerprint": fingerprint}
+    def _read_meta(self, folder: Path, repository: str) -> dict[str, Any]:
+        snapshot, connection = self._open_current(folder)
+        result = self._execute(connection, "MATCH (s:Snapshot) RETURN s.created_at, s.fingerprint", {})
+        created_at, fingerprint = result.rows[0]
+        return {"snapshot": snapshot, "created_at": created_at, "fingerprint": fingerprint}
 
-    def _connection(self, database_path: Path):
-        """A read-only connection per snapshot file, kept open: a snapshot file never changes once written."""
-        cached = self._readers.get(database_path)
-        if cached is None:
-            ladybug = _ladybug()
+    def _open_current(self, folder: Path) -> tuple[str, Any]:
+        """(snapshot, connection) of the folder's current snapshot, leased so that no scan collects it while open;
+        DamagedSnapshotError when it cannot be opened or is not the snapshot CURRENT names."""
+        for _attempt in range(OPEN_ATTEMPTS):
+            snapshot = self._current(folder)
+            if snapshot is None:
+                raise self._damage(folder, f"its {CURRENT} file is gone")
             try:
-                database = ladybug.Database(str(database_path), read_only=True)
-            except RuntimeError as error:
-                raise StoreError(f"cannot open {database_path}: {error}") from error
-            cached = self._readers[database_path] = (database, ladybug.Connection(database))
-        return cached[1]
+                database_path = folder / (repository_key(snapshot) + DB_SUFFIX)
+            except StoreError as error:
+                raise self._damage(folder, f"{CURRENT} names {snapshot[:60]!r}, not a snapshot") from error
+            cached = self._readers.get(database_path)
+            if cached is not None:
+                return snapshot, cached[1]
+            lease = self._lease(database_path)
+            if lease is False:
+                if self._current(folder) != snapshot:
+                    continue  # collected after a scan switched CURRENT: read the new one
+                raise self._damage(folder, f"{CURRENT} names {snapshot!r}, whose database file is missing")
+            try:
+                database, connection = self._open_database(folder, database_path, snapshot)
+            except DamagedSnapshotError:
+                self._unlock(lease)
+                raise
+            self._readers[database_path] = (database, connection, lease)
+            return snapshot, connection
+        raise StoreError(f"{folder} changed {OPEN_ATTEMPTS} times while opening it: a scan loop? try again")
 
-    def _run(self, database_path: Path, cypher: str, params: dict[str, Any]) -> QueryResult:
-        connection = self._connection(database_path)
+    def _open_database(self, folder: Path, database_path: Path, snapshot: str) -> tuple[Any, Any]:
+        ladybug = _ladybug()
+        database = None
+        try:
+            database = ladybug.Database(str(database_path), read_only=True)
+            connection = ladybug.Connection(database)
+            rows = connection.execute("MATCH (s:Snapshot) RETURN s.repository, s.id").get_all()
+        except RuntimeError as error:
+            if database is not None:
+                database.close()
+            raise self._damage(folder, f"{database_path.name}: {' '.join(str(error).split())}") from error
+        if rows != [[unquote(folder.name), snapshot]]:
+            connection.close()
+            database.close()
+            found = ", ".join(f"{row[0]!r}" for row in rows) or "no snapshot"
+            raise self._damage(folder, f"{database_path.name} holds {found}, not {snapshot!r}")
+        return database, connection
+
+    @staticmethod
+    def _lease(database_path: Path) -> int | None | bool:
+        """A shared lock on the snapshot's lease file: its descriptor; None for a snapshot written before
+        leases; False when the snapshot was collected meanwhile."""
+        try:
+            handle = os.open(f"{database_path}{LEASE_SUFFIX}", os.O_RDONLY)
+        except FileNotFoundError:
+            return None if database_path.exists() else False
+        except OSError as error:
+            if error.errno in (errno.EACCES, errno.EISDIR):
+                return None  # not ours to lock: read as before leases
+            raise
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        if not database_path.exists() and not database_path.is_symlink():
+            os.close(handle)
+            return False
+        return handle
+
+    @staticmethod
+    def _unlock(lease: int | None | bool) -> None:
+        if isinstance(lease, int) and not isinstance(lease, bool):
+            os.close(lease)
+
+    def _release(self, folder: Path) -> None:
+        for path in [p for p in self._readers if p.parent == folder]:
+            database, connection, lease = self._readers.pop(path)
+            connection.close()
+            database.close()
+            self._unlock(lease)
+
+    @staticmethod
+    def _execute(connection: Any, cypher: str, params: dict[str, Any]) -> QueryResult:
         try:
             used = {k: v for k, v in params.items() if k in set(PARAM_RE.findall(cypher))}
             result = connection.execute(cypher, used)
@@ -203,29 +344,23 @@ class LadybugStore:
             raise StoreError(f"query failed: {error}") from error
 
     def current_snapshot(self, repository: str | None = None) -> str:
-        folder = self._folder_for(repository)
-        return self._current(folder) or ""
+        return self._open_current(self._folder_for(repository))[0]
 
     def query(self, cypher: str, params: dict[str, Any] | None = None, repository: str | None = None) -> QueryResult:
-        folder = self._folder_for(repository)
-        snapshot = self._current(folder) or ""
-        return self._run(folder / (repository_key(snapshot) + DB_SUFFIX), cypher, {"snapshot": snapshot, **(params or {})})
+        snapshot, connection = self._open_current(self._folder_for(repository))
+        return self._execute(connection, cypher, {"snapshot": snapshot, **(params or {})})
 
     def list_snapshots(self, repository: str | None = None) -> list[SnapshotInfo]:
+        names = [repository] if repository is not None else self.repositories()
         infos = []
-        if not self.root.is_dir():
-            return infos
-        for folder in sorted(self.root.iterdir()):
-            snapshot = self._current(folder) if folder.is_dir() else None
-            if not snapshot:
+        for name in names:
+            folder = self.root / repository_key(name)
+            if self._current(folder) is None:
                 continue
-            meta = self._read_meta(folder, snapshot)
-            if repository is None or meta["repository"] == repository:
-                infos.append(SnapshotInfo(meta["repository"], snapshot, meta["created_at"], meta["fingerprint"], True))
+            meta = self._read_meta(folder, name)
+            infos.append(SnapshotInfo(name, meta["snapshot"], meta["created_at"], meta["fingerprint"], True))
         return infos
 
     def close(self) -> None:
-        for database, connection in self._readers.values():
-            connection.close()
-            database.close()
-        self._readers.clear()
+        for folder in {path.parent for path in self._readers}:
+            self._release(folder)

@@ -14,7 +14,7 @@ from analyzer.check.reported import Reported
 from analyzer.check.run import CheckResult
 from analyzer.check.sources import SourceLines
 from analyzer.check.suppress import is_ignored_for_path, is_suppressed, suppressed_ids
-from analyzer.config import ConfigError, load_check_config
+from analyzer.config import ConfigError, check_settings, load_check_config
 from analyzer.findings import Finding, findings_of
 from analyzer.git import WHOLE_FILE, diff_since
 from tests.check.check_repo import commit, git, make_repo, write
@@ -145,10 +145,10 @@ def test_check_config_reads_params_as_text_and_rejects_malformed():
                                 "per-path-ignores": {"tests/**": ["shell-injection"]}})
     assert (config.fail_on, config.disable, config.enable) == ("high", ["god-objects"], None)
     assert config.params == {"god-objects": {"min_methods": "40"}}
-    with pytest.raises(ConfigError):
-        load_check_config({"enable": "god-objects"})
-    with pytest.raises(ConfigError):
-        load_check_config({"checks": {"god-objects": 3}})
+    with pytest.raises(ConfigError, match="enable must be a list of strings"):
+        check_settings({"enable": "god-objects"}, "pyproject.toml")
+    with pytest.raises(ConfigError, match="checks must be a table of tables"):
+        check_settings({"checks": {"god-objects": 3}}, "pyproject.toml")
 
 
 def test_diff_covers_edits_staged_and_untracked_files_with_their_text(tmp_path):

@@ -39,5 +39,5 @@ def test_errors_are_one_line_and_keep_bracketed_names(tmp_path):
     (tmp_path / "pyproject.toml").write_text("[tool.analyzer]\nchecks = 3\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["check", str(tmp_path), "--no-scan"])
     assert result.exit_code == 2
-    assert "[tool.analyzer.checks]" in result.output
+    assert "[tool.analyzer] checks must be a table of tables" in result.output
     assert len(result.output.strip().splitlines()) == 1

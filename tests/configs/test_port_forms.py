@@ -247,5 +247,5 @@ def test_changing_the_hosts_setting_rescans_and_moves_the_connect(tmp_path):
 
 def test_a_malformed_hosts_setting_is_a_clear_error(tmp_path):
     repo = write_repo(tmp_path / "repo", {"pyproject.toml": '[tool.analyzer]\nhosts = ["PC2_IP"]\n'})
-    with pytest.raises(ConfigError, match="hosts maps a machine root to a list of host names"):
+    with pytest.raises(ConfigError, match="hosts must be a table of lists of strings"):
         load_scan_config(repo)

@@ -66,7 +66,7 @@ EXPECTED = {  # query id -> the columns named in the first row -> every row, in 
         (MAIN_CONFIG, 7, "Gone", "host", "", "pc2_code", "pc2_code"),
         (PC2_CONFIG, 2, "Remote", "dependency", "Wrong", "main_pc_code", ""),
     ],
-    "config-malformed": [("path", "line", "kind", "error"), ("tools/config/ports.yaml", 2, "ports", "ParserError")],
+    "config-malformed": [("path", "line", "kind", "error"), ("tools/config/ports.yaml", 2, "ports", "PortRegistryError")],  # the runtime reads registries
 }
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from analyzer.config import ConfigError, ScanConfig
+from analyzer.config import ConfigError, ScanConfig, check_settings
 from analyzer.configs.deployment import read_deployment
 from analyzer.configs.discover import config_globs, find_config_files, glob_regex
 from analyzer.configs.values import port_number
@@ -196,6 +196,8 @@ def test_globs_are_configurable_per_kind(make_repo):
     repo, _config = make_repo({"deploy/agents.yaml": "a: 1\n", "main_pc_code/config/startup_config.yaml": "a: 1\n", ".env": "A=1\n"})
     config = ScanConfig(raw={"config_globs": {"startup": ["deploy/*.yaml"], "env": []}})
     assert [(s.path, kind) for s, kind in find_config_files(repo, config)] == [("deploy/agents.yaml", "startup")]
-    for bad in ({"config_globs": ["x"]}, {"config_globs": {"nope": []}}, {"config_globs": {"env": "x"}}):
-        with pytest.raises(ConfigError):
-            config_globs(ScanConfig(raw=bad))
+    with pytest.raises(ConfigError):
+        config_globs(ScanConfig(raw={"config_globs": {"nope": []}}))
+    for bad in ({"config_globs": ["x"]}, {"config_globs": {"env": "x"}}):
+        with pytest.raises(ConfigError, match="config_globs must be a table of lists of strings"):
+            check_settings(bad, "pyproject.toml")

@@ -38,12 +38,11 @@ def test_oversized_file_is_skipped_not_parsed():
     assert facts.parse_error.kind == "TooLarge"
 
 
-def test_deeply_nested_expression_does_not_crash():
+def test_deeply_nested_expression_is_too_deep_with_the_limit():
     code = "x = " + "(" * 500 + "1" + ")" * 500 + "\n"
     facts = extract_file("deep.py", code.encode())
-    assert facts.parse_status in ("ok", "error")
-    if facts.parse_error is not None:
-        assert facts.parse_error.kind == "RecursionError"
+    assert (facts.parse_status, facts.parse_error.kind) == ("error", "TooDeep")
+    assert "200" in facts.parse_error.message
 
 
 def test_empty_file_is_fine():

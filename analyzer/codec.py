@@ -1,0 +1,276 @@
+"""Fact dataclasses <-> plain data (msgpack's), derived from their fields and type hints.
+
+    data = encoder(FileFacts)(facts)          # dicts, lists and scalars, for msgpack.packb
+    facts = decoder(FileFacts)(data)          # data as msgpack.unpackb(..., use_list=False) gives it back;
+                                              # EntryError when it has another shape
+
+Nothing is hand-listed: a dataclass is a map of its fields, `list[X]`, `tuple[X, ...]`
+and sets are arrays, `tuple[X, Y]` an array of two, `dict[str, X]` a map, `X | None`
+nil or X (arrays come back as tuples: msgpack builds them in C, no conversion). Where a hint says only `tuple` (the narrowing model's symbolic values),
+values describe themselves: tuples are arrays, and a dataclass is a map tagged with
+its class, which must be one of the dataclasses of a module whose classes are
+decoded anyway; decoding never imports or calls anything else, so data from anyone
+builds fact objects or fails with EntryError, nothing more. Adding a fact kind
+needs no change here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import types
+import typing
+from collections.abc import Callable, Iterable
+from typing import Any
+
+Coder = Callable[[Any], Any]
+_PLAIN = (str, int, float, bool, type(None))
+_TAG = "@"  # the class of a dataclass where the hint does not say which
+
+
+class EntryError(ValueError):
+    """Data that does not have the shape its type hint asks for."""
+
+
+def encoder(hint: Any) -> Coder:
+    """value -> JSON data, for values of type `hint`."""
+    return _cached(_encoders, hint, _build_encoder)
+
+
+def decoder(hint: Any) -> Coder:
+    """JSON data -> a value of type `hint`; EntryError for data of another shape."""
+    return _cached(_decoders, hint, _build_decoder)
+
+
+_encoders: dict[Any, Coder] = {}
+_decoders: dict[Any, Coder] = {}
+_classes: dict[str, type] = {}  # tag -> a dataclass data may name where a hint says only `tuple`
+
+
+def _cached(table: dict[Any, Coder], hint: Any, build: Callable[[Any], Coder]) -> Coder:
+    found = table.get(hint)
+    if found is None:
+        # A recursive type (PortRef.operands holds PortRefs) meets itself while it is built: it finds a
+        # forward reference to the coder being built.
+        table[hint] = lambda data: table[hint](data)
+        try:
+            found = table[hint] = build(hint)
+        except TypeError:
+            del table[hint]
+            raise
+    return found
+
+
+def _fail(expected: Any, data: Any) -> typing.NoReturn:
+    raise EntryError(f"expected {expected}, found {type(data).__name__}")
+
+
+def _tag(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _register_module_of(cls: type) -> None:
+    """Every dataclass of `cls`'s module may be named by a tag (the narrowing model's CallShape in Site.detail)."""
+    for value in vars(sys.modules[cls.__module__]).values():
+        if isinstance(value, type) and dataclasses.is_dataclass(value):
+            _classes.setdefault(_tag(value), value)
+
+
+def _fields(cls: type, coder: Callable[[Any], Coder]) -> list[tuple[str, Coder]]:
+    hints = typing.get_type_hints(cls)
+    _register_module_of(cls)
+    return [(f.name, coder(hints[f.name])) for f in dataclasses.fields(cls)]
+
+
+# --- encoding -----------------------------------------------------------------------------------------
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _untyped_encode(value: Any) -> Any:
+    """A value whose hint is only `tuple`: scalars, tuples of them, and dataclasses of the decoded modules."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, tuple):
+        return [_untyped_encode(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {_TAG: _tag(type(value)), **encoder(type(value))(value)}
+    raise TypeError(f"cannot cache a {type(value).__name__} where the hint says only tuple")
+
+
+def _sequence_encoder(args: tuple) -> Coder:
+    inner = encoder(args[0])
+    return lambda value: [inner(item) for item in value]
+
+
+def _set_encoder(args: tuple) -> Coder:
+    inner = encoder(args[0])
+    return lambda value: sorted(inner(item) for item in value)
+
+
+def _tuple_encoder(args: tuple) -> Coder:
+    if len(args) == 2 and args[1] is Ellipsis:
+        return _sequence_encoder(args)
+    coders = [encoder(a) for a in args]
+    return lambda value: [code(item) for code, item in zip(coders, value)]
+
+
+def _dict_encoder(args: tuple) -> Coder:
+    if args[0] is not str:
+        raise TypeError(f"the cache codec keeps dicts keyed by str only, not {args!r}")
+    inner = encoder(args[1])
+    return lambda value: {key: inner(item) for key, item in value.items()}
+
+
+def _optional_encoder(args: tuple) -> Coder:
+    inner = encoder(_optional_inner(args))
+    return lambda value: None if value is None else inner(value)
+
+
+# typing origin -> how to encode it from its arguments.
+_GENERIC_ENCODERS: dict[Any, Callable[[tuple], Coder]] = {
+    typing.Union: _optional_encoder, types.UnionType: _optional_encoder, list: _sequence_encoder,
+    set: _set_encoder, frozenset: _set_encoder, tuple: _tuple_encoder, dict: _dict_encoder,
+}
+
+
+def _build_encoder(hint: Any) -> Coder:
+    if hint in _PLAIN:
+        return _same
+    if hint is tuple:
+        return _untyped_encode
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        fields = _fields(hint, encoder)
+        return lambda value: {name: code(getattr(value, name)) for name, code in fields}
+    build = _GENERIC_ENCODERS.get(typing.get_origin(hint))
+    if build is None:
+        raise TypeError(f"the cache codec has no rule for {hint!r}")
+    return build(typing.get_args(hint))
+
+
+def _optional_inner(args: tuple) -> Any:
+    others = [a for a in args if a is not type(None)]
+    if len(others) != 1 or len(args) != 2:
+        raise TypeError(f"the cache codec has no rule for a union of {args!r}")
+    return others[0]
+
+
+# --- decoding -----------------------------------------------------------------------------------------
+
+
+def _scalar(kind: type) -> Coder:
+    def decode(data: Any) -> Any:
+        if type(data) is not kind:
+            _fail(kind, data)
+        return data
+    return decode
+
+
+def _float(data: Any) -> float:
+    if type(data) not in (float, int):
+        _fail(float, data)
+    return float(data)
+
+
+def _none(data: Any) -> None:
+    if data is not None:
+        _fail(None, data)
+
+
+def _untyped_decode(data: Any) -> Any:
+    kind = type(data)
+    if kind is tuple:
+        # Most items are strings: an array of scalars is returned as msgpack built it, and only arrays and
+        # maps take a call (the raise facts hold a million items).
+        for item in data:
+            if type(item) not in _SCALAR_TYPES:
+                return tuple([_untyped_decode(item) if type(item) in _NESTED else _plain_item(item) for item in data])
+        return data
+    if kind is dict:
+        tag = data.get(_TAG)
+        cls = _classes.get(tag) if type(tag) is str else None
+        if cls is None:
+            _fail("a tagged fact class", data)
+        return decoder(cls)({key: value for key, value in data.items() if key != _TAG})
+    return _plain_item(data)
+
+
+_NESTED = frozenset({tuple, dict})
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain_item(data: Any) -> Any:
+    if type(data) not in _SCALAR_TYPES:
+        _fail("a tuple value", data)
+    return data
+
+
+def _sequence(inner: Coder, make: Callable[[Iterable[Any]], Any]) -> Coder:
+    def decode(data: Any) -> Any:
+        if type(data) is not tuple:
+            _fail("an array", data)
+        return make([inner(item) for item in data])
+    return decode
+
+
+def _fixed_tuple(inners: list[Coder]) -> Coder:
+    def decode(data: Any) -> tuple:
+        if type(data) is not tuple or len(data) != len(inners):
+            _fail(f"an array of {len(inners)}", data)
+        return tuple(inner(item) for inner, item in zip(inners, data))
+    return decode
+
+
+def _mapping(inner: Coder) -> Coder:
+    def decode(data: Any) -> dict:
+        if type(data) is not dict:
+            _fail(dict, data)
+        return {key: inner(item) for key, item in data.items()}
+    return decode
+
+
+def _dataclass(cls: type) -> Coder:
+    fields = _fields(cls, decoder)
+    names = {name for name, _ in fields}
+
+    def decode(data: Any) -> Any:
+        if type(data) is not dict or data.keys() != names:
+            _fail(cls.__name__, data)
+        return cls(**{name: code(data[name]) for name, code in fields})
+    return decode
+
+
+_SCALARS: dict[Any, Coder] = {str: _scalar(str), int: _scalar(int), bool: _scalar(bool), float: _float,
+                              type(None): _none, tuple: _untyped_decode}
+# typing origin -> how to decode it from its arguments.
+_GENERICS: dict[Any, Callable[[tuple], Coder]] = {
+    typing.Union: lambda args: _optional(decoder(_optional_inner(args))),
+    types.UnionType: lambda args: _optional(decoder(_optional_inner(args))),
+    list: lambda args: _sequence(decoder(args[0]), list),
+    set: lambda args: _sequence(decoder(args[0]), set),
+    frozenset: lambda args: _sequence(decoder(args[0]), frozenset),
+    tuple: lambda args: (_sequence(decoder(args[0]), tuple) if len(args) == 2 and args[1] is Ellipsis
+                         else _fixed_tuple([decoder(a) for a in args])),
+    dict: lambda args: _mapping(decoder(args[1])) if args[0] is str else _no_rule(args),
+}
+
+
+def _optional(inner: Coder) -> Coder:
+    return lambda data: None if data is None else inner(data)
+
+
+def _no_rule(args: tuple) -> Coder:
+    raise TypeError(f"the cache codec keeps dicts keyed by str only, not {args!r}")
+
+
+def _build_decoder(hint: Any) -> Coder:
+    if hint in _SCALARS:
+        return _SCALARS[hint]
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        return _dataclass(hint)
+    build = _GENERICS.get(typing.get_origin(hint))
+    if build is None:
+        raise TypeError(f"the cache codec has no rule for {hint!r}")
+    return build(typing.get_args(hint))

@@ -1,0 +1,169 @@
+"""The facts cache runs no code from anyone, trusts no entry it cannot verify, and lives outside the scanned tree."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import msgpack
+import pytest
+
+from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir
+from analyzer.codec import EntryError, decoder, encoder
+from analyzer.config import ScanConfig
+from analyzer.discover import list_files
+from analyzer.config import DEFAULT_MAX_FILE_BYTES
+from analyzer.extract import extract_file
+from analyzer.facts import FileFacts
+from analyzer.scan import ScanOptions, collect_facts, scan
+from tests.conftest import FIXTURE_REPO, write_repo
+from tests.hardening.hostile import cli, pickle_payload
+
+AGENT = "import zmq\nimport os\n\nclass Agent:\n    def run(self):\n        pass\n"
+
+
+def _planted_entry_names(data: bytes) -> list[str]:
+    sha = hashlib.sha256(data).hexdigest()
+    folder = f".analyzer/cache/{FACTS_VERSION}/{sha[:2]}"
+    return [f"{folder}/{sha}-{DEFAULT_MAX_FILE_BYTES}.pickle", f"{folder}/{sha}-{DEFAULT_MAX_FILE_BYTES}.msgpack",
+            f".analyzer/cache/{FACTS_VERSION}/{FACTS_VERSION}/{sha[:2]}/{sha}-{DEFAULT_MAX_FILE_BYTES}.msgpack"]
+
+
+def _user_env(home: Path) -> dict[str, str]:
+    """The environment of a user with no cache settings: the defaults decide where the cache goes."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ANALYZER_CACHE_DIR", "XDG_CACHE_HOME")}
+    return {**env, "HOME": str(home)}
+
+
+@pytest.mark.slow
+def test_a_cache_entry_planted_in_the_repository_never_runs(tmp_path):
+    marker = tmp_path / "payload-ran"
+    repo = write_repo(tmp_path / "repo", {"agents/a.py": AGENT})
+    payload = pickle_payload(marker)
+    write_repo(repo, {name: payload for name in _planted_entry_names(AGENT.encode())})
+    home = tmp_path / "home"
+    env = _user_env(home)
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    # CI's command, run from the checkout with the defaults: the planted folder is neither the cache nor read.
+    for command in (["scan", ".", "--json"], ["check", "."]):
+        result = cli(*command, cwd=repo, env=env)
+        assert result.returncode in (0, 1), result.stderr
+    assert not marker.exists(), "the planted pickle was loaded"
+    report = json.loads(cli("scan", ".", "--json", cwd=repo, env=env, check=True).stdout)
+    assert (report["parsed"], report["cache_hits"]) == (0, 1)  # the hit is our own entry, in the user's cache
+    assert list((home / ".cache" / "agent-graph-analyzer" / FACTS_VERSION).rglob("*.msgpack"))
+    # Even pointed at the planted folder, the cache only reads msgpack data: the payload is a miss, parsed again.
+    forced = json.loads(cli("scan", ".", "--json", "--cache-dir", ".analyzer/cache", cwd=repo, env=env, check=True).stdout)
+    assert (forced["parsed"], forced["cache_hits"], forced["imports_external"]) == (1, 0, 2)
+    assert not marker.exists()
+
+
+def test_the_default_cache_is_a_per_user_folder_outside_the_working_directory(monkeypatch, tmp_path):
+    monkeypatch.delenv("ANALYZER_CACHE_DIR")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "agent-graph-analyzer"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg" / "agent-graph-analyzer"
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/ignored")
+    assert default_cache_dir() == tmp_path / "home" / ".cache" / "agent-graph-analyzer"
+    monkeypatch.setenv("ANALYZER_CACHE_DIR", str(tmp_path / "explicit"))
+    assert default_cache_dir() == tmp_path / "explicit"
+
+
+def _entry(cache_dir: Path, data: bytes) -> Path:
+    sha = hashlib.sha256(data).hexdigest()
+    return cache_dir / FACTS_VERSION / sha[:2] / f"{sha}-{DEFAULT_MAX_FILE_BYTES}.msgpack"
+
+
+DAMAGE = {
+    "garbage": b"\xc1\xc1 not msgpack at all",
+    "not UTF-8": msgpack.packb({"format": 1, "key": b"\xff"}) + b"\xa2\xff\xfe",
+    "truncated": None,  # the real entry, cut in half
+    "wrong shape": msgpack.packb({"format": 1, "version": FACTS_VERSION, "key": "x", "value": {"path": 3}}),
+    "deep nesting": b"\x91" * 100_000 + b"\xc0",
+    "an extension type": msgpack.packb(msgpack.ExtType(1, b"payload")),
+    "a pickle": pickle_payload(Path("/nonexistent/marker")),
+}
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_a_damaged_entry_is_a_miss_and_a_put_overwrites_it(tmp_path, damage):
+    facts = extract_file("agents/a.py", AGENT.encode())
+    cache = FactCache(tmp_path / "cache")
+    cache.put(facts, DEFAULT_MAX_FILE_BYTES)
+    entry = _entry(tmp_path / "cache", AGENT.encode())
+    real = entry.read_bytes()
+    entry.write_bytes(real[: len(real) // 2] if DAMAGE[damage] is None else DAMAGE[damage])
+    assert cache.get(facts.sha256, DEFAULT_MAX_FILE_BYTES) is None
+    cache.put(facts, DEFAULT_MAX_FILE_BYTES)
+    assert entry.read_bytes() == real and cache.get(facts.sha256, DEFAULT_MAX_FILE_BYTES) == facts
+
+
+def test_a_scan_parses_a_file_whose_entry_is_damaged_and_repairs_the_entry(tmp_path):
+    repo = write_repo(tmp_path / "repo", {"agents/a.py": AGENT})
+    cache_dir = tmp_path / "cache"
+    config = ScanConfig()
+    sources = list_files(repo, config)
+    first, _ = collect_facts(repo, sources, config, 1, str(cache_dir))
+    entry = _entry(cache_dir, AGENT.encode())
+    real = entry.read_bytes()
+    entry.write_bytes(b"\x80 garbage")
+    again, hits = collect_facts(repo, sources, config, 1, str(cache_dir))
+    assert (hits, again) == (0, first)
+    assert entry.read_bytes() == real
+    assert collect_facts(repo, sources, config, 1, str(cache_dir))[1] == 1
+
+
+def test_a_directory_in_place_of_an_entry_is_a_miss(tmp_path):
+    repo = write_repo(tmp_path / "repo", {"agents/a.py": AGENT})
+    entry = _entry(tmp_path / "cache", AGENT.encode())
+    entry.mkdir(parents=True)
+    facts, hits = collect_facts(repo, list_files(repo, ScanConfig()), ScanConfig(), 1, str(tmp_path / "cache"))
+    assert hits == 0 and [f.imports[0].module for f in facts] == ["zmq"]
+
+
+def test_swapped_entries_are_misses_not_wrong_facts(tmp_path):
+    files = {"agents/a.py": AGENT, "agents/b.py": "import json\n"}
+    repo = write_repo(tmp_path / "repo", files)
+    cache_dir = tmp_path / "cache"
+    options = ScanOptions(repo=repo, store=str(tmp_path / "store"), cache_dir=str(cache_dir), jobs=1)
+    scan(options)
+    one, two = (_entry(cache_dir, text.encode()) for text in files.values())
+    first, second = one.read_bytes(), two.read_bytes()
+    one.write_bytes(second)
+    two.write_bytes(first)
+    report = scan(options)
+    assert (report.parsed, report.cache_hits, report.imports_external) == (2, 0, 3)  # zmq, os, json: each file's own
+
+
+def test_the_codec_round_trips_every_fixture_file_facts():
+    for path in sorted(FIXTURE_REPO.rglob("*.py")):
+        facts = extract_file(path.relative_to(FIXTURE_REPO).as_posix(), path.read_bytes())
+        data = msgpack.packb(encoder(FileFacts)(facts))
+        assert decoder(FileFacts)(msgpack.unpackb(data, use_list=False)) == facts, path
+
+
+def test_tagged_values_name_only_fact_classes():
+    with pytest.raises(EntryError):  # a tag may only name a dataclass of the modules the facts come from
+        decoder(tuple)({"@": "os.system", "command": "touch x"})
+    assert decoder(tuple)((("call", ("here", "f"), ()), 1, None)) == (("call", ("here", "f"), ()), 1, None)
+
+
+def test_scan_and_check_leave_git_status_clean(tmp_path, monkeypatch):
+    from analyzer.check.run import CheckOptions, run_check
+
+    repo = write_repo(tmp_path / "repo", {"agents/a.py": AGENT})
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True)
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"], check=True)
+    monkeypatch.chdir(repo)
+    scan(ScanOptions(repo=repo, jobs=1, cache_dir=".analyzer/cache"))  # the default store, and a cache in the tree
+    run_check(CheckOptions(repo=repo, jobs=1))
+    assert (repo / ".analyzer" / ".gitignore").read_text().splitlines()[-1] == "*"
+    status = subprocess.run(["git", "-C", str(repo), "status", "--porcelain", "--untracked-files=all"],
+                            capture_output=True, text=True, check=True).stdout
+    assert status == ""
