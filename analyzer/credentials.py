@@ -17,7 +17,7 @@ from pathlib import Path
 import yaml
 
 from analyzer.config import ScanConfig
-from analyzer.configs.boundedyaml import load_bounded_yaml
+from agent_runtime.boundedyaml import compose_bounded_yaml
 from analyzer.discover import list_files
 from analyzer.graph import GraphSnapshot
 from analyzer.redact import is_placeholder, is_secret_key
@@ -48,7 +48,7 @@ def _unquote(value: str) -> str:
 
 def _yaml_credentials(text: str) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
-    for document in load_bounded_yaml(text, max_bytes=MAX_CONFIG_BYTES):
+    for document in compose_bounded_yaml(text, max_bytes=MAX_CONFIG_BYTES):
         stack: list[tuple[yaml.Node, str]] = [(document, "")]
         while stack:
             node, path = stack.pop()

@@ -24,7 +24,7 @@ import yaml
 
 from analyzer.config import ScanConfig
 from analyzer.configs import yamlnodes
-from analyzer.configs.boundedyaml import load_bounded_yaml
+from agent_runtime.boundedyaml import compose_bounded_yaml
 from analyzer.configs.cache import ConfigCache
 from analyzer.configs.discover import find_config_files
 from analyzer.configs.environment import read_compose_environment, read_compose_ports, read_dotenv
@@ -135,7 +135,7 @@ class _Source:
         """The file's YAML documents; None (and the file marked malformed) when it does not parse."""
         if self._documents is None and self.file.parse_status != PARSE_ERROR:
             try:
-                self._documents = load_bounded_yaml(self.text)
+                self._documents = compose_bounded_yaml(self.text)
             except yaml.YAMLError as error:
                 mark_error(self.file, type(error).__name__, *yamlnodes.error_location(error))
         return self._documents

@@ -1,7 +1,7 @@
 """YAML through pyyaml's node API, so every value keeps the line it was written on.
 
-`boundedyaml.load_bounded_yaml` reads the documents' node trees (libyaml's
-parser when pyyaml was built with it); `value` turns a node into Python data
+The runtime's `agent_runtime.boundedyaml.compose_bounded_yaml` reads the
+documents' node trees within bounds (libyaml's parser when pyyaml has it); `value` turns a node into Python data
 with pyyaml's own safe constructors, so `5563`, `"5563"`, `true` and `0x15bb`
 mean what YAML says.
 """

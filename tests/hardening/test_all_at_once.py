@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analyzer.cache import FACTS_VERSION
-from analyzer.configs.boundedyaml import MAX_YAML_BYTES
+from agent_runtime.boundedyaml import DEFAULT_MAX_BYTES as MAX_YAML_BYTES
 from analyzer.config import DEFAULT_MAX_FILE_BYTES
 from analyzer.store.ladybug import CURRENT, LadybugStore
 from tests.conftest import write_repo
