@@ -16,7 +16,11 @@
 // column: line
 // location: path, line
 // identity: members
-MATCH (c:ImportCycle {snapshot: $snapshot})<-[:IN_CYCLE {position: 0}]-(first:Module)-[r:IMPORTS]->(second:Module)-[:IN_CYCLE {position: 1}]->(c)
+MATCH (c:ImportCycle {snapshot: $snapshot})<-[p:IN_CYCLE]-(first:Module)
+WHERE p.position = 0
+WITH c, first
+MATCH (first)-[r:IMPORTS]->(second:Module)-[q:IN_CYCLE]->(c)
+WHERE q.position = 1
 RETURN c.members AS members, c.size AS size, c.deferred_only AS deferred_only, c.closing_imports AS imports,
        first.path AS path, r.line AS line
 ORDER BY size, members, deferred_only, imports, path, line
