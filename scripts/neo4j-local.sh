@@ -49,7 +49,7 @@ running_pid() {
 print_env() {
     cat "$ENV_FILE"
     say "Browser: $(. "$ENV_FILE"; echo "$NEO4J_BROWSER_URL") (connect URL $(. "$ENV_FILE"; echo "$NEO4J_URI"), user neo4j)"
-    say "use it: set -a; . $ENV_FILE; set +a"
+    say "use it: . $ENV_FILE"
 }
 
 # --- start ------------------------------------------------------------------------------------------

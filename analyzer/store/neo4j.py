@@ -604,7 +604,8 @@ class _Lease:
     def acquire(self) -> None:
         """Take the lease; wait while another writer's heartbeat is fresh, up to the store's lease_wait."""
         ttl = self.store.lease_seconds
-        deadline = time.monotonic() + max(self.store.lease_wait, 2 * ttl)
+        wait = max(self.store.lease_wait, 2 * ttl)  # at least long enough to see a dead writer's lease expire
+        deadline = time.monotonic() + wait
         while True:
             row = self.store._write(ACQUIRE_LEASE, ttl_ms=int(ttl * 1000), **self._params())[0]
             if row["free"]:
@@ -612,7 +613,7 @@ class _Lease:
             if time.monotonic() >= deadline:
                 raise StoreError(f"another scan is writing {self.repository!r} to Neo4j at {self.store.uri} "
                                  f"(snapshot {row['holder']}, last heartbeat {row['age_ms'] / 1000:.0f} s ago); "
-                                 f"waited {self.store.lease_wait:.0f} s")
+                                 f"waited {wait:.0f} s")
             time.sleep(min(1.0, ttl / 4))
         self._thread = threading.Thread(target=self._beat, name=f"neo4j-lease-{self.repository}", daemon=True)
         self._thread.start()
