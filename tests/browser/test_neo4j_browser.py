@@ -24,6 +24,7 @@ from tests.conftest import FIXTURE_REPO
 ROOT = Path(__file__).resolve().parents[2]
 DRIVER = Path(__file__).with_name("neo4j_browser.js")
 ARTIFACTS = ROOT / "test-artifacts"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
 
 def _requirements() -> tuple[str, Path]:
@@ -34,9 +35,13 @@ def _requirements() -> tuple[str, Path]:
     node, modules = shutil.which("node"), ROOT / ".tools" / "node_modules"
     if node is None or not (modules / "playwright-core" / "package.json").is_file():
         pytest.skip("needs node and playwright-core in .tools/node_modules (scripts/test-tools.sh)")
-    if shutil.which("chromium") is None:
+    if _chromium() is None:
         pytest.skip("no chromium: scripts/test-tools.sh installs it (apt-get install chromium)")
     return node, modules
+
+
+def _chromium() -> str | None:
+    return next((path for path in map(shutil.which, BROWSERS) if path), None)
 
 
 def _analyzer(*args: str) -> subprocess.CompletedProcess:
@@ -62,7 +67,8 @@ def test_show_pasted_into_neo4j_browser_shows_the_expected_rows(tmp_path):
         ARTIFACTS.mkdir(exist_ok=True)
         screenshot = ARTIFACTS / "neo4j-browser-import-cycles.png"
         browser = subprocess.run([node, str(DRIVER), str(modules), str(screenshot)], input=shown.stdout,
-                                 capture_output=True, text=True, timeout=300, check=False)
+                                 capture_output=True, text=True, timeout=300, check=False,
+                                 env={**os.environ, "CHROMIUM": _chromium()})
     finally:
         store = Neo4jStore.connect()
         try:
