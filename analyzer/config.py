@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from analyzer.copies import COPY_KEYS, DEFAULT_RULES, CopyRules
-from analyzer.extract import DEFAULT_MAX_FILE_BYTES
 
+# Files over this size are listed as skipped, not parsed (`max_file_bytes` in [tool.analyzer]).
+DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 DEFAULT_EXCLUDES = (".git", ".venv", "venv", "node_modules", "__pycache__", ".tox", ".mypy_cache", ".analyzer", "site-packages")
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from analyzer.graph import Columns, GraphSnapshot
 from analyzer.store import GraphStore, SnapshotInfo
-from analyzer.store.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, RELS_BY_NAME
+from analyzer.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, RELS_BY_NAME
 
 IMPORT_TYPES = {"STRING": "", "INT64": ":long", "BOOLEAN": ":boolean"}
 

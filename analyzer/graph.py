@@ -12,7 +12,7 @@ import networkx as nx
 from analyzer.copies import CopyIndex
 from analyzer.facts import MODULE_TRAITS, FileFacts
 from analyzer.resolve import Resolution, module_name
-from analyzer.store.schema import NODES_BY_NAME, RELS_BY_NAME
+from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
 
 TEST_STEM_RE = re.compile(r"(^test_)|(_test$)|(^conftest$)")
 AGENT_DIRS = frozenset({"agents", "services"})

@@ -16,6 +16,7 @@ from pathlib import Path
 from analyzer import __version__, configs
 from analyzer.cache import FACTS_VERSION, FactCache
 from analyzer.config import ScanConfig, load_scan_config
+from analyzer.contracts import add_violations, check_contracts, parse_contracts
 from analyzer.copies import classify_paths
 from analyzer.discover import SourceFile, list_files
 from analyzer.extract import extract_file
@@ -25,7 +26,7 @@ from analyzer.graph import build_snapshot
 from analyzer.requirements import add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.store import GraphStore, open_store
-from analyzer.store.schema import SCHEMA_DIGEST
+from analyzer.schema import SCHEMA_DIGEST
 from analyzer.testgaps import add_test_reach
 
 DEFAULT_CACHE = ".analyzer/cache"
@@ -167,7 +168,8 @@ def collect_facts(
 
 def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
     digest = hashlib.sha256(
-        f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}".encode())
+        f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
+        f"{config.raw.get('contracts')}".encode())
     digest.update(extra.encode())  # deployment configs' paths and hashes
     for f in files:
         digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode())
@@ -178,12 +180,14 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     started = time.perf_counter()
     repo = options.repo.resolve()
     config = load_scan_config(repo, options.roots, options.exclude)
+    contracts = parse_contracts(config.raw.get("contracts"))  # a malformed contract stops the scan before parsing
     jobs = options.jobs or os.cpu_count() or 1
     sources = list_files(repo, config)
     cache_dir = (options.cache_dir or DEFAULT_CACHE) if options.use_cache else None
     files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
     copies = classify_paths((f.path for f in files), config.copies)
+    violations = check_contracts(contracts, resolution)
     deployment, port_links = configs.read_and_resolve(repo, config, files, cache_dir)
     name = options.repository or repo.name
     credentials = find_credentials(repo, config)  # literal secrets in config files (keys and lines only)
@@ -207,6 +211,7 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
             add_test_reach(graph, resolution.edges)
             add_credentials(graph, credentials)
             add_requirements(graph, requirements)
+            add_violations(graph, violations)
             store.write_snapshot(graph)
     finally:
         if owns_store:

@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import queries  # noqa: E402
 from analyzer.scan import ScanOptions, scan  # noqa: E402
 from analyzer.store.ladybug import LadybugStore  # noqa: E402
-from analyzer.store.schema import NODE_TABLES, REL_TABLES  # noqa: E402
+from analyzer.schema import NODE_TABLES, REL_TABLES  # noqa: E402
 from bench.corpus import generate  # noqa: E402
 
 TARGET_S = 1.0

@@ -179,9 +179,156 @@ def generate(target: Path, lines: int, seed: int = 7) -> int:
     return files
 
 
+
+# --- a deployed system: live agents on two machines, their startup configs, and the copies real trees keep -----
+
+TOPICS = ("speech", "vision", "memory", "emotion", "translation", "planning", "audio", "face", "gesture", "dialogue",
+          "knowledge", "context", "task", "model", "health", "session", "learning", "reasoning", "tutoring", "streaming")
+ROLES = ("recognition", "capture", "synthesis", "manager", "router", "monitor", "orchestrator", "tracker", "scheduler",
+         "cache", "bridge", "processor", "analyzer", "coordinator", "generator")
+# Folders the copy classifier recognises (docs/copies.md); every fourth copy is a `_backup` file beside its original.
+COPY_FOLDERS = ("_trash_2025-06-13/agents", "ARCHIVEDONTUSE/agents", "backups/2025-07-01/agents")
+
+SYSTEM_AGENT_TEMPLATE = '''"""{cls}: {topic} {role} for the {machine} pipeline."""
+
+import logging
+import os
+
+import zmq
+
+logger = logging.getLogger("{cls}")
+PORT = {port}
+PUB_PORT = {pub_port}
+PEER_HOST = os.environ.get("PEER_HOST", "localhost")
+
+
+class {cls}:
+    def __init__(self, port=PORT):
+        self.context = zmq.Context()
+        self.server = self.context.socket(zmq.REP)
+        self.server.bind(f"tcp://*:{{port}}")
+        self.events = self.context.socket(zmq.PUB)
+        self.events.bind(f"tcp://*:{{PUB_PORT}}")
+{connects}
+    def handle(self, request):
+        # TODO: validate the {topic} request before handling it
+        try:
+            return {{"ok": True, "echo": request}}
+        except Exception:
+            logger.exception("{cls} failed")
+            return None
+{broken}
+
+if __name__ == "__main__":
+    {cls}()
+'''
+
+CONNECT_TEMPLATE = '''        self.{name} = self.context.socket(zmq.{kind})
+        self.{name}.connect(f"tcp://{{PEER_HOST}}:{port}")
+'''
+BROKEN_METHOD = "\n    def broken(self:\n        pass\n"
+
+
+class SystemAgent:
+    """One live agent of a generated system: where it runs, what it binds, whom it connects to."""
+
+    def __init__(self, machine: str, name: str, port: int, pub_port: int) -> None:
+        self.machine, self.name, self.port, self.pub_port = machine, name, port, pub_port
+        self.connects: list[tuple[str, int]] = []  # (socket kind, port)
+        self.broken = False  # ends in a syntax error
+
+    @property
+    def cls(self) -> str:
+        return "".join(word.title() for word in self.name.split("_"))
+
+    @property
+    def path(self) -> str:
+        return f"{self.machine}/agents/{self.name}.py"
+
+    def source(self) -> str:
+        connects = "".join(CONNECT_TEMPLATE.format(name=f"peer_{n}", kind=kind, port=port)
+                           for n, (kind, port) in enumerate(self.connects))
+        topic, role = self.name.split("_")[:2]
+        return SYSTEM_AGENT_TEMPLATE.format(cls=self.cls, topic=topic, role=role, machine=self.machine, port=self.port,
+                                            pub_port=self.pub_port, connects=connects,
+                                            broken=BROKEN_METHOD if self.broken else "")
+
+
+class SystemPlan:
+    """What `generate_system` wrote and the problems it planted, for tests to compare against."""
+
+    def __init__(self) -> None:
+        self.agents: list[SystemAgent] = []
+        self.copies: list[str] = []  # paths of the copied agent files
+        self.collisions: list[tuple[str, int, list[str]]] = []  # (machine, port, its live binders)
+        self.orphan_ports: list[int] = []  # connected to, bound by nobody
+        self.mismatches: list[tuple[str, int]] = []  # (connecting path, port): a REQ connects to a PUB
+        self.broken: list[str] = []  # live configured agents that do not parse
+
+
+def generate_system(target: Path, agents: int = 150, copies: int = 90, seed: int = 11) -> SystemPlan:
+    """Write a two-machine system of `agents` live agents (alternating machines) with a startup config per machine
+    and `copies` archived copies of them; returns the plan with the planted problems.
+
+    Each agent binds a REP and a PUB port and connects a REQ to one or two peers (a fifth of them on the other
+    machine) and a SUB to a publisher. Planted: two port collisions between live agents of main_pc_code, a connect
+    nobody serves, a REQ connecting to a PUB, a live configured agent with a syntax error. Copies keep their
+    originals' ports and TODOs, as real copies do.
+    """
+    rng = random.Random(seed)
+    plan = SystemPlan()
+    names = rng.sample([f"{topic}_{role}_agent" for topic in TOPICS for role in ROLES], agents)
+    plan.agents = [SystemAgent(MACHINES[index % 2], name, 5000 + 2 * index, 7000 + index)
+                   for index, name in enumerate(names)]
+    by_machine = {machine: [a for a in plan.agents if a.machine == machine] for machine in MACHINES}
+    main, other = by_machine[MACHINES[0]], by_machine[MACHINES[1]]
+    for first, second in ((main[1], main[2]), (main[3], main[4])):
+        second.port = first.port
+        plan.collisions.append((first.machine, first.port, sorted([first.path, second.path])))
+    other[3].broken = True  # and nobody connects to it, so its peers do not turn into orphans
+    plan.broken.append(other[3].path)
+    for agent in plan.agents:
+        peers = {machine: [a for a in live if not a.broken and a is not agent] for machine, live in by_machine.items()}
+        home, away = peers[agent.machine], peers[MACHINES[1 - MACHINES.index(agent.machine)]]
+        for _ in range(rng.choice((1, 2))):
+            agent.connects.append(("REQ", rng.choice(away if rng.random() < 0.2 else home).port))
+        agent.connects.append(("SUB", rng.choice(home).pub_port))
+    orphan_port = 5000 + 2 * agents + 1  # odd: no agent's port
+    main[5].connects.append(("REQ", orphan_port))
+    plan.orphan_ports.append(orphan_port)
+    main[6].connects.append(("REQ", main[7].pub_port))
+    plan.mismatches.append((main[6].path, main[7].pub_port))
+    for agent in plan.agents:
+        _write(target / agent.path, agent.source())
+    for n in range(copies):
+        original = plan.agents[rng.randrange(agents)]
+        slot = n % (len(COPY_FOLDERS) + 1)
+        relative = (f"{original.machine}/{COPY_FOLDERS[slot]}/{original.name}.py" if slot < len(COPY_FOLDERS)
+                    else f"{original.machine}/agents/{original.name}_backup.py")
+        if (target / relative).exists():
+            relative = relative.removesuffix(".py") + f"_{n}.py"
+        _write(target / relative, original.source())
+        plan.copies.append(relative)
+    for machine, live in by_machine.items():
+        entries = "".join(f"  - {{name: {a.cls}, script_path: agents/{a.name}.py, host: 0.0.0.0, port: {a.port}, "
+                          f"required: true, dependencies: []}}\n" for a in live)
+        _write(target / machine / "config" / "startup_config.yaml", f"# generated\nservices:\n{entries}")
+    return plan
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("target", type=Path)
     parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--system", type=int, metavar="AGENTS", help="write a deployed system of AGENTS live agents "
+                        "with startup configs and copies instead (generate_system)")
     args = parser.parse_args()
-    print(generate(args.target, args.lines), "files written")
+    if args.system:
+        plan = generate_system(args.target, args.system)
+        print(len(plan.agents), "agents and", len(plan.copies), "copies written")
+    else:
+        print(generate(args.target, args.lines), "files written")

@@ -16,8 +16,6 @@ A file is rewritten in two steps that any codemod may use:
 
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import re
 import warnings
 from collections.abc import Callable, Mapping
@@ -26,6 +24,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import libcst as cst
+
+from analyzer.extract.lines import node_start_lines
+from analyzer.extract.walker import child_nodes
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -260,34 +261,6 @@ def insert_statements(module: cst.Module, index: int, statements: list[cst.BaseS
     return module.with_changes(body=body)
 
 
-_FIELDS: dict[type, tuple[str, ...]] = {}
-_NOT_CHILDREN = frozenset({"lpar", "rpar", "lbracket", "rbracket", "lbrace", "rbrace", "comma", "semicolon",
-                           "colon", "equal", "dot", "header", "footer", "leading_lines", "lines_after_decorators",
-                           "trailing_whitespace"})
-
-
-def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """The syntax children of a node, read off its dataclass fields.
-
-    libcst's `children` runs a visitor per call, several times slower; whitespace,
-    brackets and separators are not children here.
-    """
-    names = _FIELDS.get(type(node))
-    if names is None:
-        names = tuple(
-            f.name for f in dataclasses.fields(node) if "whitespace" not in f.name and f.name not in _NOT_CHILDREN
-        )
-        _FIELDS[type(node)] = names
-    children: list[cst.CSTNode] = []
-    for name in names:
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            children.append(value)
-        elif isinstance(value, (list, tuple)):
-            children.extend(item for item in value if isinstance(item, cst.CSTNode))
-    return children
-
-
 def contains(node: cst.CSTNode, targets: set[cst.CSTNode] | frozenset) -> bool:
     """Whether `node` is or holds any of `targets` (compared by identity)."""
     if not targets:
@@ -341,36 +314,8 @@ def _import_binding(alias: cst.ImportAlias) -> str:
 
 
 def start_lines(module: cst.Module, node_types: tuple[type, ...]) -> Callable[[cst.CSTNode], int]:
-    """`line_of(node)` for the nodes of `module` of the given types, PositionProvider's numbers.
-
-    One code generation that only counts newlines (a fifth of PositionProvider's
-    cost); files with old-Mac "\r" line endings use PositionProvider itself.
-    """
-    if module.default_newline == "\r":
-        from libcst.metadata import MetadataWrapper, PositionProvider
-
-        positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-        return lambda node: positions[node].start.line
-    from libcst._nodes.internal import CodegenState  # the codegen hook libcst's own providers use
-
-    class _LineState(CodegenState):
-        def __init__(self) -> None:
-            super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
-            self.line = 1
-            self.lines: dict[cst.CSTNode, int] = {}
-
-        def add_token(self, value: str) -> None:
-            self.tokens.append(value)
-            self.line += value.count("\n")
-
-        def record_syntactic_position(self, node, *, start_node=None, end_node=None):  # type: ignore[override]
-            if isinstance(node, node_types):
-                self.lines.setdefault(node, self.line)
-            return contextlib.nullcontext()
-
-    state = _LineState()
-    module._codegen(state)
-    return state.lines.__getitem__
+    """`line_of(node)` for the nodes of `module` of the given types, PositionProvider's numbers."""
+    return node_start_lines(module, node_types)[0].__getitem__
 
 
 def upper_snake(text: str) -> str:

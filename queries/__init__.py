@@ -52,6 +52,7 @@ tests/queries/ generates one test per example, and docs/queries.md shows them.
 from __future__ import annotations
 
 import ast
+import os
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -77,6 +78,8 @@ CATEGORIES = {
     "debt": "TODO, FIXME, HACK and XXX comments",
 }
 QUERY_FOLDER = Path(__file__).parent
+# A folder holding a whole library instead of the bundled one (a team's own copy with its own rules).
+LIBRARY_ENV = "ANALYZER_QUERIES"
 KINDS = ("detection", "report")
 REQUIRED_KEYS = ("id", "title", "severity", "category", "precision", "what", "why", "fix", "message")
 OPTIONAL_KEYS = ("tags", "fixed_by", "kind", "location", "identity")
@@ -263,9 +266,20 @@ def parse_query(path: Path) -> Query:
     )
 
 
-@cache
+def library_folder() -> Path:
+    """The bundled queries, or the folder env ANALYZER_QUERIES names."""
+    return Path(os.environ.get(LIBRARY_ENV) or QUERY_FOLDER)
+
+
 def load_all() -> tuple[Query, ...]:
-    return tuple(parse_query(p) for p in sorted(QUERY_FOLDER.glob("*.cypher")))
+    return _load(library_folder())
+
+
+@cache
+def _load(folder: Path) -> tuple[Query, ...]:
+    if not folder.is_dir():
+        raise QueryError(f"{LIBRARY_ENV}={folder} is not a folder of .cypher files")
+    return tuple(parse_query(p) for p in sorted(folder.glob("*.cypher")))
 
 
 def get(query_id: str) -> Query:

@@ -36,6 +36,8 @@ analyzer query --cypher "MATCH ..." [--param NAME=VALUE ...]
   parses as JSON (`42`, `true`, `"5556"`, `[1, 2]`) is passed as such, anything else as text.
 - `--format json` prints a list of objects (one per row, keys in column order); `csv` and `markdown` print a
   header row, lists as JSON; `table` is for reading.
+- `ANALYZER_QUERIES=DIR` reads the whole library from DIR instead of the bundled one: copy `queries/`, add
+  a rule as one `.cypher` file with its `.examples.yaml`, and `query`, `check`, the report and SARIF use it.
 - Exit codes: 0 when the query ran, with or without rows; 2 on an error (unknown query or parameter, a store
   never scanned, a Cypher error), reported in one line. `analyzer check` is the command that fails on findings.
 

@@ -75,7 +75,7 @@ def export_command(
 
 
 def _node_names() -> list[str]:
-    from analyzer.store.schema import NODE_TABLES
+    from analyzer.schema import NODE_TABLES
 
     return [t.name for t in NODE_TABLES]
 

@@ -8,10 +8,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from analyzer.cli._common import console, fail
+from analyzer.cli._common import console, err_console, fail
 
 FORMATS = ("table", "json", "csv", "github")
-COLUMNS = ("path", "line", "machine", "tag", "text", "ticket", "author", "date", "fingerprint")
+COLUMNS = ("path", "line", "machine", "tag", "text", "ticket", "author", "date", "fingerprint", "copy")
 
 
 def todos_command(
@@ -24,14 +24,23 @@ def todos_command(
     store: Annotated[Optional[str], typer.Option(help="Embedded store folder, or bolt://... / neo4j://...; default: env ANALYZER_STORE or .analyzer/store.")] = None,
     repository: Annotated[Optional[str], typer.Option("--repo", help="Repository in the store (when it holds several).")] = None,
     root: Annotated[Optional[Path], typer.Option(help="Checkout for git blame; default: the folder that was scanned.")] = None,
+    include_copies: Annotated[bool, typer.Option("--include-copies", help="Include TODOs in archived and backup copies; a copy's TODO is still exported only when no live module has it, and once.")] = False,
 ) -> None:
-    """List the TODOs of the scanned code with file, line, text, ticket ref and git blame (author, date).
+    """List the TODOs of the live code with file, line, text, ticket ref and git blame (author, date).
 
     `--export github` (or `--format github`) gives issue payloads for the TODOs that carry
     no ticket ref and are not in the state file; `--create` opens them with the GitHub
-    CLI. A TODO is known by its fingerprint (path, tag, text), not its line.
+    CLI. A TODO is known by its fingerprint (path, tag, text), not its line. Copies are
+    left out unless --include-copies, and a TODO repeated in copies is never exported twice.
+
+    Examples:
+
+        analyzer todos --format csv > todos.csv
+
+        analyzer todos --export github --out issues.json
     """
     from analyzer.cli.query import print_rows
+    from analyzer.report import git
     from analyzer.report import todos as todo_export
     from analyzer.report.reads import reading_store, repository_info
     from analyzer.store import StoreError
@@ -42,7 +51,7 @@ def todos_command(
         fail(f"unknown --export {export!r} (known: github)")
     try:
         with reading_store(store) as graph:
-            found = todo_export.todos(graph, repository, root)
+            found = todo_export.todos(graph, repository, root, include_copies)
             scanned = Path(repository_info(graph, repository).get("root") or ".")
     except StoreError as error:
         fail(str(error))
@@ -58,6 +67,9 @@ def todos_command(
         _emit(json.dumps(payloads, indent=2, ensure_ascii=False), out)
         return
     rows = todo_export.as_rows(found)
+    no_history = git.why_no_history(root or scanned)
+    if no_history and found:  # say why author and date are blank, beside the rows rather than in them
+        err_console.print(f"author and date are blank: {no_history}.", highlight=False, markup=False, soft_wrap=True)
     if output_format == "json":
         _emit(json.dumps(rows, indent=2, ensure_ascii=False), out)
         return

@@ -28,6 +28,7 @@ from analyzer.extract.lines import index_lines, lines_from_codegen
 from analyzer.extract.todos import COMMENT_TAG_RE
 from analyzer.extract.walker import merge_handlers, walk
 from analyzer.extract.zmq import ZmqExtractor
+from analyzer.config import DEFAULT_MAX_FILE_BYTES
 from analyzer.facts import MODULE_TRAITS, PARSE_ERROR, PARSE_SKIPPED, FileFacts, ParseErrorFact
 
 EXTRACTORS: tuple[type[Extractor], ...] = (
@@ -45,7 +46,6 @@ EXTRACTORS: tuple[type[Extractor], ...] = (
 )
 # Extractors whose examples are tested, including example-only holders.
 DOCUMENTED_EXTRACTORS: tuple[type[Extractor], ...] = (*EXTRACTORS, FunctionExamples, DbCallExamples, HygieneExamples)
-DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024
 # Fact lists kept sorted by line.
 FACT_LISTS = ("imports", "classes", "sockets", "endpoints", "excepts", "todos", "cuda_calls", "risky_calls",
               "zmq_auth", "bandit_findings", "routes", "model_loads", "db_calls", "hygiene")

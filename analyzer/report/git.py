@@ -1,7 +1,7 @@
 """Git facts for the reports: last commit date per file (one `git log` pass) and blame per line.
 
 Both degrade to nothing when the folder is not in a git work tree or git is missing:
-reports still work, the columns are empty.
+reports still work, the columns are empty, and `why_no_history` says why.
 """
 
 from __future__ import annotations
@@ -24,6 +24,20 @@ def _git(root: Path, *args: str) -> str | None:
     except OSError:  # git not installed: no git facts
         return None
     return done.stdout if done.returncode == 0 else None
+
+
+def why_no_history(root: Path) -> str | None:
+    """Why git can give no dates or blame for `root` (said in the reports' output), or None when it can."""
+    if not root.is_dir():
+        return f"the scanned folder {root} is not here (give --root)"
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "--is-inside-work-tree"], capture_output=True,
+                              text=True, check=False)
+    except OSError:
+        return "git is not installed"
+    if done.returncode != 0 or done.stdout.strip() != "true":
+        return f"{root} is not in a git repository"
+    return None
 
 
 def last_modified(root: Path) -> dict[str, str]:

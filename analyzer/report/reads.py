@@ -20,7 +20,7 @@ RETURN r.name AS repository, r.root AS root, s.id AS snapshot, s.created_at AS c
 MODULES = """
 MATCH (m:Module {snapshot: $snapshot})
 RETURN m.path AS path, m.name AS name, m.machine AS machine, m.lines AS lines, m.is_agent AS is_agent,
-       m.is_test AS is_test, m.is_copy AS is_copy, m.parse_status AS parse_status,
+       m.is_test AS is_test, m.is_copy AS is_copy, m.copy_reason AS copy_reason, m.parse_status AS parse_status,
        m.imports_in AS imports_in, m.imports_out AS imports_out, m.normalized_hash AS normalized_hash,
        COUNT { MATCH (m)-[:DEFINES_CLASS]->(c:Class) } AS classes,
        COUNT { MATCH (m)-[:HAS_CUDA_CALL]->(g:CudaCall) } AS cuda_calls,
@@ -39,8 +39,9 @@ ORDER BY path, line, action, port, socket_kind, host, endpoint, port_source, por
 
 TODOS = """
 MATCH (m:Module {snapshot: $snapshot})-[:HAS_TODO]->(t:Todo)
-RETURN t.path AS path, t.line AS line, t.machine AS machine, t.tag AS tag, t.text AS text, t.ticket AS ticket
-ORDER BY path, line, tag, text, ticket
+RETURN t.path AS path, t.line AS line, t.machine AS machine, t.tag AS tag, t.text AS text, t.ticket AS ticket,
+       m.copy_reason AS copy
+ORDER BY path, line, tag, text, ticket, copy
 """
 
 # Configured dependencies that cross machines, with the modules both agents run (when their scripts resolve).

@@ -3,6 +3,10 @@
 A TODO is known by its fingerprint (path, tag and text, never the line), so an
 exported TODO stays exported when code above it moves. The export state is a
 JSON file mapping fingerprint -> issue URL.
+
+TODOs in copies (`Module.is_copy`) are left out unless asked for; even then a copy's
+TODO is exported only when no live module has the same one (tag and text), and once
+however many copies repeat it.
 """
 
 from __future__ import annotations
@@ -39,14 +43,21 @@ class Todo:
     date: str
     commit: str
     fingerprint: str
+    copy: str = ""  # why its file is a copy (`folder:_trash_2025-06-13`), "" for live code
+
+    @property
+    def said(self) -> tuple[str, str]:
+        """What the TODO says, wherever it is: its tag and its text with spacing normalised."""
+        return self.tag, " ".join(self.text.split())
 
 
 def fingerprint(path: str, tag: str, text: str) -> str:
     return hashlib.sha256(f"{path}\0{tag}\0{' '.join(text.split())}".encode()).hexdigest()[:16]
 
 
-def todos(store: GraphStore, repository: str | None = None, root: Path | None = None) -> list[Todo]:
-    rows = read(store, TODOS, repository)
+def todos(store: GraphStore, repository: str | None = None, root: Path | None = None,
+          include_copies: bool = False) -> list[Todo]:
+    rows = [row for row in read(store, TODOS, repository) if include_copies or not row["copy"]]
     root = root or Path(repository_info(store, repository).get("root") or ".")
     lines_by_path: dict[str, list[int]] = defaultdict(list)
     for row in rows:
@@ -57,7 +68,7 @@ def todos(store: GraphStore, repository: str | None = None, root: Path | None = 
         blame = blames.get(row["path"], {}).get(row["line"])
         found.append(Todo(row["path"], row["line"], row["machine"] or "", row["tag"], row["text"], row["ticket"] or "",
                           blame.author if blame else "", blame.date if blame else "", blame.commit if blame else "",
-                          fingerprint(row["path"], row["tag"], row["text"])))
+                          fingerprint(row["path"], row["tag"], row["text"]), row["copy"] or ""))
     return found
 
 
@@ -87,8 +98,18 @@ def issue_payload(todo: Todo, link: str) -> dict[str, Any]:
 
 
 def pending(found: list[Todo], exported: dict[str, str]) -> list[Todo]:
-    """TODOs worth an issue: no ticket reference yet and not exported before."""
-    return [todo for todo in found if not todo.ticket and todo.fingerprint not in exported]
+    """TODOs worth an issue: no ticket reference yet, not exported before, and not a copy's repeat of one."""
+    live = {todo.said for todo in found if not todo.copy}
+    seen_in_copies: set[tuple[str, str]] = set()
+    worth = []
+    for todo in found:
+        if todo.copy:
+            if todo.said in live or todo.said in seen_in_copies:
+                continue
+            seen_in_copies.add(todo.said)
+        if not todo.ticket and todo.fingerprint not in exported:
+            worth.append(todo)
+    return worth
 
 
 def github_payloads(found: list[Todo], root: Path) -> list[dict[str, Any]]:

@@ -1,4 +1,4 @@
-"""docs/graph.md, generated from the schema (analyzer/store/schema.py): every label, relationship and property.
+"""docs/graph.md, generated from the schema (analyzer/schema.py): every label, relationship and property.
 
 Regenerate with `python -m analyzer.store.docs` (`--check` exits 1 when stale); a test fails when it is stale.
 """
@@ -8,14 +8,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyzer.generated_docs import write_or_check
-from analyzer.store.schema import NODE_TABLES, REL_TABLES
+from analyzer.schema import NODE_TABLES, REL_TABLES
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "graph.md"
 
 INTRO = """\
 # The code graph
 
-Generated from `analyzer/store/schema.py` by `python -m analyzer.store.docs`; do not edit by hand.
+Generated from `analyzer/schema.py` by `python -m analyzer.store.docs`; do not edit by hand.
 
 Both stores (the embedded LadybugDB file and Neo4j) hold exactly this graph. Every node carries
 `id` (unique across snapshots) and `snapshot` (the scan it belongs to); relationships never cross

@@ -19,7 +19,7 @@ from typing import Any
 
 from analyzer.graph import Columns, GraphSnapshot
 from analyzer.store.port import QueryResult, SnapshotInfo, StoreError
-from analyzer.store.schema import NODE_TABLES, REL_TABLES
+from analyzer.schema import NODE_TABLES, REL_TABLES
 
 DB_SUFFIX = ".lbdb"
 CURRENT = "CURRENT"
@@ -71,7 +71,7 @@ class LadybugStore:
     def write_snapshot(self, graph: GraphSnapshot) -> SnapshotInfo:
         import pyarrow as pa
 
-        from analyzer.store.schema import NODES_BY_NAME, RELS_BY_NAME
+        from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
 
         folder = self.root / repository_key(graph.repository)
         folder.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 """The Neo4j store: a server that scans, CI jobs and Neo4j Browser share.
 
 It holds the same graph as the embedded store: labels, relationship types and
-properties all come from `analyzer.store.schema`, so every bundled query reads
+properties all come from `analyzer.schema`, so every bundled query reads
 the same rows from both. A snapshot replace never shows a half graph:
 
 1. the new snapshot is written beside the current one under its own id, in
@@ -38,7 +38,7 @@ from typing import Any
 
 from analyzer.graph import GraphSnapshot
 from analyzer.store.port import QueryResult, SnapshotInfo, StoreError
-from analyzer.store.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, SNAPSHOT_NODE_TABLES, NodeTable, RelTable
+from analyzer.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, SNAPSHOT_NODE_TABLES, NodeTable, RelTable
 
 DEFAULT_BATCH_ROWS = 5000  # rows per UNWIND transaction and per delete batch; see bench/bench_store.py
 DEFAULT_LEASE_SECONDS = 20.0

@@ -25,7 +25,7 @@ import pytest
 
 import queries
 from analyzer.scan import ScanOptions, scan
-from analyzer.store.schema import NODE_TABLES, REL_TABLES
+from analyzer.schema import NODE_TABLES, REL_TABLES
 from tests.conftest import write_repo
 from tests.queries.conftest import param_texts
 
@@ -53,7 +53,7 @@ def _modules() -> Path | None:
 
 
 def graph_schema() -> dict[str, list[str]]:
-    """The labels, relationship types and properties of analyzer/store/schema.py, as the linter's database schema:
+    """The labels, relationship types and properties of analyzer/schema.py, as the linter's database schema:
     a query naming anything else is flagged (Neo4j would silently return null for it)."""
     properties = {name for table in NODE_TABLES for name in table.columns}
     properties |= {name for rel in REL_TABLES for name in rel.properties}

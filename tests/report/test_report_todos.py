@@ -1,4 +1,5 @@
-"""analyzer todos: rows with ticket refs and blame, GitHub payloads, creation through a recording fake `gh`."""
+"""analyzer todos: rows with ticket refs and blame, copies left out, GitHub payloads never repeated per copy,
+creation through a recording fake `gh`."""
 
 from __future__ import annotations
 
@@ -76,3 +77,29 @@ def test_create_reports_gh_failure(scanned_fixture, tmp_path, monkeypatch):
                                       "--state", str(tmp_path / "state.json")])
     assert result.exit_code == 2 and "could not add label" in result.output
     assert not (tmp_path / "state.json").exists()
+
+
+def test_copies_are_left_out_and_a_copied_todo_is_exported_once(small_system, tmp_path):
+    store, root = small_system
+    live = json.loads(_invoke("--store", str(store), "--format", "json").stdout)
+    assert [(row["path"], row["text"]) for row in live] == [
+        ("main_pc_code/agents/planner_agent.py", "retry when the model is not loaded yet")]
+    everything = json.loads(_invoke("--store", str(store), "--format", "json", "--include-copies").stdout)
+    assert len(everything) == 5 and {row["copy"] for row in everything if row["path"] != live[0]["path"]} == {
+        "name:backup", "folder:_trash_2025-06-13", "folder:ARCHIVEDONTUSE", "folder:backups"}
+    # The live to-do is exported once, not once per copy repeating it; the copies' own one (in two of them) once.
+    out = tmp_path / "issues.json"
+    _invoke("--store", str(store), "--export", "github", "--include-copies", "--out", str(out),
+            "--state", str(tmp_path / "state.json"))
+    titles = sorted(payload["title"] for payload in json.loads(out.read_text()))
+    assert titles == ["TODO: drop this archive", "TODO: retry when the model is not loaded yet"]
+    default = json.loads(_invoke("--store", str(store), "--export", "github", "--state",
+                                 str(tmp_path / "state.json")).stdout)
+    assert [payload["title"] for payload in default] == ["TODO: retry when the model is not loaded yet"]
+
+
+def test_blank_blame_says_the_tree_is_not_in_git(small_system):
+    store, root = small_system
+    result = _invoke("--store", str(store), "--format", "csv")
+    assert f"author and date are blank: {root} is not in a git repository." in " ".join(result.stderr.split())
+    assert "not in a git repository" not in result.stdout

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from analyzer.cli import app
 from analyzer.export import CapturingStore, csv_field, export_neo4j_admin, node_header, rel_header
 from analyzer.scan import ScanOptions, scan
-from analyzer.store.schema import NODES_BY_NAME, RELS_BY_NAME
+from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPE_CHECKS = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from analyzer.store.docs import DOC_PATH, render
-from analyzer.store.schema import NODE_TABLES, REL_TABLES
+from analyzer.schema import NODE_TABLES, REL_TABLES
 
 
 def test_graph_docs_are_current():

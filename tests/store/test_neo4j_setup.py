@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from analyzer.store import neo4j as adapter
-from analyzer.store.schema import NODE_TABLES, REL_TABLES
+from analyzer.schema import NODE_TABLES, REL_TABLES
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -128,6 +128,14 @@ NODE_TABLES: tuple[NodeTable, ...] = (
         "`path:line` of each member's import of the next, in the same order.",
     ),
     NodeTable(
+        "ContractViolation",
+        {"contract": STRING, "kind": STRING, "path": STRING, "line": INT, "source": STRING, "target": STRING,
+         "chain": STRING, "hops": INT},
+        "An import that breaks a `[tool.analyzer.contracts]` contract (analyzer/contracts.py): `source` reaches "
+        "`target` through `chain` (`module:line -> ... -> target`, `hops` imports); `path`/`line` is the source's "
+        "import that starts it; `kind` is layers, forbidden or independence.",
+    ),
+    NodeTable(
         "DuplicateKey",
         {"kind": STRING, "value": STRING},
         "A key two or more non-test modules share: `content` (the normalised syntax tree's hash), `file_name` "
