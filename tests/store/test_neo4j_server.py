@@ -18,7 +18,7 @@ import pytest
 from analyzer.scan import ScanOptions, scan
 from analyzer.store import StoreError
 from analyzer.store.neo4j import LEASE_LABEL, _Lease, scan_source
-from analyzer.store.schema import REL_TABLES, SNAPSHOT_NODE_TABLES
+from analyzer.schema import REL_TABLES, SNAPSHOT_NODE_TABLES
 from tests.conftest import write_repo
 from tests.store.conftest import SMALL_REPO
 
