@@ -113,10 +113,11 @@ def test_overwriting_a_database_takes_the_flag_and_says_what_is_lost(tmp_path, s
 
 
 def _admin(lib: Path, home: Path, command: str) -> subprocess.CompletedProcess:
-    """The exported `neo4j-admin ...` command, run with Neo4j's own AdminTool on `home` (small heap)."""
+    """The exported `neo4j-admin ...` command, run with Neo4j's own AdminTool on `home` (small heap; its
+    import.report lands in `home` too)."""
     java = ["java", "-Xmx512m", "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool"]
     return subprocess.run(java + shlex.split(command)[1:], capture_output=True, text=True, timeout=300, check=False,
-                          env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")})
+                          cwd=home, env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")})
 
 
 @pytest.mark.slow
