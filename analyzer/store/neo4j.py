@@ -250,8 +250,9 @@ def _report_notifications(summary) -> None:
     """What passed the server's filter (warnings that matter, e.g. a deprecated function): one line each."""
     for status in summary.gql_status_objects:
         if status.is_notification:
+            text = " ".join((status.status_description or status.gql_status).split())
             _log.warning("Neo4j %s: %s", str(status.raw_severity or "warning").lower(),
-                         " ".join((status.status_description or status.gql_status).split()))
+                         re.sub(r"^(warn|info): ", "", text))  # GQL descriptions repeat the severity
 
 
 class _IncompleteBatch(Exception):
@@ -434,10 +435,10 @@ class Neo4jStore:
                     switched = self._write(SWITCH_CURRENT, repository=graph.repository, snapshot=graph.snapshot,
                                            root=graph.root, source=source)
                 except BaseException:
-                    self._delete_quietly(graph.repository, graph.snapshot)
+                    self._delete_quietly(graph.snapshot)
                     raise
                 if not switched:
-                    self._delete_quietly(graph.repository, graph.snapshot)
+                    self._delete_quietly(graph.snapshot)
                     raise StoreError(f"another scan took over writing {graph.repository!r}; snapshot "
                                      f"{graph.snapshot} was not made current")
                 self._remove_leftovers(graph.repository, keep=graph.snapshot, quietly=True, wait=self.reader_wait)
@@ -499,7 +500,7 @@ class Neo4jStore:
         for statement in delete_statements():
             self._run_retried(statement, snapshot=snapshot, rows=self.batch_rows)
 
-    def _delete_quietly(self, repository: str, snapshot: str) -> None:
+    def _delete_quietly(self, snapshot: str) -> None:
         from neo4j.exceptions import DriverError, Neo4jError
 
         try:
