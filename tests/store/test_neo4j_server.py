@@ -23,7 +23,7 @@ from tests.conftest import write_repo
 from tests.store.conftest import SMALL_REPO
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.neo4j
+pytestmark = [pytest.mark.neo4j, pytest.mark.slow]  # a server round trip each, several CLI runs and git
 
 
 def _options(backend, repo, name, **extra) -> ScanOptions:
@@ -95,7 +95,6 @@ def test_unknown_labels_raise_no_notification_and_a_deprecation_is_one_line(neo4
     assert "id" in record.getMessage() and "\n" not in record.getMessage()
 
 
-@pytest.mark.slow
 def test_cli_query_prints_no_server_notification(neo4j_backend, small_repo):
     name = neo4j_backend.name("quiet")
     scan(_options(neo4j_backend, small_repo, name))
@@ -186,7 +185,6 @@ def test_a_repository_name_belongs_to_one_branch_on_a_shared_server(neo4j_backen
 # --- the check command on the server -------------------------------------------------------------------
 
 
-@pytest.mark.slow
 def test_check_on_neo4j_finds_what_it_finds_on_the_embedded_store(neo4j_backend, fixture_repo, tmp_path):
     name = neo4j_backend.name("check")
     reports = {}

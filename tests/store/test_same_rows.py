@@ -14,6 +14,8 @@ from analyzer.scan import ScanOptions, scan
 from analyzer.store.ladybug import LadybugStore
 from bench.corpus import generate
 
+pytestmark = pytest.mark.neo4j
+
 
 def _scan_both(neo4j_backend, repo, name: str, embedded: str) -> None:
     """One parse (the facts cache is shared), written to both stores under the same name."""
@@ -40,6 +42,7 @@ def _differences(neo4j_backend, name: str, embedded: str, browser: bool) -> list
     return differences
 
 
+@pytest.mark.slow
 def test_every_query_answers_the_same_on_both_stores_and_in_browser_form(neo4j_backend, fixture_repo, tmp_path):
     name = neo4j_backend.name("queries")
     _scan_both(neo4j_backend, fixture_repo, name, str(tmp_path / "embedded"))
