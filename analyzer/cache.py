@@ -16,7 +16,7 @@ from analyzer import __version__
 from analyzer.facts import FileFacts
 
 # Bump when extraction changes what it produces for the same bytes.
-FACTS_VERSION = f"{__version__}-2"  # -2: security, hot-path and Bandit facts
+FACTS_VERSION = f"{__version__}-5"  # -3: imports lazy / guarded; -4: raise facts (narrowing); -5: typed port references
 
 
 class FactCache:

@@ -24,7 +24,10 @@ class ScanConfig:
     exclude: list[str] = field(default_factory=list)  # globs on repo-relative paths
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     copies: CopyRules = DEFAULT_RULES  # which files are archived / backup / reference copies (analyzer/copies.py)
+    # machine root -> host names, variables and addresses that mean it (`PC2_IP`, `pc2_host`, "192.168.1.2")
+    hosts: dict[str, list[str]] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict)  # the whole [tool.analyzer] table, for other commands
+    raises: list[dict[str, Any]] = field(default_factory=list)  # extra raise-table rows (analyzer/narrowing)
 
 
 def read_tool_table(repo: Path) -> dict[str, Any]:
@@ -50,7 +53,9 @@ def load_scan_config(repo: Path, roots: list[str] | None = None, exclude: list[s
         exclude=list(table.get("exclude", [])),
         max_file_bytes=int(table.get("max_file_bytes", DEFAULT_MAX_FILE_BYTES)),
         copies=CopyRules.from_settings({key: _string_list(table, key) for key in COPY_KEYS if key in table}),
+        hosts=_hosts(table),
         raw=table,
+        raises=table.get("raises", []),
     )
     if roots:
         config.roots = roots
@@ -110,6 +115,16 @@ def load_check_config(table: dict[str, Any]) -> CheckConfig:
         params=params,
         per_path_ignores={glob: [str(c) for c in ids] for glob, ids in ignores.items()},
     )
+
+
+def _hosts(table: dict[str, Any]) -> dict[str, list[str]]:
+    """`hosts = { pc2_code = ["PC2_IP", "pc2_host", "192.168.1.2"] }`: what names each machine root."""
+    hosts = table.get("hosts", {})
+    if not isinstance(hosts, dict) or not all(
+            isinstance(names, list) and all(isinstance(n, str) for n in names) for names in hosts.values()):
+        raise ConfigError('[tool.analyzer] hosts maps a machine root to a list of host names, e.g. '
+                          'hosts = { pc2_code = ["PC2_IP", "192.168.1.2"] }')
+    return {str(machine): list(names) for machine, names in hosts.items()}
 
 
 def _param_text(value: Any) -> str:

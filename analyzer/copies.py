@@ -22,13 +22,27 @@ number or qualifier (`translator_agent_backup.py`, `agent.backup_day4_1.py`,
     live = ["reference_impl/**"]         # globs that are never copies, whatever their names say
 
 Globs match the repository-relative path (`fnmatch`, `*` crosses folders).
+
+A module is a copy by content, too (`content:<live path>`), when its normalised
+syntax tree equals another module's on the same machine and the evidence says
+which one is live: of the modules with that content that no path rule marks,
+the ones a startup config runs or a module outside the copies imports are live,
+the others copies of the first live one. Without such evidence (nothing runs or
+imports either, or both are used, or they sit on different machines, where the
+same module deployed twice is normal) none is a copy. Trivial modules (an empty
+`__init__.py`, a few imports) carry no content to compare. Content copies that
+no pattern matches are what the scan suggests an `extend-copies` glob for.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import re
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+
+from analyzer.facts import FileFacts
 
 # Words that mark a copy folder when one of its words starts with them (too long to occur by chance).
 COPY_WORD_PREFIXES = ("backup", "archive", "trash", "deprecated", "legacy", "reference", "dontuse", "obsolete")
@@ -112,22 +126,93 @@ class CopyRules:
     def is_copy(self, path: str) -> bool:
         return bool(self.reason(path))
 
+    def first_copy_folder(self, path: str) -> int | None:
+        """Index of the first folder of `path` that is a copy folder (by word or glob), else None."""
+        parts = path.split("/")[:-1]
+        for index in range(len(parts)):
+            if self.reason("/".join(parts[: index + 1]) + "/__init__.py"):  # `__init__` is never a copy name
+                return index
+        return None
+
 
 DEFAULT_RULES = CopyRules()
+CONTENT = "content"  # copy_reason prefix of a copy found by content
+# A module with neither a class nor a function and fewer lines than this has no content worth comparing.
+MIN_CONTENT_LINES = 5
 
 
 @dataclass
 class CopyIndex:
-    """Every scanned path's copy status, as the graph records it."""
+    """Every path's copy status, as the graph records it: scanned modules by path or content, other files
+    (configs, requirements) by path."""
 
-    reasons: dict[str, str] = field(default_factory=dict)  # path -> reason, only for copies
+    reasons: dict[str, str] = field(default_factory=dict)  # module path -> reason, only for copies
+    rules: CopyRules = DEFAULT_RULES
+    suggested_globs: tuple[str, ...] = ()  # extend-copies globs covering the content copies no pattern matched
 
     def is_copy(self, path: str) -> bool:
-        return path in self.reasons
+        return bool(self.reason(path))
 
     def reason(self, path: str) -> str:
-        return self.reasons.get(path, "")
+        return self.reasons.get(path) or self.rules.reason(path)
+
+    @property
+    def content_copies(self) -> list[str]:
+        return sorted(path for path, reason in self.reasons.items() if reason.startswith(f"{CONTENT}:"))
 
 
 def classify_paths(paths, rules: CopyRules = DEFAULT_RULES) -> CopyIndex:
-    return CopyIndex({path: reason for path in paths if (reason := rules.reason(path))})
+    return CopyIndex({path: reason for path in paths if (reason := rules.reason(path))}, rules)
+
+
+def has_content(facts: FileFacts) -> bool:
+    """Whether a module has code worth comparing: not an empty `__init__.py` or a few imports."""
+    return bool(facts.normalized_hash) and (bool(facts.classes or facts.functions) or facts.lines >= MIN_CONTENT_LINES)
+
+
+def classify_copies(files: list[FileFacts], rules: CopyRules, imports: Iterable[tuple[str, str]],
+                    run_by_config: set[str]) -> CopyIndex:
+    """Copies by path, then by content; `imports` are (importer, imported) module paths, `run_by_config` the
+    modules a startup config outside the copies runs."""
+    index = classify_paths((f.path for f in files), rules)
+    used = run_by_config | {target for importer, target in imports if not index.is_copy(importer) and importer != target}
+    groups: dict[str, list[FileFacts]] = defaultdict(list)
+    for facts in files:
+        if has_content(facts) and not index.is_copy(facts.path):
+            groups[facts.normalized_hash].append(facts)
+    for same in groups.values():
+        index.reasons.update(_content_copies(same, used))
+    index.suggested_globs = _suggested_globs(index, [f.path for f in files if has_content(f)], {f.machine for f in files})
+    return index
+
+
+def _content_copies(same: list[FileFacts], used: set[str]) -> dict[str, str]:
+    """Of modules with one content: each unused one on the machine of a used one is a copy of that one."""
+    live = [f for f in same if f.path in used]
+    copies = {}
+    for facts in same:
+        original = next((f for f in live if f.machine == facts.machine), None)
+        if original is not None and facts.path not in used:
+            copies[facts.path] = f"{CONTENT}:{original.path}"
+    return copies
+
+
+def _suggested_globs(index: CopyIndex, paths: list[str], machines: set[str]) -> tuple[str, ...]:
+    """For each content copy no pattern matched: the highest folder below its machine root in which every
+    module with content is a copy (`folder/*`), else the file itself."""
+    live_folders = set()  # every folder holding a live module with content
+    for path in paths:
+        if not index.is_copy(path):
+            parts = path.split("/")[:-1]
+            live_folders.update("/".join(parts[:depth]) for depth in range(1, len(parts) + 1))
+    globs = set()
+    for path in index.content_copies:
+        parts = path.split("/")[:-1]
+        covering = path
+        for depth in range(len(parts), 0, -1):
+            folder = "/".join(parts[:depth])
+            if folder in machines or folder in live_folders:
+                break
+            covering = f"{folder}/*"
+        globs.add(covering)
+    return tuple(sorted(globs))

@@ -18,7 +18,7 @@ import yaml
 
 from analyzer.config import ScanConfig
 from analyzer.discover import list_files
-from analyzer.extract.risky import NOT_SECRET_RE, SECRET_NAME_RE
+from analyzer.extract.secrets import is_placeholder, is_secret_key
 from analyzer.graph import GraphSnapshot
 
 CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".env", ".ini", ".cfg")
@@ -26,16 +26,6 @@ FORMATS = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".env": "env", ".in
 MAX_CONFIG_BYTES = 512 * 1024  # larger JSON/YAML is data (vocabularies, model configs), not settings
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SCALAR_TAGS = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"})
-PLACEHOLDER_RES = tuple(re.compile(p, re.I) for p in (
-    r"\$\{.*\}|\$\(.*\)|\{\{.*\}\}|%\(\w+\)s",  # ${VAR}, $(cmd), {{ template }}, %(name)s anywhere in the value
-    r"\$[A-Za-z_]\w*|%\w+%|<[^<>]*>|ENC\[.*\]",  # $VAR, %VAR%, <your-password>, sops-encrypted
-    r"(vault|env|secret|ssm|file|secretsmanager):.*",  # references resolved at deploy time
-    r"x+|\*+|\.+|-+|_+|#+|0+",
-    r"(your|enter|insert)[_\- ].*",
-    r"changeme|change[_\-]me|replace[_\-]?me|todo|tbd|fixme|none|null|nil|undefined|placeholder|example|dummy|"
-    r"redacted|hidden|secret[_\-]here|password[_\-]here|not[_\-]set|unset",
-    r"(/|\./|~/).*|.*\.(json|pem|key|crt|txt|ya?ml)",  # a path to where the secret lives
-))
 ENV_LINE_RE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.\-]*)\s*=\s*(.*?)\s*$")
 INI_SECTION_RE = re.compile(r"^\s*\[([^\]]+)\]\s*$")
 INI_LINE_RE = re.compile(r"^([A-Za-z_][\w.\- ]*?)\s*[=:]\s*(.*?)\s*$")
@@ -48,16 +38,6 @@ class ConfigCredential:
     line: int
     key_path: str  # dotted keys from the document root, `[i]` for list items
     format: str  # yaml | json | env | ini
-
-
-def is_secret_key(key: str) -> bool:
-    name = key.replace("-", "_").strip()
-    return bool(SECRET_NAME_RE.search(name)) and not NOT_SECRET_RE.match(name)
-
-
-def is_placeholder(value: str) -> bool:
-    text = value.strip()
-    return not text or any(pattern.fullmatch(text) for pattern in PLACEHOLDER_RES)
 
 
 def _unquote(value: str) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import fnmatch
 import os
 import subprocess
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from analyzer.config import DEFAULT_EXCLUDES, ScanConfig
+from analyzer.copies import DEFAULT_RULES, CopyRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +44,32 @@ def _walk_files(repo: Path) -> list[str]:
     return found
 
 
-def machine_of(path: str, roots: list[str]) -> str:
-    top = path.split("/", 1)[0] if "/" in path else ""
-    if not roots:
-        return top
-    return top if top in roots else ""
+def machine_of(path: str, roots: Collection[str], copies: CopyRules = DEFAULT_RULES) -> str:
+    """The machine root a file belongs to: its top-level folder when that is a root, else "" (shared code).
+    Under a copy folder, a root nested in it wins: `backups/2025-07-01/main_pc_code/agents/x.py` is a copy
+    of main_pc_code, never a machine of its own nor no machine; so is a top-level copy folder named after a
+    root (`main_pc_code_deprecated_components/`). With no roots given, every top-level folder but a copy
+    folder is one (see `machine_roots`)."""
+    parts = path.split("/")[:-1]
+    if not parts:
+        return ""
+    first_copy = copies.first_copy_folder(path)
+    if first_copy is not None:
+        nested = next((part for part in parts[first_copy + 1:] if part in roots), "")
+        if nested:
+            return nested
+    if first_copy != 0:
+        return parts[0] if parts[0] in roots or not roots else ""
+    named_after = [root for root in roots if parts[0].startswith((f"{root}_", f"{root}-"))]
+    return max(named_after, key=len, default="")
+
+
+def machine_roots(paths: Iterable[str], config: ScanConfig) -> list[str]:
+    """The configured roots, else every top-level folder that holds a selected file and is not a copy folder."""
+    if config.roots:
+        return config.roots
+    tops = {path.split("/", 1)[0] for path in paths if "/" in path}
+    return sorted(top for top in tops if config.copies.first_copy_folder(f"{top}/x.py") is None)
 
 
 def list_files(repo: Path, config: ScanConfig, suffixes: tuple[str, ...] = (".py",)) -> list[SourceFile]:
@@ -54,7 +77,7 @@ def list_files(repo: Path, config: ScanConfig, suffixes: tuple[str, ...] = (".py
     names = _git_files(repo)
     if names is None:
         names = _walk_files(repo)
-    selected = []
+    selected: list[str] = []
     for name in names:
         if not name.endswith(suffixes):
             continue
@@ -65,6 +88,6 @@ def list_files(repo: Path, config: ScanConfig, suffixes: tuple[str, ...] = (".py
             continue
         if not (repo / name).is_file():  # deleted but still tracked
             continue
-        selected.append(SourceFile(name, machine_of(name, config.roots)))
-    selected.sort(key=lambda f: f.path)
-    return selected
+        selected.append(name)
+    roots = machine_roots(selected, config)
+    return [SourceFile(name, machine_of(name, roots, config.copies)) for name in sorted(selected)]

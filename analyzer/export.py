@@ -6,7 +6,7 @@ per relationship type the same (`IMPORTS.rels.header.csv`, ...), plus `schema.cy
 `neo4j-admin-import.sh` with the exact import command. Headers follow the import
 tool's format: `id:ID(Module)` (ids are strings, one ID space per label), `:LABEL`,
 `:START_ID(Module)`, `:END_ID(Package)`, `:TYPE`, typed properties (`line:long`,
-`deferred:boolean`, strings untyped). An empty unquoted field is a missing (null)
+`lazy:boolean`, strings untyped). An empty unquoted field is a missing (null)
 property; every string is quoted, so `""` stays an empty string.
 """
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from analyzer.narrowing.model import RaiseFacts
+
 PARSE_OK = "ok"
 PARSE_ERROR = "error"
 PARSE_SKIPPED = "skipped"
@@ -26,7 +28,8 @@ class ImportFact:
     names: tuple[str, ...]  # imported names for `from` imports, ("*",) for star
     level: int  # leading dots of a relative import
     line: int
-    deferred: bool  # inside a function or a try/except: not executed at import time
+    lazy: bool  # inside a function (or a method): runs when it is called, not at import time
+    guarded: bool  # not lazy, inside the body of a try that has except handlers: runs at import time, errors caught
     is_from: bool
 
 
@@ -57,6 +60,91 @@ class SocketFact:
     function: str
 
 
+# PortRef.kind: how an endpoint's port is written. The extractor (analyzer/extract/zmq.py) records it;
+# analyzer/endpoints.py resolves it with the other modules' facts and the deployment configs.
+PORT_REF_KINDS = {
+    "literal": "a number in the code (`5556`, `\"5556\"`): `value`",
+    "constant": "a name assigned in this file, at module, class or function level (`PORT`): `name`, `scope` "
+                "(the class or function, \"\" for the module); operands: its value",
+    "imported": "a name imported from another module (`from common.ports import X as P`): `name` X, `alias` P, "
+                "`module` as written (leading dots for a relative import)",
+    "module_attribute": "`ports.X` after `import ports` or `import common.ports as ports`: `name` X, `module`",
+    "self_attribute": "`self.X`: operands are every value the class assigns to it (candidates, constructor "
+                      "first); `name`, `scope` the class",
+    "parameter": "a parameter of the enclosing function, also `kwargs.get(\"port\", d)`: `name`, `scope` the "
+                 "function's qualified name; operands: its default",
+    "key": "a value a launcher or config object holds (`args.port`, `self.config[\"port\"]`, "
+           "`config.get(\"port\", d)`): `name` the key, `scope` the object as written; operands: the default",
+    "env": "`os.environ.get(\"X\", d)`, `os.getenv(\"X\", d)`, `os.environ[\"X\"]`: `name` X (inside a helper, "
+           "a template naming its parameters: `{name}_PORT`); operands: the default",
+    "registry": "`get_port(\"NAME\")` / `endpoint(\"NAME\")` (runtime.ports): `name`",
+    "call": "a helper that returns a port (`get_service_port(\"NAME\", 5611)`): `name` the function, `module` "
+            "and `alias` when imported; operands: its arguments",
+    "argument": "one argument of a call: `name` its keyword (\"\" when positional), `value` its position; "
+                "operands: the value",
+    "text": "a string (`\"NAME\"`), as a helper's argument: `name` the text",
+    "fallback": "`x or 5642`, `x if x else 5642`, `getattr(o, \"x_port\", 5600)`: operands (the value, the "
+                "fallback)",
+    "sum": "`port + 1`, `BASE + OFFSET`: operands added, plus `offset`",
+    "random": "`bind_to_random_port`: a port chosen at run time",
+    "unknown": "anything else (`None`, a call nothing resolves): `name` is the expression as written",
+}
+
+
+# Endpoint.port_source: where analyzer/endpoints.py found the number -> (summary bucket, meaning). Declared
+# once: the scan summary, the schema docs and docs/configs.md are derived from it.
+PORT_SOURCES: dict[str, tuple[str, str]] = {
+    "literal": ("code", "a number in the endpoint or the call"),
+    "constant": ("code", "a name assigned in the same file: module, class or local"),
+    "imported_constant": ("code", "a constant of another module: imported, aliased or `module.X`"),
+    "self_attr": ("code", "`self.X = <number>` in the class"),
+    "default_arg": ("code", "a fallback in the code: a parameter's default, `x or 5642`, `getattr(o, \"x\", 5600)`"),
+    "env_default": ("code", "the default of an environment lookup, also through a helper"),
+    "config": ("config", "the startup config: the agent's port, health-check port or `*_port` param"),
+    "ports_yaml": ("config", "the ports.yaml entry a registry lookup names"),
+    "env": ("config", "a .env file"),
+    "compose": ("config", "a compose service's environment"),
+    "random": ("unknown", "`bind_to_random_port`: chosen at run time"),
+    "dynamic": ("unknown", "nothing static: only the running program knows"),
+    "none": ("none", "no port: ipc://, inproc://"),
+}
+PORT_BUCKETS = {"code": "from the code", "config": "from the deployment configs", "unknown": "unknown",
+                "none": "no port (ipc, inproc)"}
+# Endpoint.port_confidence, strongest first.
+CONFIDENCES = {
+    "certain": "the code fixes the number: a literal, a constant, `self.X = <number>`, arithmetic on those",
+    "likely": "a value the deployment declares for this socket, or the fallback the code keeps when none does: "
+              "a constructor default, an environment default, `x or 5642`",
+    "possible": "a default of a function other than the constructor (callers may pass another), or one of several "
+                "values `self.X` is given (all of them are in `port_candidates`)",
+}
+
+@dataclass(frozen=True, slots=True)
+class PortRef:
+    """Where a port comes from, as the code writes it; `kind` is one of PORT_REF_KINDS."""
+
+    kind: str
+    line: int = 0  # where the referenced value is written (an assignment, a parameter, the call)
+    value: int | None = None
+    name: str = ""
+    module: str = ""
+    alias: str = ""
+    scope: str = ""
+    offset: int = 0
+    operands: tuple[PortRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PortDefinitionFact:
+    """A module-level name other modules can take a port from: a constant, or a helper function's return value."""
+
+    name: str
+    line: int
+    ref: PortRef
+    params: tuple[str, ...] = ()  # a helper's parameters, in order
+    is_function: bool = False
+
+
 @dataclass(slots=True)
 class EndpointFact:
     action: str  # bind | connect
@@ -64,9 +152,11 @@ class EndpointFact:
     endpoint: str  # source text of the endpoint argument
     scheme: str  # tcp | ipc | inproc | ... | "" when unknown
     host: str  # "*", "0.0.0.0", "localhost", an expression text, or ""
-    port: int | None
-    port_source: str  # literal | constant | self_attr | default_arg | env_default | dynamic | none
-    port_expr: str  # the expression the port came from ("" for literals)
+    # What the host expression leads to in this file, outermost first: the names it goes through
+    # (`PC2_HOST`, `pc2_host`, env variables, keys) and the string it ends at ("192.168.1.2", "localhost").
+    host_names: tuple[str, ...]
+    port_ref: PortRef | None  # None where the scheme has no port (ipc://, inproc://)
+    port_expr: str  # the port expression as written inside the endpoint ("" for a literal), for display
     socket_variable: str
     socket_kind: str  # from the matching socket creation, "" when unknown
     function: str
@@ -82,6 +172,9 @@ class ExceptFact:
     reraises: bool
     logs_traceback: bool
     function: str
+    # Filled by the whole-repository pass (analyzer/narrowing/infer.py) for bare and broad handlers.
+    narrow_types: str = ""  # comma-separated exceptions its try body can raise, when that is proven
+    narrowable: bool = False  # `analyzer fix narrow-excepts` can narrow it without --unsafe
 
 
 @dataclass(slots=True)
@@ -103,10 +196,18 @@ class CudaFact:
 @dataclass(slots=True)
 class RiskyCallFact:
     line: int
-    kind: str  # shell_true | os_system | os_popen | hardcoded_secret
-    detail: str  # callee or the variable name; never a secret's value
+    kind: str  # shell_true | os_system | os_popen
+    detail: str  # the callee
     dynamic: bool  # command built from non-literals
     function: str
+
+
+@dataclass(slots=True)
+class SecretFact:
+    line: int
+    target: str  # what is given the credential, as written: DB_PASSWORD, settings.api_key, app.config["SECRET_KEY"]
+    written_as: str  # name | attribute | subscript | dict_key | keyword (analyzer/extract/secrets.py)
+    function: str  # never the value
 
 
 @dataclass(slots=True)
@@ -176,8 +277,8 @@ class FileFacts:
     parse_error: ParseErrorFact | None = None
     normalized_hash: str = ""  # hash of the code without comments and formatting
     has_main_guard: bool = False
-    # Module-level names bound to a statically known integer (ports live here).
-    constants: dict[str, int] = field(default_factory=dict)
+    # Module-level constants and helper functions other modules can import a port from.
+    port_definitions: list[PortDefinitionFact] = field(default_factory=list)
     imports: list[ImportFact] = field(default_factory=list)
     classes: list[ClassFact] = field(default_factory=list)
     functions: list[FunctionFact] = field(default_factory=list)
@@ -187,12 +288,15 @@ class FileFacts:
     todos: list[TodoFact] = field(default_factory=list)
     cuda_calls: list[CudaFact] = field(default_factory=list)
     risky_calls: list[RiskyCallFact] = field(default_factory=list)
+    secrets: list[SecretFact] = field(default_factory=list)
     zmq_auth: list[ZmqAuthFact] = field(default_factory=list)
     bandit_findings: list[BanditFact] = field(default_factory=list)
     routes: list[RouteFact] = field(default_factory=list)
     model_loads: list[ModelLoadFact] = field(default_factory=list)
     db_calls: list[DbCallFact] = field(default_factory=list)
     hygiene: list[HygieneFact] = field(default_factory=list)
+    # What each function and try body does that may raise (analyzer/extract/raising.py), None if unparsed.
+    raising: RaiseFacts | None = None
     # Module traits for security and GPU rules (analyzer/extract/security.py, hotpaths.py).
     uses_curve: bool = False  # sets CURVE keys or starts a ZAP authenticator (zmq_auth is not empty)
     inference_guard: bool = False  # a torch.no_grad() / inference_mode() context or decorator

@@ -5,14 +5,17 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from analyzer.copies import CopyIndex
+from analyzer.copies import CopyIndex, has_content
 from analyzer.facts import MODULE_TRAITS, FileFacts
-from analyzer.resolve import Resolution, module_name
+from analyzer.resolve import Resolution, module_name, pair_timing
 from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
+
+if TYPE_CHECKING:  # analyzer.endpoints reads the configs package, whose graph rows import this module
+    from analyzer.endpoints import EndpointResolution, ResolvedEndpoint
 
 TEST_STEM_RE = re.compile(r"(^test_)|(_test$)|(^conftest$)")
 AGENT_DIRS = frozenset({"agents", "services"})
@@ -73,7 +76,7 @@ def _empty_tables() -> tuple[dict[str, Columns], dict[str, Columns]]:
 
 def build_snapshot(
     repository: str, snapshot: str, root: str, files: list[FileFacts], resolution: Resolution, meta: dict[str, Any],
-    copies: CopyIndex,
+    copies: CopyIndex, endpoints: EndpointResolution,
 ) -> GraphSnapshot:
     nodes, rels = _empty_tables()
     graph = GraphSnapshot(repository, snapshot, root, nodes, rels)
@@ -82,8 +85,12 @@ def build_snapshot(
     imports_in: Counter[str] = Counter()
 
     _add_import_edges(graph, resolution, module_ids, imports_out, imports_in)
+    resolved: dict[str, list[ResolvedEndpoint]] = defaultdict(list)
+    for endpoint in endpoints.endpoints:
+        resolved[endpoint.path].append(endpoint)
     for facts in files:
         _add_module(graph, facts, module_ids[facts.path], resolution, imports_out, imports_in, copies)
+        _add_endpoints(graph, module_ids[facts.path], resolved.get(facts.path, []))
     _add_cycles(graph, resolution, module_ids)
     _add_reach(graph, resolution)
     _add_duplicate_keys(graph, files, module_ids)
@@ -101,9 +108,10 @@ def _add_import_edges(graph, resolution: Resolution, module_ids, imports_out, im
         pairs[(edge.importer, edge.target)].append(edge)
     for (importer, target), edges in sorted(pairs.items()):
         lines = sorted({e.line for e in edges})
+        lazy, guarded = pair_timing(edges)
         graph.rels["IMPORTS"].add(
             **{"from": module_ids[importer], "to": module_ids[target]}, line=lines[0],
-            lines=",".join(map(str, lines)), deferred=all(e.deferred for e in edges),
+            lines=",".join(map(str, lines)), lazy=lazy, guarded=guarded,
         )
         imports_out[importer] += 1
         imports_in[target] += 1
@@ -116,9 +124,10 @@ def _add_import_edges(graph, resolution: Resolution, module_ids, imports_out, im
     for name in sorted(stdlib):
         graph.nodes["Package"].add(id=f"{snapshot}|pkg:{name}", snapshot=snapshot, name=name, stdlib=stdlib[name])
     for (importer, package), found in sorted(packages.items()):
+        lazy, guarded = pair_timing(found)
         graph.rels["IMPORTS_PACKAGE"].add(
             **{"from": module_ids[importer], "to": f"{snapshot}|pkg:{package}"},
-            line=min(e.line for e in found), deferred=all(e.deferred for e in found),
+            line=min(e.line for e in found), lazy=lazy, guarded=guarded,
         )
 
 
@@ -156,11 +165,11 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
             rels["HAS_METHOD"].add(**{"from": class_ids[function.class_name], "to": node_id})
     children = (
         ("Socket", "HAS_SOCKET", "S", facts.sockets),
-        ("Endpoint", "HAS_ENDPOINT", "E", facts.endpoints),
         ("ExceptClause", "HAS_EXCEPT", "X", facts.excepts),
         ("Todo", "HAS_TODO", "T", facts.todos),
         ("CudaCall", "HAS_CUDA_CALL", "G", facts.cuda_calls),
         ("RiskyCall", "HAS_RISKY_CALL", "R", facts.risky_calls),
+        ("HardcodedSecret", "HAS_HARDCODED_SECRET", "K", facts.secrets),
         ("ZmqAuth", "HAS_ZMQ_AUTH", "Z", facts.zmq_auth),
         ("BanditFinding", "HAS_BANDIT_FINDING", "B", facts.bandit_findings),
         ("Route", "HAS_ROUTE", "H", facts.routes),
@@ -178,6 +187,25 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
             rels[rel].add(**{"from": module_id, "to": node_id})
 
 
+def endpoint_id(module_id: str, index: int) -> str:
+    return f"{module_id}#E{index}"
+
+
+def _add_endpoints(graph: GraphSnapshot, module_id: str, endpoints: list[ResolvedEndpoint]) -> None:
+    """Endpoint rows: what the code writes (the fact) and what analyzer/endpoints.py resolved."""
+    for endpoint in endpoints:
+        fact, node_id = endpoint.fact, endpoint_id(module_id, endpoint.index)
+        graph.nodes["Endpoint"].add(
+            id=node_id, snapshot=graph.snapshot, path=endpoint.path, machine=endpoint.machine, line=fact.line,
+            action=fact.action, endpoint=fact.endpoint, scheme=fact.scheme, host=fact.host, port=endpoint.port,
+            port_source=endpoint.source, port_confidence=endpoint.confidence, port_origin=endpoint.origin,
+            port_candidates=",".join(map(str, endpoint.candidates)), port_expr=fact.port_expr,
+            target_machine=endpoint.target_machine, site=endpoint.site, socket_variable=fact.socket_variable,
+            socket_kind=fact.socket_kind, function=fact.function, class_name=fact.class_name,
+        )
+        graph.rels["HAS_ENDPOINT"].add(**{"from": module_id, "to": node_id})
+
+
 def _add_cycles(graph: GraphSnapshot, resolution: Resolution, module_ids: dict[str, str]) -> None:
     paths_by_name = {module_name(p): p for p in module_ids}
     for n, cycle in enumerate(resolution.cycles):
@@ -185,7 +213,7 @@ def _add_cycles(graph: GraphSnapshot, resolution: Resolution, module_ids: dict[s
         first = paths_by_name[cycle.members[0]]
         graph.nodes["ImportCycle"].add(
             id=node_id, snapshot=graph.snapshot, members=",".join(cycle.members), size=len(cycle.members),
-            closing_lines=",".join(map(str, cycle.closing_lines)), deferred_only=cycle.deferred_only,
+            closing_lines=",".join(map(str, cycle.closing_lines)), timing=cycle.timing,
             closing_imports=",".join(f"{paths_by_name[m]}:{line}" for m, line in zip(cycle.members, cycle.closing_lines)),
             component=resolution.components.get(first, -1),
         )
@@ -219,9 +247,19 @@ def _add_reach(graph: GraphSnapshot, resolution: Resolution) -> None:
     modules["dependent_agents"] = [(bits & agents).bit_count() for bits in others]
 
 
+def mark_copies(graph: GraphSnapshot, copies: CopyIndex) -> None:
+    """`is_copy` of every node that has a path besides modules (configs, requirements, credentials): from the
+    path rules, after every part of the graph is added."""
+    for table, columns in graph.nodes.items():
+        if table != "Module" and "is_copy" in columns.data and "path" in columns.data:
+            columns.data["is_copy"] = [copies.is_copy(path) for path in columns.data["path"]]
+
+
 def _duplicate_keys(facts: FileFacts) -> set[tuple[str, str]]:
-    """What two copies of an agent share: the normalised content, an agent's file name, an agent class name."""
-    keys = {("content", facts.normalized_hash)} if facts.normalized_hash else set()
+    """What two copies of an agent share: the normalised content (of a module that has some: every empty
+    `__init__.py` sharing one key made the pairs grow with the square of their number), an agent's file
+    name, an agent class name."""
+    keys = {("content", facts.normalized_hash)} if has_content(facts) else set()
     if is_agent_module(facts):
         keys.add(("file_name", facts.path.rsplit("/", 1)[-1]))
         keys.update(("class", c.name) for c in facts.classes

@@ -415,7 +415,7 @@ def find_requirements(repo: Path, config: ScanConfig) -> RequirementsScan:
                     error=f"includes {include.target}, which does not exist"))
             elif include.target not in seen:
                 seen.add(include.target)
-                pending.append((include.target, machine_of(include.target, config.roots),
+                pending.append((include.target, machine_of(include.target, config.roots, config.copies),
                                 CONSTRAINTS if include.constraint else requirements_kind(include.target) or REQUIREMENTS))
     files.sort(key=lambda f: f.path)
     return RequirementsScan(files, digest.hexdigest())

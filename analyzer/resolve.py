@@ -1,4 +1,4 @@
-"""Whole-repository facts: imports resolved to modules, ports through imported constants, cycles.
+"""Whole-repository facts: imports resolved to modules, and import cycles.
 
 Agent systems put several folders on `sys.path`, so `from agents.x import y`
 inside `main_pc_code/` means `main_pc_code/agents/x.py`. A name is looked up
@@ -36,7 +36,8 @@ class ImportEdge:
     importer: str  # path
     target: str  # path
     line: int
-    deferred: bool
+    lazy: bool  # ImportFact.lazy: inside a function
+    guarded: bool  # ImportFact.guarded: at import time, inside a try with handlers
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +45,29 @@ class ExternalImport:
     importer: str
     package: str  # top-level distribution-ish name, e.g. "torch"
     line: int
-    deferred: bool
+    lazy: bool
+    guarded: bool
     stdlib: bool
+
+
+# When an import cycle runs (ImportCycle.timing), from the imports of its steps:
+LAZY = "lazy"  # a step is imported only inside functions: the cycle closes when that function runs, not at import time
+GUARDED = "guarded"  # every step runs at import time, one only inside try/except: its ImportError is swallowed
+IMPORT_TIME = "import-time"  # every step runs unguarded at import time
 
 
 @dataclass(frozen=True, slots=True)
 class ImportCycle:
     members: tuple[str, ...]  # module names, rotated to start at the smallest
     closing_lines: tuple[int, ...]  # line of the import from members[i] to members[i+1]
-    deferred_only: bool  # every cycle through these edges needs a deferred import
+    timing: str  # LAZY, GUARDED or IMPORT_TIME
+
+
+def pair_timing(edges: Iterable[ImportEdge | ExternalImport]) -> tuple[bool, bool]:
+    """(lazy, guarded) of one importer's imports of one target: lazy when every one is inside a function;
+    guarded when, of those that run at import time, every one is inside a try with handlers."""
+    eager = [edge for edge in edges if not edge.lazy]
+    return not eager, bool(eager) and all(edge.guarded for edge in eager)
 
 
 @dataclass
@@ -156,48 +171,30 @@ def _from_targets(base: str, fact: ImportFact, lookup) -> list[str]:
 def resolve_repository(files: list[FileFacts]) -> Resolution:
     index = ModuleIndex(f.path for f in files)
     resolution = Resolution()
-    by_path = {f.path: f for f in files}
     for facts in files:
-        imported_from: dict[str, str] = {}  # local name -> module path it was imported from
         for fact in facts.imports:
             targets, external = resolve_import(index, facts.path, fact)
             for target in targets:
                 if target != facts.path:
-                    resolution.edges.append(ImportEdge(facts.path, target, fact.line, fact.deferred))
+                    resolution.edges.append(ImportEdge(facts.path, target, fact.line, fact.lazy, fact.guarded))
             if external is not None:
                 resolution.externals.append(
-                    ExternalImport(facts.path, external, fact.line, fact.deferred, external in STDLIB)
+                    ExternalImport(facts.path, external, fact.line, fact.lazy, fact.guarded, external in STDLIB)
                 )
-            if fact.is_from and len(targets) >= 1:
-                for name in fact.names:
-                    imported_from[name] = targets[0]
-        _resolve_imported_ports(facts, imported_from, by_path)
     _find_cycles(resolution)
     return resolution
 
 
-def _resolve_imported_ports(facts: FileFacts, imported_from: dict[str, str], by_path: dict[str, FileFacts]) -> None:
-    """`f"tcp://*:{TRANSLATOR_PORT}"` with `from common.ports import TRANSLATOR_PORT`."""
-    for endpoint in facts.endpoints:
-        if endpoint.port_source != "dynamic" or not endpoint.port_expr.isidentifier():
-            continue
-        source = imported_from.get(endpoint.port_expr)
-        value = by_path[source].constants.get(endpoint.port_expr) if source in by_path else None
-        if value is not None:
-            endpoint.port = value
-            endpoint.port_source = "imported_constant"
-
-
 def _find_cycles(resolution: Resolution) -> None:
     graph = nx.DiGraph()
-    eager = nx.DiGraph()
     lines: dict[tuple[str, str], int] = {}
+    pairs: dict[tuple[str, str], list[ImportEdge]] = defaultdict(list)
     for edge in resolution.edges:
         graph.add_edge(edge.importer, edge.target)
         key = (edge.importer, edge.target)
         lines[key] = min(lines.get(key, edge.line), edge.line)
-        if not edge.deferred:
-            eager.add_edge(edge.importer, edge.target)
+        pairs[key].append(edge)
+    timings = {key: pair_timing(edges) for key, edges in pairs.items()}
     components = [sorted(c) for c in nx.strongly_connected_components(graph) if len(c) > 1]
     components.sort()
     for component_id, members in enumerate(components):
@@ -205,7 +202,7 @@ def _find_cycles(resolution: Resolution) -> None:
         for path in members:
             resolution.components[path] = component_id
         for cycle in bounded_cycles(graph, members, MAX_CYCLE_LENGTH, MAX_CYCLES_PER_COMPONENT):
-            resolution.cycles.append(_canonical_cycle(cycle, lines, eager))
+            resolution.cycles.append(_canonical_cycle(cycle, lines, timings))
     resolution.cycles.sort(key=lambda c: (len(c.members), c.members))
 
 
@@ -261,10 +258,16 @@ def _cycles_from(start, graph, rank, successors, length_bound: int, limit: int) 
     return found
 
 
-def _canonical_cycle(cycle: list[str], lines: dict[tuple[str, str], int], eager: nx.DiGraph) -> ImportCycle:
+def _canonical_cycle(cycle: list[str], lines: dict[tuple[str, str], int],
+                     timings: dict[tuple[str, str], tuple[bool, bool]]) -> ImportCycle:
     names = [module_name(p) for p in cycle]
     start = names.index(min(names))
     paths = cycle[start:] + cycle[:start]
     pairs = list(zip(paths, paths[1:] + paths[:1]))
-    deferred_only = not all(eager.has_edge(a, b) for a, b in pairs)
-    return ImportCycle(tuple(module_name(p) for p in paths), tuple(lines[p] for p in pairs), deferred_only)
+    if any(timings[pair][0] for pair in pairs):
+        timing = LAZY
+    elif any(timings[pair][1] for pair in pairs):
+        timing = GUARDED
+    else:
+        timing = IMPORT_TIME
+    return ImportCycle(tuple(module_name(p) for p in paths), tuple(lines[p] for p in pairs), timing)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 import uuid
@@ -17,12 +18,14 @@ from analyzer import __version__, configs
 from analyzer.cache import FACTS_VERSION, FactCache
 from analyzer.config import ScanConfig, load_scan_config
 from analyzer.contracts import add_violations, check_contracts, parse_contracts
-from analyzer.copies import classify_paths
+from analyzer.copies import CopyIndex, classify_copies
 from analyzer.discover import SourceFile, list_files
+from analyzer.endpoints import resolve_endpoints
 from analyzer.extract import extract_file
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
 from analyzer.credentials import add_credentials, find_credentials
-from analyzer.graph import build_snapshot
+from analyzer.graph import build_snapshot, mark_copies
+from analyzer.narrowing.infer import narrow_excepts
 from analyzer.requirements import add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.store import GraphStore, open_store
@@ -67,22 +70,28 @@ class ScanReport:
     modules_in_cycles: int
     sockets: int
     endpoints: int
-    endpoints_by_source: dict[str, int]
     excepts_by_kind: dict[str, int]
     swallowed_excepts: int
     todos: int
     cuda_calls: int
-    risky_calls: int
+    shell_commands: int
+    hardcoded_secrets: int
     classes: int
     functions: int
     parsed: int
     cache_hits: int
     seconds: float
     machines: dict[str, int] = field(default_factory=dict)
-    # Where endpoint ports come from (code / deployment configs / nowhere) and what the configs hold.
-    endpoints_literal: int = 0
-    endpoints_config_resolved: int = 0
-    endpoints_unknown: int = 0
+    copies: int = 0  # modules that are copies, by path or by content (docs/copies.md)
+    content_copies: int = 0  # of those, copies by content alone
+    copy_globs_to_add: list[str] = field(default_factory=list)  # extend-copies globs covering the content copies
+    # Where endpoint ports come from (analyzer.facts.PORT_SOURCES and its buckets) and what the configs hold.
+    endpoints_by_source: dict[str, int] = field(default_factory=dict)
+    ports_from_code: int = 0  # literals, constants, `self.X = <number>` and the code's defaults
+    ports_from_config: int = 0
+    ports_unknown: int = 0
+    tcp_endpoints: int = 0  # tcp (or unknown-scheme) binds and connects, and how many of them have a port
+    tcp_endpoints_with_port: int = 0
     config_files: int = 0
     config_errors: list[str] = field(default_factory=list)
     configured_agents: int = 0
@@ -167,9 +176,12 @@ def collect_facts(
 
 
 def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
+    # Every [tool.analyzer] setting, not a hand-kept list of the ones the graph depends on: a setting
+    # forgotten here would give a stale "unchanged" scan; one that only `check` reads costs a rewrite.
+    settings = json.dumps(config.raw, sort_keys=True, default=str)
     digest = hashlib.sha256(
         f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
-        f"{config.raw.get('contracts')}".encode())
+        f"{sorted(config.exclude)}|{settings}".encode())
     digest.update(extra.encode())  # deployment configs' paths and hashes
     for f in files:
         digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode())
@@ -186,9 +198,12 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
     cache_dir = (options.cache_dir or DEFAULT_CACHE) if options.use_cache else None
     files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
-    copies = classify_paths((f.path for f in files), config.copies)
+    files = narrow_excepts(files, config.raises)  # each bare or broad handler's provable exceptions
     violations = check_contracts(contracts, resolution)
-    deployment, port_links = configs.read_and_resolve(repo, config, files, cache_dir)
+    deployment = configs.read_deployment(repo, config, files, cache_dir)
+    endpoints = resolve_endpoints(files, deployment)
+    copies = classify_copies(files, config.copies, ((e.importer, e.target) for e in resolution.edges),
+                             {a.script_path for a in deployment.agents if a.runs_module and not config.copies.is_copy(a.path)})
     name = options.repository or repo.name
     credentials = find_credentials(repo, config)  # literal secrets in config files (keys and lines only)
     requirements = find_requirements(repo, config)  # requirements / constraints / pyproject dependency lists
@@ -206,38 +221,50 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
                 "analyzer_version": __version__,
                 "fingerprint": current_fingerprint,
             }
-            graph = build_snapshot(name, snapshot, str(repo), files, resolution, meta, copies)
-            configs.add_deployment(graph, deployment, port_links)
+            graph = build_snapshot(name, snapshot, str(repo), files, resolution, meta, copies, endpoints)
+            configs.add_deployment(graph, deployment, endpoints)
             add_test_reach(graph, resolution.edges)
             add_credentials(graph, credentials)
             add_requirements(graph, requirements)
             add_violations(graph, violations)
+            mark_copies(graph, copies)
             store.write_snapshot(graph)
     finally:
         if owns_store:
             store.close()
-    report = _report(name, snapshot, unchanged, files, resolution, len(files) - hits, hits, time.perf_counter() - started)
-    return replace(report, **configs.summary(files, deployment))
+    report = _report(name, snapshot, unchanged, files, resolution, copies, len(files) - hits, hits,
+                     time.perf_counter() - started)
+    return replace(report, **configs.summary(deployment), **endpoints.summary())
 
 
-def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resolution, parsed, hits, seconds) -> ScanReport:
-    failures = [
-        ParseFailure(f.path, f.parse_error.kind, f.parse_error.line, f.parse_error.message)
-        for f in files
-        if f.parse_error is not None and f.parse_status != PARSE_OK
-    ]
-    endpoints = [e for f in files for e in f.endpoints]
+def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resolution, copies: CopyIndex, parsed, hits,
+            seconds) -> ScanReport:
+    failures = _parse_failures(files)
     excepts = Counter(x.kind for f in files for x in f.excepts)
     return ScanReport(
         repository=name, snapshot=snapshot, unchanged=unchanged, files=len(files), lines=sum(f.lines for f in files),
         parse_failures=failures, imports_resolved=len({(e.importer, e.target) for e in resolution.edges}),
         imports_external=len(resolution.externals), import_cycles=len(resolution.cycles),
         modules_in_cycles=len(resolution.components), sockets=sum(len(f.sockets) for f in files),
-        endpoints=len(endpoints), endpoints_by_source=dict(sorted(Counter(e.port_source for e in endpoints).items())),
+        endpoints=sum(len(f.endpoints) for f in files),
         excepts_by_kind={k: excepts.get(k, 0) for k in ("bare", "broad", "specific")},
         swallowed_excepts=sum(1 for f in files for x in f.excepts if x.swallows),
-        todos=sum(len(f.todos) for f in files), cuda_calls=sum(len(f.cuda_calls) for f in files),
-        risky_calls=sum(len(f.risky_calls) for f in files), classes=sum(len(f.classes) for f in files),
-        functions=sum(len(f.functions) for f in files), parsed=parsed, cache_hits=hits, seconds=round(seconds, 3),
+        parsed=parsed, cache_hits=hits, seconds=round(seconds, 3),
         machines=dict(sorted(Counter(f.machine or "(shared)" for f in files).items())),
+        copies=sum(1 for f in files if copies.is_copy(f.path)), content_copies=len(copies.content_copies),
+        copy_globs_to_add=list(copies.suggested_globs), **_fact_totals(files),
     )
+
+
+def _parse_failures(files: list[FileFacts]) -> list[ParseFailure]:
+    return [ParseFailure(f.path, f.parse_error.kind, f.parse_error.line, f.parse_error.message)
+            for f in files if f.parse_error is not None and f.parse_status != PARSE_OK]
+
+
+# ScanReport field -> the FileFacts list whose total length it is.
+TOTALS = {"todos": "todos", "cuda_calls": "cuda_calls", "shell_commands": "risky_calls", "hardcoded_secrets": "secrets",
+          "classes": "classes", "functions": "functions"}
+
+
+def _fact_totals(files: list[FileFacts]) -> dict[str, int]:
+    return {field: sum(len(getattr(f, facts)) for f in files) for field, facts in TOTALS.items()}

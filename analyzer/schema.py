@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
+from analyzer.facts import CONFIDENCES, PORT_SOURCES
+
 STRING, INT, BOOL = "STRING", "INT64", "BOOLEAN"
 
 # Properties every file-level child node repeats so queries need no join to report a location.
@@ -93,17 +95,24 @@ NODE_TABLES: tuple[NodeTable, ...] = (
         "Endpoint",
         {
             **_LOCATED, "action": STRING, "endpoint": STRING, "scheme": STRING, "host": STRING, "port": INT,
-            "port_source": STRING, "port_expr": STRING, "socket_variable": STRING, "socket_kind": STRING,
-            "function": STRING, "class_name": STRING,
-            "port_origin": STRING,  # where the number came from: "code", "config:<file>:<line>", "" when unknown
+            "port_source": STRING, "port_confidence": STRING, "port_origin": STRING, "port_candidates": STRING,
+            "port_expr": STRING, "target_machine": STRING, "site": STRING, "socket_variable": STRING,
+            "socket_kind": STRING, "function": STRING, "class_name": STRING,
         },
-        "A bind or connect; `port` is null unless static (see `port_source`).",
+        "A bind or connect (analyzer/endpoints.py). `port` is null unless resolved; `port_source` says where the "
+        f"number comes from ({', '.join(PORT_SOURCES)}), `port_confidence` how sure ({', '.join(CONFIDENCES)}), "
+        "`port_origin` the `path:line` it is written at (code or config), `port_candidates` every value `self.X` "
+        "may hold when they differ (comma-separated). `target_machine` is the machine a connect reaches by its "
+        "host (\"\" when the host says nothing), a bind's own machine. `site` is `path:line`, for messages.",
     ),
     NodeTable(
         "ExceptClause",
         {**_LOCATED, "kind": STRING, "types": STRING, "swallows": BOOL, "reraises": BOOL,
-         "logs_traceback": BOOL, "function": STRING},
-        "An except clause: bare, broad or specific.",
+         "logs_traceback": BOOL, "function": STRING,
+         # analyzer/narrowing: what `analyzer fix narrow-excepts` would narrow a bare or broad handler to.
+         "narrow_types": STRING, "narrowable": BOOL},
+        "An except clause: bare, broad or specific. `narrowable` when every exception its try body can raise is "
+        "known (`narrow_types`, comma-separated): `analyzer fix narrow-excepts` can then narrow it.",
     ),
     NodeTable(
         "Todo",
@@ -118,14 +127,23 @@ NODE_TABLES: tuple[NodeTable, ...] = (
     NodeTable(
         "RiskyCall",
         {**_LOCATED, "kind": STRING, "detail": STRING, "dynamic": BOOL, "function": STRING},
-        "shell=True, os.system, os.popen, or a hard-coded credential (name only).",
+        "A shell command: `kind` is shell_true, os_system or os_popen; `dynamic` when built from run-time values.",
+    ),
+    NodeTable(
+        "HardcodedSecret",
+        {**_LOCATED, "target": STRING, "written_as": STRING, "function": STRING},
+        "A secret-named target given a literal that looks like a credential (analyzer/extract/secrets.py); "
+        "`target` as written (`app.config[\"SECRET_KEY\"]`), `written_as` name, attribute, subscript, dict_key "
+        "or keyword. The value is never stored.",
     ),
     NodeTable(
         "ImportCycle",
-        {"members": STRING, "size": INT, "closing_lines": STRING, "deferred_only": BOOL, "component": INT,
+        {"members": STRING, "size": INT, "closing_lines": STRING, "timing": STRING, "component": INT,
          "closing_imports": STRING},
         "An elementary import cycle, members comma-separated from the smallest name; `closing_imports` is "
-        "`path:line` of each member's import of the next, in the same order.",
+        "`path:line` of each member's import of the next, in the same order. `timing`: `lazy` when one step is "
+        "imported only inside functions, else `guarded` when one step is imported only inside try/except at "
+        "import time (its ImportError is swallowed), else `import-time`.",
     ),
     NodeTable(
         "ContractViolation",
@@ -178,55 +196,59 @@ NODE_TABLES: tuple[NodeTable, ...] = (
     ),
     NodeTable(
         "ConfigCredential",
-        {"path": STRING, "machine": STRING, "line": INT, "key_path": STRING, "format": STRING},
+        {"path": STRING, "machine": STRING, "line": INT, "key_path": STRING, "format": STRING, "is_copy": BOOL},
         "A literal, non-placeholder credential in a config file (YAML, JSON, .env, INI): where and under which key, "
-        "never the value.",
+        "never the value. `is_copy` here and on the other config and requirements nodes: the file is a copy "
+        "by its path (docs/copies.md).",
     ),
     # Deployment configs (analyzer/configs): startup configs, ports.yaml, compose, .env.
     NodeTable(
         "ConfigFile",
         {"path": STRING, "machine": STRING, "kind": STRING, "parse_status": STRING, "error_kind": STRING,
-         "error_message": STRING, "error_line": INT, "agents": INT, "ports": INT},
+         "error_message": STRING, "error_line": INT, "agents": INT, "ports": INT, "is_copy": BOOL},
         "A deployment config file; `kind` is startup, ports, compose or env; `parse_status` error for malformed YAML.",
     ),
     NodeTable(
         "ConfiguredAgent",
         {**_LOCATED, "name": STRING, "group": STRING, "script": STRING, "script_path": STRING, "script_found": BOOL,
          "host": STRING, "port": INT, "port_text": STRING, "health_port": INT, "required": BOOL,
-         "dependencies": STRING, "undeclared_dependencies": STRING, "points_to": STRING},
+         "dependencies": STRING, "undeclared_dependencies": STRING, "points_to": STRING, "is_copy": BOOL},
         "An agent entry of a startup config (`path`/`line`: the entry); `points_to`: other machines its hosts name.",
     ),
     NodeTable(
         "ConfigPort",
         {**_LOCATED, "name": STRING, "kind": STRING, "port": INT, "text": STRING, "agent": STRING, "owner": STRING,
-         "socket": STRING},
+         "socket": STRING, "is_copy": BOOL},
         "A port a config declares; `kind` is agent_port, health_port, param, registry, compose or env.",
     ),
     NodeTable(
         "ConfigDependencyCycle",
-        {"members": STRING, "machines": STRING, "size": INT, "path": STRING, "line": INT},
+        {"members": STRING, "machines": STRING, "size": INT, "path": STRING, "line": INT, "is_copy": BOOL},
         "An elementary cycle of configured-agent dependencies, members comma-separated from the smallest name.",
     ),
     # Declared dependencies (analyzer/requirements.py): requirements / constraints files, pyproject dependency lists.
     NodeTable(
         "RequirementsFile",
-        {"path": STRING, "machine": STRING, "kind": STRING, "requirements": INT},
+        {"path": STRING, "machine": STRING, "kind": STRING, "requirements": INT, "is_copy": BOOL},
         "A file declaring dependencies; `kind` is requirements, constraints or pyproject; `requirements` counts its "
         "active, readable lines.",
     ),
     NodeTable(
         "Requirement",
         {**_LOCATED, "kind": STRING, "name": STRING, "specifier": STRING, "extras": STRING, "marker": STRING,
-         "dependency_group": STRING, "commented": BOOL, "editable": BOOL, "raw": STRING, "error": STRING},
+         "dependency_group": STRING, "commented": BOOL, "editable": BOOL, "raw": STRING, "error": STRING,
+         "is_copy": BOOL},
         "One declared requirement: `name` PEP 503-normalised, `specifier` sorted (`<2,>=1.24`) or `@ <url>`, "
         "`commented` for a commented-out line (`# torch==2.0.0`), `error` for a line nothing could read (name empty).",
     ),
 )
 
 REL_TABLES: tuple[RelTable, ...] = (
-    RelTable("IMPORTS", "Module", "Module", {"line": INT, "lines": STRING, "deferred": BOOL},
-             "Module imports module; `deferred` when every such import is in a function or try."),
-    RelTable("IMPORTS_PACKAGE", "Module", "Package", {"line": INT, "deferred": BOOL}, "Module imports an outside name."),
+    RelTable("IMPORTS", "Module", "Module", {"line": INT, "lines": STRING, "lazy": BOOL, "guarded": BOOL},
+             "Module imports module; `lazy` when every such import is inside a function, `guarded` when every one "
+             "that runs at import time is inside a try with except handlers."),
+    RelTable("IMPORTS_PACKAGE", "Module", "Package", {"line": INT, "lazy": BOOL, "guarded": BOOL},
+             "Module imports an outside name; `lazy` and `guarded` as for IMPORTS."),
     RelTable("DEFINES_CLASS", "Module", "Class", {}, "Module defines class."),
     RelTable("DEFINES_FUNCTION", "Module", "Function", {}, "Module defines function or method."),
     RelTable("HAS_METHOD", "Class", "Function", {}, "Class has method."),
@@ -236,6 +258,7 @@ REL_TABLES: tuple[RelTable, ...] = (
     RelTable("HAS_TODO", "Module", "Todo", {}, "Module has TODO comment."),
     RelTable("HAS_CUDA_CALL", "Module", "CudaCall", {}, "Module uses CUDA."),
     RelTable("HAS_RISKY_CALL", "Module", "RiskyCall", {}, "Module has risky call."),
+    RelTable("HAS_HARDCODED_SECRET", "Module", "HardcodedSecret", {}, "Module gives a secret-named target a credential."),
     RelTable("IN_CYCLE", "Module", "ImportCycle", {"position": INT}, "Module is member of import cycle."),
     RelTable("HAS_DUPLICATE_KEY", "Module", "DuplicateKey", {}, "Module shares this key with another module."),
     RelTable("HAS_ZMQ_AUTH", "Module", "ZmqAuth", {}, "Module configures ZeroMQ authentication."),
@@ -251,6 +274,8 @@ REL_TABLES: tuple[RelTable, ...] = (
              "Configured dependency (same machine preferred when a name is declared on several)."),
     RelTable("RUNS", "ConfiguredAgent", "Module", {}, "The module a configured agent's script_path resolves to."),
     RelTable("PORT_FROM", "Endpoint", "ConfigPort", {}, "The config value an endpoint's port was resolved through."),
+    RelTable("CONFIGURED_AS", "Endpoint", "ConfigPort", {},
+             "A startup-config value that declares this endpoint's port, equal to it or not (config-port-conflict)."),
     RelTable("IN_DEPENDENCY_CYCLE", "ConfiguredAgent", "ConfigDependencyCycle", {"position": INT},
              "Agent is member of a dependency cycle."),
     RelTable("DECLARES_REQUIREMENT", "RequirementsFile", "Requirement", {}, "File declares requirement."),

@@ -18,7 +18,7 @@ _TESTS = object()  # one source node standing for every test module
 
 
 def tested_modules(paths: Iterable[str], edges: Iterable[ImportEdge]) -> set[str]:
-    """Non-test modules reachable from a test module along import edges (deferred ones included)."""
+    """Non-test modules reachable from a test module along import edges (lazy and guarded ones included)."""
     graph = nx.DiGraph()
     graph.add_edges_from((edge.importer, edge.target) for edge in edges)
     tests = [path for path in paths if is_test_path(path)]

@@ -1,8 +1,11 @@
 """A synthetic two-machine agent repository of any size, for benchmarks.
 
 Files look like the real thing: agent classes with ZeroMQ sockets whose ports
-come from literals, constants and constructor defaults, broad excepts, TODOs,
-CUDA calls, sys.path-style imports between agents, and shared utilities.
+come in the ways real trees write them (PORT_FORMS: constants and constructor
+defaults, aliased imports of a shared ports module, module attributes, an
+environment helper, `os.environ.get` defaults, a key only the launcher's config
+sets), broad excepts, TODOs, CUDA calls, sys.path-style imports between agents,
+and shared utilities.
 """
 
 from __future__ import annotations
@@ -24,17 +27,17 @@ import zmq
 {imports}
 
 logger = logging.getLogger(__name__)
-PORT = {port}
+{port_line}
 HEALTH_PORT = {health}
 
 
 class {cls}:
     """Serves {topic} over ZeroMQ."""
 
-    def __init__(self, port=PORT, host="localhost", config=None):
-        self.port = port
-        self.host = host
+    def __init__(self, port={port_default}, host="localhost", config=None):
         self.config = config or {{}}
+        self.port = {port_value}
+        self.host = host
         self.context = zmq.Context()
         self.socket = self.context.socket(zmq.REP)
         self.pub = self.context.socket(zmq.PUB)
@@ -146,14 +149,37 @@ def retry(function, attempts=3):
 '''
 
 
+# How an agent gets its port, by agent index: (module-level line, constructor default, `self.port = ...`).
+PORT_FORMS = (
+    ("PORT = {port}", "PORT", "port"),
+    ("from common.ports import AGENT_{index:04d}_PORT as PORT", "None", "port or PORT"),
+    ("import common.ports as ports", "None", "port if port else ports.AGENT_{index:04d}_PORT"),
+    ("PORT = get_service_port(\"agent_{index:04d}\", {port})", "PORT", "port"),
+    ("PORT = int(os.environ.get(\"AGENT_{index:04d}_PORT\", {port}))", "PORT", "port"),
+    ("PORT = None  # the launcher passes the port in the config", "PORT", "self.config.get(\"port\", 0)"),
+)
+SHARED_PORTS_HELPER = '''"""Ports the agents share, with an environment override."""
+
+import os
+
+
+def get_service_port(name, default):
+    return int(os.environ.get(f"{name.upper()}_PORT", default))
+'''
+
+
 def agent_source(machine: str, index: int, count: int, rng: random.Random) -> str:
     peers = sorted({rng.randrange(count) for _ in range(3)} - {index})
     imports = "\n".join(f"from agents.agent_{p:04d} import Agent{p:04d}" for p in peers[:2])
     imports += f"\nfrom utils.util_{index % 20:02d} import retry"
+    imports += "\nfrom common.service_ports import get_service_port"
     methods = "".join(METHOD_TEMPLATES[(index + n) % len(METHOD_TEMPLATES)].format(n=n) for n in range(12))
+    port_line, port_default, port_value = (
+        part.format(index=index, port=5000 + index) for part in PORT_FORMS[index % len(PORT_FORMS)])
     return AGENT_TEMPLATE.format(
         name=f"agent_{index:04d}", topic=rng.choice(["speech", "vision", "memory", "planning", "translation"]),
-        machine=machine, imports=imports, port=5000 + index, health=6000 + index, cls=f"Agent{index:04d}",
+        machine=machine, imports=imports, port_line=port_line, port_default=port_default, port_value=port_value,
+        health=6000 + index, cls=f"Agent{index:04d}",
         pub_port=7000 + index % 500, up_port=5000 + rng.randrange(count), methods=methods,
     )
 
@@ -170,6 +196,12 @@ def generate(target: Path, lines: int, seed: int = 7) -> int:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(agent_source(machine, index, agents, rng))
         files += 1
+    common = target / "common"
+    common.mkdir(parents=True, exist_ok=True)
+    (common / "__init__.py").write_text("")
+    (common / "ports.py").write_text("".join(f"AGENT_{i:04d}_PORT = {5000 + i}\n" for i in range(agents)))
+    (common / "service_ports.py").write_text(SHARED_PORTS_HELPER)
+    files += 3
     for machine in MACHINES:
         for n in range(20):
             path = target / machine / "utils" / f"util_{n:02d}.py"
@@ -200,6 +232,8 @@ logger = logging.getLogger("{cls}")
 PORT = {port}
 PUB_PORT = {pub_port}
 PEER_HOST = os.environ.get("PEER_HOST", "localhost")
+MAIN_PC_IP = os.environ.get("MAIN_PC_IP", "192.168.1.10")
+PC2_IP = os.environ.get("PC2_IP", "192.168.1.20")
 
 
 class {cls}:
@@ -224,8 +258,10 @@ if __name__ == "__main__":
 '''
 
 CONNECT_TEMPLATE = '''        self.{name} = self.context.socket(zmq.{kind})
-        self.{name}.connect(f"tcp://{{PEER_HOST}}:{port}")
+        self.{name}.connect(f"tcp://{{{host}}}:{port}")
 '''
+# The host variable a connect names: its own machine's peers by PEER_HOST (localhost), the other machine by its IP.
+HOST_OF_MACHINE = {"main_pc_code": "MAIN_PC_IP", "pc2_code": "PC2_IP"}
 BROKEN_METHOD = "\n    def broken(self:\n        pass\n"
 
 
@@ -234,7 +270,7 @@ class SystemAgent:
 
     def __init__(self, machine: str, name: str, port: int, pub_port: int) -> None:
         self.machine, self.name, self.port, self.pub_port = machine, name, port, pub_port
-        self.connects: list[tuple[str, int]] = []  # (socket kind, port)
+        self.connects: list[tuple[str, int, str]] = []  # (socket kind, port, machine it binds on)
         self.broken = False  # ends in a syntax error
 
     @property
@@ -246,8 +282,10 @@ class SystemAgent:
         return f"{self.machine}/agents/{self.name}.py"
 
     def source(self) -> str:
-        connects = "".join(CONNECT_TEMPLATE.format(name=f"peer_{n}", kind=kind, port=port)
-                           for n, (kind, port) in enumerate(self.connects))
+        connects = "".join(
+            CONNECT_TEMPLATE.format(name=f"peer_{n}", kind=kind, port=port,
+                                    host="PEER_HOST" if machine == self.machine else HOST_OF_MACHINE[machine])
+            for n, (kind, port, machine) in enumerate(self.connects))
         topic, role = self.name.split("_")[:2]
         return SYSTEM_AGENT_TEMPLATE.format(cls=self.cls, topic=topic, role=role, machine=self.machine, port=self.port,
                                             pub_port=self.pub_port, connects=connects,
@@ -271,7 +309,7 @@ def generate_system(target: Path, agents: int = 150, copies: int = 90, seed: int
     and `copies` archived copies of them; returns the plan with the planted problems.
 
     Each agent binds a REP and a PUB port and connects a REQ to one or two peers (a fifth of them on the other
-    machine) and a SUB to a publisher. Planted: two port collisions between live agents of main_pc_code, a connect
+    machine, reached by its IP variable: MAIN_PC_IP, PC2_IP) and a SUB to a publisher. Planted: two port collisions between live agents of main_pc_code, a connect
     nobody serves, a REQ connecting to a PUB, a live configured agent with a syntax error. Copies keep their
     originals' ports and TODOs, as real copies do.
     """
@@ -291,12 +329,13 @@ def generate_system(target: Path, agents: int = 150, copies: int = 90, seed: int
         peers = {machine: [a for a in live if not a.broken and a is not agent] for machine, live in by_machine.items()}
         home, away = peers[agent.machine], peers[MACHINES[1 - MACHINES.index(agent.machine)]]
         for _ in range(rng.choice((1, 2))):
-            agent.connects.append(("REQ", rng.choice(away if rng.random() < 0.2 else home).port))
-        agent.connects.append(("SUB", rng.choice(home).pub_port))
+            peer = rng.choice(away if rng.random() < 0.2 else home)
+            agent.connects.append(("REQ", peer.port, peer.machine))
+        agent.connects.append(("SUB", rng.choice(home).pub_port, agent.machine))
     orphan_port = 5000 + 2 * agents + 1  # odd: no agent's port
-    main[5].connects.append(("REQ", orphan_port))
+    main[5].connects.append(("REQ", orphan_port, main[5].machine))
     plan.orphan_ports.append(orphan_port)
-    main[6].connects.append(("REQ", main[7].pub_port))
+    main[6].connects.append(("REQ", main[7].pub_port, main[7].machine))
     plan.mismatches.append((main[6].path, main[7].pub_port))
     for agent in plan.agents:
         _write(target / agent.path, agent.source())

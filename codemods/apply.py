@@ -221,27 +221,17 @@ def _map(codemod: Codemod, root: Path, phase: str, write: bool, items: list, job
 
 
 def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int = 1,
-                overlay: dict[str, bytes] | None = None, progress: Progress | None = None) -> Report:
-    """Run one codemod over the tree; with `write`, rewritten files replace the originals."""
+                overlay: dict[str, bytes] | None = None, progress: Progress | None = None, limit: int = 0) -> Report:
+    """Run one codemod over the tree; with `write`, rewritten files replace the originals.
+    `limit` > 0 changes only the first `limit` files (by path) that would change."""
     progress = progress or NoProgress()
     overlay = overlay or {}
     report = Report(codemod, len(tree.files), write)
-    plan = None
-    if codemod.uses_plan:
-        progress.start(f"{codemod.name}: reading", len(tree.files))
-        items = [(path, None, overlay.get(path)) for path in tree.files]
-        collected = _map(codemod, tree.root, "collect", False, items, jobs, progress)
-        report.unparsable.extend(o for o in collected if o.status == UNPARSABLE)
-        report.failed.extend(o for o in collected if o.status == FAILED)
-        plan = codemod.plan({o.path: o.collected for o in collected if o.status == UNCHANGED}, tree.root)
-        items = [(p, codemod.plan_for_file(plan, p), overlay.get(p)) for p in tree.files]
-        items = [item for item in items if item[1] is not None]
-        for path, content in codemod.extra_files(plan, tree.root).items():
-            report.changed.append(_extra_file(tree.root, path, content, write, overlay.get(path)))
-    else:
-        items = [(path, None, overlay.get(path)) for path in tree.files]
+    plan, items = _plan(codemod, tree, write, jobs, overlay, progress, report)
     progress.start(f"{codemod.name}: {'fixing' if write else 'checking'}", len(items))
-    outcomes = _map(codemod, tree.root, "rewrite", write, items, jobs, progress)
+    # With a limit, nothing is written until the first files that change are known.
+    outcomes = _map(codemod, tree.root, "rewrite", write and not limit, items, jobs, progress)
+    outcomes = _first_files(outcomes, limit, tree.root if write else None, overlay, report)
     for outcome in outcomes:
         {CHANGED: report.changed, UNPARSABLE: report.unparsable, FAILED: report.failed}.get(
             outcome.status, []
@@ -251,6 +241,43 @@ def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int 
         report.notes[:0] = codemod.plan_notes(plan)
     report.changed.sort(key=lambda outcome: outcome.path)
     return report
+
+
+def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, overlay: dict[str, bytes], progress: Progress,
+          report: Report) -> tuple[Any, list]:
+    """The whole-tree plan of a codemod that uses one (None otherwise) and the files to rewrite."""
+    if not codemod.uses_plan:
+        return None, [(path, None, overlay.get(path)) for path in tree.files]
+    progress.start(f"{codemod.name}: reading", len(tree.files))
+    items = [(path, None, overlay.get(path)) for path in tree.files]
+    collected = _map(codemod, tree.root, "collect", False, items, jobs, progress)
+    report.unparsable.extend(o for o in collected if o.status == UNPARSABLE)
+    report.failed.extend(o for o in collected if o.status == FAILED)
+    plan = codemod.plan({o.path: o.collected for o in collected if o.status == UNCHANGED}, tree.root)
+    items = [(p, codemod.plan_for_file(plan, p), overlay.get(p)) for p in tree.files]
+    for path, content in codemod.extra_files(plan, tree.root).items():
+        report.changed.append(_extra_file(tree.root, path, content, write, overlay.get(path)))
+    return plan, [item for item in items if item[1] is not None]
+
+
+def _first_files(outcomes: list[FileOutcome], limit: int, root: Path | None, overlay: dict[str, bytes],
+                 report: Report) -> list[FileOutcome]:
+    """Keep the first `limit` changed files (written under `root` when given); the rest wait for a later run.
+    A limit of 0 keeps every outcome as it is."""
+    if not limit:
+        return outcomes
+    changed = sorted((o for o in outcomes if o.status == CHANGED), key=lambda o: o.path)
+    kept, later = changed[:limit], changed[limit:]
+    if later:
+        report.notes.append(f"--limit {limit}: {len(later)} more file(s) to change in a later run "
+                            f"(next: {later[0].path})")
+    for index, outcome in enumerate(kept):
+        if root is not None:
+            try:
+                atomic_write(root / outcome.path, outcome.new, expected=None if outcome.path in overlay else outcome.old)
+            except OSError as error:
+                kept[index] = FileOutcome(outcome.path, FAILED, reason=f"not written: {error}")
+    return [*kept, *(o for o in outcomes if o.status != CHANGED)]
 
 
 def _extra_file(root: Path, path: str, content: bytes, write: bool, override: bytes | None) -> FileOutcome:
@@ -306,7 +333,42 @@ def commit_message(report: Report, max_files: int = 40) -> str:
     return "\n".join(lines) + "\n"
 
 
-def pull_request_text(reports: list[Report], max_notes: int = 30) -> tuple[str, str]:
+def _evidence(reports: list[Report], max_sites: int) -> list[str]:
+    """Per rewritten site that carries evidence: where it is, what changed, and why."""
+    lines, shown, total = [], 0, 0
+    for report in reports:
+        for outcome in report.changed:
+            for edit in outcome.edits:
+                if not edit.evidence:
+                    continue
+                total += 1
+                if shown < max_sites:
+                    shown += 1
+                    lines.append(f"- `{outcome.path}:{edit.line}` {edit.message}")
+                    lines.extend(f"  - {item}" for item in edit.evidence)
+    if total > shown:
+        lines.append(f"- ... and {total - shown} more (run the codemod without --apply to see every diff)")
+    return lines
+
+
+def _details(done: list[Report], max_notes: int, max_evidence: int) -> list[str]:
+    """The pull request's skipped files, per-site evidence and notes, each section only when it has lines."""
+    body: list[str] = []
+    skipped = sorted({o.path for r in done for o in r.unparsable})
+    if skipped:
+        body += ["", f"## Skipped ({len(skipped)} files do not parse)", "", *[f"- `{p}`" for p in skipped[:max_notes]]]
+    evidence = _evidence(done, max_evidence)
+    if evidence:
+        body += ["", "## Evidence", "", *evidence]
+    notes = [n for r in done for n in r.notes]
+    if notes:
+        body += ["", "## Notes", "", *[f"- {n}" for n in notes[:max_notes]]]
+        if len(notes) > max_notes:
+            body.append(f"- ... and {len(notes) - max_notes} more")
+    return body
+
+
+def pull_request_text(reports: list[Report], max_notes: int = 30, max_evidence: int = 100) -> tuple[str, str]:
     done = [r for r in reports if r.changed]
     title = "Fix: " + ", ".join(f"{r.codemod.name} ({r.sites} sites)" for r in done)
     rows = ["| Codemod | Code | Safety | Files | Sites |", "| --- | --- | --- | ---: | ---: |"]
@@ -324,13 +386,6 @@ def pull_request_text(reports: list[Report], max_notes: int = 30) -> tuple[str, 
         review.append(
             "- This pull request contains **unsafe** fixes that change run-time behaviour; run the agents' tests."
         )
-    skipped = sorted({o.path for r in done for o in r.unparsable})
     body = ["## Summary", "", *rows, "", "## How to review", "", *review]
-    if skipped:
-        body += ["", f"## Skipped ({len(skipped)} files do not parse)", "", *[f"- `{p}`" for p in skipped[:max_notes]]]
-    notes = [n for r in done for n in r.notes]
-    if notes:
-        body += ["", "## Notes", "", *[f"- {n}" for n in notes[:max_notes]]]
-        if len(notes) > max_notes:
-            body.append(f"- ... and {len(notes) - max_notes} more")
+    body += _details(done, max_notes, max_evidence)
     return title, "\n".join(body) + "\n"

@@ -6,9 +6,9 @@ import re
 
 import libcst as cst
 
+from analyzer.extract.excepts import LOGGER_NAMES, body_raises, catches_everything
 from analyzer.extract.walker import dotted_name
 from codemods.base import (
-    child_nodes,
     SAFE,
     Codemod,
     Edit,
@@ -23,35 +23,14 @@ from codemods.base import (
     start_lines,
 )
 
-CATCH_ALL_TYPES = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 LOGGER_FACTORIES = frozenset({"getLogger", "get_logger", "setup_logger", "create_logger", "make_logger"})
-LOGGER_NAMES = frozenset({"logger", "log", "LOGGER", "LOG", "_logger", "_log", "_LOGGER"})
 NEW_LOGGER_NAMES = ("logger", "_logger", "module_logger")
 _NO_HANDLERS_INSIDE = (cst.BaseExpression, cst.SimpleStatementLine, cst.SimpleStatementSuite, cst.Decorator,
                        cst.Parameters)
 _BARE = re.compile(rb"except\s*:")
 
 
-def _raises(body: cst.BaseSuite) -> bool:
-    """Whether the handler body raises (re-raise or a new error), not counting nested defs."""
-    stack: list[cst.CSTNode] = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Raise):
-            return True
-        if not isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            stack.extend(child_nodes(node))
-    return False
-
-
-def _catches_everything(handler: cst.ExceptHandler) -> bool:
-    if handler.type is None:
-        return True
-    elements = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
-    return any(dotted_name(e.value if isinstance(e, cst.Element) else e) in CATCH_ALL_TYPES for e in elements)
-
-
-def _only_pass(body: cst.BaseSuite) -> bool:
+def only_pass(body: cst.BaseSuite) -> bool:
     if isinstance(body, cst.SimpleStatementSuite):
         return len(body.body) == 1 and isinstance(body.body[0], cst.Pass)
     return (
@@ -62,13 +41,13 @@ def _only_pass(body: cst.BaseSuite) -> bool:
     )
 
 
-def _logging_statement(logger: str, where: str) -> cst.Expr:
+def logging_statement(logger: str, where: str) -> cst.Expr:
     message = f"Ignored exception in {where}" if where else "Ignored exception"
     call = cst.parse_expression(f'{logger}.exception("{message}")')
     return cst.Expr(call)
 
 
-def _replace_pass(body: cst.BaseSuite, statement: cst.Expr) -> cst.BaseSuite:
+def replace_pass(body: cst.BaseSuite, statement: cst.Expr) -> cst.BaseSuite:
     """The `pass` swapped for the logging call; comments and spacing stay where they were."""
     if isinstance(body, cst.SimpleStatementSuite):
         return body.with_changes(body=[statement.with_changes(semicolon=body.body[0].semicolon)])
@@ -143,12 +122,12 @@ class _Transformer(cst.CSTTransformer):
         changes: dict = {}
         what: list[str] = []
         if original_node.type is None:
-            new_type = self.reraise_type if _raises(original_node.body) else "Exception"
+            new_type = self.reraise_type if body_raises(original_node.body) else "Exception"
             changes.update(type=cst.Name(new_type), whitespace_after_except=cst.SimpleWhitespace(" "))
             what.append(f"except: -> except {new_type}:")
-        if self.log_swallowed and _catches_everything(original_node) and _only_pass(original_node.body):
+        if self.log_swallowed and catches_everything(original_node) and only_pass(original_node.body):
             where = f"{'.'.join(self.scopes)}()" if self.scopes else ""
-            changes["body"] = _replace_pass(updated_node.body, _logging_statement(self.logger, where))
+            changes["body"] = replace_pass(updated_node.body, logging_statement(self.logger, where))
             self.logged.add(original_node)
             what.append(f"pass -> {self.logger}.exception(...)")
         if not changes:
@@ -236,34 +215,47 @@ class BareExcept(Codemod):
         return b"except" in data if self.options["log_swallowed"] else _BARE.search(data) is not None
 
     def rewrite(self, module: cst.Module, path: str, file_plan) -> Rewrite:
-        existing = existing_logger(module)
-        bound = module_bound_names(module)
-        fresh = next(name for name in NEW_LOGGER_NAMES if name not in bound)
-        transformer = _Transformer(self, existing[0] if existing else fresh)
-        new_module = module.visit(transformer)
-        if not transformer.changed:
+        transformers: list[_Transformer] = []
+
+        def run(logger: str) -> tuple[cst.Module, set[cst.CSTNode]]:
+            transformers.append(_Transformer(self, logger))
+            return module.visit(transformers[-1]), transformers[-1].logged
+
+        new_module = log_through_module_logger(module, run)
+        changed = transformers[-1].changed
+        if not changed:
             return Rewrite(module)
-        if transformer.logged:
-            first_use = first_statement_holding(module, transformer.logged)
-            if existing is not None and first_use is not None and existing[1] > first_use:
-                # The module's logger is only defined after a module-level handler that now needs it.
-                transformer = _Transformer(self, fresh)
-                new_module = module.visit(transformer)
-                existing = None
-            if existing is None:
-                new_module = self._add_logger(module, new_module, first_use, fresh)
         line_of = start_lines(module, (cst.ExceptHandler,))
-        edits = [Edit(line_of(node), message) for node, message in transformer.changed]
+        edits = [Edit(line_of(node), message) for node, message in changed]
         return Rewrite(new_module, sorted(edits, key=lambda e: e.line))
 
-    @staticmethod
-    def _add_logger(original: cst.Module, module: cst.Module, first_use: int | None, logger: str) -> cst.Module:
-        index = header_insert_index(original, first_use)
-        statements: list[cst.BaseStatement] = []
-        if not _imports_logging(original.body[:index]):
-            statements.append(cst.parse_statement("import logging\n"))
-        assign = cst.parse_statement(f"{logger} = logging.getLogger(__name__)\n")
-        if index > 0:
-            assign = assign.with_changes(leading_lines=[cst.EmptyLine()])
-        statements.append(assign)
-        return insert_statements(module, index, statements)
+
+def log_through_module_logger(module: cst.Module, run) -> cst.Module:
+    """Run a rewrite that may log through the module's logger (`run(name)` returns the new module and the
+    nodes that now log); a module without a logger defined before its first use gets one."""
+    existing = existing_logger(module)
+    bound = module_bound_names(module)
+    fresh = next(name for name in NEW_LOGGER_NAMES if name not in bound)
+    new_module, logged = run(existing[0] if existing else fresh)
+    if not logged:
+        return new_module
+    first_use = first_statement_holding(module, logged)
+    if existing is not None and first_use is not None and existing[1] > first_use:
+        # The module's logger is only defined after a module-level handler that now needs it.
+        new_module, logged = run(fresh)
+        existing = None
+    if existing is None:
+        new_module = _add_logger(module, new_module, first_use, fresh)
+    return new_module
+
+
+def _add_logger(original: cst.Module, module: cst.Module, first_use: int | None, logger: str) -> cst.Module:
+    index = header_insert_index(original, first_use)
+    statements: list[cst.BaseStatement] = []
+    if not _imports_logging(original.body[:index]):
+        statements.append(cst.parse_statement("import logging\n"))
+    assign = cst.parse_statement(f"{logger} = logging.getLogger(__name__)\n")
+    if index > 0:
+        assign = assign.with_changes(leading_lines=[cst.EmptyLine()])
+    statements.append(assign)
+    return insert_statements(module, index, statements)

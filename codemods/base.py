@@ -80,6 +80,7 @@ class Edit:
 
     line: int  # 1-based line in the original file
     message: str
+    evidence: tuple[str, ...] = ()  # why the site changed as it did, for the pull request body
 
 
 @dataclass

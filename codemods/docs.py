@@ -18,7 +18,7 @@ USAGE = """\
 ```
 analyzer fix --list
 analyzer fix NAME [PATH] [--diff] [--apply] [--branch NAME] [--commit] [--pr]
-             [--jobs N] [--unsafe] [--allow-dirty] [--log-swallowed] [-o KEY=VALUE]
+             [--jobs N] [--unsafe] [--allow-dirty] [--log-swallowed] [--limit N] [-o KEY=VALUE]
 ```
 
 - NAME is one codemod, several joined by commas (one commit each), or `all` (unsafe ones only with `--unsafe`).
@@ -34,7 +34,10 @@ analyzer fix NAME [PATH] [--diff] [--apply] [--branch NAME] [--commit] [--pr]
   changed and how many sites; `--pr` (implies `--commit`, default branch `analyzer-fix/NAME`) pushes and runs
   `gh pr create` with a summary table and review notes. Without `gh` or a remote it writes the patch and the
   pull-request body under `.git/analyzer-fix/` and says how to open it.
-- Unsafe fixes change run-time behaviour; they are shown in a dry run but written only with `--unsafe`.
+- Unsafe fixes change run-time behaviour; they are shown in a dry run but written only with `--unsafe`
+  (which also lets `narrow-excepts` narrow handlers it could only partly prove: docs/narrow-excepts.md).
+- `--limit N` changes only the first N files (by path) that would change, and names the next one: run it
+  daily for a fixed-size batch, e.g. `analyzer fix narrow-excepts . --limit 30 --pr`.
 - Files are processed in parallel (`--jobs`, default all cores); the progress bar is shown on a terminal only.
 - Exit codes: 0 nothing to change, 1 changes made or pending, 2 error (including a file whose rewrite failed).
 """
@@ -55,7 +58,8 @@ def _example(codemod: type[Codemod], example: Example) -> list[str]:
     lines += ["Before:", "", *_code_block(example.before), "", "After:", "", *_code_block(example.after), ""]
     extra = apply_to_source(codemod(example.options), example.before, example.path).extra_files
     for path, content in sorted(extra.items()):
-        lines += [f"Writes `{path}`:", "", "```yaml", content.decode("utf-8").rstrip("\n"), "```", ""]
+        fence = "yaml" if path.endswith((".yaml", ".yml")) else "text"
+        lines += [f"Writes `{path}`:", "", f"```{fence}", content.decode("utf-8").rstrip("\n"), "```", ""]
     return lines
 
 

@@ -1,35 +1,52 @@
-"""port-literals: hard-coded ports in bind/connect become `get_port("NAME")` from runtime.ports.
+"""port-literals: hard-coded ports in bind/connect become `get_port("NAME")` from agent_runtime.
 
 Which calls carry a literal or constant port is decided by the extraction facts
-(analyzer/extract/zmq.py); this module only finds, in the same tree, the node that
-holds the port and swaps it, keeping scheme, host and the string's shape.
+(analyzer/extract/zmq.py) resolved from the file alone (analyzer/endpoints.py); this
+module only finds, in the same tree, the node that holds the port and swaps it,
+keeping scheme, host and the string's shape.
 
-Names come from the module and the socket role (`translator.py`, PUB ->
-TRANSLATOR_PUB), one name per port and machine, so a connect to a port another
-agent binds reads that agent's name. An existing `config/ports.yaml` entry with the
-same port and owner (or the same port on the same machine) keeps its name.
+A port is named after what binds it, in this order: the startup-config agent that runs
+the binding module (`ModelManagerAgent` + the socket role: MODEL_MANAGER_AGENT_REP, or
+_HEALTH for its health port), else the binding class, else the module. A port nothing
+in the tree binds is named after the startup-config agent that declares it, or left.
+Never after a connecting module, a copy or a test: copies and tests are not rewritten
+unless asked (`include_copies`, `include_tests`), and then read the live agent's name. A
+port that two live modules bind on one machine is a collision: left as it is, listed.
+An existing registry entry with the same port and owner (or the same port on the same
+machine) keeps its name. Registries and requirements: codemods/ports_file.py.
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import libcst as cst
+from agent_runtime.portsyaml import PortEntry
 
+from analyzer import discover
+from analyzer.config import ConfigError, ScanConfig, load_scan_config
+from analyzer.configs.deployment import read_deployment
+from analyzer.configs.model import ConfiguredAgent
+from analyzer.endpoints import ResolvedEndpoint, resolve_file_endpoints
 from analyzer.extract import run_extractors
 from analyzer.extract.walker import dotted_name
 from analyzer.extract.zmq import ENDPOINT_ACTIONS
-from analyzer.facts import EndpointFact, FileFacts
+from analyzer.facts import FileFacts
+from analyzer.copies import DEFAULT_RULES, CopyRules
+from analyzer.graph import is_test_path
+from codemods import ports_file
 from codemods.base import (
     child_nodes,
     UNSAFE,
     Codemod,
+    CodemodError,
     Edit,
     Example,
+    Option,
     Rewrite,
     first_statement_holding,
     header_insert_index,
@@ -38,20 +55,33 @@ from codemods.base import (
     start_lines,
     upper_snake,
 )
-from codemods.ports_file import REGISTRY_PATH, RegistryEntry, merge, read_entries
 
 REWRITTEN_SOURCES = frozenset({"literal", "constant"})
 LEFT_SOURCES = {"self_attr": "a self attribute", "default_arg": "a default argument", "env_default": "an env default"}
-REGISTRY_MODULE = "runtime.ports"
+REGISTRY_MODULE = "agent_runtime"
+REGISTRY_MODULES = frozenset({REGISTRY_MODULE, "agent_runtime.ports"})  # where an existing import may come from
 GENERIC_STEMS = frozenset({"__init__", "__main__", "main", "app", "run"})
+LIVE, COPY, TEST = "live", "copy", "test"
+HEALTH_ROLE = "HEALTH"
+# The socket kind that binds what a connecting kind talks to: the role a connect-only port is named by.
+BINDER_OF = {"REQ": "REP", "SUB": "PUB", "PUSH": "PULL", "PULL": "PUSH", "DEALER": "ROUTER", "ROUTER": "DEALER",
+             "PAIR": "PAIR", "XSUB": "XPUB", "XPUB": "XSUB", "PUB": "SUB"}
 _TRAILING_DIGITS = re.compile(r"(\d+)$")
 _IP = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 _LOCAL_IPS = ("127.", "0.0.0.0")  # prefixes compared, not a bind  # nosec B104
 
 
 def machine_of(path: str) -> str:
-    parts = PurePosixPath(path).parts
-    return parts[0] if len(parts) > 1 else ""
+    """The machine root of a path when no `roots` are configured: its first folder."""
+    return discover.machine_of(path, [])
+
+
+def path_kind(path: str, copies: CopyRules = DEFAULT_RULES) -> str:
+    """live, copy or test (the one place this codemod asks): copies and tests never name a port and are
+    rewritten only when asked. `copies` are the tree's own rules (`[tool.analyzer] copies`, docs/copies.md)."""
+    if copies.is_copy(path):
+        return COPY
+    return TEST if is_test_path(path) else LIVE
 
 
 # --------------------------------------------------------------------- locating sites
@@ -66,6 +96,7 @@ class PortSite:
     port: int
     socket_kind: str
     host: str
+    class_name: str = ""  # the class the call sits in, "" at module level
     rewritable: bool = True  # False: a bind whose port stays (default argument...), known for naming only
 
 
@@ -126,10 +157,10 @@ class _Locator:
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node).strip()
 
-    def target(self, call: cst.Call, fact: EndpointFact) -> _Target | str:
+    def target(self, call: cst.Call, fact: ResolvedEndpoint) -> _Target | str:
         argument = call.args[0].value
-        if fact.port_expr:
-            return self._expression(argument, fact) or f"cannot find the port expression {fact.port_expr!r}"
+        if fact.fact.port_expr:
+            return self._expression(argument, fact) or f"cannot find the port expression {fact.fact.port_expr!r}"
         found = self._digits(argument, fact.port)
         if found is not None:
             return found
@@ -140,13 +171,13 @@ class _Locator:
             return self._digits(value, fact.port) or f"the string assigned to {self.code(argument)} has no port to swap"
         return "endpoint shape not supported"
 
-    def _expression(self, argument: cst.BaseExpression, fact: EndpointFact) -> _Target | None:
+    def _expression(self, argument: cst.BaseExpression, fact: ResolvedEndpoint) -> _Target | None:
         found = None
         for item in _walk(argument):
             node, parent = item.node, item.parent
             if not isinstance(node, cst.BaseExpression) or self._is_name_slot(node, parent):
                 continue
-            if self.code(node) == fact.port_expr:
+            if self.code(node) == fact.fact.port_expr:
                 found = item
         if found is None:
             return None
@@ -243,50 +274,54 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite
     """Every bind/connect with a literal or constant port and the node holding it; binds whose port stays."""
     facts = FileFacts(path, machine_of(path), "", 0)
     run_extractors(facts, module, module.code)
+    endpoints = resolve_file_endpoints(facts)
     fixed = [
-        PortSite(path, f.line, -1, f.action, f.port, f.socket_kind, f.host, rewritable=False)
-        for f in facts.endpoints
-        if f.port is not None and f.port_source not in REWRITTEN_SOURCES and f.action == "bind"
+        PortSite(path, f.fact.line, -1, f.fact.action, f.port, f.fact.socket_kind, f.fact.host, f.fact.class_name,
+                 rewritable=False)
+        for f in endpoints
+        if f.port is not None and f.source not in REWRITTEN_SOURCES and f.fact.action == "bind"
     ]
-    if not any(f.port is not None and f.port_source in REWRITTEN_SOURCES for f in facts.endpoints):
-        return [], fixed, _left_notes(facts, path)
+    if not any(f.port is not None and f.source in REWRITTEN_SOURCES for f in endpoints):
+        return [], fixed, _left_notes(endpoints, path)
     calls = _endpoint_calls(module, start_lines(module, (cst.Call,)))
     locator = _Locator(module)
     located, notes, used = [], [], set()
     ordinals: dict[int, int] = defaultdict(int)
-    for fact in facts.endpoints:
-        if fact.port is None or fact.port_source not in REWRITTEN_SOURCES:
-            notes.extend(_left_notes(facts, path, [fact]))
+    for endpoint in endpoints:
+        fact = endpoint.fact
+        if endpoint.port is None or endpoint.source not in REWRITTEN_SOURCES:
+            notes.extend(_left_notes([endpoint], path))
             continue
-        call = next((c for c in calls.get(fact.line, []) if c not in used and _matches(locator, c, fact)), None)
+        call = next((c for c in calls.get(fact.line, []) if c not in used and _matches(locator, c, endpoint)), None)
         if call is None:
             notes.append(f"{path}:{fact.line}: cannot find the {fact.action} call of {fact.endpoint}")
             continue
         used.add(call)
-        target = locator.target(call, fact)
+        target = locator.target(call, endpoint)
         if isinstance(target, str):
             notes.append(f"{path}:{fact.line}: {target}")
             continue
         ordinal = ordinals[fact.line]
         ordinals[fact.line] += 1
-        site = PortSite(path, fact.line, ordinal, fact.action, fact.port, fact.socket_kind, fact.host)
+        site = PortSite(path, fact.line, ordinal, fact.action, endpoint.port, fact.socket_kind, fact.host,
+                        fact.class_name)
         located.append(_Located(site, target))
     return located, fixed, notes
 
 
-def _left_notes(facts: FileFacts, path: str, endpoints: list[EndpointFact] | None = None) -> list[str]:
+def _left_notes(endpoints: list[ResolvedEndpoint], path: str) -> list[str]:
     return [
-        f"{path}:{fact.line}: port {fact.port} comes from {LEFT_SOURCES[fact.port_source]} ({fact.port_expr}); "
+        f"{path}:{e.fact.line}: port {e.port} comes from {LEFT_SOURCES[e.source]} ({e.fact.port_expr}); "
         "left as it is"
-        for fact in (facts.endpoints if endpoints is None else endpoints)
-        if fact.port is not None and fact.port_source in LEFT_SOURCES
+        for e in endpoints
+        if e.port is not None and e.source in LEFT_SOURCES
     ]
 
 
-def _matches(locator: _Locator, call: cst.Call, fact: EndpointFact) -> bool:
+def _matches(locator: _Locator, call: cst.Call, endpoint: ResolvedEndpoint) -> bool:
     return (
-        ENDPOINT_ACTIONS[call.func.attr.value] == fact.action  # type: ignore[attr-defined]
-        and locator.code(call.args[0].value) == fact.endpoint
+        ENDPOINT_ACTIONS[call.func.attr.value] == endpoint.fact.action  # type: ignore[attr-defined]
+        and locator.code(call.args[0].value) == endpoint.fact.endpoint
     )
 
 
@@ -296,9 +331,17 @@ def _matches(locator: _Locator, call: cst.Call, fact: EndpointFact) -> bool:
 @dataclass
 class PortPlan:
     names: dict[str, dict[tuple[int, int], str]]  # path -> (line, ordinal) -> NAME
-    new_entries: list[RegistryEntry]
-    registry_text: str | None  # the existing ports.yaml, None when there is none
+    registries: dict[str, ports_file.MachineRegistry]  # machine -> its registry as it is
+    new_entries: dict[str, list[PortEntry]]  # machine -> entries its registry gains
+    requirements: dict[str, tuple[str, str]]  # requirements file -> (new text, note)
     notes: list[str]
+
+
+@dataclass
+class Naming:
+    names: dict[PortSite, str]  # every rewritable site that gets a name
+    entries: list[PortEntry]  # new names, one per port and machine
+    notes: list[str]  # collisions and ports left unnamed
 
 
 def _stem(path: str) -> str:
@@ -306,7 +349,11 @@ def _stem(path: str) -> str:
     stem = pure.stem
     if stem in GENERIC_STEMS and pure.parent.name:
         stem = pure.parent.name if stem.startswith("__") else f"{pure.parent.name}_{stem}"
-    name = upper_snake(stem) or "MODULE"
+    return _identifier(stem, "MODULE")
+
+
+def _identifier(text: str, fallback: str) -> str:
+    name = upper_snake(text) or fallback
     return name if name[0].isalpha() else f"P_{name}"
 
 
@@ -314,85 +361,197 @@ def _is_remote(host: str) -> bool:
     return bool(_IP.match(host)) and not host.startswith(_LOCAL_IPS)
 
 
-def _keys(sites: list[PortSite], existing: dict[str, RegistryEntry]) -> dict[PortSite, tuple[str, int]]:
-    """(machine, port) each site's port belongs to; connects join the binder's key."""
-    binders: dict[int, list[str]] = defaultdict(list)
+def _site_order(site: PortSite) -> tuple:
+    return (site.path, site.line, site.ordinal)
+
+
+def _keys(sites: list[PortSite], agents: list[ConfiguredAgent], machine: Callable[[str], str],
+          kind: Callable[[str], str]) -> dict:
+    """(machine, port) each site's port belongs to: a bind its own machine's; a connect joins the machine
+    that binds the port (a live module, else a startup-config agent declaring it), a remote host preferring another."""
+    binders: dict[int, set[str]] = defaultdict(set)
     for site in sites:
-        machine = machine_of(site.path)
-        if site.action == "bind" and machine not in binders[site.port]:
-            binders[site.port].append(machine)
+        if site.action == "bind" and kind(site.path) == LIVE:
+            binders[site.port].add(machine(site.path))
+    declared: dict[int, set[str]] = defaultdict(set)
+    for agent in agents:
+        for port in agent.ports():
+            if port.port is not None:
+                declared[port.port].add(agent.machine)
     keys = {}
     for site in sites:
-        machine = machine_of(site.path)
-        machines = sorted(binders.get(site.port, []))
+        own = machine(site.path)
+        machines = sorted(binders.get(site.port) or declared.get(site.port) or ())
         if site.action == "bind" or not machines:
-            keys[site] = (machine, site.port)
+            keys[site] = (own, site.port)
             continue
-        others = [m for m in machines if m != machine]
-        preferred = (others + machines) if _is_remote(site.host) else ([m for m in machines if m == machine] + others)
+        others = [m for m in machines if m != own]
+        preferred = (others + machines) if _is_remote(site.host) else ([m for m in machines if m == own] + others)
         keys[site] = (preferred[0], site.port)
-    # An entry without a machine collides with every machine: one key for its port.
-    machineless = {port for machine, port in keys.values() if not machine}
-    machineless |= {entry.port for entry in existing.values() if not entry.machine}
-    return {site: (("", key[1]) if key[1] in machineless else key) for site, key in keys.items()}
+    return keys
 
 
-def _existing_name(existing: dict[str, RegistryEntry], key: tuple[str, int], owner: str) -> str | None:
+def _existing_name(existing: Mapping[str, PortEntry], key: tuple[str, int], owner: str) -> str | None:
     machine, port = key
-    same_owner = sorted(n for n, e in existing.items() if e.port == port and e.owner == owner)
-    same_machine = sorted(n for n, e in existing.items() if e.port == port and e.machine in ("", machine))
+    same_owner = sorted(n for n, e in existing.items() if e.port == port and owner and e.owner == owner)
+    same_machine = sorted(n for n, e in existing.items() if e.port == port and (e.machine or "") in ("", machine))
     found = same_owner or same_machine
     return found[0] if found else None
 
 
-def _new_name(owner: PortSite, taken: set[str]) -> str:
-    base = f"{_stem(owner.path)}_{owner.socket_kind or owner.action.upper()}"
-    name, number = base, 2
-    while name in taken:
-        name, number = f"{base}_{number}", number + 1
+@dataclass(frozen=True)
+class _Proposal:
+    name: str
+    owner: str
+    socket: str
+    purpose: str = ""  # where a name no module gave comes from
+
+
+def _named(base: str, role: str) -> str:
+    return base if base.endswith(f"_{role}") else f"{base}_{role}"
+
+
+def _agents_running(agents: list[ConfiguredAgent], path: str, port: int) -> list[ConfiguredAgent]:
+    running = [a for a in agents if a.script_path == path]
+    declaring = [a for a in running if port in {p.port for p in a.ports()}]
+    return declaring or running
+
+
+def _is_health(agent: ConfiguredAgent, port: int) -> bool:
+    return agent.health_port is not None and agent.health_port.port == port
+
+
+def _propose(group: list[PortSite], binder: PortSite | None, key: tuple[str, int],
+             agents: list[ConfiguredAgent]) -> _Proposal | None:
+    machine, port = key
+    if binder is not None:
+        role = binder.socket_kind or "BIND"
+        running = {a.name: a for a in _agents_running(agents, binder.path, port)}
+        if len(running) == 1:
+            (agent,) = running.values()
+            base = _identifier(agent.name, "AGENT")
+            return _Proposal(_named(base, HEALTH_ROLE if _is_health(agent, port) else role), binder.path,
+                             binder.socket_kind)
+        base = _identifier(binder.class_name, "CLASS") if binder.class_name else _stem(binder.path)
+        return _Proposal(_named(base, role), binder.path, binder.socket_kind)
+    declaring = {a.name: a for a in agents if a.machine == machine and port in {p.port for p in a.ports()}}
+    if len(declaring) != 1:
+        return None
+    (agent,) = declaring.values()
+    kinds = {BINDER_OF.get(s.socket_kind, "") for s in group if s.action == "connect"} - {""}
+    socket = kinds.pop() if len(kinds) == 1 else ""
+    role = HEALTH_ROLE if _is_health(agent, port) else socket or "PORT"
+    return _Proposal(_named(_identifier(agent.name, "AGENT"), role), agent.script_path, socket,
+                     f"{agent.name} in {agent.path}")
+
+
+def _machine_tag(machine: str) -> str:
+    return _identifier(machine.removesuffix("_code"), "MACHINE")
+
+
+def _unique(name: str, key: tuple[str, int], claimed: dict[str, tuple[str, int]]) -> str:
+    """`name`, else machine-qualified when another machine holds it (PC2_...), else numbered."""
+    if name not in claimed:
+        return name
+    if key[0] and claimed[name][0] != key[0]:
+        qualified = f"{_machine_tag(key[0])}_{name}"
+        if qualified not in claimed:
+            return qualified
+        name = qualified
+    number = 2
+    while f"{name}_{number}" in claimed:
+        number += 1
+    return f"{name}_{number}"
+
+
+def name_ports(sites: list[PortSite], existing: Mapping[str, PortEntry] | None = None,
+               agents: list[ConfiguredAgent] | None = None, machine: Callable[[str], str] = machine_of,
+               kind: Callable[[str], str] = path_kind) -> Naming:
+    """NAME for every rewritable site, the registry entries to add, and notes on collisions and unnamed ports.
+
+    Binds whose port stays in the code (`rewritable=False`) take part in naming and in
+    collisions, so a connect to such a port reads the binding agent's name.
+    """
+    existing, agents = existing or {}, agents or []
+    order = sorted(sites, key=_site_order)
+    keys = _keys(order, agents, machine, kind)
+    groups: dict[tuple[str, int], list[PortSite]] = defaultdict(list)
+    for site in order:
+        groups[keys[site]].append(site)
+    claimed = {name: (entry.machine or "", entry.port) for name, entry in existing.items()}
+    naming = Naming({}, [], [])
+    for key, group in groups.items():
+        if any(s.rewritable for s in group):  # a port no rewritten site uses needs no name: its binds keep their number
+            binders = sorted({s.path for s in group if s.action == "bind" and kind(s.path) == LIVE})
+            _name_group(key, group, binders, existing, agents, claimed, naming)
+    return naming
+
+
+def _name_group(key: tuple[str, int], group: list[PortSite], binders: list[str], existing: Mapping[str, PortEntry],
+                agents: list[ConfiguredAgent], claimed: dict[str, tuple[str, int]], naming: Naming) -> None:
+    """Name one port of one machine (or say why not), adding to `naming`; `binders`: the live modules binding it."""
+    where = f" on {key[0]}" if key[0] else ""
+    if len(binders) > 1:
+        naming.notes.append(f"port {key[1]}{where} is bound by {len(binders)} live modules ({', '.join(binders)}): "
+                            "a collision to resolve first; left as it is")
+        return
+    binder = next((s for s in group if binders and s.path == binders[0] and s.action == "bind"), None)
+    name = _existing_name(existing, key, binder.path if binder else "") or _new_name(key, group, binder, agents,
+                                                                                     claimed, naming)
+    if name is None:
+        naming.notes.append(f"port {key[1]}{where}: no live module binds it and no startup config declares it, "
+                            f"so nothing names it; {sum(s.rewritable for s in group)} site(s) left as they are")
+        return
+    claimed.setdefault(name, key)
+    naming.names.update({site: name for site in group if site.rewritable})
+
+
+def _new_name(key: tuple[str, int], group: list[PortSite], binder: PortSite | None, agents: list[ConfiguredAgent],
+              claimed: dict[str, tuple[str, int]], naming: Naming) -> str | None:
+    proposal = _propose(group, binder, key, agents)
+    if proposal is None:
+        return None
+    name = _unique(proposal.name, key, claimed)
+    naming.entries.append(PortEntry(name, key[1], key[0] or None, proposal.owner or None, proposal.socket or None,
+                                    proposal.purpose or None))
     return name
 
 
-def name_ports(
-    sites: list[PortSite], existing: dict[str, RegistryEntry]
-) -> tuple[dict[PortSite, str], list[RegistryEntry], list[str]]:
-    """NAME for every rewritable site, the registry entries to add, and notes on shared ports.
-
-    Binds whose port stays in the code (`rewritable=False`) take part in choosing
-    names and owners, so a connect to such a port reads the binding agent's name.
-    """
-    order = sorted(sites, key=lambda s: (s.path, s.line, s.ordinal))
-    keys = _keys(order, existing)
-    by_key: dict[tuple[str, int], list[PortSite]] = defaultdict(list)
-    for site in order:
-        by_key[keys[site]].append(site)
-    # A port no rewritten site uses needs no name: its binds keep their port.
-    by_key = {key: group for key, group in by_key.items() if any(s.rewritable for s in group)}
-
-    def owner_of(group: list[PortSite]) -> PortSite:
-        return next((s for s in group if s.action == "bind"), group[0])
-
-    taken, names, entries, notes = set(existing), {}, [], []
-    for key, group in sorted(by_key.items(), key=lambda item: _site_order(owner_of(item[1]))):
-        owner = owner_of(group)
-        name = _existing_name(existing, key, owner.path)
-        if name is None:
-            name = _new_name(owner, taken)
-            entries.append(RegistryEntry(name, key[1], key[0], owner.path, owner.socket_kind))
-        taken.add(name)
-        for site in group:
-            if site.rewritable:
-                names[site] = name
-        bound_by = sorted({s.path for s in group if s.action == "bind"})
-        if len(bound_by) > 1:
-            where = f" on {key[0]}" if key[0] else ""
-            notes.append(f"port {key[1]}{where} is bound by {len(bound_by)} modules ({', '.join(bound_by)}); "
-                         f"they all read {name} now")
-    return names, entries, notes
+def _tree_settings(collected: Mapping[str, Collected], root: Path | None) -> tuple[ScanConfig, list[ConfiguredAgent]]:
+    """The tree's `[tool.analyzer]` settings and startup-config agents (the defaults and none for a snippet)."""
+    if root is None:
+        return ScanConfig(), []
+    try:
+        config = load_scan_config(root)
+    except ConfigError as error:
+        raise CodemodError(str(error)) from None
+    return config, read_deployment(root, config, collected.keys()).agents
 
 
-def _site_order(site: PortSite) -> tuple:
-    return (site.path, site.line, site.ordinal)
+def _registry_additions(naming: Naming, registries: dict[str, ports_file.MachineRegistry],
+                        machine: Callable[[str], str]) -> dict[str, list[PortEntry]]:
+    """Per machine, the entries its code now reads that its registry lacks (a remote port's included)."""
+    known = {**ports_file.known_entries(registries), **{entry.name: entry for entry in naming.entries}}
+    wanted: dict[str, list[str]] = defaultdict(list)
+    for site, name in sorted(naming.names.items(), key=lambda item: _site_order(item[0])):
+        holder = machine(site.path)
+        if name not in registries[holder].entries and name not in wanted[holder]:
+            wanted[holder].append(name)
+    order = {entry.name: index for index, entry in enumerate(naming.entries)}
+    return {m: [known[n] for n in sorted(names, key=lambda n: (order.get(n, len(order)), n))]
+            for m, names in wanted.items()}
+
+
+def _left_out(sites: list[PortSite], kind: Callable[[str], str]) -> list[str]:
+    """Notes on the rewritable sites left out (in copies or tests)."""
+    notes = []
+    for which, words, flag in ((COPY, ("copy", "copies"), "--include-copies"), (TEST, ("test", "tests"), "--include-tests")):
+        paths = [s.path for s in sites if kind(s.path) == which]
+        if paths:
+            files = len(set(paths))
+            notes.append(f"{len(paths)} port site(s) in {files} {words[files != 1]} left as they are "
+                         f"({flag} rewrites them)")
+    return notes
 
 
 # --------------------------------------------------------------------- rewriting
@@ -436,17 +595,24 @@ class PortLiterals(Codemod):
     name = "port-literals"
     code = "FIX002"
     safety = UNSAFE
-    summary = "Literal and constant ports in bind/connect become `get_port(\"NAME\")` from `runtime.ports`."
+    summary = "Literal and constant ports in bind/connect become `get_port(\"NAME\")` from `agent_runtime`."
     what_it_does = (
         "Every `bind`/`connect` whose port is a literal or a constant resolved in the same file reads the "
-        "port from the registry instead: `\"tcp://*:5556\"` becomes `f\"tcp://*:{get_port('TRANSLATOR_PUB')}\"`, "
-        "a constant `PORT` in an f-string, `%`, `.format` or `+` becomes `get_port(...)` in place; scheme, host "
-        "and the string's shape stay. Names are the module stem plus the socket kind (or BIND/CONNECT), upper "
-        "snake case, one per port and machine (a connect reads the name of the agent that binds the port), "
-        "numbered `_2`, `_3` on clashes in path order. `config/ports.yaml` at the repository root is written "
-        "or merged (name, port, machine = first path component, owner module, socket kind); an existing entry "
-        "with the same port and owner, or the same port on the same machine, keeps its name. "
-        "`from runtime.ports import get_port` is added. Ports from default arguments, self attributes or "
+        "port from its machine's registry instead: `\"tcp://*:5556\"` becomes "
+        "`f\"tcp://*:{get_port('TRANSLATOR_PUB')}\"`, a constant `PORT` in an f-string, `%`, `.format` or `+` "
+        "becomes `get_port(...)` in place; scheme, host and the string's shape stay. A port is named after what "
+        "binds it: the startup-config agent running the binding module plus the socket role "
+        "(`MODEL_MANAGER_AGENT_REP`; `_HEALTH` for the agent's health port), else the binding class, else the "
+        "module; a port nothing in the tree binds, after the startup-config agent declaring it, else it is left. "
+        "Never after a connecting module, a copy or a test: copies and tests are rewritten only with "
+        "`include_copies` / `include_tests` (`--include-copies`, `--include-tests`), and then read the live "
+        "agent's name. A port two live modules bind on one machine is a collision: left as it is and listed. "
+        "Each machine's registry (`[tool.analyzer] ports_registry`, default `{machine}/config/ports.yaml`, "
+        "where the agents find it from their own files) gets the entries its code reads (name, port, machine, "
+        "owner module, socket kind), validated by agent_runtime itself; an existing entry with the same port "
+        "and owner, or the same port on the same machine, keeps its name. `from agent_runtime import get_port` "
+        "is added, and the runtime distribution to each touched machine's `requirements.txt` (created if "
+        "missing; `runtime_requirement` sets the line). Ports from default arguments, self attributes or "
         "environment defaults are left and listed."
     )
     why = (
@@ -455,32 +621,40 @@ class PortLiterals(Codemod):
         "PORT_<NAME> override a port per deployment."
     )
     review = (
-        "Unsafe: agents now need config/ports.yaml (or PORT_<NAME>) at run time; module-level endpoint "
-        "constants read the registry at import. Check the names in config/ports.yaml and every port that "
-        "two modules bind (listed in the notes)."
+        "Unsafe: agents now need agent-graph-runtime installed and their machine's config/ports.yaml (or "
+        "PORT_<NAME>) at run time; module-level endpoint constants read the registry at import. Check the names "
+        "in each config/ports.yaml, and resolve the collisions listed in the notes (they are left as they were). "
+        "agent-graph-runtime is on no public index: publish it to your own index, or set runtime_requirement "
+        "to a URL or path pip installs it from, so that no public package of that name can stand in for it."
     )
+    OPTIONS = {
+        "include_copies": Option(False, "also rewrite backup copies (they read the live agent's port name)"),
+        "include_tests": Option(False, "also rewrite tests (they read the live agent's port name)"),
+        "runtime_requirement": Option(ports_file.RUNTIME_REQUIREMENT,
+                                      "the line added to requirements.txt (a version, a URL or a path)"),
+    }
     uses_plan = True
     EXAMPLES = [
         Example(
             'import zmq\n\nctx = zmq.Context()\nsock = ctx.socket(zmq.PUB)\nsock.bind("tcp://*:5556")  # fan-out\n',
-            'import zmq\nfrom runtime.ports import get_port\n\nctx = zmq.Context()\nsock = ctx.socket(zmq.PUB)\n'
+            'import zmq\nfrom agent_runtime import get_port\n\nctx = zmq.Context()\nsock = ctx.socket(zmq.PUB)\n'
             'sock.bind(f"tcp://*:{get_port(\'TRANSLATOR_PUB\')}")  # fan-out\n',
             path="main_pc_code/agents/translator.py",
-            title="A literal endpoint becomes an f-string; host and scheme stay",
+            title="A literal endpoint becomes an f-string; host and scheme stay; no class, no config: the module names it",
         ),
         Example(
-            '"""Health monitor."""\nimport zmq\n\nPORT = 5570\n\n\nclass Monitor:\n    def start(self, host):\n'
-            '        self.sock = self.ctx.socket(zmq.REQ)\n        self.sock.connect(f\'tcp://{host}:{PORT}\')\n',
-            '"""Health monitor."""\nimport zmq\nfrom runtime.ports import get_port\n\nPORT = 5570\n\n\nclass Monitor:\n'
-            '    def start(self, host):\n        self.sock = self.ctx.socket(zmq.REQ)\n'
-            '        self.sock.connect(f\'tcp://{host}:{get_port("HEALTH_MONITOR_REQ")}\')\n',
-            path="pc2_code/agents/health_monitor.py",
-            title="A constant inside an f-string is swapped in place",
+            '"""Health monitor."""\nimport zmq\n\nPORT = 5570\n\n\nclass HealthMonitor:\n    def start(self):\n'
+            '        self.sock = self.ctx.socket(zmq.REP)\n        self.sock.bind(f\'tcp://*:{PORT}\')\n',
+            '"""Health monitor."""\nimport zmq\nfrom agent_runtime import get_port\n\nPORT = 5570\n\n\n'
+            'class HealthMonitor:\n    def start(self):\n        self.sock = self.ctx.socket(zmq.REP)\n'
+            '        self.sock.bind(f\'tcp://*:{get_port("HEALTH_MONITOR_REP")}\')\n',
+            path="pc2_code/agents/monitor.py",
+            title="A constant inside an f-string is swapped in place; the binding class names the port",
         ),
         Example(
             'import zmq\nBASE = 7100\ns = zmq.Context().socket(zmq.PULL)\ns.bind("tcp://0.0.0.0:%d" % BASE)\n'
             't = zmq.Context().socket(zmq.PUSH)\nt.connect("tcp://localhost:" + str(BASE))\n',
-            'import zmq\nfrom runtime.ports import get_port\nBASE = 7100\ns = zmq.Context().socket(zmq.PULL)\n'
+            'import zmq\nfrom agent_runtime import get_port\nBASE = 7100\ns = zmq.Context().socket(zmq.PULL)\n'
             's.bind("tcp://0.0.0.0:%d" % get_port("COLLECTOR_PULL"))\nt = zmq.Context().socket(zmq.PUSH)\n'
             't.connect("tcp://localhost:" + str(get_port("COLLECTOR_PULL")))\n',
             path="main_pc_code/agents/collector.py",
@@ -488,10 +662,20 @@ class PortLiterals(Codemod):
         ),
         Example(
             'import zmq\nENDPOINT = "tcp://*:6000"\nsock.bind(ENDPOINT)\nother.connect("tcp://127.0.0.1:6000")\n',
-            'import zmq\nfrom runtime.ports import get_port\nENDPOINT = f"tcp://*:{get_port(\'BUS_BIND\')}"\n'
+            'import zmq\nfrom agent_runtime import get_port\nENDPOINT = f"tcp://*:{get_port(\'BUS_BIND\')}"\n'
             'sock.bind(ENDPOINT)\nother.connect(f"tcp://127.0.0.1:{get_port(\'BUS_BIND\')}")\n',
             path="main_pc_code/bus.py",
             title="An endpoint constant assigned once is rewritten where it is defined; bind and connect share a name",
+        ),
+        Example(
+            'import zmq\nreq = zmq.Context().socket(zmq.REQ)\nreq.connect("tcp://localhost:5570")\n',
+            path="main_pc_code/agents/router.py",
+            title="A connect to a port nothing here binds and no startup config declares: no name to give, left",
+        ),
+        Example(
+            'import zmq\ns = zmq.Context().socket(zmq.PUB)\ns.bind("tcp://*:5556")\n',
+            path="main_pc_code/agents/backup/translator_old.py",
+            title="A backup copy (or a test) is left unless include_copies (include_tests) is set",
         ),
         Example(
             'import zmq\n\nclass A:\n    def __init__(self, port=5590):\n        self.sock.bind(f"tcp://*:{port}")\n',
@@ -500,12 +684,12 @@ class PortLiterals(Codemod):
         ),
         Example('import zmq\ns.bind("ipc:///tmp/agent.sock")\nconn = sqlite3.connect("memory.db")\n',
                 title="ipc endpoints and non-ZeroMQ connects are left alone"),
-        Example('import zmq\nfrom runtime.ports import get_port\ns.bind(f"tcp://*:{get_port(\'X_PUB\')}")\n',
+        Example('import zmq\nfrom agent_runtime import get_port\ns.bind(f"tcp://*:{get_port(\'X_PUB\')}")\n',
                 title="Already reading the registry"),
     ]
 
     def commit_subject(self, sites: int, files: int) -> str:
-        return (f"read {sites} hard-coded port{'s' * (sites != 1)} from {REGISTRY_PATH} in "
+        return (f"read {sites} hard-coded port{'s' * (sites != 1)} from each machine's config/ports.yaml in "
                 f"{files} file{'s' * (files != 1)}")
 
     # --- planning ----------------------------------------------------------
@@ -517,18 +701,37 @@ class PortLiterals(Codemod):
         located, fixed, notes = locate(module, path)
         return Collected([item.site for item in located] + fixed, notes)
 
+    def _included(self, kind: str) -> bool:
+        return kind == LIVE or (kind == COPY and bool(self.options["include_copies"])) or (
+            kind == TEST and bool(self.options["include_tests"]))
+
     def plan(self, collected: Mapping[str, Collected], root: Path | None) -> PortPlan:
-        registry_text = None
-        if root is not None and (root / REGISTRY_PATH).is_file():
-            registry_text = (root / REGISTRY_PATH).read_text(encoding="utf-8")
-        existing = read_entries(registry_text) if registry_text else {}
-        sites = [site for item in collected.values() if item for site in item.sites]
-        names, entries, notes = name_ports(sites, existing)
+        config, agents = _tree_settings(collected, root)
+
+        def machine(path: str) -> str:
+            return discover.machine_of(path, config.roots)
+
+        def kind(path: str) -> str:
+            return path_kind(path, config.copies)
+
+        everything = [site for item in collected.values() if item for site in item.sites]
+        sites = [site for site in everything if self._included(kind(site.path))]
+        registries = ports_file.read_registries(root, {machine(s.path) for s in sites}, config.raw)
+        naming = name_ports(sites, ports_file.known_entries(registries), agents, machine, kind)
         by_file: dict[str, dict[tuple[int, int], str]] = defaultdict(dict)
-        for site, name in names.items():
+        for site, name in naming.names.items():
             by_file[site.path][(site.line, site.ordinal)] = name
+        new_entries = _registry_additions(naming, registries, machine)
+        requirements = {}
+        for name in sorted({machine(path) for path in by_file}):
+            path, text, note = ports_file.with_runtime_requirement(root, name, str(self.options["runtime_requirement"]))
+            if text is not None:
+                requirements[path] = (text, note)
         file_notes = [note for path in sorted(collected) if collected[path] for note in collected[path].notes]
-        return PortPlan(dict(by_file), entries, registry_text, notes + file_notes)
+        left_out = [site for site in everything if site.rewritable and not self._included(kind(site.path))]
+        notes = [*naming.notes, *_left_out(left_out, kind), *(n for _, n in requirements.values()),
+                 *file_notes]
+        return PortPlan(dict(by_file), registries, new_entries, requirements, notes)
 
     def plan_for_file(self, plan: PortPlan, path: str) -> dict[tuple[int, int], str] | None:
         return plan.names.get(path)
@@ -537,12 +740,15 @@ class PortLiterals(Codemod):
         return list(plan.notes)
 
     def extra_files(self, plan: PortPlan, root: Path | None) -> dict[str, bytes]:
-        if not plan.new_entries:
-            return {}
-        text, note = merge(plan.registry_text, plan.new_entries)
-        if note:
-            plan.notes.append(note)
-        return {REGISTRY_PATH: text.encode("utf-8")}
+        files = {}
+        for machine, entries in sorted(plan.new_entries.items()):
+            registry = plan.registries[machine]
+            text, note = ports_file.merged_registry(registry, entries)
+            if note:
+                plan.notes.append(note)
+            files[registry.path] = text.encode("utf-8")
+        files.update({path: text.encode("utf-8") for path, (text, _) in plan.requirements.items()})
+        return files
 
     # --- the rewrite -------------------------------------------------------
 
@@ -605,7 +811,7 @@ class PortLiterals(Codemod):
             for small in statement.body:
                 if (
                     isinstance(small, cst.ImportFrom)
-                    and dotted_name(small.module) == REGISTRY_MODULE
+                    and dotted_name(small.module) in REGISTRY_MODULES
                     and not isinstance(small.names, cst.ImportStar)
                 ):
                     for alias in small.names:

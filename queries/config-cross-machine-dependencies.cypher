@@ -4,11 +4,12 @@
 // category: config
 // precision: high
 // tags: deployment
-// what: Lists, for the topology, every configured agent that depends on an agent declared only on another machine (`via` dependency, one row per dependency, at its line), or whose host or `*_host` / `*_ip` setting names another machine's address or its variable such as `${PC2_IP}` (`via` host, at the entry). `host_points_to` lists the machines its hosts name in both cases.
+// what: Lists, for the topology, every configured agent that depends on an agent declared only on another machine (`via` dependency, one row per dependency, at its line), or whose host or `*_host` / `*_ip` setting names another machine's address or its variable such as `${PC2_IP}` (`via` host, at the entry). `host_points_to` lists the machines its hosts name in both cases. Copies (docs/copies.md) are left out unless $include_copies.
 // why: Cross-machine links fail differently from local ones (network partitions, firewalls, the other machine rebooting) and need timeouts and reconnects; a startup dependency across machines also couples the machines' boot order.
 // fix: Nothing to fix by itself; check that these agents use timeouts and retries and that the other machine's address comes from configuration.
 // message: {agent} on {machine} depends on {depends_on} on {other_machine} (via {via})
 // kind: report
+// param: include_copies = False
 // column: path
 // column: line
 // column: machine
@@ -20,6 +21,7 @@
 // location: path, line
 // identity: path, agent, via, depends_on, other_machine
 MATCH (a:ConfiguredAgent {snapshot: $snapshot})
+WHERE $include_copies OR NOT a.is_copy
 OPTIONAL MATCH (a)-[d:DEPENDS_ON]->(b:ConfiguredAgent)
 WHERE d.cross_machine
 WITH a, d, b

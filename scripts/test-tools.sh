@@ -2,13 +2,13 @@
 # Tools some tests use beyond the Python dependencies. Each is optional: a test
 # whose tool could not be installed is skipped with the reason.
 cd "$(dirname "$0")/.."
-# CPU build of torch, for the quantisation tests of runtime/ (a local wheel on these machines).
+# torch 2.13.0, for the quantisation tests of runtime/agent_runtime (about 2.7 GB with its CUDA wheels).
 .venv/bin/python -c "import torch" 2>/dev/null || .venv/bin/python -m pip install -q torch==2.13.0 \
     || echo "note: torch not installable here; quantisation tests will be skipped" >&2
 # transformers, for loading a locally built checkpoint quantised (no downloads).
 .venv/bin/python -c "import transformers" 2>/dev/null || .venv/bin/python -m pip install -q transformers \
     || echo "note: transformers not installable here; the checkpoint quantisation test will be skipped" >&2
-# torchao, for the int8 path runtime.quantize takes when torch lacks dynamic quantisation.
+# torchao, for the int8 path agent_runtime.quantize takes when torch lacks dynamic quantisation.
 .venv/bin/python -c "import torchao" 2>/dev/null || .venv/bin/python -m pip install -q torchao \
     || echo "note: torchao not installable here; its quantisation test will be skipped" >&2
 # Neo4j's own Cypher linter (node), for tests/queries/test_query_lint.py; into the git-ignored .tools/.

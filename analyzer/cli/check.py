@@ -56,6 +56,30 @@ def repo_and_files(paths: list[Path], changed_only: bool) -> tuple[Path, list[st
     return repo, files
 
 
+def scope_findings(result, row_filter, store_location: str | None):
+    """(the findings --path and --machine keep, which decide the exit code; those --limit then shows)."""
+    from dataclasses import replace
+
+    from analyzer.findings import RowFilter, machines_by_path, row_place
+    from analyzer.store import open_store
+
+    if not row_filter.active:
+        return result, result
+    machines: dict[str, str] = {}
+    if row_filter.machine is not None:
+        store = open_store(store_location, read_only=True)
+        try:
+            machines = machines_by_path(store, result.repository)
+        finally:
+            store.close()
+
+    def place(item):
+        return item.path, row_place(item.finding.row, None, machines)[1]
+
+    in_scope = replace(result, findings=RowFilter(row_filter.path, row_filter.machine).select(result.findings, place))
+    return in_scope, replace(in_scope, findings=in_scope.findings[: row_filter.limit])
+
+
 def check_command(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Repository folder (default: current). With --changed-only: the changed files.", metavar="[PATH|FILES...]")] = None,
     output_format: Annotated[str, typer.Option("--format", help="text, json, sarif, github (workflow annotations) or junit.")] = "text",
@@ -73,8 +97,14 @@ def check_command(
     no_scan: Annotated[bool, typer.Option("--no-scan", help="Query the snapshot already in the store instead of scanning first.")] = False,
     jobs: Annotated[int, typer.Option(help="Parser processes; 0 uses every core.")] = 0,
     repo_name: Annotated[Optional[str], typer.Option("--repo", help="Name of the repository in the store.")] = None,
+    path: Annotated[Optional[str], typer.Option("--path", metavar="GLOB", help="Report only findings in files matching GLOB (repository-relative, `*` crosses folders; a folder without wildcards means everything under it), e.g. 'main_pc_code/agents/*'.")] = None,
+    machine: Annotated[Optional[str], typer.Option("--machine", metavar="NAME", help="Report only findings on this machine root, e.g. pc2_code.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, metavar="N", help="Show at most N findings (the first in report order); the exit code still counts every finding in scope.")] = None,
 ) -> None:
     """Run the checks (the library's detection queries) and fail on findings at or above --fail-on.
+
+    Scope the report with --path 'main_pc_code/agents/*', --machine pc2_code and
+    --limit 20 (the exit code then counts the findings in that path and machine).
 
     Exit codes: 0 clean, 1 findings at or above the threshold, 2 error. Suppress one
     finding with `# analyzer: ignore\\[check-id]` on its line; configure checks in
@@ -86,6 +116,7 @@ def check_command(
     from analyzer.check.run import CheckOptions, run_check
     from analyzer.check.sarif import render_sarif
     from analyzer.config import ConfigError
+    from analyzer.findings import RowFilter
     from analyzer.store import StoreError
     from queries import QueryError
 
@@ -99,20 +130,21 @@ def check_command(
     )
     try:
         result = run_check(options)
+        in_scope, shown = scope_findings(result, RowFilter(path, machine, limit), store)
     except (ConfigError, QueryError, BaselineError, GitError, StoreError) as error:
         fail(str(error))
     renderers = {
         "text": render_text, "json": render_json, "github": render_github, "junit": render_junit,
         "sarif": lambda r: render_sarif(r, repo),
     }
-    text = renderers[output_format](result)
+    text = renderers[output_format](shown)
     if output is None:
         sys.stdout.write(text)
     else:
         output.write_text(text, encoding="utf-8")
         if output_format != "text":
-            err_console.print(render_text(result), end="", highlight=False, soft_wrap=True)
-    raise typer.Exit(result.exit_code)
+            err_console.print(render_text(shown), end="", highlight=False, soft_wrap=True)
+    raise typer.Exit(in_scope.exit_code)
 
 
 def register(app: typer.Typer) -> None:

@@ -38,10 +38,21 @@ def fix(
     commit: bool = typer.Option(False, "--commit", help="One commit per codemod (implies --apply)."),
     pr: bool = typer.Option(False, "--pr", help="Push and open a pull request (implies --commit)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Worker processes (default: all cores)."),
-    unsafe: bool = typer.Option(False, "--unsafe", help="Allow unsafe fixes to be written."),
+    unsafe: bool = typer.Option(
+        False, "--unsafe", help="Allow unsafe fixes to be written; narrow-excepts also narrows partly proven handlers."
+    ),
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Write even with uncommitted changes under PATH."),
-    log_swallowed: bool = typer.Option(False, "--log-swallowed", help="bare-except: log swallowed exceptions."),
+    log_swallowed: bool = typer.Option(
+        False, "--log-swallowed", help="bare-except, narrow-excepts: log swallowed exceptions with their traceback."
+    ),
+    include_copies: bool = typer.Option(False, "--include-copies", help="port-literals: rewrite backup copies too."),
+    include_tests: bool = typer.Option(False, "--include-tests", help="port-literals: rewrite tests too."),
     option: list[str] = typer.Option([], "--option", "-o", metavar="KEY=VALUE", help="A codemod option."),
+    limit: int = typer.Option(
+        0, "--limit", metavar="N", min=0,
+        help="Change at most N files per codemod (the first N by path; 0: all), e.g. "
+             "`analyzer fix narrow-excepts . --limit 30 --pr` for a batch a day.",
+    ),
 ) -> None:
     from codemods import CodemodError
     from codemods.git import GitError
@@ -51,7 +62,9 @@ def fix(
         raise typer.Exit(EXIT_OK)
     if not name:
         fail("name a codemod, or see `analyzer fix --list`")
-    settings = _Settings(name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, log_swallowed, option)
+    flags = [key for key, on in (("log_swallowed", log_swallowed), ("include_copies", include_copies),
+                                 ("include_tests", include_tests)) if on]
+    settings = _Settings(name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option, limit)
     try:
         code = _run(settings)
     except (CodemodError, GitError) as error:
@@ -60,14 +73,16 @@ def fix(
 
 
 class _Settings:
-    def __init__(self, name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, log_swallowed, option):
+    def __init__(self, name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option,
+                 limit=0):
         self.name, self.path, self.diff, self.branch = name, path, diff, branch
         self.pr = pr
         self.commit = commit or pr
         self.write = apply or self.commit or branch is not None
         self.jobs = jobs if jobs > 0 else (os.cpu_count() or 1)
-        self.unsafe, self.allow_dirty, self.log_swallowed = unsafe, allow_dirty, log_swallowed
+        self.unsafe, self.allow_dirty, self.flags = unsafe, allow_dirty, flags  # flags: boolean codemod options
         self.option = option
+        self.limit = limit
 
 
 def _print_list() -> None:
@@ -95,12 +110,13 @@ def _codemods(settings: _Settings) -> list:
         if not sep:
             raise CodemodError(f"--option takes KEY=VALUE, not {text!r}")
         options[key.strip().replace("-", "_")] = value.strip()
-    if settings.log_swallowed:
-        options["log_swallowed"] = True
+    options.update({key: True for key in settings.flags})
     for key in options:
         if not any(key in c.OPTIONS for c in classes):
             names = ", ".join(c.name for c in classes)
             raise CodemodError(f"no selected codemod ({names}) has the option {key!r}")
+    if settings.unsafe:
+        options.setdefault("unsafe", True)  # narrow-excepts: also narrow what is only partly proven
     codemods = [c({k: v for k, v in options.items() if k in c.OPTIONS}) for c in classes]
     unsafe = [c.name for c in codemods if c.safety == UNSAFE]
     if unsafe and settings.write and not settings.unsafe:
@@ -135,7 +151,7 @@ def _run(settings: _Settings) -> int:
     for codemod in codemods:
         with _progress() as progress:
             report = run_codemod(codemod, tree, write=settings.write, jobs=settings.jobs, overlay=overlay,
-                                 progress=progress)
+                                 progress=progress, limit=settings.limit)
         reports.append(report)
         if not settings.write:
             overlay.update({o.path: o.new for o in report.changed})  # the next codemod sees this one's result

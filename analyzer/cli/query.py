@@ -3,10 +3,13 @@
     analyzer query --list                       ids, kinds, severities, titles
     analyzer query --show NAME [--repo R]       one statement for Neo4j Browser: it finds R's current snapshot itself
     analyzer query NAME [--param k=v ...]       the rows, in the query's own (deterministic) order
+    analyzer query NAME --path 'main_pc_code/agents/*' --machine main_pc_code --limit 20
     analyzer query --cypher "MATCH ..." [--param k=v ...]
 
 Rows are printed, never judged: the exit code is 0 when the query ran (with or
 without rows) and 2 on any error; `analyzer check` is the gate that fails on findings.
+When stdout is not a terminal, the table is never wrapped: one row per line, ids,
+paths and numbers whole.
 """
 
 from __future__ import annotations
@@ -23,10 +26,12 @@ import typer
 from analyzer.cli._common import console, fail
 
 if TYPE_CHECKING:
+    from analyzer.findings import RowFilter
     from queries import Query
 
 FORMATS = ("table", "json", "csv", "markdown")
 ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
+UNWRAPPED_WIDTH = 100_000  # a table printed into a pipe or file: as wide as its rows, never folded
 # `--show`: the query's $snapshot becomes this variable, bound by a lookup of the repository on the server.
 SNAPSHOT_VARIABLE = "analyzer_snapshot"
 WITH_CLAUSE = re.compile(r"^(\s*WITH\s+(?:DISTINCT\s+)?)(?!\*)", re.IGNORECASE | re.MULTILINE)
@@ -117,6 +122,7 @@ def render_markdown(columns: list[str], rows: list[list[Any]]) -> str:
 
 def print_rows(columns: list[str], rows: list[list[Any]], output_format: str, title: str) -> None:
     if output_format == "table":
+        from rich.console import Console
         from rich.table import Table
 
         table = Table(title=f"{title} ({len(rows)} row{'' if len(rows) == 1 else 's'})", title_justify="left")
@@ -124,7 +130,8 @@ def print_rows(columns: list[str], rows: list[list[Any]], output_format: str, ti
             table.add_column(column, overflow="fold")
         for row in rows:
             table.add_row(*(_cell(v) for v in row))
-        console.print(table)
+        # Into a pipe or a file, rich would fold cells at 80 columns: ids, paths and numbers split across lines.
+        (console if console.is_terminal else Console(width=UNWRAPPED_WIDTH)).print(table)
         return
     renderers = {"json": render_json, "csv": render_csv, "markdown": render_markdown}
     # print, not the rich console: machine-readable text must not be wrapped or styled.
@@ -203,6 +210,27 @@ def _repository_name(store_location: str | None, repository: str | None) -> str:
     return names[0]
 
 
+def filter_rows(columns: list[str], rows: list[list[Any]], row_filter: "RowFilter", path_column: str | None,
+                store_location: str | None, repository: str | None) -> list[list[Any]]:
+    """The rows `--path`, `--machine` and `--limit` keep (analyzer.findings.RowFilter, shared with `check`)."""
+    from analyzer.findings import machines_by_path, row_place
+    from analyzer.store import StoreError, open_store
+
+    if not row_filter.active:
+        return rows
+    machines: dict[str, str] = {}
+    if row_filter.machine is not None and "machine" not in columns:
+        try:
+            store = open_store(store_location, read_only=True)
+            try:
+                machines = machines_by_path(store, repository)
+            finally:
+                store.close()
+        except StoreError as error:
+            fail(str(error))
+    return row_filter.select(rows, lambda row: row_place(dict(zip(columns, row)), path_column, machines))
+
+
 def _run(store_location: str | None, repository: str | None, cypher: str, params: dict[str, Any]):
     from analyzer.store import StoreError, open_store
 
@@ -227,12 +255,18 @@ def query_command(
     list_queries: Annotated[bool, typer.Option("--list", help="List the queries: id, kind, severity, title, parameters.")] = False,
     show: Annotated[bool, typer.Option("--show", help="Print NAME as one statement to paste into Neo4j Browser: it looks up the current snapshot of --repo (default: the store's only repository) on the server, parameters written in.")] = False,
     cypher: Annotated[Optional[str], typer.Option("--cypher", metavar="TEXT", help="Run ad-hoc Cypher; $snapshot is filled in. Rows are sorted unless it has ORDER BY.")] = None,
+    path: Annotated[Optional[str], typer.Option("--path", metavar="GLOB", help="Only rows whose file matches GLOB (repository-relative, `*` crosses folders; a folder without wildcards means everything under it), e.g. 'main_pc_code/agents/*'.")] = None,
+    machine: Annotated[Optional[str], typer.Option("--machine", metavar="NAME", help="Only rows on this machine root (its `machine` column, else its file's), e.g. pc2_code.")] = None,
+    limit: Annotated[Optional[int], typer.Option("--limit", min=1, metavar="N", help="At most N rows, the first in the query's order.")] = None,
 ) -> None:
     """Run a query of the library against the current snapshot and print its rows.
 
     Rows come in the query's own order (every query sorts on all its columns),
     so two runs on the same graph print the same thing. Exit code 0 when the query
     ran, with or without rows; 2 on errors. `analyzer check` fails on findings.
+
+    Narrow the rows with --path 'main_pc_code/agents/*', --machine pc2_code and
+    --limit 20, e.g. `analyzer query todos-without-ticket --machine pc2_code --limit 20`.
     """
     import queries
 
@@ -242,6 +276,11 @@ def query_command(
     if len(modes) > 1:
         fail(f"{' and '.join(modes)} cannot be combined")
     overrides = parse_params(param)
+    from analyzer.findings import RowFilter
+
+    row_filter = RowFilter(path, machine, limit)
+    if row_filter.active and (list_queries or show):
+        fail("--path, --machine and --limit filter rows: they go with NAME or --cypher, not --list or --show")
     if list_queries:
         if name is not None:
             fail("--list takes no NAME")
@@ -252,6 +291,7 @@ def query_command(
             fail("give either NAME or --cypher, not both")
         result = _run(store, repository, cypher, {k: adhoc_value(v) for k, v in overrides.items()})
         rows = result.rows if ORDER_BY.search(cypher) else sorted_rows(result.rows)
+        rows = filter_rows(result.columns, rows, row_filter, None, store, repository)
         print_rows(result.columns, rows, output_format, "ad-hoc query")
         return
     if name is None:
@@ -265,7 +305,9 @@ def query_command(
         print(show_text(query, params, _repository_name(store, repository)))
         return
     result = _run(store, repository, query.cypher, params)
-    print_rows(result.columns, result.rows, output_format, f"{query.id}: {query.title}")
+    rows = filter_rows(result.columns, result.rows, row_filter, query.location[0] if query.location else None,
+                       store, repository)
+    print_rows(result.columns, rows, output_format, f"{query.id}: {query.title}")
 
 
 def register(app: typer.Typer) -> None:

@@ -85,17 +85,19 @@ def _print_summary(report) -> None:
     rows = [
         ("files", report.files), ("lines", report.lines), ("parse failures", len(report.parse_failures)),
         ("machines", ", ".join(f"{m}: {n}" for m, n in report.machines.items())),
+        ("copies (by path or name / by content)", f"{report.copies - report.content_copies} / {report.content_copies}"),
         ("imports (module pairs)", report.imports_resolved), ("external imports", report.imports_external),
         ("import cycles", report.import_cycles), ("classes / functions", f"{report.classes} / {report.functions}"),
         ("sockets", report.sockets), ("endpoints", report.endpoints),
         ("  by port source", ", ".join(f"{k}: {v}" for k, v in report.endpoints_by_source.items()) or "-"),
-        ("  ports literal / from config / unknown",
-         f"{report.endpoints_literal} / {report.endpoints_config_resolved} / {report.endpoints_unknown}"),
+        ("  ports from code / from configs / unknown",
+         f"{report.ports_from_code} / {report.ports_from_config} / {report.ports_unknown}"),
+        ("  tcp binds and connects with a port", f"{report.tcp_endpoints_with_port} of {report.tcp_endpoints}"),
         ("config files / configured agents", f"{report.config_files} / {report.configured_agents}"),
         ("  malformed configs", ", ".join(report.config_errors) or "0"),
         ("excepts bare / broad / specific", " / ".join(str(v) for v in report.excepts_by_kind.values())),
         ("  swallowing", report.swallowed_excepts), ("TODOs", report.todos), ("CUDA calls", report.cuda_calls),
-        ("risky calls", report.risky_calls), ("parsed / cache hits", f"{report.parsed} / {report.cache_hits}"),
+        ("shell commands / hard-coded secrets", f"{report.shell_commands} / {report.hardcoded_secrets}"), ("parsed / cache hits", f"{report.parsed} / {report.cache_hits}"),
         ("time", f"{report.seconds:.2f} s"),
     ]
     for label, value in rows:
@@ -110,6 +112,10 @@ def _print_summary(report) -> None:
         for failure in report.parse_failures:
             failures.add_row(failure.path, failure.kind, str(failure.line), failure.message[:80])
         console.print(failures)
+    if report.copy_globs_to_add:
+        globs = ", ".join(f'"{glob}"' for glob in report.copy_globs_to_add)
+        console.print(f"{report.content_copies} module(s) are copies by content but match no copy pattern; to mark "
+                      f"them by path, add to [tool.analyzer]: extend-copies = [{globs}]", markup=False, highlight=False)
     repo = f" --repo {report.repository}"
     console.print(f"next: [bold]analyzer report{repo}[/] (findings by severity), [bold]analyzer query --list[/], "
                   f"[bold]analyzer topology{repo} --out topology.html[/]", highlight=False)

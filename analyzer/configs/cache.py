@@ -19,7 +19,7 @@ from typing import Any
 from analyzer import __version__
 from analyzer.configs.model import ConfigFile
 
-READER_VERSION = f"{__version__}-configs-1"
+READER_VERSION = f"{__version__}-configs-2"  # 2: ports.yaml read by agent_runtime.portsyaml
 
 
 class ConfigCache:

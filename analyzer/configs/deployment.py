@@ -28,7 +28,7 @@ from analyzer.configs.discover import find_config_files
 from analyzer.configs.environment import read_compose_environment, read_compose_ports, read_dotenv
 from analyzer.configs.model import (
     COMPOSE, ENV, ENV_PORT, PARSE_ERROR, REGISTRY, STARTUP, ConfigFile, ConfiguredAgent, DeclaredPort, Deployment,
-    DependencyCycle, EnvValue,
+    DependencyCycle, EnvValue, HostSetting, mark_error,
 )
 from analyzer.configs.registry import read_registry
 from analyzer.configs.startup import read_agents
@@ -84,7 +84,8 @@ def _example_rank(path: str) -> int:
     return 1 if any(marker in name for marker in EXAMPLE_MARKERS) else 0
 
 
-def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str], cache_dir: str | None = None) -> Deployment:
+def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str], cache_dir: str | None = None,
+                    machines: Iterable[str] = ()) -> Deployment:
     started = time.perf_counter()
     deployment = Deployment()
     cache = ConfigCache(cache_dir) if cache_dir else None
@@ -107,12 +108,12 @@ def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str],
         file, lookup, digest = source.file, environment.lookup(source.file.machine), environment.digest
         if file.kind == STARTUP:
             deployment.agents.extend(source.read("agents", digest, lambda docs: read_agents(file, docs, lookup)))
-        elif file.kind == REGISTRY:
-            deployment.registry.extend(source.read("registry", digest, lambda docs: read_registry(file, docs, lookup)))
+        elif file.kind == REGISTRY:  # read from its text as the agents read it, the runtime's limits included
+            deployment.registry.extend(source.read("registry", digest, lambda _: read_registry(file, source.text)))
         elif file.kind == COMPOSE:
             deployment.compose_ports.extend(source.read("ports", digest, lambda docs: read_compose_ports(file, docs, lookup)))
-    deployment.env_ports = [_env_port(v) for v in deployment.env if "PORT" in v.name.upper() and v.value.strip().isdigit()]
-    link(deployment, repo, set(module_paths), config.roots)
+    deployment.env_ports = [env_value_port(v) for v in deployment.env if "PORT" in v.name.upper() and v.value.strip().isdigit()]
+    link(deployment, repo, set(module_paths), [*config.roots, *machines], config.hosts)
     deployment.seconds = time.perf_counter() - started
     return deployment
 
@@ -130,7 +131,7 @@ class _Source:
             try:
                 self._documents = yamlnodes.compose(self.text)
             except yaml.YAMLError as error:
-                _mark_error(self.file, type(error).__name__, *yamlnodes.error_location(error))
+                mark_error(self.file, type(error).__name__, *yamlnodes.error_location(error))
         return self._documents
 
     def read(self, part: str, environment: str, reader: Callable[[list[yaml.Node]], list]) -> list:
@@ -142,7 +143,7 @@ class _Source:
         if documents is None:
             return []
         found = reader(documents)
-        if self.cache:
+        if self.cache and self.file.parse_status != PARSE_ERROR:  # a reader may refuse the file: not cached
             self.cache.put(key, found)  # before linking changes the agents
         return found
 
@@ -151,45 +152,33 @@ def _read_text(repo: Path, file: ConfigFile) -> str | None:
     try:
         data = (repo / file.path).read_bytes()
     except OSError as error:
-        _mark_error(file, "OSError", error.strerror or str(error), 0)
+        mark_error(file, "OSError", error.strerror or str(error), 0)
         return None
     file.sha256 = hashlib.sha256(data).hexdigest()
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        _mark_error(file, "UnicodeDecodeError", str(error), data[: error.start].count(b"\n") + 1)
+        mark_error(file, "UnicodeDecodeError", str(error), data[: error.start].count(b"\n") + 1)
         return None
 
 
-def _mark_error(file: ConfigFile, kind: str, message: str, line: int) -> None:
-    file.parse_status, file.error_kind, file.error_message, file.error_line = PARSE_ERROR, kind, message, line
-
-
-def _env_port(value: EnvValue) -> DeclaredPort:
+def env_value_port(value: EnvValue) -> DeclaredPort:
+    """The ConfigPort an env assignment declares."""
     return DeclaredPort(value.name, ENV_PORT, port_number(value.value, lambda _n: None), value.value, value.path,
                         value.machine, value.line)
-
-
-def env_port(deployment: Deployment, value: EnvValue) -> DeclaredPort:
-    """The ConfigPort of an env assignment (created when an endpoint resolves through a variable without PORT in its name)."""
-    for port in deployment.env_ports:
-        if (port.path, port.line, port.name) == (value.path, value.line, value.name):
-            return port
-    port = _env_port(value)
-    deployment.env_ports.append(port)
-    return port
 
 
 # --- linking -------------------------------------------------------------
 
 
-def link(deployment: Deployment, repo: Path, modules: set[str], roots: list[str]) -> None:
+def link(deployment: Deployment, repo: Path, modules: set[str], roots: list[str],
+         hosts: dict[str, list[str]] | None = None) -> None:
     for agent in deployment.agents:
         _link_script(agent, repo, modules)
     _link_dependencies(deployment.agents)
     deployment.cycles = find_cycles(deployment.agents)
-    machines = sorted({*roots, *(a.machine for a in deployment.agents if a.machine)})
-    deployment.machine_addresses = _machine_addresses(machines, Environment(deployment.env))
+    machines = sorted({*roots, *(a.machine for a in deployment.agents if a.machine), *(hosts or {})} - {""})
+    deployment.machine_addresses = _machine_addresses(machines, Environment(deployment.env), hosts or {})
     for agent in deployment.agents:
         agent.points_to = _points_to(agent, deployment.machine_addresses)
 
@@ -255,22 +244,34 @@ def find_cycles(agents: list[ConfiguredAgent]) -> list[DependencyCycle]:
     return [DependencyCycle(c) for c in sorted(cycles, key=lambda c: (len(c), [key(i) for i in c]))]
 
 
-def _machine_addresses(machines: list[str], environment: Environment) -> dict[str, set[str]]:
-    """Each machine's address variables (`PC2_IP` for `pc2_code`) and the addresses they hold."""
+def _machine_addresses(machines: list[str], environment: Environment, hosts: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Each machine's address variables (`PC2_IP` for `pc2_code`), the addresses they hold, and the names and
+    addresses `[tool.analyzer] hosts` gives it."""
     found: dict[str, set[str]] = {}
     for machine in machines:
         stem = machine.upper().removesuffix("_CODE")
-        names = {stem + suffix for suffix in ADDRESS_SUFFIXES}
+        names = {stem + suffix for suffix in ADDRESS_SUFFIXES} | set(hosts.get(machine, []))
         values = {v.value.strip() for n in names for v in environment.by_name.get(n, [])}
         found[machine] = names | {v for v in values if v not in LOCAL_HOSTS}
     return found
 
 
+def machines_named(names: Iterable[str], addresses: dict[str, set[str]]) -> set[str]:
+    """The machines whose address variables or addresses are among `names` (compared case-insensitively:
+    `pc2_host` and `PC2_HOST` are one name)."""
+    named = {name.strip().lower() for name in names} - LOCAL_HOSTS
+    return {machine for machine, marks in addresses.items() if named & {mark.lower() for mark in marks}}
+
+
+def host_setting_machines(host: HostSetting, addresses: dict[str, set[str]]) -> set[str]:
+    """The machines a config host value (`${PC2_IP}`, `192.168.1.2`) names."""
+    return machines_named([*variables(host.text), host.value], addresses)
+
+
 def _points_to(agent: ConfiguredAgent, addresses: dict[str, set[str]]) -> list[str]:
-    other = set()
+    other: set[str] = set()
     for host in agent.hosts:
-        named = set(variables(host.text)) | ({host.value.strip()} - LOCAL_HOSTS)
-        for machine, marks in addresses.items():
-            if machine != agent.machine and named & marks and not (named & addresses.get(agent.machine, set())):
-                other.add(machine)
+        named = host_setting_machines(host, addresses)
+        if agent.machine not in named:
+            other |= named - {agent.machine}
     return sorted(other)

@@ -1,23 +1,26 @@
 """Deployment facts -> graph rows, added to a snapshot `analyzer.graph.build_snapshot` made.
 
 Ids follow build_snapshot's: a module is `<snapshot>|<path>`, its n-th endpoint
-`<snapshot>|<path>#E<n>`.
+`analyzer.graph.endpoint_id`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from analyzer.configs.model import Deployment
-from analyzer.configs.ports import PortLink
-from analyzer.graph import GraphSnapshot
+from analyzer.graph import GraphSnapshot, endpoint_id
+
+if TYPE_CHECKING:  # analyzer.endpoints reads the configs package: a type here, not an import cycle
+    from analyzer.endpoints import EndpointResolution
 
 
-def add_deployment(graph: GraphSnapshot, deployment: Deployment, links: dict[tuple[str, int], PortLink]) -> None:
+def add_deployment(graph: GraphSnapshot, deployment: Deployment, endpoints: EndpointResolution) -> None:
     snapshot, nodes, rels = graph.snapshot, graph.nodes, graph.rels
     file_ids = {f.path: f"{snapshot}|config:{f.path}" for f in deployment.files}
     agent_ids = [f"{snapshot}|agent:{n}" for n in range(len(deployment.agents))]
-    ports = deployment.declared_ports()
+    ports = [*deployment.declared_ports(), *endpoints.extra_ports]
     port_ids = {id(p): f"{snapshot}|cport:{n}" for n, p in enumerate(ports)}
     agents_per_file = Counter(a.path for a in deployment.agents)
     ports_per_file = Counter(p.path for p in ports)
@@ -37,7 +40,7 @@ def add_deployment(graph: GraphSnapshot, deployment: Deployment, links: dict[tup
     for index, agent in enumerate(deployment.agents):
         _add_agent(graph, deployment, index, agent_ids, file_ids, port_ids)
     _add_cycles(graph, deployment, agent_ids)
-    _add_endpoint_origins(graph, links, port_ids)
+    _add_endpoint_links(graph, endpoints, port_ids)
 
 
 def _add_agent(graph: GraphSnapshot, deployment: Deployment, index: int, agent_ids, file_ids, port_ids) -> None:
@@ -74,12 +77,11 @@ def _add_cycles(graph: GraphSnapshot, deployment: Deployment, agent_ids) -> None
             graph.rels["IN_DEPENDENCY_CYCLE"].add(**{"from": agent_ids[index], "to": cycle_id}, position=position)
 
 
-def _add_endpoint_origins(graph: GraphSnapshot, links: dict[tuple[str, int], PortLink], port_ids) -> None:
-    by_id = {f"{graph.snapshot}|{path}#E{index}": link for (path, index), link in links.items()}
-    columns = graph.nodes["Endpoint"].data
-    origins = columns["port_origin"]
-    for row, (endpoint_id, port) in enumerate(zip(columns["id"], columns["port"])):
-        link = by_id.get(endpoint_id)
-        origins[row] = link.origin if link else ("code" if port is not None else "")
-        if link:
-            graph.rels["PORT_FROM"].add(**{"from": endpoint_id, "to": port_ids[id(link.declared)]})
+def _add_endpoint_links(graph: GraphSnapshot, endpoints: EndpointResolution, port_ids) -> None:
+    """PORT_FROM: the config value an endpoint's number came from; CONFIGURED_AS: the values declaring it."""
+    for endpoint in endpoints.endpoints:
+        node_id = endpoint_id(f"{graph.snapshot}|{endpoint.path}", endpoint.index)
+        if endpoint.port_from is not None:
+            graph.rels["PORT_FROM"].add(**{"from": node_id, "to": port_ids[id(endpoint.port_from)]})
+        for declared in endpoint.configured_as:
+            graph.rels["CONFIGURED_AS"].add(**{"from": node_id, "to": port_ids[id(declared)]})

@@ -34,6 +34,11 @@ class ConfigFile:
     error_line: int = 0
 
 
+def mark_error(file: ConfigFile, kind: str, message: str, line: int) -> None:
+    """The file does not parse, or its reader refuses it: `config-malformed` reports it; nothing of it is read."""
+    file.parse_status, file.error_kind, file.error_message, file.error_line = PARSE_ERROR, kind, message, line
+
+
 @dataclass(slots=True)
 class DeclaredPort:
     """A port number some configuration gives: an agent's port, a `*_port` param, a registry entry..."""

@@ -22,10 +22,11 @@ from analyzer.extract.hotpaths import DbCallExamples, HotPathExtractor, HygieneE
 from analyzer.extract.imports import ImportExtractor
 from analyzer.extract.risky import RiskyCallExtractor
 from analyzer.extract.routes import RouteExtractor
+from analyzer.extract.secrets import SecretExtractor
 from analyzer.extract.security import ZmqAuthExtractor
-from analyzer.extract.todos import TodoExtractor
+from analyzer.extract.syntax import comments_up_to, syntax_error
+from analyzer.extract.todos import COMMENT_TAG_RE, TodoExtractor, todo_facts
 from analyzer.extract.lines import index_lines, lines_from_codegen
-from analyzer.extract.todos import COMMENT_TAG_RE
 from analyzer.extract.walker import merge_handlers, walk
 from analyzer.extract.zmq import ZmqExtractor
 from analyzer.config import DEFAULT_MAX_FILE_BYTES
@@ -39,6 +40,7 @@ EXTRACTORS: tuple[type[Extractor], ...] = (
     TodoExtractor,
     CudaExtractor,
     RiskyCallExtractor,
+    SecretExtractor,
     ZmqAuthExtractor,
     RouteExtractor,
     HotPathExtractor,  # after CudaExtractor: reads cuda_calls in finish()
@@ -48,7 +50,7 @@ EXTRACTORS: tuple[type[Extractor], ...] = (
 DOCUMENTED_EXTRACTORS: tuple[type[Extractor], ...] = (*EXTRACTORS, FunctionExamples, DbCallExamples, HygieneExamples)
 # Fact lists kept sorted by line.
 FACT_LISTS = ("imports", "classes", "sockets", "endpoints", "excepts", "todos", "cuda_calls", "risky_calls",
-              "zmq_auth", "bandit_findings", "routes", "model_loads", "db_calls", "hygiene")
+              "secrets", "zmq_auth", "bandit_findings", "routes", "model_loads", "db_calls", "hygiene")
 
 
 def _line_count(data: bytes) -> int:
@@ -73,14 +75,14 @@ def extract_file(path: str, data: bytes, machine: str = "", max_bytes: int = DEF
         facts.parse_status = PARSE_SKIPPED
         facts.parse_error = ParseErrorFact("TooLarge", f"{len(data)} bytes is over the {max_bytes}-byte limit", 1)
         return facts
-    error = _parse_and_extract(facts, data)
+    error = _parse_and_extract(facts, data, path)
     if error is not None:
         facts.parse_status = PARSE_ERROR
         facts.parse_error = error
     return facts
 
 
-def _parse_and_extract(facts: FileFacts, data: bytes) -> ParseErrorFact | None:
+def _parse_and_extract(facts: FileFacts, data: bytes, path: str) -> ParseErrorFact | None:
     null = data.find(b"\x00")
     if null >= 0:
         return ParseErrorFact("NullBytes", "source contains a null byte", data[:null].count(b"\n") + 1)
@@ -96,11 +98,18 @@ def _parse_and_extract(facts: FileFacts, data: bytes) -> ParseErrorFact | None:
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        return ParseErrorFact("SyntaxError", error.message.splitlines()[0] if error.message else "invalid syntax", error.raw_line)
+        return _unparsed(facts, data, source, path, error)
     except RecursionError:
         return ParseErrorFact("RecursionError", "nesting too deep to parse", 1)
     run_extractors(facts, module, source)
     return None
+
+
+def _unparsed(facts: FileFacts, data: bytes, source: str, path: str, error: cst.ParserSyntaxError) -> ParseErrorFact:
+    """A file libcst rejects: CPython's line and message, and the TODOs of its comments up to that line."""
+    failure = syntax_error(data, path, error)
+    facts.todos = todo_facts(comments_up_to(source, failure.line, COMMENT_TAG_RE))
+    return failure
 
 
 def _python_tree(source: str) -> ast.Module | None:
@@ -125,8 +134,9 @@ def run_extractors(facts: FileFacts, module: cst.Module, source: str) -> None:
         return
     for name in FACT_LISTS:
         setattr(facts, name, sorted(getattr(found, name), key=lambda fact: fact.line))
-    facts.functions = found.functions
-    facts.constants, facts.has_main_guard, facts.normalized_hash = found.constants, found.has_main_guard, found.normalized_hash
+    facts.functions, facts.raising = found.functions, found.raising
+    facts.port_definitions, facts.has_main_guard, facts.normalized_hash = (
+        found.port_definitions, found.has_main_guard, found.normalized_hash)
     for name in MODULE_TRAITS:
         setattr(facts, name, getattr(found, name))
 

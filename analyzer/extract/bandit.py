@@ -37,7 +37,7 @@ from analyzer.facts import BanditFact
 CURATED_TESTS: dict[str, str] = {
     "B102": "exec() runs code built at run time",
     "B104": "servers bound to 0.0.0.0 (HTTP, raw sockets; ZeroMQ binds have zmq-unauthenticated-bind)",
-    "B107": "credentials as parameter defaults (assignments and keyword arguments are risky_calls)",
+    "B107": "credentials as parameter defaults (assignments, dict entries and keyword arguments are hardcoded-secrets)",
     "B113": "HTTP calls without a timeout hang an agent forever",
     "B201": "Flask debug=True exposes the Werkzeug debugger: remote code execution",
     "B301": "pickle.loads on message bytes runs code for anyone who can connect",

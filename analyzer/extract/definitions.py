@@ -11,6 +11,7 @@ from radon.visitors import Class as RadonClass
 from radon.visitors import Function as RadonFunction
 
 from analyzer.extract.base import Example, Extractor
+from analyzer.extract.raising import summarize
 from analyzer.extract.walker import Scope, dotted_name
 from analyzer.facts import ClassFact, FunctionFact
 
@@ -75,6 +76,7 @@ class DefinitionExtractor(Extractor):
 
     def finish(self) -> None:
         facts = self.context.facts
+        facts.raising = summarize(self.context.module, self.context.line_of)  # per-function raise facts
         if self.context.tree is None:
             return
         facts.normalized_hash = normalized_hash(self.context.tree)

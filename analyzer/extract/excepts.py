@@ -1,6 +1,13 @@
-"""Except clauses: bare, broad or specific; whether they swallow, re-raise or log."""
+"""Except clauses: bare, broad or specific; whether they swallow, re-raise or log.
+
+The classification lives here once: the extractor records it as facts, and the
+codemods (bare-except, narrow-excepts) import the same functions to decide what
+to rewrite, so the check and the fix cannot disagree about a handler.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -10,10 +17,25 @@ from analyzer.facts import ExceptFact
 
 BROAD_TYPES = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "critical", "exception", "log", "fatal"})
+# Names a module-level or instance logger goes by (`logger.info(...)`, `self._log.error(...)`).
+LOGGER_NAMES = frozenset({"logger", "log", "LOGGER", "LOG", "_logger", "_log", "_LOGGER"})
 TRACEBACK_CALLS = frozenset({"traceback.print_exc", "traceback.format_exc", "traceback.print_exception"})
 
+Handler = cst.ExceptHandler | cst.ExceptStarHandler
 
-def _handler_types(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> tuple[str, ...]:
+
+@dataclass(frozen=True)
+class HandlerClass:
+    """What a handler catches and what its body does with the exception."""
+
+    kind: str  # bare | broad | specific
+    types: tuple[str, ...]  # dotted names as written, "?" for an expression
+    swallows: bool  # body only pass / ... / continue / return None / print / logging, and no raise
+    reraises: bool  # a raise statement anywhere in the body (nested defs not counted)
+    logs_traceback: bool
+
+
+def handler_types(handler: Handler) -> tuple[str, ...]:
     if handler.type is None:
         return ()
     elements = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
@@ -22,6 +44,25 @@ def _handler_types(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> tuple[
         value = element.value if isinstance(element, cst.Element) else element
         names.append(dotted_name(value) or "?")
     return tuple(names)
+
+
+def handler_kind(handler: Handler) -> str:
+    if handler.type is None:
+        return "bare"
+    return "broad" if any(t in BROAD_TYPES for t in handler_types(handler)) else "specific"
+
+
+def catches_everything(handler: Handler) -> bool:
+    """`except:`, or a type list naming Exception or BaseException."""
+    return handler_kind(handler) != "specific"
+
+
+def is_logger_call(call: cst.Call) -> bool:
+    """`logger.warning(...)`, `self._log.error(...)`: a log method on something named like a logger."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value not in LOG_METHODS:
+        return False
+    return dotted_name(func.value).rsplit(".", 1)[-1] in LOGGER_NAMES
 
 
 def _is_logging_call(call: cst.Call) -> bool:
@@ -66,7 +107,7 @@ def _small_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement] | Non
 
 
 class _BodyScan:
-    """Raise statements and traceback-logging calls in a handler, not counting nested defs."""
+    """Raise statements and traceback-logging calls in a handler body, not counting nested defs."""
 
     def __init__(self, body: cst.BaseSuite) -> None:
         self.reraises = False
@@ -81,6 +122,18 @@ class _BodyScan:
             elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
                 continue
             stack.extend(child_nodes(node))
+
+
+def body_raises(body: cst.BaseSuite) -> bool:
+    """Whether a handler body holds a raise statement (re-raise or a new error), nested defs not counted."""
+    return _BodyScan(body).reraises
+
+
+def classify(handler: Handler) -> HandlerClass:
+    scan = _BodyScan(handler.body)
+    statements = _small_statements(handler.body)
+    swallows = not scan.reraises and statements is not None and all(_is_swallowing_statement(s) for s in statements)
+    return HandlerClass(handler_kind(handler), handler_types(handler), swallows, scan.reraises, scan.logs_traceback)
 
 
 class ExceptExtractor(Extractor):
@@ -106,21 +159,9 @@ class ExceptExtractor(Extractor):
     def on_ExceptStarHandler(self, node: cst.ExceptStarHandler, scope: Scope) -> None:
         self._record(node, scope)
 
-    def _record(self, node: cst.ExceptHandler | cst.ExceptStarHandler, scope: Scope) -> None:
-        types = _handler_types(node)
-        if node.type is None:
-            kind = "bare"
-        elif any(t in BROAD_TYPES for t in types):
-            kind = "broad"
-        else:
-            kind = "specific"
-        scan = _BodyScan(node.body)
-        statements = _small_statements(node.body)
-        swallows = (
-            not scan.reraises
-            and statements is not None
-            and all(_is_swallowing_statement(s) for s in statements)
-        )
+    def _record(self, node: Handler, scope: Scope) -> None:
+        found = classify(node)
         self.context.facts.excepts.append(
-            ExceptFact(self.context.line_of(node), kind, types, swallows, scan.reraises, scan.logs_traceback, scope.function)
+            ExceptFact(self.context.line_of(node), found.kind, found.types, found.swallows, found.reraises,
+                       found.logs_traceback, scope.function)
         )

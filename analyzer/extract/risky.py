@@ -1,8 +1,6 @@
-"""Risky calls: shell commands and hard-coded credentials (names only, never values)."""
+"""Risky calls: shell commands (`shell=True`, `os.system`, `os.popen`); hard-coded secrets are extract/secrets.py."""
 
 from __future__ import annotations
-
-import re
 
 import libcst as cst
 
@@ -11,12 +9,6 @@ from analyzer.extract.walker import Scope, dotted_name
 from analyzer.facts import RiskyCallFact
 
 SHELL_FUNCTIONS = {"os.system": "os_system", "os.popen": "os_popen", "system": "os_system", "popen": "os_popen"}
-SECRET_NAME_RE = re.compile(
-    r"(password|passwd|pwd|secret|token|api_?key|apikey|access_?key|secret_?key|private_?key|credentials?)$", re.I
-)
-# Tokenizer special tokens are not credentials.
-NOT_SECRET_RE = re.compile(r"^(eos|bos|pad|unk|sep|cls|mask|max|num|n)_?tokens?$", re.I)
-PLACEHOLDER_VALUES = frozenset({"", "changeme", "change_me", "xxx", "none", "null", "todo", "<secret>"})
 
 
 def _is_literal_command(node: cst.BaseExpression) -> bool:
@@ -27,26 +19,13 @@ def _is_literal_command(node: cst.BaseExpression) -> bool:
     return False
 
 
-def _secret_literal(node: cst.BaseExpression | None) -> bool:
-    if not isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
-        return False
-    value = node.evaluated_value
-    return isinstance(value, str) and value.strip().lower() not in PLACEHOLDER_VALUES
-
-
-def _is_secret_name(name: str) -> bool:
-    return bool(SECRET_NAME_RE.search(name)) and not NOT_SECRET_RE.match(name)
-
-
 class RiskyCallExtractor(Extractor):
     facts_field = "risky_calls"
     EXAMPLES = [
         Example("subprocess.run(f'rm -rf {path}', shell=True)\n", [{"kind": "shell_true", "dynamic": True, "detail": "subprocess.run"}]),
         Example("subprocess.call('nvidia-smi', shell=True)\n", [{"kind": "shell_true", "dynamic": False}]),
         Example("os.system('clear')\nos.popen(cmd)\n", [{"kind": "os_system", "dynamic": False}, {"kind": "os_popen", "dynamic": True}]),
-        Example("DB_PASSWORD = 'hunter2'\n", [{"kind": "hardcoded_secret", "detail": "DB_PASSWORD"}]),
-        Example("client = Client(api_key='sk-123')\n", [{"kind": "hardcoded_secret", "detail": "api_key"}]),
-        Example("subprocess.run(['ls', '-l'])\npassword = os.environ['PW']\neos_token = '</s>'\ntoken = ''\n", []),
+        Example("subprocess.run(['ls', '-l'])\nDB_PASSWORD = 'hunter2'\n", []),
     ]
 
     def on_Call(self, node: cst.Call, scope: Scope) -> None:
@@ -61,21 +40,6 @@ class RiskyCallExtractor(Extractor):
             for a in node.args
         ):
             self._add(line, "shell_true", callee or self.context.code(node.func), dynamic, scope)
-        for arg in node.args:
-            if arg.keyword is not None and _is_secret_name(arg.keyword.value) and _secret_literal(arg.value):
-                self._add(line, "hardcoded_secret", arg.keyword.value, False, scope)
-
-    def on_Assign(self, node: cst.Assign, scope: Scope) -> None:
-        for target in node.targets:
-            self._check_assignment(target.target, node.value, node, scope)
-
-    def on_AnnAssign(self, node: cst.AnnAssign, scope: Scope) -> None:
-        self._check_assignment(node.target, node.value, node, scope)
-
-    def _check_assignment(self, target, value, node, scope: Scope) -> None:
-        name = target.attr.value if isinstance(target, cst.Attribute) else getattr(target, "value", "")
-        if isinstance(name, str) and _is_secret_name(name) and _secret_literal(value):
-            self._add(self.context.line_of(node), "hardcoded_secret", name, False, scope)
 
     def _add(self, line: int, kind: str, detail: str, dynamic: bool, scope: Scope) -> None:
         self.context.facts.risky_calls.append(RiskyCallFact(line, kind, detail, dynamic, scope.function))

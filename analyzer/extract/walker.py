@@ -82,7 +82,7 @@ class Scope(NamedTuple):
 
     function: str = ""  # qualified name of the innermost function, "" at module level
     class_name: str = ""  # innermost enclosing class
-    in_try: bool = False  # inside a try body or an except handler
+    in_try: bool = False  # inside the body of a try that has except handlers (not its handlers, else or finally)
     loop_depth: int = 0
 
 
@@ -100,14 +100,13 @@ def _child_scope(node: cst.CSTNode, scope: Scope) -> Scope:
         return Scope(qualname, scope.class_name, False, 0)
     if isinstance(node, cst.ClassDef):
         return Scope(scope.function, node.name.value, scope.in_try, scope.loop_depth)
-    if isinstance(node, (cst.Try, cst.TryStar)):
-        return scope._replace(in_try=True)
     if isinstance(node, (cst.For, cst.While)):
         return scope._replace(loop_depth=scope.loop_depth + 1)
     return scope
 
 
-_SCOPE_NODES = frozenset({cst.FunctionDef, cst.ClassDef, cst.Try, cst.TryStar, cst.For, cst.While})
+_SCOPE_NODES = frozenset({cst.FunctionDef, cst.ClassDef, cst.For, cst.While})
+_TRY_NODES = frozenset({cst.Try, cst.TryStar})
 
 
 def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[[cst.CSTNode], None]) -> None:
@@ -123,6 +122,11 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
             handle(node, scope)
         if node_type in _SCOPE_NODES:
             scope = _child_scope(node, scope)
+        if node_type in _TRY_NODES and node.handlers:  # only the body is guarded by the handlers
+            guarded = scope._replace(in_try=True)
+            for child in reversed(child_nodes(node)):
+                push((child, guarded if child is node.body else scope))
+            continue
         for child in reversed(child_nodes(node)):
             push((child, scope))
 

@@ -40,28 +40,28 @@ def _agent_repo(tmp_path, extra: dict[str, str] | None = None) -> Path:
 def test_moved_finding_stays_baselined_and_a_new_one_fails(tmp_path):
     repo = _agent_repo(tmp_path)
     store = ["--store", str(repo / ".analyzer/store"), "--cache-dir", str(repo / ".analyzer/cache")]
-    recorded = run_cli("baseline", repo, *store, "--select", "risky-calls")
+    recorded = run_cli("baseline", repo, *store, "--select", "shell-injection")
     assert recorded.exit_code == 0, recorded.output
     baseline = json.loads((repo / ".analyzer-baseline.json").read_text())
-    assert [f["check"] for f in baseline["findings"]] == ["risky-calls"]
+    assert [f["check"] for f in baseline["findings"]] == ["shell-injection"]
     moved = AGENT.replace("class Agent:", "\n" * 30 + "class Agent:")
     write(repo, {"main_pc_code/agents/a.py": moved})
-    clean = run_cli(*check_args(repo, "--select", "risky-calls", "--baseline", repo / ".analyzer-baseline.json"))
+    clean = run_cli(*check_args(repo, "--select", "shell-injection", "--baseline", repo / ".analyzer-baseline.json"))
     assert clean.exit_code == 0, clean.output
     assert clean.output.startswith("0 finding(s)") and "1 known" in clean.output
     write(repo, {"main_pc_code/agents/a.py": moved + "\n    def stop(self, cmd):\n        os.system(cmd)\n"})
-    new = run_cli(*check_args(repo, "--select", "risky-calls", "--baseline", repo / ".analyzer-baseline.json",
+    new = run_cli(*check_args(repo, "--select", "shell-injection", "--baseline", repo / ".analyzer-baseline.json",
                               "--format", "json"))
     assert new.exit_code == 1
     found = json.loads(new.output)["findings"]
     assert [(f["path"], f["line"], f["row"]["function"]) for f in found] == [("main_pc_code/agents/a.py", 39, "Agent.stop")]
     write(repo, {"main_pc_code/agents/a.py": "class Agent:\n    pass\n"})  # both fixed: rewriting drops them
-    assert run_cli("baseline", repo, *store, "--select", "risky-calls").exit_code == 0
+    assert run_cli("baseline", repo, *store, "--select", "shell-injection").exit_code == 0
     assert json.loads((repo / ".analyzer-baseline.json").read_text())["findings"] == []
 
 
 NEW_FINDINGS = [
-    pytest.param("risky-calls", "        os.system('reboot')\n", 12, id="risky-calls"),
+    pytest.param("shell-constant-command", "        os.system('reboot')\n", 12, id="shell-constant-command"),
     pytest.param("bare-except", "        try:\n            self.stop()\n        except:\n            pass\n", 14,
                  id="bare-except", marks=needs("bare-except")),
 ]
@@ -122,16 +122,16 @@ def test_a_new_import_cycle_is_reported_with_base(tmp_path):
 
 def test_suppressions_path_ignores_thresholds_and_errors(tmp_path):
     repo = _agent_repo(tmp_path, {"main_pc_code/tools/b.py": AGENT})
-    base = check_args(repo, "--select", "risky-calls", "--format", "json")
+    base = check_args(repo, "--select", "shell-injection", "--format", "json")
     assert [f["path"] for f in json.loads(run_cli(*base).output)["findings"]] == \
         ["main_pc_code/agents/a.py", "main_pc_code/tools/b.py"]
-    write(repo, {"main_pc_code/agents/a.py": AGENT.replace("os.system(cmd)", "os.system(cmd)  # analyzer: ignore[risky-calls]"),
-                 "pyproject.toml": PYPROJECT + '[tool.analyzer.per-path-ignores]\n"main_pc_code/tools/*" = ["risky-calls"]\n'})
+    write(repo, {"main_pc_code/agents/a.py": AGENT.replace("os.system(cmd)", "os.system(cmd)  # analyzer: ignore[shell-injection]"),
+                 "pyproject.toml": PYPROJECT + '[tool.analyzer.per-path-ignores]\n"main_pc_code/tools/*" = ["shell-injection"]\n'})
     quiet = json.loads(run_cli(*base).output)
     assert quiet["findings"] == [] and quiet["counts"]["suppressed"] == 1 and quiet["counts"]["ignored"] == 1
     write(repo, {"pyproject.toml": PYPROJECT})
-    assert run_cli(*check_args(repo, "--select", "risky-calls", "--fail-on", "critical", "--no-scan")).exit_code == 0
-    assert run_cli(*check_args(repo, "--select", "risky-calls", "--fail-on", "high", "--no-scan")).exit_code == 1
+    assert run_cli(*check_args(repo, "--select", "shell-injection", "--fail-on", "critical", "--no-scan")).exit_code == 0
+    assert run_cli(*check_args(repo, "--select", "shell-injection", "--fail-on", "high", "--no-scan")).exit_code == 1
     unknown = run_cli(*check_args(repo, "--select", "no-such-check", "--no-scan"))
     assert unknown.exit_code == 2 and "unknown check id" in unknown.output
     bad_param = run_cli(*check_args(repo, "--param", "god-objects.min_methods=many", "--no-scan"))
@@ -178,7 +178,7 @@ def test_junit_lists_a_failing_case_per_finding(tmp_path):
     from xml.etree import ElementTree
 
     repo = _agent_repo(tmp_path)
-    result = run_cli(*check_args(repo, "--select", "risky-calls,god-objects", "--format", "junit"))
+    result = run_cli(*check_args(repo, "--select", "shell-injection,god-objects", "--format", "junit"))
     suite = ElementTree.fromstring(result.output.split("?>", 1)[1]).find("testsuite")
     assert (suite.get("tests"), suite.get("failures")) == ("2", "1")
     assert suite.find("testcase/failure").get("type") == "high"
@@ -195,7 +195,7 @@ def _hook_command() -> list[str]:
 def test_pre_commit_hook_checks_only_the_staged_files(tmp_path):
     # The hook passes no options: the checks it runs come from [tool.analyzer].
     repo = _agent_repo(tmp_path, {"main_pc_code/agents/b.py": "def ok():\n    return 1\n",
-                                  "pyproject.toml": PYPROJECT + 'enable = ["risky-calls"]\n'})
+                                  "pyproject.toml": PYPROJECT + 'enable = ["shell-constant-command", "shell-injection"]\n'})
     write(repo, {"main_pc_code/agents/b.py": "import os\n\n\ndef boot():\n    os.system('reboot')\n"})
     git(repo, "add", "main_pc_code/agents/b.py")
     staged = [n for n in git(repo, "diff", "--cached", "--name-only").split() if n.endswith(".py")]

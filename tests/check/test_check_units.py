@@ -25,31 +25,31 @@ def test_suppression_comment_forms():
 
 
 def test_per_path_ignores_match_globs_and_star():
-    ignores = {"tests/**": ["risky-calls"], "scripts/*.py": ["*"]}
-    assert is_ignored_for_path("risky-calls", "tests/a/b.py", ignores)
+    ignores = {"tests/**": ["shell-injection"], "scripts/*.py": ["*"]}
+    assert is_ignored_for_path("shell-injection", "tests/a/b.py", ignores)
     assert not is_ignored_for_path("god-objects", "tests/a/b.py", ignores)
     assert is_ignored_for_path("god-objects", "scripts/run.py", ignores)
-    assert not is_ignored_for_path("risky-calls", None, ignores)
+    assert not is_ignored_for_path("shell-injection", None, ignores)
 
 
-def _risky_findings(rows):
-    return findings_of(queries.get("risky-calls"), rows)
+def _shell_findings(rows):
+    return findings_of(queries.get("shell-injection"), rows)
 
 
 def _row(line, function="A.run"):
-    return {"path": "agents/a.py", "line": line, "kind": "os_system", "detail": "os.system", "function": function,
-            **{c: None for c in queries.get("risky-calls").columns if c not in ("path", "line", "kind", "detail", "function")}}
+    return {"path": "agents/a.py", "line": line, "call": "os.system", "function": function,
+            **{c: None for c in queries.get("shell-injection").columns if c not in ("path", "line", "call", "function")}}
 
 
 def test_fingerprint_ignores_line_numbers_and_tells_identical_lines_apart():
-    query = queries.get("risky-calls")
+    query = queries.get("shell-injection")
     text = {3: "    os.system(cmd)", 7: "    os.system(cmd)", 40: "  os.system(cmd)  # analyzer: ignore[x]"}
     read = lambda path, line: text.get(line, "")  # noqa: E731 - a table lookup
-    before = fingerprints(_risky_findings([_row(3), _row(7)]), {query.id: query}, read)
-    after = fingerprints(_risky_findings([_row(7), _row(40)]), {query.id: query}, read)
+    before = fingerprints(_shell_findings([_row(3), _row(7)]), {query.id: query}, read)
+    after = fingerprints(_shell_findings([_row(7), _row(40)]), {query.id: query}, read)
     assert len(set(before)) == 2
     assert sorted(before) == sorted(after)  # moved and reindented, a suppression comment added: same prints
-    other_function = fingerprints(_risky_findings([_row(3, "B.run")]), {query.id: query}, read)
+    other_function = fingerprints(_shell_findings([_row(3, "B.run")]), {query.id: query}, read)
     assert other_function[0] not in before
 
 
@@ -77,7 +77,7 @@ def test_baseline_round_trip_sorted_and_unique(tmp_path):
 def test_check_config_reads_params_as_text_and_rejects_malformed():
     config = load_check_config({"fail_on": "high", "disable": ["god-objects"],
                                 "checks": {"god-objects": {"min_methods": 40}},
-                                "per-path-ignores": {"tests/**": ["risky-calls"]}})
+                                "per-path-ignores": {"tests/**": ["shell-injection"]}})
     assert (config.fail_on, config.disable, config.enable) == ("high", ["god-objects"], None)
     assert config.params == {"god-objects": {"min_methods": "40"}}
     with pytest.raises(ConfigError):
@@ -100,9 +100,9 @@ def test_changed_lines_cover_edits_staged_and_untracked_files(tmp_path):
 
 
 def test_github_annotations_escape_properties_and_message():
-    finding = _risky_findings([_row(12)])[0]
+    finding = _shell_findings([_row(12)])[0]
     item = Reported(finding, "f" * 40, "dir,x/a:b.py", 12)
-    result = CheckResult("repo", [queries.get("risky-calls")], "info", [item])
+    result = CheckResult("repo", [queries.get("shell-injection")], "info", [item])
     line = render_github(result)
-    assert line.startswith("::error file=dir%2Cx/a%3Ab.py,line=12,title=risky-calls::")
+    assert line.startswith("::error file=dir%2Cx/a%3Ab.py,line=12,title=shell-injection::")
     assert line.endswith("(high)\n") and "\n" not in line[:-1]

@@ -25,7 +25,7 @@ def test_docs_cover_every_codemod_and_example() -> None:
             assert example.before.rstrip("\n") in text
             if example.after is not None:
                 assert example.after.rstrip("\n") in text
-    assert "Writes `config/ports.yaml`" in text
+    assert "Writes `main_pc_code/config/ports.yaml`" in text
 
 
 def test_own_code_has_no_unexplained_bare_or_broad_except() -> None:

@@ -54,7 +54,7 @@ def test_codes_and_names_are_unique() -> None:
 
 
 def test_select() -> None:
-    assert [c.name for c in select("all", include_unsafe=False)] == ["bare-except", "asyncio-run"]
+    assert [c.name for c in select("all", include_unsafe=False)] == ["bare-except", "asyncio-run", "narrow-excepts"]
     assert [c.name for c in select("asyncio-run, bare-except")] == ["asyncio-run", "bare-except"]
     with pytest.raises(CodemodError, match="no codemod named 'nope'"):
         select("nope")

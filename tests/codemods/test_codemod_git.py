@@ -48,7 +48,7 @@ def test_one_commit_per_codemod(agent_repo, cli, layout) -> None:
     log = layout.git(agent_repo, "log", "--format=%s", "main..HEAD").splitlines()
     assert [line.split(":")[0] for line in reversed(log)] == ["bare-except", "asyncio-run", "port-literals"]
     files = layout.git(agent_repo, "show", "--name-only", "--format=", "HEAD").split()
-    assert "config/ports.yaml" in files
+    assert "main_pc_code/config/ports.yaml" in files
     assert layout.git(agent_repo, "status", "--porcelain") == ""
 
 

@@ -26,9 +26,7 @@ def store(scanned_fixture):
 
 def test_summary_counts_where_ports_come_from(scanned_fixture):
     _folder, report = scanned_fixture
-    counts = {"literal": report.endpoints_literal, "config_resolved": report.endpoints_config_resolved,
-              "unknown": report.endpoints_unknown}
-    assert counts == EXPECTED["summary"]
+    assert {name: getattr(report, name) for name in EXPECTED["summary"]} == EXPECTED["summary"]
     assert (report.config_files, report.configured_agents) == (EXPECTED["files"], EXPECTED["configured_agents"])
     assert report.config_errors == [f["path"] for f in EXPECTED["findings"]["config-malformed"]]
 
@@ -42,11 +40,13 @@ def test_configured_agents_and_files_are_in_the_graph(store):
 def test_config_resolved_endpoints_carry_port_and_origin(store):
     rows = store.query(
         "MATCH (e:Endpoint {snapshot: $snapshot})-[:PORT_FROM]->(p:ConfigPort) "
-        "RETURN e.path, e.line, e.port, e.port_source, e.port_origin, p.port ORDER BY e.path, e.line"
+        "RETURN e.path, e.line, e.port, e.port_source, e.port_origin, p.port, p.path, p.line ORDER BY e.path, e.line"
     ).rows
-    expected = [[e["path"], e["line"], e["port"], e["port_source"], e["port_origin"], e["port"]]
+    # The origin is where the number is written: the declared port's own file and line (`port + 1` is computed from it).
+    found = [[*row[:6], f"{row[6]}:{row[7]}"] for row in rows]
+    expected = [[e["path"], e["line"], e["port"], e["port_source"], e["port_origin"], e["declared_port"], e["port_origin"]]
                 for e in EXPECTED["resolved_endpoints"]]
-    assert rows == sorted(expected)
+    assert found == sorted(expected)
 
 
 def test_every_endpoint_says_where_its_port_came_from(store):

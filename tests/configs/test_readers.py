@@ -123,8 +123,8 @@ def test_hosts_that_name_the_other_machine(make_repo):
 
 def test_ports_yaml_compose_and_env(make_repo):
     repo, config = make_repo({
-        "config/ports.yaml": "ports:\n  translator-rep: {port: 5563, machine: main_pc_code, owner: a.py, socket: rep}\n"
-                             "  HEALTH_PUB: 5610\n  BAD: {port: many}\n",
+        "config/ports.yaml": "ports:\n  TRANSLATOR_REP: {port: 5563, machine: main_pc_code, owner: a.py, socket: rep}\n"
+                             "  HEALTH_PUB: 5610\n",
         "docker-compose.yml": "services:\n  sync:\n    environment:\n      - SYNC_PORT=5651\n      - PLAIN\n"
                               "    ports: ['5650:5650', '127.0.0.1:${HOST_PORT:-5655}:5655/tcp', {target: 5660, published: 8000}]\n"
                               "  web:\n    environment: {WEB_PORT: '8080', MODE: fast}\n",
@@ -132,7 +132,7 @@ def test_ports_yaml_compose_and_env(make_repo):
     })
     deployment = read_deployment(repo, config, [])
     assert [(p.name, p.port, p.machine, p.owner, p.socket, p.line) for p in deployment.registry] == [
-        ("TRANSLATOR_REP", 5563, "main_pc_code", "a.py", "REP", 2), ("HEALTH_PUB", 5610, "", "", "", 3), ("BAD", None, "", "", "", 4)]
+        ("TRANSLATOR_REP", 5563, "main_pc_code", "a.py", "REP", 2), ("HEALTH_PUB", 5610, "", "", "", 3)]
     assert [(p.agent, p.port, p.line) for p in deployment.compose_ports] == [("sync", 5650, 6), ("sync", 5655, 6), ("sync", 5660, 6)]
     assert {(v.name, v.value, v.source, v.machine) for v in deployment.env} == {
         ("SYNC_PORT", "5651", "compose", ""), ("WEB_PORT", "8080", "compose", ""), ("MODE", "fast", "compose", ""),
@@ -172,7 +172,9 @@ def test_documents_that_are_valid_yaml_of_the_wrong_shape_are_tolerated(make_rep
         "docker-compose.yml": "services: nope\n",
     })
     deployment = read_deployment(repo, config, [])
-    assert [f.parse_status for f in deployment.files] == ["ok", "ok", "ok"]
+    # A registry of the wrong shape is refused by the runtime, so the scan refuses it too (tests/runtime).
+    assert [(f.path, f.parse_status) for f in deployment.files] == [
+        ("config/ports.yaml", "error"), ("docker-compose.yml", "ok"), ("main_pc_code/config/startup_config.yaml", "ok")]
     assert (deployment.agents, deployment.registry, deployment.compose_ports) == ([], [], [])
 
 

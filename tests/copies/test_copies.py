@@ -76,3 +76,76 @@ def test_copy_settings_are_read_from_the_repository_and_checked(tmp_path):
     write_repo(tmp_path, {"pyproject.toml": '[tool.analyzer]\ncopies = "attic"\n'})
     with pytest.raises(ConfigError, match="copies must be a list of strings"):
         load_scan_config(tmp_path)
+
+
+# --- machines of copies -----------------------------------------------------------------------------
+
+NESTED = {
+    "main_pc_code/agents/stt_agent.py": "main_pc_code",
+    "pc2_code/agents/dream_agent.py": "pc2_code",
+    "common/util.py": "common",
+    "backups/2025-07-01/main_pc_code/agents/stt_agent.py": "main_pc_code",
+    "ARCHIVEDONTUSE/pc2_code/agents/dream_agent.py": "pc2_code",
+    "main_pc_code/_trash_2025-06-13/pc2_code/agents/x.py": "pc2_code",
+    "main_pc_code/_archive/agents/tts_agent.py": "main_pc_code",
+    "main_pc_code_deprecated_components/agents/nlu_agent.py": "main_pc_code",
+    "_trash_2025-06-13/loose_script.py": "",
+    "setup.py": "",
+}
+
+
+@pytest.mark.parametrize("pyproject", ["", '[tool.analyzer]\nroots = ["main_pc_code", "pc2_code", "common"]\n'],
+                         ids=["roots-unconfigured", "roots-configured"])
+def test_a_machine_root_nested_in_a_copy_folder_is_a_copy_of_that_machine(tmp_path, pyproject):
+    from analyzer.discover import list_files
+
+    repo = write_repo(tmp_path, {path: "x = 1\n" for path in NESTED} | {"pyproject.toml": pyproject})
+    machines = {source.path: source.machine for source in list_files(repo, load_scan_config(repo))}
+    assert machines == NESTED
+
+
+# --- copies by content ------------------------------------------------------------------------------
+
+AGENT = ("import zmq\n\n\nclass TranslatorAgent:\n    def __init__(self):\n        self.socket = zmq.Context().socket(zmq.REP)\n\n"
+         "    def run(self):\n        while True:\n            self.socket.send(self.socket.recv())\n")
+
+
+def _facts(files: dict[str, str]):
+    from analyzer.extract import extract_source
+
+    return [extract_source(code, path, path.split("/")[0]) for path, code in sorted(files.items())]
+
+
+def test_a_module_with_a_live_modules_content_is_a_copy_of_it():
+    from analyzer.copies import classify_copies
+
+    files = _facts({
+        "main_pc_code/agents/translator_agent.py": AGENT,
+        "main_pc_code/agents_snapshot_0713/translator_agent.py": "# snapshot before the refactor\n" + AGENT,
+        "main_pc_code/agents_snapshot_0713/__init__.py": "",
+        "main_pc_code/agents/__init__.py": "",
+        "main_pc_code/agents/old/translator_agent.py": AGENT,  # a copy by its folder already
+        "pc2_code/agents/translator_agent.py": AGENT,  # the same agent deployed on the other machine: live
+    })
+    index = classify_copies(files, DEFAULT_RULES, [], {"main_pc_code/agents/translator_agent.py"})
+    assert index.reasons == {
+        "main_pc_code/agents_snapshot_0713/translator_agent.py": "content:main_pc_code/agents/translator_agent.py",
+        "main_pc_code/agents/old/translator_agent.py": "folder:old",
+    }
+    assert index.suggested_globs == ("main_pc_code/agents_snapshot_0713/*",)
+    # Empty `__init__.py` files share content but have none to compare: neither is a copy of the other.
+    assert not index.is_copy("main_pc_code/agents/__init__.py")
+
+
+def test_an_import_from_live_code_decides_which_one_is_live_and_no_evidence_decides_nothing():
+    from analyzer.copies import classify_copies
+
+    files = _facts({"main_pc_code/utils/text.py": AGENT, "main_pc_code/utils/text_v2.py": AGENT,
+                    "main_pc_code/agents/a.py": "from utils.text_v2 import TranslatorAgent\n"})
+    imported = classify_copies(files, DEFAULT_RULES, [("main_pc_code/agents/a.py", "main_pc_code/utils/text_v2.py")], set())
+    assert imported.reasons == {"main_pc_code/utils/text.py": "content:main_pc_code/utils/text_v2.py"}
+    assert imported.suggested_globs == ("main_pc_code/utils/text.py",)  # its folder holds live code: the file alone
+    assert classify_copies(files, DEFAULT_RULES, [], set()).reasons == {}  # nothing uses either: no evidence
+    both_used = classify_copies(files, DEFAULT_RULES, [("main_pc_code/agents/a.py", "main_pc_code/utils/text_v2.py")],
+                                {"main_pc_code/utils/text.py"})
+    assert both_used.reasons == {}

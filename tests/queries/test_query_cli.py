@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 
 import pytest
 from typer.testing import CliRunner
@@ -57,7 +56,7 @@ def test_list_names_every_query_with_kind_severity_and_title():
     listed = json.loads(ok("--list", "--format", "json"))
     assert [(row["id"], row["kind"], row["severity"], row["title"]) for row in listed] == [
         (q.id, q.kind, q.severity, q.title) for q in queries.load_all()]
-    assert next(row for row in listed if row["id"] == "god-objects")["params"] == "min_methods=60"
+    assert next(row for row in listed if row["id"] == "god-objects")["params"] == "min_methods=60, include_copies=False"
 
 
 def test_list_as_a_table_shows_every_id():
@@ -82,7 +81,7 @@ def test_show_is_one_statement_that_finds_the_current_snapshot_itself(store_path
 
 def test_show_applies_param_overrides_and_needs_no_store_with_repo(tmp_path):
     text = ok("--show", "god-objects", "--param", "min_methods=5", "--repo", "it's", "--store", str(tmp_path / "none"))
-    assert "c.method_count >= 5" in text and "parameters written in: min_methods = 5." in text
+    assert "c.method_count >= 5" in text and "parameters written in: min_methods = 5" in text
     assert "MATCH (analyzer_repository:Repository {id: 'it\\'s'})" in text
 
 
@@ -164,7 +163,7 @@ def test_unknown_query_suggests_the_close_match():
 
 def test_unknown_and_mistyped_params(store_path):
     assert error_of("god-objects", "-p", "nope=1", "--store", store_path) == \
-        "error: god-objects has no parameter 'nope' (it takes: min_methods)"
+        "error: god-objects has no parameter 'nope' (it takes: min_methods, include_copies)"
     assert error_of("god-objects", "-p", "min_methods=many", "--store", store_path) == \
         "error: god-objects: parameter min_methods expects int, got 'many'"
     assert error_of("god-objects", "-p", "min_methods") == "error: --param 'min_methods' must look like NAME=VALUE"

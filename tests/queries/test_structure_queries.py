@@ -11,7 +11,7 @@ from analyzer.store import open_store
 from tests.conftest import FIXTURE_REPO
 from tests.queries.conftest import run_on_files
 
-STRUCTURE_QUERIES = ("import-cycles", "mutual-imports", "complexity-hotspots", "duplicate-agents",
+STRUCTURE_QUERIES = ("import-cycles", "complexity-hotspots", "duplicate-agents",
                      "dead-code-on-path", "heavy-dependencies", "most-imported", "critical-path")
 
 # A four-module cycle whose smallest member (`alpha_agent`) is neither the first file written nor the first importer,
@@ -45,11 +45,11 @@ def test_cycle_starts_at_its_smallest_member_and_each_import_closes_the_next_ste
     assert (ring["path"], ring["line"]) == ("main_pc_code/agents/alpha_agent.py", 1)
 
 
-def test_a_cycle_with_one_deferred_import_is_deferred_only(tmp_path):
+def test_a_cycle_with_one_lazy_import_is_lazy(tmp_path):
     rows = _rows("import-cycles", RING, tmp_path)
     pair = next(row for row in rows if row["size"] == 2)
     assert pair["members"] == "pc2_code.agents.beta_agent,pc2_code.agents.zeta_agent"
-    assert pair["deferred_only"] is True
+    assert pair["timing"] == "lazy"
     assert pair["imports"] == "pc2_code/agents/beta_agent.py:2,pc2_code/agents/zeta_agent.py:2"
 
 
@@ -73,5 +73,5 @@ def test_fixture_cycles_agree_with_the_hand_written_expected_json(scanned_fixtur
         rows = store.query(query.cypher, query.bind()).dicts()
     finally:
         store.close()
-    found = sorted((sorted(row["members"].split(",")), row["deferred_only"]) for row in rows)
-    assert found == sorted((sorted(cycle["members"]), cycle["deferred_only"]) for cycle in expected)
+    found = sorted((sorted(row["members"].split(",")), row["timing"]) for row in rows)
+    assert found == sorted((sorted(cycle["members"]), cycle["timing"]) for cycle in expected)

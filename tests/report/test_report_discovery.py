@@ -164,8 +164,8 @@ def test_no_table_is_cut_without_saying_so_and_how_to_list_the_rest(scanned_fixt
             listed = len({f["path" if note.group(3) == "files" else "check"] for f in findings})
         assert listed == total, (heading, listed)
         checked += 1
-    collisions = next(body for heading, (_, body) in cut.items() if "(port-collisions, 4)" in heading)
-    assert f"_2 of 4 rows; `analyzer query port-collisions --store {store}` lists them all._" in collisions
+    conflicts = next(body for heading, (_, body) in cut.items() if "(config-port-conflict, 3)" in heading)
+    assert f"_2 of 3 rows; `analyzer query config-port-conflict --store {store}` lists them all._" in conflicts
     assert checked >= 5
 
 

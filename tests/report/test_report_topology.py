@@ -34,8 +34,8 @@ def test_topology_model_on_fixture(scanned_fixture):
     assert edges[("main_pc_code/agents/session_agent.py", "main_pc_code/agents/memory_agent.py", 5560)].pattern == "req-rep"
     cross = edges[("main_pc_code/agents/health_monitor.py", "pc2_code/agents/emotion_agent.py", 5620)]
     assert cross.cross_machine
-    assert model.unbound_ports == [row["port"] for row in rows["orphan-connects"]] == [5599]
-    assert edges[("main_pc_code/agents/session_agent.py", "port:5599", 5599)].orphan
+    assert model.unbound_ports == [row["port"] for row in rows["orphan-connects"]] == [5712]
+    assert edges[("main_pc_code/agents/chitchat_agent.py", "port:5712", 5712)].orphan
     # A collision marks every binder of the (machine, port) the query reports, however many rows it gives a problem.
     contested = {(row["machine"], row["port"]) for row in rows["port-collisions"]}
     flagged = {node.id for node in model.nodes if node.collision_ports}
@@ -49,7 +49,8 @@ def test_topology_model_on_fixture(scanned_fixture):
     depends = [e for e in model.edges if e.pattern == "depends"]
     assert depends and all(e.cross_machine for e in depends)
     monitor = next(node for node in model.nodes if node.id == "main_pc_code/agents/health_monitor.py")
-    assert {f["check"] for f in monitor.findings} >= {"port-collisions"}
+    audio = next(node for node in model.nodes if node.id == "main_pc_code/agents/audio_capture_agent.py")
+    assert {f["check"] for f in audio.findings} >= {"port-collisions"}  # the row sits at the port's first bind
     assert {(p.port, p.port_source) for p in monitor.binds} >= {(5556, "literal")}
     assert (monitor.name, monitor.copy) == ("main_pc_code.agents.health_monitor", False)
 
@@ -124,7 +125,7 @@ def test_topology_cli_json_and_html_file(scanned_fixture, tmp_path):
     result = CliRunner().invoke(app, ["topology", "--store", store, "--format", "json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["unbound_ports"] == [5599] and not any(node["copy"] for node in data["nodes"])
+    assert data["unbound_ports"] == [5712] and not any(node["copy"] for node in data["nodes"])
     drawn = {n["id"] for n in data["nodes"]} | {f"port:{p}" for p in data["unbound_ports"]}
     assert {e["source"] for e in data["edges"]} | {e["target"] for e in data["edges"]} <= drawn
     with_copies = json.loads(CliRunner().invoke(app, ["topology", "--store", store, "--format", "json",

@@ -28,13 +28,17 @@ def write(root: Path, files: dict[str, str]) -> Path:
 def test_fixture_requirements_in_the_graph(scanned_fixture):
     store_path, _ = scanned_fixture
     files = rows(store_path, "MATCH (f:RequirementsFile {snapshot: $snapshot}) "
-                             "RETURN f.path, f.machine, f.kind, f.requirements ORDER BY f.path")
-    assert files == [["main_pc_code/requirements.txt", "main_pc_code", "requirements", 7],
-                     ["pc2_code/requirements.txt", "pc2_code", "requirements", 5]]
+                             "RETURN f.path, f.machine, f.kind, f.requirements, f.is_copy ORDER BY f.path")
+    # The backup's requirements belong to the machine they copy, marked as a copy (docs/copies.md).
+    assert files == [["backups/2025-07-01/main_pc_code/requirements.txt", "main_pc_code", "requirements", 3, True],
+                     ["main_pc_code/requirements.txt", "main_pc_code", "requirements", 7, False],
+                     ["pc2_code/requirements.txt", "pc2_code", "requirements", 5, False]]
     torch = rows(store_path, "MATCH (f:RequirementsFile {snapshot: $snapshot})-[:DECLARES_REQUIREMENT]->(r:Requirement) "
-                             "WHERE r.name = 'torch' RETURN r.machine, r.line, r.specifier, r.raw, r.kind ORDER BY r.machine")
-    assert torch == [["main_pc_code", 2, "==2.0.0", "torch==2.0.0", "requirements"],
-                     ["pc2_code", 2, "==2.2.1", "torch==2.2.1", "requirements"]]
+                             "WHERE r.name = 'torch' RETURN r.machine, r.line, r.specifier, r.raw, r.kind, r.is_copy "
+                             "ORDER BY r.machine, r.is_copy")
+    assert torch == [["main_pc_code", 2, "==2.0.0", "torch==2.0.0", "requirements", False],
+                     ["main_pc_code", 1, "==1.13.1", "torch==1.13.1", "requirements", True],
+                     ["pc2_code", 2, "==2.2.1", "torch==2.2.1", "requirements", False]]
 
 
 def test_includes_are_followed_and_linked(tmp_path):

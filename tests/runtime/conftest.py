@@ -7,8 +7,11 @@ helper module beside them: the stand-ins are handed out through fixtures instead
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import textwrap
 import types
+import venv
 import weakref
 from pathlib import Path
 
@@ -131,7 +134,7 @@ def fake_nvml(fake_gpus: list[dict]) -> types.SimpleNamespace:
 
 @pytest.fixture
 def ports_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Write a ports.yaml under tmp_path/config and point ANALYZER_PORTS_FILE at it."""
+    """Write a ports.yaml under tmp_path/config and point AGENT_PORTS_FILE at it."""
     for name in list(os.environ):
         if name.startswith("PORT_"):
             monkeypatch.delenv(name)
@@ -140,7 +143,25 @@ def ports_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         path = tmp_path / "config" / "ports.yaml"
         path.parent.mkdir(exist_ok=True)
         path.write_text(textwrap.dedent(text))
-        monkeypatch.setenv("ANALYZER_PORTS_FILE", str(path))
+        monkeypatch.setenv("AGENT_PORTS_FILE", str(path))
         return path
 
     return write
+
+
+RUNTIME_SOURCE = Path(__file__).resolve().parents[2] / "runtime"
+
+
+@pytest.fixture(scope="session")
+def runtime_venv(tmp_path_factory) -> Path:
+    """A fresh virtual environment holding `pip install ./runtime` and nothing else; returns its python."""
+    folder = tmp_path_factory.mktemp("runtime-venv") / "venv"
+    venv.EnvBuilder(with_pip=True).create(folder)
+    python = folder / "bin" / "python"
+    # A copy of the source: building in place would leave build/ and *.egg-info in the checkout.
+    source = shutil.copytree(RUNTIME_SOURCE, folder.parent / "runtime-source",
+                             ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    install = subprocess.run([str(python), "-m", "pip", "install", "--quiet", str(source)],
+                             capture_output=True, text=True, timeout=600)
+    assert install.returncode == 0, f"pip install ./runtime failed:\n{install.stdout[-3000:]}\n{install.stderr[-3000:]}"
+    return python

@@ -1,4 +1,4 @@
-"""runtime.errors.SafeExecutor: swallow and count what is recoverable, log and re-raise the rest."""
+"""agent_runtime.errors.SafeExecutor: swallow and count what is recoverable, log and re-raise the rest."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from runtime.errors import SafeExecutor, reset_swallowed_counts, swallowed_counts
+from agent_runtime.errors import SafeExecutor, reset_swallowed_counts, swallowed_counts
 
 LOGGER = logging.getLogger("tests.safe_executor")
 

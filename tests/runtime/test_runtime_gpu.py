@@ -1,4 +1,4 @@
-"""runtime.gpu.GpuProbe: the real no-driver path here, the device path on a stand-in NVML."""
+"""agent_runtime.gpu.GpuProbe: the real no-driver path here, the device path on a stand-in NVML."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from runtime.gpu import GpuProbe
+from agent_runtime.gpu import GpuProbe
 
 GIB = 1 << 30
 REPO = Path(__file__).resolve().parents[2]
@@ -39,7 +39,7 @@ def test_no_driver_reports_no_gpu_for_real():
 def test_probe_never_imports_torch_or_creates_cuda_context():
     code = textwrap.dedent("""
         import sys
-        from runtime.gpu import GpuProbe
+        from agent_runtime.gpu import GpuProbe
         GpuProbe().snapshot()
         print(sorted(m for m in ("torch", "tensorflow", "jax") if m in sys.modules))
     """)

@@ -1,16 +1,18 @@
-"""runtime.messaging: typed REQ/REP over real sockets on 127.0.0.1, Lazy Pirate, CURVE."""
+"""agent_runtime.messaging: typed REQ/REP over real sockets on 127.0.0.1, Lazy Pirate, CURVE."""
 
 from __future__ import annotations
 
 import concurrent.futures
 import logging
+import sys
+import threading
 import time
 
 import pytest
 import zmq
 from pydantic import BaseModel
 
-from runtime.messaging import (
+from agent_runtime.messaging import (
     CurveClientKeys,
     CurveServerKeys,
     RemoteError,
@@ -19,7 +21,7 @@ from runtime.messaging import (
     RequestTimeout,
     create_certificates,
 )
-from runtime.ports import PortInUseError
+from agent_runtime.ports import PortInUseError
 
 LOCAL = "tcp://127.0.0.1:*"  # any free port on loopback
 
@@ -75,13 +77,13 @@ def test_typed_request_reply(servers, clients):
     assert isinstance(reply, Translated) and reply == Translated(text="HALLO", target="de")
     assert client.last_attempts == 1
     assert client.ping() < 2.0
-    assert server.handled == 2
+    assert server.handled == 1  # requests the handler answered; pings never reach it
 
 
 def test_handler_error_and_invalid_request_come_back_as_remote_error(servers, clients, caplog):
     server = servers()
     client = clients(server.endpoint, timeout=2.0)
-    with caplog.at_level(logging.ERROR, logger="runtime.messaging"), pytest.raises(RemoteError) as info:
+    with caplog.at_level(logging.ERROR, logger="agent_runtime.messaging"), pytest.raises(RemoteError) as info:
         client.request(Translate(text="boom"))
     assert info.value.error_type == "ValueError" and "cannot translate boom" in str(info.value)
     assert "Traceback" in caplog.text  # the server logged it
@@ -230,7 +232,7 @@ def test_curve_allow_any_client(servers, clients, keys):
 
 
 def test_socket_options_are_applied(servers):
-    from runtime.messaging import DEFAULT_OPTIONS, _apply_options
+    from agent_runtime.messaging import DEFAULT_OPTIONS, _apply_options
 
     with zmq.Context() as context, context.socket(zmq.REQ) as sock:
         _apply_options(sock, {"RECONNECT_IVL_MAX": 1234})
@@ -238,3 +240,127 @@ def test_socket_options_are_applied(servers):
         assert sock.getsockopt(zmq.RECONNECT_IVL) == DEFAULT_OPTIONS["RECONNECT_IVL"]
         assert sock.getsockopt(zmq.RECONNECT_IVL_MAX) == 1234
         assert sock.getsockopt(zmq.HEARTBEAT_IVL) == DEFAULT_OPTIONS["HEARTBEAT_IVL"]
+
+
+# ---------------------------------------------------------------- retries, threads, stop, bad handlers
+
+
+def test_a_retried_request_runs_the_handler_once_and_gets_the_first_reply(servers, clients):
+    calls = []
+
+    def slow(request: Translate) -> Translated:
+        calls.append(request.text)
+        time.sleep(0.5)
+        return Translated(text=f"{request.text}-{len(calls)}", target=request.target)
+
+    server = servers(handler=slow)
+    client = clients(server.endpoint, timeout=0.3, retries=3)
+    assert client.request(Translate(text="once")).text == "once-1"
+    assert calls == ["once"]
+    assert client.last_attempts >= 2  # the first attempt timed out; its retry got the first run's reply
+
+
+def test_handlers_run_off_the_socket_thread_so_pings_are_answered_meanwhile(servers, clients):
+    started, release = threading.Event(), threading.Event()
+    handler_threads = []
+
+    def blocking(request: Translate) -> Translated:
+        handler_threads.append(threading.current_thread().name)
+        started.set()
+        release.wait(3)
+        return Translated(text=request.text.upper(), target=request.target)
+
+    server = servers(handler=blocking)
+    client = clients(server.endpoint, timeout=5.0, retries=0)
+    pinger = clients(server.endpoint, timeout=0.5, retries=0)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(client.request, Translate(text="slow"))
+        try:
+            assert started.wait(5)
+            assert pinger.ping() < 0.5  # the socket thread is free while the handler runs
+        finally:
+            release.set()
+        assert pending.result(5).text == "SLOW"
+    socket_threads = {t.name for t in threading.enumerate() if t.name.startswith("rep-server")}
+    assert socket_threads and not socket_threads & set(handler_threads)
+
+
+def test_stop_while_a_handler_runs_leaves_the_socket_to_its_own_thread(clients, monkeypatch):
+    thread_errors = []
+    monkeypatch.setattr(threading, "excepthook", thread_errors.append)
+    started, release = threading.Event(), threading.Event()
+
+    def blocking(request: Translate) -> Translated:
+        started.set()
+        release.wait(3)
+        return Translated(text=request.text, target=request.target)
+
+    server = RepServer(LOCAL, blocking, Translate).start()
+    (socket_thread,) = [t for t in threading.enumerate() if t.name == f"rep-server {server.endpoint}"]
+    port = int(server.endpoint.rsplit(":", 1)[1])
+    client = clients(server.endpoint, timeout=5.0, retries=0)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pending = pool.submit(client.request, Translate(text="late"))
+        assert started.wait(5)
+        server.stop(timeout=0.2)  # the handler is still running
+        release.set()
+        socket_thread.join(5)
+        assert not socket_thread.is_alive()
+        with pytest.raises((RequestTimeout, RemoteError)):
+            pending.result(10)
+    assert thread_errors == []  # no thread died on a socket closed under it
+    rebind(port).stop()  # and the port is free again
+
+
+@pytest.mark.parametrize(
+    ("handler", "error_type"),
+    [
+        (lambda request: sys.exit(3), "SystemExit"),
+        (lambda request: object(), "ReplyNotSerializable"),
+        (lambda request: (_ for _ in ()).throw(KeyboardInterrupt()), "KeyboardInterrupt"),
+    ],
+    ids=["SystemExit", "unserialisable reply", "BaseException"],
+)
+def test_a_handler_failing_in_any_way_gets_an_error_reply_and_the_server_goes_on(servers, handler, error_type):
+    def failing_once(request: Translate):
+        return handler(request) if request.text == "fail" else translate(request)
+
+    server = servers(handler=failing_once)
+    with ReqClient(server.endpoint, Translated, timeout=2.0, retries=0) as client:
+        with pytest.raises(RemoteError) as info:
+            client.request(Translate(text="fail"))
+        assert info.value.error_type == error_type
+        assert client.request(Translate(text="fine")).text == "FINE"
+
+
+def test_oversized_requests_are_refused_and_the_server_goes_on(servers, clients):
+    calls = []
+
+    def counting(request: Translate) -> Translated:
+        calls.append(len(request.text))
+        return translate(request)
+
+    server = servers(handler=counting, max_message_bytes=64 * 1024)
+    big = Translate(text="x" * (1 << 20))
+    with zmq.Context() as context, context.socket(zmq.REQ) as raw:
+        raw.setsockopt(zmq.LINGER, 0)
+        raw.connect(server.endpoint)
+        raw.send_multipart([b"REQ", b"0123456789abcdef", big.model_dump_json().encode()])
+        assert not raw.poll(500)  # dropped by the server's MAXMSGSIZE: no reply, no handler call
+    client = clients(server.endpoint, timeout=2.0, retries=0, max_message_bytes=64 * 1024)
+    with pytest.raises(ValueError, match=r"request of \d+ bytes is over the 65536-byte limit"):
+        client.request(big)  # refused before it is sent
+    assert client.request(Translate(text="small")).text == "SMALL"
+    assert calls == [5]
+
+
+def test_a_curve_key_file_of_the_wrong_kind_is_a_clear_error(tmp_path, keys):
+    public_only = tmp_path / "server" / "server.key"
+    with pytest.raises(ValueError, match=r"server\.key holds a public key only.*key_secret"):
+        RepServer(LOCAL, translate, Translate, curve=CurveServerKeys(public_only)).start()
+    garbage = tmp_path / "garbage.key_secret"
+    garbage.write_text("not a certificate\n")
+    with pytest.raises(ValueError, match=r"garbage\.key_secret is not a CURVE certificate"):
+        RepServer(LOCAL, translate, Translate, curve=CurveServerKeys(garbage)).start()
+    with pytest.raises(ValueError, match=r"garbage\.key_secret is not a CURVE certificate"):
+        ReqClient(LOCAL.replace("*", "1"), Translated, curve=CurveClientKeys(garbage, public_only))

@@ -1,4 +1,4 @@
-"""runtime.metrics: a real scrape over HTTP on 127.0.0.1, the CLI, pushes, VRAM alerts."""
+"""agent_runtime.metrics: a real scrape over HTTP on 127.0.0.1, the CLI, pushes, VRAM alerts."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from runtime.errors import SafeExecutor, reset_swallowed_counts
-from runtime.gpu import GpuProbe
-from runtime.metrics import MetricsCollector, push_metrics, serve_metrics
-from runtime.models import ModelManager
+from agent_runtime.errors import SafeExecutor, reset_swallowed_counts
+from agent_runtime.gpu import GpuProbe
+from agent_runtime.metrics import MetricsCollector, push_metrics, serve_metrics
+from agent_runtime.models import ModelManager
 
 MB, GIB = 1 << 20, 1 << 30
 REPO = Path(__file__).resolve().parents[2]
@@ -66,20 +66,20 @@ def test_scrape_exposes_gpus_models_and_swallowed_errors(server_for, fake_nvml, 
     samples = scrape(server_for(registry))
 
     gpu0 = (("gpu", "0"), ("name", "NVIDIA H100"), ("uuid", "GPU-0000"))
-    assert samples[("runtime_gpu_available", ())] == 1.0
-    assert samples[("runtime_gpu_memory_used_bytes", gpu0)] == 20 * GIB
-    assert samples[("runtime_gpu_memory_total_bytes", gpu0)] == 80 * GIB
-    assert samples[("runtime_gpu_utilization_ratio", gpu0)] == pytest.approx(0.37)
+    assert samples[("agent_runtime_gpu_available", ())] == 1.0
+    assert samples[("agent_runtime_gpu_memory_used_bytes", gpu0)] == 20 * GIB
+    assert samples[("agent_runtime_gpu_memory_total_bytes", gpu0)] == 80 * GIB
+    assert samples[("agent_runtime_gpu_utilization_ratio", gpu0)] == pytest.approx(0.37)
     gpu1 = (("gpu", "1"), ("name", "NVIDIA H100"), ("uuid", "GPU-0001"))
-    assert ("runtime_gpu_utilization_ratio", gpu1) not in samples  # "Not Supported": no sample
-    process = (("gpu", "0"), ("pid", "4242"), ("process", "python-4242"), ("uuid", "GPU-0000"))
-    assert samples[("runtime_gpu_process_memory_bytes", process)] == 19 * GIB
-    assert samples[("runtime_models_loaded", (("manager", "main"),))] == 1
-    assert samples[("runtime_model_loaded_bytes", (("manager", "main"), ("model", "b")))] == 60 * MB
-    assert samples[("runtime_models_evictions_total", (("manager", "main"),))] == 1
-    assert samples[("runtime_models_loads_total", (("manager", "main"),))] == 2
+    assert ("agent_runtime_gpu_utilization_ratio", gpu1) not in samples  # "Not Supported": no sample
+    process = (("gpu", "0"), ("process", "python-4242"), ("uuid", "GPU-0000"))
+    assert samples[("agent_runtime_gpu_process_memory_bytes", process)] == 19 * GIB
+    assert samples[("agent_runtime_models_loaded", (("manager", "main"),))] == 1
+    assert samples[("agent_runtime_models_loaded_bytes", (("manager", "main"), ("model", "b")))] == 60 * MB
+    assert samples[("agent_runtime_models_evictions_total", (("manager", "main"),))] == 1
+    assert samples[("agent_runtime_models_loads_total", (("manager", "main"),))] == 2
     swallowed = (("exception", "TimeoutError"), ("executor", "poll"))
-    assert samples[("runtime_safe_executor_swallowed_total", swallowed)] == 1
+    assert samples[("agent_runtime_errors_swallowed_total", swallowed)] == 1
     reset_swallowed_counts()
 
 
@@ -87,16 +87,16 @@ def test_scrape_without_a_gpu_for_real(server_for):
     registry = CollectorRegistry()
     MetricsCollector(GpuProbe(), registry=registry)
     samples = scrape(server_for(registry))
-    if samples[("runtime_gpu_available", ())] == 1.0:
+    if samples[("agent_runtime_gpu_available", ())] == 1.0:
         pytest.skip("an NVIDIA driver is present")
-    assert not any(name.startswith("runtime_gpu_memory") for name, _ in samples)
+    assert not any(name.startswith("agent_runtime_gpu_memory") for name, _ in samples)
 
 
 def test_vram_alert_fires_once_per_crossing(fake_gpus, nvml_factory, caplog):
     nvml = nvml_factory(fake_gpus)
     alerts = []
     collector = MetricsCollector(GpuProbe(nvml=nvml), alert_threshold=0.5, on_alert=alerts.append)
-    with caplog.at_level(logging.WARNING, logger="runtime.metrics"):
+    with caplog.at_level(logging.WARNING, logger="agent_runtime.metrics"):
         assert collector.check_alerts(collector.gpu_probe.snapshot()) == []
         fake_gpus[0]["used"] = 60 * GIB
         list(collector.collect())
@@ -137,21 +137,21 @@ def test_push_to_a_gateway_on_localhost(fake_nvml):
         thread.join(5)
     ((path, body),) = received
     assert path == "/metrics/job/agents"
-    assert 'runtime_gpu_memory_used_bytes{gpu="0",name="NVIDIA H100",uuid="GPU-0000"}' in body
+    assert 'agent_runtime_gpu_memory_used_bytes{gpu="0",name="NVIDIA H100",uuid="GPU-0000"}' in body
 
 
 def test_cli_once_prints_the_exposition():
     out = subprocess.run(
-        [sys.executable, "-m", "runtime.metrics", "--once"],
+        [sys.executable, "-m", "agent_runtime.metrics", "--once"],
         capture_output=True, text=True, timeout=30, check=True, cwd=REPO,
     )
     names = {family.name for family in text_string_to_metric_families(out.stdout)}
-    assert {"runtime_gpu_available", "runtime_models_loaded", "runtime_safe_executor_swallowed"} <= names
+    assert {"agent_runtime_gpu_available", "agent_runtime_models_loaded", "agent_runtime_errors_swallowed"} <= names
 
 
 def test_cli_serves_on_localhost():
     process = subprocess.Popen(
-        [sys.executable, "-m", "runtime.metrics", "--port", "0", "--host", "127.0.0.1", "--interval", "0.2"],
+        [sys.executable, "-m", "agent_runtime.metrics", "--port", "0", "--host", "127.0.0.1", "--interval", "0.2"],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=REPO,
     )
     try:
@@ -159,7 +159,32 @@ def test_cli_serves_on_localhost():
         assert ready, "the metrics CLI printed nothing in 20 s"
         line = process.stdout.readline()  # "serving metrics on http://127.0.0.1:PORT/metrics"
         port = int(line.rsplit(":", 1)[1].split("/")[0])
-        assert ("runtime_gpu_available", ()) in scrape(port)
+        assert ("agent_runtime_gpu_available", ()) in scrape(port)
     finally:
         process.terminate()
         process.wait(10)
+
+
+def test_process_memory_has_no_pid_label_and_sums_processes_of_one_name(fake_gpus, nvml_factory):
+    fake_gpus[0]["procs"] = [(4242, 3 * GIB), (4243, 2 * GIB)]
+    nvml = nvml_factory(fake_gpus)
+    nvml.nvmlSystemGetProcessName = lambda pid: "python"  # two workers of one agent
+    families = {f.name: f for f in MetricsCollector(GpuProbe(nvml=nvml), include_swallowed=False).collect()}
+    (process,) = [f for name, f in families.items() if name.endswith("gpu_process_memory_bytes")]
+    assert [(s.labels, s.value) for s in process.samples] == [
+        ({"gpu": "0", "uuid": "GPU-0000", "process": "python"}, 5 * GIB)]
+
+
+def test_metric_names_follow_one_scheme(fake_nvml, memory_probe):
+    """agent_runtime_<module>_<what>[_<unit>]: one namespace, the module as subsystem, units last."""
+    manager = ModelManager(memory_probe(100 * MB), keep_alive=-1)
+    families = list(MetricsCollector(GpuProbe(nvml=fake_nvml), {"main": manager}).collect())
+    names = [f.name for f in families]
+    assert len(names) == len(set(names))
+    for family in families:
+        module, _, what = family.name.removeprefix("agent_runtime_").partition("_")
+        assert family.name.startswith("agent_runtime_") and module in ("gpu", "models", "errors"), family.name
+        if "bytes" in what or "ratio" in what:
+            assert what.endswith(("_bytes", "_ratio")), family.name
+    counters = {key for key, value in manager.stats().items() if isinstance(value, int) and key != "loaded_bytes"}
+    assert {f"agent_runtime_models_{key}" for key in counters} <= set(names)  # every manager counter, one scheme

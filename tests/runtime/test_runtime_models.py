@@ -1,7 +1,8 @@
-"""runtime.models.ModelManager against a memory probe whose sizes the tests control."""
+"""agent_runtime.models.ModelManager against a memory probe whose sizes the tests control."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import sys
 import threading
@@ -9,7 +10,7 @@ import time
 import types
 
 import pytest
-from runtime.models import ModelBudgetError, ModelManager, SystemMemoryProbe, UnknownModelError
+from agent_runtime.models import ModelBudgetError, ModelManager, SystemMemoryProbe, UnknownModelError
 
 
 MB = 1 << 20
@@ -184,7 +185,7 @@ def test_leak_is_warned_when_a_reference_survives_unload(make_manager, caplog):
     register(manager, probe, {"a": 30})
     with manager.using("a") as model:
         kept = model  # the leak: a reference the manager cannot drop
-    with caplog.at_level(logging.WARNING, logger="runtime.models"):
+    with caplog.at_level(logging.WARNING, logger="agent_runtime.models"):
         assert manager.unload("a")
     assert "model a was unloaded (unloads) but is still referenced" in caplog.text
     assert manager.stats()["leaks"] == 1
@@ -200,7 +201,7 @@ def test_clean_unload_warns_nothing_and_frees_memory(make_manager, caplog):
     unloaded = []
     manager.register("a", probe.loader("a", 30 * MB), size_bytes=30 * MB, unloader=lambda m: unloaded.append(m.name))
     use(manager, clock, "a", 1)
-    with caplog.at_level(logging.WARNING, logger="runtime.models"):
+    with caplog.at_level(logging.WARNING, logger="agent_runtime.models"):
         assert manager.unload("a")
     assert caplog.records == [] and unloaded == ["a"]
     assert probe.used == 0 and manager.stats()["leaks"] == 0
@@ -274,3 +275,89 @@ def test_system_memory_probe_reads_meminfo(tmp_path):
     meminfo.write_text("MemTotal:       16000000 kB\nMemAvailable:    8000000 kB\n")
     assert SystemMemoryProbe(meminfo).free_bytes() == 8000000 * 1024
     assert SystemMemoryProbe().free_bytes() > 0
+
+
+# ---------------------------------------------------------------- loading outside the lock
+
+
+def gated_loader(probe, name: str, size: int, started: threading.Event, release: threading.Event):
+    load = probe.loader(name, size)
+
+    def slow_load():
+        started.set()
+        if not release.wait(3):
+            raise TimeoutError("the test never released the load")
+        return load()
+
+    return slow_load
+
+
+def test_a_slow_load_blocks_neither_other_models_nor_stats(make_manager):
+    manager, probe, clock = make_manager()
+    register(manager, probe, {"fast": 10, "other": 10})
+    use(manager, clock, "fast", 0.0)
+    started, release = threading.Event(), threading.Event()
+    manager.register("slow", gated_loader(probe, "slow", 20 * MB, started, release), size_bytes=20 * MB)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        loading = pool.submit(manager.acquire, "slow")
+        try:
+            assert started.wait(3)
+            began = time.monotonic()
+            with manager.using("fast") as fast:  # loaded already: no wait for the other load
+                assert fast.name == "fast"
+            stats = manager.stats()
+            with manager.using("other") as other:  # another model loads meanwhile
+                assert other.name == "other"
+            waited = time.monotonic() - began
+            same = pool.submit(manager.acquire, "slow")  # a second user waits for the same load
+        finally:
+            release.set()
+        first, second = loading.result(3), same.result(3)
+    assert waited < 0.5
+    assert stats["loading"] == ["slow"] and "slow" not in stats["loaded"]
+    assert first is second and manager.loaded()["slow"].refcount == 2
+    assert manager.stats()["loads"] == 3  # fast, other, slow once
+
+
+def test_a_load_in_flight_holds_its_budget(make_manager):
+    manager, probe, clock = make_manager()
+    started, release = threading.Event(), threading.Event()
+    manager.register("slow", gated_loader(probe, "slow", 60 * MB, started, release), size_bytes=60 * MB)
+    register(manager, probe, {"b": 40})
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        loading = pool.submit(manager.acquire, "slow")
+        try:
+            assert started.wait(3)
+            # 100 MB free on the probe, but 66 MB are promised to the load in flight.
+            with pytest.raises(ModelBudgetError, match="loading: \\['slow'\\]"):
+                manager.acquire("b")
+        finally:
+            release.set()
+        loading.result(3)
+
+
+def test_a_failed_load_reaches_every_waiter_and_the_next_acquire_tries_again(make_manager):
+    manager, probe, _ = make_manager()
+    started, release = threading.Event(), threading.Event()
+    attempts = []
+
+    def flaky():
+        attempts.append(1)
+        if len(attempts) == 1:
+            started.set()
+            release.wait(3)
+            raise OSError("disk hiccup")
+        return probe.loader("m", 10 * MB)()
+
+    manager.register("m", flaky, size_bytes=10 * MB)
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        first = pool.submit(manager.acquire, "m")
+        assert started.wait(3)
+        second = pool.submit(manager.acquire, "m")
+        time.sleep(0.1)  # let the second caller start waiting on the first load
+        release.set()
+        for future in (first, second):
+            with pytest.raises(OSError, match="disk hiccup"):
+                future.result(3)
+    assert manager.stats()["loading"] == [] and not manager.is_loaded("m")
+    assert manager.acquire("m").name == "m" and len(attempts) == 2

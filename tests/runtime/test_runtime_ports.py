@@ -1,4 +1,4 @@
-"""runtime.ports: ports.yaml loading, validation, env overrides, endpoints and bind()."""
+"""agent_runtime.ports: ports.yaml loading, validation, env overrides, endpoints and bind()."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import zmq
 
-from runtime import ports
-from runtime.ports import (
+from agent_runtime import ports
+from agent_runtime.ports import (
     DuplicateNameError,
     DuplicatePortError,
     PortInUseError,
@@ -82,7 +82,7 @@ def test_env_override_name_normalisation(ports_file, monkeypatch):
 def test_env_override_that_collides_is_refused(ports_file, monkeypatch):
     ports_file(REGISTRY)
     monkeypatch.setenv("PORT_TTS_PUB", "5563")
-    with pytest.raises(DuplicatePortError, match="TRANSLATOR_REP and TTS_PUB"):
+    with pytest.raises(DuplicatePortError, match=r"TRANSLATOR_REP \(line 2\) and TTS_PUB"):
         load_registry()
 
 
@@ -114,7 +114,7 @@ def test_entry_without_machine_collides_with_any_machine(ports_file):
           TRANSLATOR_REP: {port: 5563, machine: pc1}
           STT_REP: {port: 5563}
     """)
-    with pytest.raises(DuplicatePortError, match="TRANSLATOR_REP and STT_REP"):
+    with pytest.raises(DuplicatePortError, match=r"TRANSLATOR_REP \(line 2\) and STT_REP"):
         load_registry()
 
 
@@ -138,7 +138,7 @@ def test_duplicate_name_is_refused_with_lines(ports_file):
         ("ports:\n  A: {port: 65536}\n", "outside 1..65535"),
         ("ports:\n  A: {port: true}\n", "must be an integer"),
         ("ports:\n  A: {machine: pc1}\n", "needs a 'port:' field"),
-        ("ports:\n  A: {port: 1, colour: red}\n", "unknown fields"),
+        ("ports:\n  A: {port: 1, colour: red}\n", "unknown field .colour."),
         ("services: {}\n", "top-level 'ports:'"),
         ("ports: [\n", "not valid YAML"),
     ],
@@ -157,34 +157,34 @@ def test_unknown_name(ports_file):
 
 
 def test_file_is_found_upward_from_the_calling_module(tmp_path, monkeypatch):
-    monkeypatch.delenv("ANALYZER_PORTS_FILE", raising=False)
+    monkeypatch.delenv("AGENT_PORTS_FILE", raising=False)
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "ports.yaml").write_text(REGISTRY)
     agent = tmp_path / "main_pc_code" / "agents" / "translator.py"
     agent.parent.mkdir(parents=True)
-    agent.write_text("from runtime.ports import get_port\nPORT = get_port('TRANSLATOR_REP')\n")
+    agent.write_text("from agent_runtime.ports import get_port\nPORT = get_port('TRANSLATOR_REP')\n")
     monkeypatch.chdir("/")
     assert runpy.run_path(str(agent))["PORT"] == 5563
 
 
 def test_file_is_found_upward_from_cwd(tmp_path, monkeypatch):
-    monkeypatch.delenv("ANALYZER_PORTS_FILE", raising=False)
+    monkeypatch.delenv("AGENT_PORTS_FILE", raising=False)
     project = tmp_path / "project"
     (project / "config").mkdir(parents=True)
     (project / "config" / "ports.yaml").write_text(REGISTRY)
     (project / "deep" / "er").mkdir(parents=True)
     elsewhere = tmp_path / "elsewhere" / "agent.py"  # no config/ above it
     elsewhere.parent.mkdir()
-    elsewhere.write_text("from runtime.ports import get_port\nPORT = get_port('TTS_PUB')\n")
+    elsewhere.write_text("from agent_runtime.ports import get_port\nPORT = get_port('TTS_PUB')\n")
     monkeypatch.chdir(project / "deep" / "er")
     assert runpy.run_path(str(elsewhere))["PORT"] == 5564
 
 
 def test_missing_file_says_where_it_looked(tmp_path, monkeypatch):
-    monkeypatch.setenv("ANALYZER_PORTS_FILE", str(tmp_path / "nope.yaml"))
-    with pytest.raises(PortsFileNotFound, match="ANALYZER_PORTS_FILE"):
+    monkeypatch.setenv("AGENT_PORTS_FILE", str(tmp_path / "nope.yaml"))
+    with pytest.raises(PortsFileNotFound, match="AGENT_PORTS_FILE"):
         load_registry()
-    monkeypatch.delenv("ANALYZER_PORTS_FILE")
+    monkeypatch.delenv("AGENT_PORTS_FILE")
     with pytest.raises(PortsFileNotFound, match="config/ports.yaml"):
         ports.find_ports_file(Path("/"))
 

@@ -1,4 +1,4 @@
-"""runtime.quantize: CPU quantisation of a tiny model built here, refusals, choose_smallest."""
+"""agent_runtime.quantize: CPU quantisation of a tiny model built here, refusals, choose_smallest."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from runtime.quantize import QuantizationUnavailable, choose_smallest, load_quantized, quantize_model
+from agent_runtime.quantize import QuantizationUnavailable, choose_smallest, load_quantized, quantize_model
 
 
 def tiny_model():
@@ -17,7 +17,7 @@ def tiny_model():
 
 def test_footprint_counts_parameters_and_buffers():
     torch = pytest.importorskip("torch")
-    from runtime.quantize import footprint_bytes
+    from agent_runtime.quantize import footprint_bytes
 
     model = torch.nn.Sequential(torch.nn.Linear(10, 10), torch.nn.BatchNorm1d(10))
     params = 10 * 10 + 10 + 10 + 10  # linear weight + bias, batchnorm weight + bias
@@ -55,7 +55,7 @@ def test_missing_bitsandbytes_is_refused_with_the_extra(monkeypatch):
         load_quantized("facebook/nllb-200-distilled-600M", "bnb-8bit")
     error = info.value
     assert "bitsandbytes" in error.missing
-    assert "bitsandbytes" in str(error) and "pip install 'agent-graph-analyzer[gpu]'" in str(error)
+    assert "bitsandbytes" in str(error) and "pip install 'agent-graph-runtime[gpu]'" in str(error)
 
 
 def test_missing_torch_is_refused(monkeypatch):

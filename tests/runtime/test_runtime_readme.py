@@ -1,4 +1,4 @@
-"""The README's runtime example names only what `runtime` exports."""
+"""The README's runtime example names only what `agent_runtime` exports."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import ast
 import re
 from pathlib import Path
 
-import runtime
+import agent_runtime
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -17,9 +17,9 @@ def test_readme_runtime_example_imports_exist():
         alias.name
         for block in blocks
         for node in ast.walk(ast.parse(block))
-        if isinstance(node, ast.ImportFrom) and node.module == "runtime"
+        if isinstance(node, ast.ImportFrom) and node.module == "agent_runtime"
         for alias in node.names
     }
     assert {"get_port", "bind", "SafeExecutor", "GpuProbe", "ModelManager", "quantize_model"} <= imported
-    missing = sorted(name for name in imported if not hasattr(runtime, name))
-    assert not missing, f"README imports names runtime does not export: {missing}"
+    missing = sorted(name for name in imported if not hasattr(agent_runtime, name))
+    assert not missing, f"README imports names agent_runtime does not export: {missing}"

@@ -17,7 +17,7 @@ def _resolution(*imports: str) -> Resolution:
     for text in imports:
         source, target = text.split(">")
         path, line = source.split(":")
-        edges.append(ImportEdge(path, target, int(line), False))
+        edges.append(ImportEdge(path, target, int(line), lazy=False, guarded=False))
     return Resolution(edges=edges)
 
 

@@ -25,6 +25,8 @@ LOCATED = {
     "cuda_calls": ("MATCH (g:CudaCall {snapshot: $snapshot}) RETURN g.path, g.line, g.kind", ("path", "line", "kind")),
     "risky_calls": ("MATCH (r:RiskyCall {snapshot: $snapshot}) RETURN r.path, r.line, r.kind, r.detail",
                     ("path", "line", "kind", "detail")),
+    "hardcoded_secrets": ("MATCH (s:HardcodedSecret {snapshot: $snapshot}) RETURN s.path, s.line, s.target, s.written_as",
+                          ("path", "line", "target", "written_as")),
     "parse_errors": ("MATCH (m:Module {snapshot: $snapshot}) WHERE m.parse_status <> 'ok' RETURN m.path, m.parse_error",
                      ("path", "kind")),
     "god_classes": ("MATCH (c:Class {snapshot: $snapshot}) WHERE c.method_count >= 60 RETURN c.path, c.name, c.method_count",
@@ -63,9 +65,9 @@ def test_module_count_and_main_guards(store):
 
 
 def test_import_cycles(store):
-    rows = store.query("MATCH (c:ImportCycle {snapshot: $snapshot}) RETURN c.members, c.deferred_only").rows
-    found = sorted((sorted(members.split(",")), deferred) for members, deferred in rows)
-    expected = sorted((sorted(c["members"]), c["deferred_only"]) for c in EXPECTED["import_cycles"])
+    rows = store.query("MATCH (c:ImportCycle {snapshot: $snapshot}) RETURN c.members, c.timing").rows
+    found = sorted((sorted(members.split(",")), timing) for members, timing in rows)
+    expected = sorted((sorted(c["members"]), c["timing"]) for c in EXPECTED["import_cycles"])
     assert found == expected
 
 

@@ -71,7 +71,7 @@ def test_unresolved_imports_are_kept_as_packages():
     assert sorted(x.package for x in resolution.externals) == ["torch", "transformers"]
 
 
-def test_cycles_are_canonical_with_closing_lines_and_deferred_flag():
+def test_cycles_are_canonical_with_closing_lines_and_timing():
     resolution = resolve_repository(_facts({
         "main_pc_code/agents/c.py": "import os\nfrom agents.a import x\n",
         "main_pc_code/agents/a.py": "from agents.b import y\n",
@@ -79,22 +79,32 @@ def test_cycles_are_canonical_with_closing_lines_and_deferred_flag():
         "main_pc_code/agents/d.py": "def later():\n    from agents.e import q\n",
         "main_pc_code/agents/e.py": "from agents.d import p\n",
     }))
-    cycles = [(c.members, c.closing_lines, c.deferred_only) for c in resolution.cycles]
+    cycles = [(c.members, c.closing_lines, c.timing) for c in resolution.cycles]
     assert cycles == [
-        (("main_pc_code.agents.d", "main_pc_code.agents.e"), (2, 1), True),
-        (("main_pc_code.agents.a", "main_pc_code.agents.b", "main_pc_code.agents.c"), (1, 1, 2), False),
+        (("main_pc_code.agents.d", "main_pc_code.agents.e"), (2, 1), "lazy"),
+        (("main_pc_code.agents.a", "main_pc_code.agents.b", "main_pc_code.agents.c"), (1, 1, 2), "import-time"),
     ]
     assert len(set(resolution.components.values())) == 2
 
 
-def test_port_from_imported_constant_is_resolved():
-    files = _facts({
-        "common/ports.py": "TRANSLATOR_PORT = 5563\n",
-        "main_pc_code/agents/t.py": "from common.ports import TRANSLATOR_PORT\ns.bind(f'tcp://*:{TRANSLATOR_PORT}')\n",
-    })
-    resolve_repository(files)
-    endpoint = files[1].endpoints[0]
-    assert (endpoint.port, endpoint.port_source) == (5563, "imported_constant")
+def test_a_cycle_through_a_module_level_try_is_guarded_not_lazy():
+    """`try: from agents.b import B / except ImportError: B = None` runs at import time: the cycle bites
+    (B becomes None); an import in the handler or under try/finally is not guarded; one inside a
+    function is lazy even within a try."""
+    resolution = resolve_repository(_facts({
+        "main_pc_code/agents/a.py": "try:\n    from agents.b import B\nexcept ImportError:\n    B = None\n",
+        "main_pc_code/agents/b.py": "from agents.a import A\nA = 1\n",
+        "main_pc_code/agents/c.py": "try:\n    pass\nexcept ImportError:\n    from agents.d import D\n",
+        "main_pc_code/agents/d.py": "try:\n    from agents.c import C\nfinally:\n    pass\n",
+        "main_pc_code/agents/e.py": "def f():\n    try:\n        from agents.g import G\n    except ImportError:\n        pass\n",
+        "main_pc_code/agents/g.py": "try:\n    from agents.e import E\nexcept ImportError:\n    E = None\n",
+    }))
+    timings = {c.members: c.timing for c in resolution.cycles}
+    assert timings == {
+        ("main_pc_code.agents.a", "main_pc_code.agents.b"): "guarded",
+        ("main_pc_code.agents.c", "main_pc_code.agents.d"): "import-time",
+        ("main_pc_code.agents.e", "main_pc_code.agents.g"): "lazy",
+    }
 
 
 @pytest.mark.parametrize("seed", range(12))

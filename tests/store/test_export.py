@@ -48,7 +48,7 @@ def test_headers_follow_the_import_tool_format():
     assert node_header("Module")[:2] == ["id:ID(Module)", ":LABEL"]
     assert {"lines:long", "is_agent:boolean", "path"} <= set(node_header("Module"))
     assert rel_header("IMPORTS") == [":START_ID(Module)", ":END_ID(Module)", ":TYPE", "line:long", "lines",
-                                     "deferred:boolean"]
+                                     "lazy:boolean", "guarded:boolean"]
 
 
 def test_export_is_well_formed_and_matches_the_graph(tmp_path, small_repo):
