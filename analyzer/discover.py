@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import subprocess
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from analyzer import git
 from analyzer.config import DEFAULT_EXCLUDES, ScanConfig
 from analyzer.copies import DEFAULT_RULES, CopyRules
 
@@ -17,21 +17,6 @@ from analyzer.copies import DEFAULT_RULES, CopyRules
 class SourceFile:
     path: str  # posix, relative to the repository root
     machine: str
-
-
-def _git_files(repo: Path) -> list[str] | None:
-    """Tracked and untracked-but-not-ignored files, or None outside a git work tree."""
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(repo), "ls-files", "-co", "--exclude-standard", "-z", "--", "."],
-            capture_output=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    # Paths come relative to `repo` even when it is a subfolder of the work tree.
-    names = result.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return [n for n in names if n]
 
 
 def _walk_files(repo: Path) -> list[str]:
@@ -72,19 +57,24 @@ def machine_roots(paths: Iterable[str], config: ScanConfig) -> list[str]:
     return sorted(top for top in tops if config.copies.first_copy_folder(f"{top}/x.py") is None)
 
 
+def is_excluded(path: str, patterns: Iterable[str]) -> bool:
+    """A tool folder on the path (.git, .venv, ...), or a glob matching the repo-relative path or the file name."""
+    parts = path.split("/")
+    if any(part in DEFAULT_EXCLUDES for part in parts[:-1]):
+        return True
+    return any(fnmatch.fnmatch(path, pattern) or fnmatch.fnmatch(parts[-1], pattern) for pattern in patterns)
+
+
 def list_files(repo: Path, config: ScanConfig, suffixes: tuple[str, ...] = (".py",)) -> list[SourceFile]:
     """Files under `repo` with one of `suffixes`, sorted, excludes applied."""
-    names = _git_files(repo)
+    names = git.listed_files(repo)  # relative to `repo` even when it is a subfolder of the work tree
     if names is None:
         names = _walk_files(repo)
     selected: list[str] = []
     for name in names:
         if not name.endswith(suffixes):
             continue
-        parts = name.split("/")
-        if any(part in DEFAULT_EXCLUDES for part in parts[:-1]):
-            continue
-        if any(fnmatch.fnmatch(name, pattern) or fnmatch.fnmatch(parts[-1], pattern) for pattern in config.exclude):
+        if is_excluded(name, config.exclude):
             continue
         if not (repo / name).is_file():  # deleted but still tracked
             continue

@@ -2,8 +2,8 @@
 
 The registry is found by name: every module of this package is imported and each
 `Codemod` subclass it defines is registered under its `name`, so adding a
-codemod is adding a file. `codemods.apply` runs them over a tree, `codemods.git`
-turns the result into branches, commits and pull requests.
+codemod is adding a file. `codemods.tree` picks the files, `codemods.apply` runs
+them over a tree, `codemods.pull_request` opens a pull request for the commits.
 """
 
 from __future__ import annotations

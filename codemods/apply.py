@@ -62,7 +62,8 @@ class Report:
     changed: list[FileOutcome] = field(default_factory=list)
     unparsable: list[FileOutcome] = field(default_factory=list)
     failed: list[FileOutcome] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # the plan's notes, then `left`
+    left: list[str] = field(default_factory=list)  # sites the codemod found and left as they are, and why
 
     @property
     def sites(self) -> int:
@@ -236,9 +237,11 @@ def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int 
         {CHANGED: report.changed, UNPARSABLE: report.unparsable, FAILED: report.failed}.get(
             outcome.status, []
         ).append(outcome)
-        report.notes.extend(outcome.notes)
+        report.left.extend(outcome.notes)
+    report.notes.extend(report.left)
     if plan is not None:
         report.notes[:0] = codemod.plan_notes(plan)
+        report.left[:0] = codemod.plan_left(plan)
     report.changed.sort(key=lambda outcome: outcome.path)
     return report
 
@@ -268,9 +271,9 @@ def _first_files(outcomes: list[FileOutcome], limit: int, root: Path | None, ove
         return outcomes
     changed = sorted((o for o in outcomes if o.status == CHANGED), key=lambda o: o.path)
     kept, later = changed[:limit], changed[limit:]
-    if later:
-        report.notes.append(f"--limit {limit}: {len(later)} more file(s) to change in a later run "
-                            f"(next: {later[0].path})")
+    if later:  # left for a later run: `fix --apply` exits 1 until they are done
+        report.left.append(f"--limit {limit}: {len(later)} more file(s) to change in a later run "
+                           f"(next: {later[0].path})")
     for index, outcome in enumerate(kept):
         if root is not None:
             try:

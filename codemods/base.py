@@ -131,6 +131,11 @@ class Codemod:
         return {}
 
     def plan_notes(self, plan: Any) -> list[str]:
+        """Everything the plan has to say, `plan_left` included."""
+        return []
+
+    def plan_left(self, plan: Any) -> list[str]:
+        """Sites the plan leaves as they are, and why: `fix --apply` exits 1 when there are any."""
         return []
 
     # --- the rewrite -------------------------------------------------------

@@ -18,6 +18,7 @@ USAGE = """\
 ```
 analyzer fix --list
 analyzer fix NAME [PATH] [--diff] [--apply] [--branch NAME] [--commit] [--pr]
+             [--exclude GLOB] [--include-copies]
              [--jobs N] [--unsafe] [--allow-dirty] [--log-swallowed] [--limit N] [-o KEY=VALUE]
 ```
 
@@ -30,16 +31,25 @@ analyzer fix NAME [PATH] [--diff] [--apply] [--branch NAME] [--commit] [--pr]
   second time.
 - Inside a git repository, writing refuses to start when PATH has uncommitted changes (`--allow-dirty`
   overrides); `.git`, `.venv`, `node_modules`, `__pycache__` and `.gitignore`d files are skipped.
-- `--branch NAME` creates the branch first; `--commit` makes one commit per codemod, its message stating what
-  changed and how many sites; `--pr` (implies `--commit`, default branch `analyzer-fix/NAME`) pushes and runs
-  `gh pr create` with a summary table and review notes. Without `gh` or a remote it writes the patch and the
-  pull-request body under `.git/analyzer-fix/` and says how to open it.
+- A folder is fixed within the scope a scan reads: files matching `[tool.analyzer] exclude` (of the nearest
+  `pyproject.toml` / `.analyzer.toml` at or above PATH) or `--exclude GLOB` (repeatable) are skipped, and so are
+  archived, backup and reference copies (`[tool.analyzer] copies`, see analyzer/copies.py) unless
+  `--include-copies`. The summary says how many files were skipped and why. A file named as PATH is fixed as asked.
+- `--branch NAME` puts the changes on a new branch, created only when something changed; `--commit` makes one
+  commit per codemod, its message stating what changed and how many sites; `--pr` (implies `--commit`, default
+  branch `analyzer-fix/NAME`) pushes and runs `gh pr create` with a summary table and review notes. Without `gh`
+  or a remote it writes the patch and the pull-request body under `.git/analyzer-fix/` and says how to open it.
+  With nothing to fix, `--branch` and `--pr` create nothing.
 - Unsafe fixes change run-time behaviour; they are shown in a dry run but written only with `--unsafe`
   (which also lets `narrow-excepts` narrow handlers it could only partly prove: docs/narrow-excepts.md).
 - `--limit N` changes only the first N files (by path) that would change, and names the next one: run it
-  daily for a fixed-size batch, e.g. `analyzer fix narrow-excepts . --limit 30 --pr`.
+  daily for a fixed-size batch, e.g. `analyzer fix narrow-excepts . --limit 30 --pr`. The files left for a later
+  run count as sites left: `--apply` exits 1 until the last batch.
 - Files are processed in parallel (`--jobs`, default all cores); the progress bar is shown on a terminal only.
-- Exit codes: 0 nothing to change, 1 changes made or pending, 2 error (including a file whose rewrite failed).
+- Exit codes: a dry run exits 0 when there is nothing to change, 1 when there is; with `--apply` (or
+  `--branch`, `--commit`, `--pr`) 0 when every site was fixed, 1 when some were left as they are (the notes say
+  which and why); 2 on an error, a file whose rewrite failed included. `analyzer fix NAME --apply && git commit`
+  commits only a complete fix.
 """
 
 
@@ -79,6 +89,11 @@ def _section(codemod: type[Codemod]) -> list[str]:
     return lines
 
 
+def anchor(codemod: type[Codemod]) -> str:
+    """The codemod's section anchor in docs/codemods.md (its `## CODE `name` (safety)` heading)."""
+    return f"{codemod.code.lower()}-{codemod.name}-{codemod.safety}"
+
+
 def render() -> str:
     codemods = list(all_codemods().values())
     lines = [
@@ -91,8 +106,7 @@ def render() -> str:
         "",
         "| code | name | safety | what it fixes |",
         "| --- | --- | --- | --- |",
-        *[f"| {c.code} | [`{c.name}`](#{c.code.lower()}-{c.name}-{c.safety}) | {c.safety} | {c.summary} |"
-          for c in codemods],
+        *[f"| {c.code} | [`{c.name}`](#{anchor(c)}) | {c.safety} | {c.summary} |" for c in codemods],
         "",
         "## Usage",
         "",

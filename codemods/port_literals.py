@@ -103,7 +103,8 @@ class PortSite:
 @dataclass
 class Collected:
     sites: list[PortSite] = field(default_factory=list)  # rewritable sites and fixed-port binds
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # ports from other sources, left as they are on purpose
+    left: list[str] = field(default_factory=list)  # literal or constant ports the codemod cannot rewrite
 
 
 @dataclass
@@ -270,8 +271,9 @@ class _Located:
     target: _Target
 
 
-def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite], list[str]]:
-    """Every bind/connect with a literal or constant port and the node holding it; binds whose port stays."""
+def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite], list[str], list[str]]:
+    """Every bind/connect with a literal or constant port and the node holding it; binds whose port stays;
+    notes on ports from other sources; the literal or constant ports it cannot rewrite, and why."""
     facts = FileFacts(path, machine_of(path), "", 0)
     run_extractors(facts, module, module.code)
     endpoints = resolve_file_endpoints(facts)
@@ -282,10 +284,10 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite
         if f.port is not None and f.source not in REWRITTEN_SOURCES and f.fact.action == "bind"
     ]
     if not any(f.port is not None and f.source in REWRITTEN_SOURCES for f in endpoints):
-        return [], fixed, _left_notes(endpoints, path)
+        return [], fixed, _left_notes(endpoints, path), []
     calls = _endpoint_calls(module, start_lines(module, (cst.Call,)))
     locator = _Locator(module)
-    located, notes, used = [], [], set()
+    located, notes, left, used = [], [], [], set()
     ordinals: dict[int, int] = defaultdict(int)
     for endpoint in endpoints:
         fact = endpoint.fact
@@ -294,19 +296,19 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite
             continue
         call = next((c for c in calls.get(fact.line, []) if c not in used and _matches(locator, c, endpoint)), None)
         if call is None:
-            notes.append(f"{path}:{fact.line}: cannot find the {fact.action} call of {fact.endpoint}")
+            left.append(f"{path}:{fact.line}: cannot find the {fact.action} call of {fact.endpoint}")
             continue
         used.add(call)
         target = locator.target(call, endpoint)
         if isinstance(target, str):
-            notes.append(f"{path}:{fact.line}: {target}")
+            left.append(f"{path}:{fact.line}: {target}")
             continue
         ordinal = ordinals[fact.line]
         ordinals[fact.line] += 1
         site = PortSite(path, fact.line, ordinal, fact.action, endpoint.port, fact.socket_kind, fact.host,
                         fact.class_name)
         located.append(_Located(site, target))
-    return located, fixed, notes
+    return located, fixed, notes, left
 
 
 def _left_notes(endpoints: list[ResolvedEndpoint], path: str) -> list[str]:
@@ -334,7 +336,8 @@ class PortPlan:
     registries: dict[str, ports_file.MachineRegistry]  # machine -> its registry as it is
     new_entries: dict[str, list[PortEntry]]  # machine -> entries its registry gains
     requirements: dict[str, tuple[str, str]]  # requirements file -> (new text, note)
-    notes: list[str]
+    notes: list[str]  # copies and tests left out, requirements added, ports from other sources
+    left: list[str]  # literal or constant ports it leaves as they are, and why (a collision, no name, no call)
 
 
 @dataclass
@@ -542,6 +545,12 @@ def _registry_additions(naming: Naming, registries: dict[str, ports_file.Machine
             for m, names in wanted.items()}
 
 
+def _unrewritable(collected: Mapping[str, Collected], included: Callable[[str], bool]) -> list[str]:
+    """Why each site it could not rewrite was left, in the files it rewrites (copies and tests it leaves out are
+    left on purpose, not counted)."""
+    return [note for path in sorted(collected) if collected[path] and included(path) for note in collected[path].left]
+
+
 def _left_out(sites: list[PortSite], kind: Callable[[str], str]) -> list[str]:
     """Notes on the rewritable sites left out (in copies or tests)."""
     notes = []
@@ -698,8 +707,8 @@ class PortLiterals(Codemod):
         return b"bind" in data or b"connect" in data
 
     def collect(self, path: str, module: cst.Module) -> Collected:
-        located, fixed, notes = locate(module, path)
-        return Collected([item.site for item in located] + fixed, notes)
+        located, fixed, notes, left = locate(module, path)
+        return Collected([item.site for item in located] + fixed, notes, left)
 
     def _included(self, kind: str) -> bool:
         return kind == LIVE or (kind == COPY and bool(self.options["include_copies"])) or (
@@ -728,16 +737,19 @@ class PortLiterals(Codemod):
             if text is not None:
                 requirements[path] = (text, note)
         file_notes = [note for path in sorted(collected) if collected[path] for note in collected[path].notes]
+        file_left = _unrewritable(collected, lambda path: self._included(kind(path)))
         left_out = [site for site in everything if site.rewritable and not self._included(kind(site.path))]
-        notes = [*naming.notes, *_left_out(left_out, kind), *(n for _, n in requirements.values()),
-                 *file_notes]
-        return PortPlan(dict(by_file), registries, new_entries, requirements, notes)
+        notes = [*_left_out(left_out, kind), *(n for _, n in requirements.values()), *file_notes]
+        return PortPlan(dict(by_file), registries, new_entries, requirements, notes, [*naming.notes, *file_left])
 
     def plan_for_file(self, plan: PortPlan, path: str) -> dict[tuple[int, int], str] | None:
         return plan.names.get(path)
 
     def plan_notes(self, plan: PortPlan) -> list[str]:
-        return list(plan.notes)
+        return [*plan.left, *plan.notes]
+
+    def plan_left(self, plan: PortPlan) -> list[str]:
+        return list(plan.left)
 
     def extra_files(self, plan: PortPlan, root: Path | None) -> dict[str, bytes]:
         files = {}
@@ -753,7 +765,7 @@ class PortLiterals(Codemod):
     # --- the rewrite -------------------------------------------------------
 
     def rewrite(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None) -> Rewrite:
-        located, _fixed, _notes = locate(module, path)
+        located, _fixed, _notes, _left = locate(module, path)
         function, needs_import = self._registry_function(module)
         replacements: dict[cst.CSTNode, cst.CSTNode] = {}
         splits: dict[cst.CSTNode, list[cst.CSTNode]] = {}

@@ -1,16 +1,28 @@
-"""Which files a fix run looks at: Python sources under PATH, minus tool and ignored folders."""
+"""Which files a fix run looks at: Python sources under PATH, minus tool and ignored folders, and the
+scope a scan would leave out: `[tool.analyzer] exclude`, `--exclude` and copies (analyzer/copies.py).
+
+The scope applies to files found under a folder; a file named on the command line is fixed as asked.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from codemods import git
+from analyzer import git
+from analyzer.config import load_scan_config, read_tool_table
+from analyzer.copies import CopyRules
+from analyzer.discover import is_excluded
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "node_modules", "__pycache__", ".tox", ".mypy_cache",
                        ".pytest_cache", ".ruff_cache"})
 TEMP_SUFFIX = ".fix-tmp"  # atomic writes' temporary files; never a source
+# Why the scope left a file out (Tree.skipped keys).
+EXCLUDED_BY_OPTION = "matched --exclude"
+EXCLUDED_BY_CONFIG = "matched [tool.analyzer] exclude"
+COPY = "copies (--include-copies fixes them too)"
 
 
 @dataclass
@@ -20,9 +32,48 @@ class Tree:
     files: list[str]  # posix paths relative to root, sorted
     in_git: bool
     ignored: int = 0  # files left out because .gitignore names them
+    skipped: Counter[str] = field(default_factory=Counter)  # why -> files the scope left out
+    examples: dict[str, str] = field(default_factory=dict)  # why -> one such file
 
     def path_of(self, relative: str) -> Path:
         return self.root / relative
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a fix run leaves out of a folder, as a scan would: globs and copies, relative to `config_root`."""
+
+    config_root: Path  # the folder whose `[tool.analyzer]` applies; globs match paths relative to it
+    exclude: tuple[str, ...] = ()  # [tool.analyzer] exclude
+    extra_exclude: tuple[str, ...] = ()  # --exclude
+    copies: CopyRules | None = None  # None: copies are fixed too (--include-copies)
+
+    def why_skipped(self, relative: str) -> str | None:
+        """Why a path relative to `config_root` is out of scope, None when it is in."""
+        if is_excluded(relative, self.extra_exclude):
+            return EXCLUDED_BY_OPTION
+        if is_excluded(relative, self.exclude):
+            return EXCLUDED_BY_CONFIG
+        if self.copies is not None and self.copies.is_copy(relative):
+            return COPY
+        return None
+
+
+def load_scope(path: Path | str, exclude: list[str] | tuple[str, ...] = (), include_copies: bool = False) -> Scope:
+    """The scope of a fix run on `path`: the `[tool.analyzer]` of the nearest folder at or above it (up to the
+    git top level) that has one, plus `exclude` globs."""
+    target = Path(path).resolve()
+    start = target if target.is_dir() else target.parent
+    top = git.toplevel(start)
+    config_root = start
+    for folder in (start, *start.parents):
+        if read_tool_table(folder):
+            config_root = folder
+            break
+        if top is None or folder == top:
+            break
+    config = load_scan_config(config_root)
+    return Scope(config_root, tuple(config.exclude), tuple(exclude), None if include_copies else config.copies)
 
 
 def _walk_python(target: Path) -> list[Path]:
@@ -39,7 +90,8 @@ def _walk_python(target: Path) -> list[Path]:
     return found
 
 
-def discover(path: Path | str) -> Tree:
+def discover(path: Path | str, scope: Scope | None = None) -> Tree:
+    """The files a fix run rewrites; `scope` (see load_scope) leaves more out of a folder than .gitignore does."""
     target = Path(path).resolve()
     start = target if target.is_dir() else target.parent
     top = git.toplevel(start)
@@ -50,4 +102,19 @@ def discover(path: Path | str) -> Tree:
         ignored = git.ignored(root, files)
         ignored_count = len(ignored)
         files = [f for f in files if f not in ignored]
-    return Tree(root, target, files, top is not None, ignored_count)
+    tree = Tree(root, target, files, top is not None, ignored_count)
+    if scope is not None and target.is_dir():
+        _apply_scope(tree, scope)
+    return tree
+
+
+def _apply_scope(tree: Tree, scope: Scope) -> None:
+    kept = []
+    for name in tree.files:
+        reason = scope.why_skipped((tree.root / name).relative_to(scope.config_root).as_posix())
+        if reason is None:
+            kept.append(name)
+        else:
+            tree.skipped[reason] += 1
+            tree.examples.setdefault(reason, name)
+    tree.files = kept

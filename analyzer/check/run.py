@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
-import re
 import tempfile
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 import queries
-from analyzer.check import git
-from analyzer.check.baseline import read_baseline
-from analyzer.check.fingerprint import fingerprints, is_whole_graph
+from analyzer import git
+from analyzer.check.attribute import PATH_LINE, attribute, concerns
+from analyzer.check.baseline import DEFAULT_BASELINE, read_baseline
+from analyzer.check.fingerprint import Known, fingerprints
+from analyzer.check.reported import Reported
 from analyzer.check.sources import SourceLines
 from analyzer.check.suppress import is_ignored_for_path, is_suppressed
 from analyzer.config import CheckConfig, ConfigError, load_check_config, read_tool_table
 from analyzer.findings import SEVERITY_RANK, Finding, collect_findings
-from analyzer.resolve import module_name
-from analyzer.scan import ScanOptions, scan
+from analyzer.scan import DEFAULT_CACHE, Progress, ScanOptions, scan
 from analyzer.store import open_store
 from queries import Query
+
+
+# Where each endpoint's port came from (`path:line` of the config that gave it, or the code itself).
+ENDPOINT_ORIGINS = """
+MATCH (e:Endpoint {snapshot: $snapshot})
+WHERE e.port_origin <> ''
+RETURN e.path AS path, e.line AS line, e.port_origin AS origin
+ORDER BY path, line, origin
+"""
 
 
 @dataclass
@@ -38,21 +45,11 @@ class CheckOptions:
     ignore: list[str] = field(default_factory=list)  # check ids to skip
     params: dict[str, dict[str, str]] = field(default_factory=dict)  # check id -> parameter -> value
     fail_on: str | None = None
-    baseline: Path | None = None
+    baseline: Path | None = None  # default: [tool.analyzer] baseline, else REPO/.analyzer-baseline.json if present
+    no_baseline: bool = False
     base: str | None = None  # git ref: report only findings introduced since its merge base with HEAD
     files: list[str] | None = None  # repo-relative: report only findings touching these (pre-commit)
-
-
-@dataclass(frozen=True)
-class Reported:
-    """A finding as the check shows it: its fingerprint and where it points (moved by --base when
-    a whole-graph finding is attributed to a changed line)."""
-
-    finding: Finding
-    fingerprint: str
-    path: str | None
-    line: int | None
-    attributed: bool = False
+    progress: Progress | None = None  # told how many files each scan parses (the CLI says when it builds the cache)
 
 
 @dataclass
@@ -64,6 +61,8 @@ class CheckResult:
     suppressed: int = 0  # inline `# analyzer: ignore`
     ignored: int = 0  # per-path ignores
     known: int = 0  # in the baseline, or already at the base
+    baseline: Path | None = None  # the baseline file compared with, None for none
+    base: str | None = None  # the commit compared with under --base
 
     @property
     def failing(self) -> list[Reported]:
@@ -94,6 +93,20 @@ def check_params(config: CheckConfig, options: CheckOptions, checks: list[Query]
     for query in checks:
         query.bind(merged.get(query.id))
     return merged
+
+
+def baseline_file(repo: Path, config: CheckConfig, options: CheckOptions) -> Path | None:
+    """The baseline to compare with: --baseline, else the configured one, else REPO/.analyzer-baseline.json
+    when it exists; None with --no-baseline or when there is none. A named file that is missing is an error
+    (read_baseline says so)."""
+    if options.no_baseline:
+        return None
+    if options.baseline is not None:
+        return options.baseline
+    if config.baseline:
+        return repo / config.baseline
+    default = repo / DEFAULT_BASELINE
+    return default if default.is_file() else None
 
 
 @dataclass
@@ -136,31 +149,34 @@ def run_check(options: CheckOptions) -> CheckResult:
     fail_on = options.fail_on or config.fail_on
     if fail_on not in SEVERITY_RANK:
         raise ConfigError(f"fail_on {fail_on!r} is not one of {', '.join(SEVERITY_RANK)}")
+    baseline = baseline_file(repo, config, options)
+    accepted = read_baseline(baseline) if baseline is not None else None  # a bad baseline fails before the scan
     current = _current(options, repo, config)
-    kept = current.findings
-    known: set[str] = set()
-    baseline = options.baseline or (Path(config.baseline) if config.baseline else None)
-    if baseline is not None:
-        known |= read_baseline(baseline if baseline.is_absolute() else repo / baseline)
+    new = current.findings
+    if accepted is not None:
+        new = accepted.new(new)
+    commit = None
     if options.base:
         commit = git.merge_base(repo, options.base)
-        known |= _base_fingerprints(options, repo, commit, current)
-        changed = git.changed_lines(repo, commit)
-        kept = [item if item.fingerprint in known else _attribute(item, changed, current.sources) for item in kept]
-    new = [item for item in kept if item.fingerprint not in known]
-    known_count = len(kept) - len(new)
+        new = _base_findings(options, repo, commit, current).new(new)
+    known = len(current.findings) - len(new)
+    if commit is not None:
+        new = attribute(new, git.diff_since(repo, commit), current.sources)
     if options.files is not None:
-        new = [item for item in new if _touches(item, set(options.files))]
+        files = set(options.files)
+        ported = _endpoints_ported_by(options.store, current.repository, files)
+        new = [item for item in new if concerns(item, files, ported)]
     return CheckResult(
         current.repository, current.checks, fail_on,
         sorted(new, key=lambda r: (r.path or "", r.line or 0, r.finding.check, r.fingerprint)),
-        suppressed=current.suppressed, ignored=current.ignored, known=known_count,
+        suppressed=current.suppressed, ignored=current.ignored, known=known, baseline=baseline, base=commit,
     )
 
 
 def _scan(options: CheckOptions, repo: Path, store: str | None) -> str:
     report = scan(ScanOptions(repo=repo, store=store, roots=options.roots, exclude=options.exclude, jobs=options.jobs,
-                              use_cache=options.use_cache, cache_dir=options.cache_dir, repository=options.repository))
+                              use_cache=options.use_cache, cache_dir=options.cache_dir, repository=options.repository),
+                  options.progress)
     return report.repository
 
 
@@ -173,94 +189,34 @@ def _findings(store_location: str | None, name: str, checks: list[Query],
         store.close()
 
 
+def _endpoints_ported_by(store_location: str | None, name: str, files: set[str]) -> set[tuple[str, int | None]]:
+    """(path, line) of the binds and connects whose port one of `files` gives (a ports.yaml, a startup config):
+    what a staged config change moves, though the findings' rows may not name the config."""
+    store = open_store(store_location)
+    try:
+        rows = store.query(ENDPOINT_ORIGINS, {}, name).dicts()
+    finally:
+        store.close()
+    return {(row["path"], row["line"]) for row in rows
+            if any(match["path"] in files for match in PATH_LINE.finditer(row["origin"] or ""))}
+
+
 def _fingerprinted(found: list[Finding], checks: list[Query], sources: SourceLines) -> list[Reported]:
-    prints = fingerprints(found, {q.id: q for q in checks}, sources.line)
-    return [Reported(f, p, f.path, f.line) for f, p in zip(found, prints)]
+    prints = fingerprints(found, {q.id: q for q in checks}, sources.statement)
+    reported = [Reported(f, p.fingerprint, p.group, f.path, f.line) for f, p in zip(found, prints)]
+    return sorted(reported, key=lambda r: (r.path or "", r.line or 0))  # matching keeps the earliest in a group
 
 
-def _base_fingerprints(options: CheckOptions, repo: Path, commit: str, current: _Current) -> set[str]:
-    """Fingerprints of the unsuppressed findings at `commit`, scanned from a temporary worktree into a
-    temporary store (the facts cache is shared: unchanged files are not parsed again)."""
-    cache_dir = str(Path(options.cache_dir or ".analyzer/cache").resolve()) if options.use_cache else None
+def _base_findings(options: CheckOptions, repo: Path, commit: str, current: _Current) -> Known:
+    """The unsuppressed findings at `commit`, scanned from a temporary worktree into a temporary store
+    (the facts cache is shared: unchanged files are not parsed again)."""
+    cache_dir = str(Path(options.cache_dir or DEFAULT_CACHE).resolve()) if options.use_cache else None
     with tempfile.TemporaryDirectory(prefix="analyzer-base-store-") as store_folder, \
             git.worktree(repo, commit) as base_repo:
         store = str(Path(store_folder) / "store")
         _scan(replace(options, cache_dir=cache_dir, repository=current.repository), base_repo, store)
         sources = SourceLines(base_repo)
         found = _findings(store, current.repository, current.checks, current.params)
-        reported = _fingerprinted(found, current.checks, sources)
-        return {item.fingerprint for item in reported
-                if not (item.path and item.line and is_suppressed(item.finding.check, sources.line(item.path, item.line)))}
-
-
-PATH_LINE = re.compile(r"^(?P<path>.+):(?P<line>\d+)$")
-
-
-def _row_strings(value: Any) -> Iterable[str]:
-    """Every text in a row value; graph rows hold member lists as comma-joined text."""
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _row_strings(item)
-    elif isinstance(value, str):
-        yield value
-        if "," in value:
-            yield from (part.strip() for part in value.split(","))
-
-
-def _row_places(item: Reported) -> list[tuple[str, int | None]]:
-    """(path or module name, line if the text was `path:line`) for every text of the finding's row."""
-    places = []
-    for text in _row_strings(list(item.finding.row.values())):
-        match = PATH_LINE.match(text)
-        places.append((match["path"], int(match["line"])) if match else (text, None))
-    return places
-
-
-def _referenced(item: Reported, paths: Iterable[str]) -> list[tuple[str, int | None]]:
-    """Those of `paths` the finding's row names (as a path, `path:line` or a module name), in the row's order."""
-    by_name = {}
-    for path in paths:
-        by_name.setdefault(path, path)
-        if path.endswith(".py"):
-            by_name.setdefault(module_name(path), path)
-    found: list[tuple[str, int | None]] = []
-    for text, line in _row_places(item):
-        path = by_name.get(text)
-        if path and (path, line) not in found:
-            found.append((path, line))
-    return found
-
-
-def _touches(item: Reported, files: set[str]) -> bool:
-    return item.path in files or bool(_referenced(item, files))
-
-
-def _attribute(item: Reported, changed: dict[str, set[int] | None], sources: SourceLines) -> Reported:
-    """A new finding at a changed line: its own if the diff touched it; else, for a whole-graph finding,
-    a `path:line` of its row that the diff touched (a cycle's closing import), else the changed line of a
-    member file that names another member, else that file's first changed line."""
-    own = changed.get(item.path) if item.path in changed else set()
-    if item.path in changed and (own is None or item.line in own or not is_whole_graph_row(item)):
-        return item
-    referenced = _referenced(item, changed)
-    touched = [(path, line) for path, line in referenced if line is not None
-               and (changed[path] is None or line in changed[path])]
-    if touched:
-        return replace(item, path=touched[0][0], line=touched[0][1], attributed=True)
-    if not referenced:
-        return item
-    path = referenced[0][0]
-    return replace(item, path=path, line=_line_naming_a_member(item, path, changed[path], sources), attributed=True)
-
-
-def _line_naming_a_member(item: Reported, path: str, lines: set[int] | None, sources: SourceLines) -> int:
-    """The first changed line of `path` that mentions another member of the finding, else its first changed line."""
-    candidates = sorted(lines) if lines is not None else list(range(1, len(sources.lines(path)) + 1))
-    words = {Path(text).stem.rsplit(".", 1)[-1] for text, _ in _row_places(item)}
-    words = {w for w in words if len(w) >= 3 and w != Path(path).stem}
-    return next((n for n in candidates if any(w in sources.line(path, n) for w in words)),
-                candidates[0] if candidates else 1)
-
-
-def is_whole_graph_row(item: Reported) -> bool:
-    return is_whole_graph(queries.get(item.finding.check))
+        return Known.of(item for item in _fingerprinted(found, current.checks, sources)
+                        if not (item.path and item.line
+                                and is_suppressed(item.finding.check, sources.line(item.path, item.line))))

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import queries
 from analyzer import __version__
-from analyzer.check.run import CheckResult, Reported
+from analyzer.check.reported import Reported
+from analyzer.check.run import CheckResult
 from analyzer.check.sources import SourceLines
 from codemods import get_codemod
 from codemods.base import CodemodError, NotParsable, apply_to_source
@@ -20,9 +21,19 @@ SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low":
 FINGERPRINT_KEY = "analyzerFingerprint/v1"
 
 
-def _help_markdown(query: Query) -> str:
-    fix = query.fix + (f" `analyzer fix {query.fixed_by}` rewrites it." if query.fixed_by else "")
+def _help_markdown(query: Query, docs_url: str | None) -> str:
+    fix = query.fix
+    if query.fixed_by:
+        command = f"`analyzer fix {query.fixed_by}`"
+        link = f"[{command}]({_codemod_url(docs_url, query.fixed_by)})" if docs_url else command
+        fix += f" {link} rewrites it."
     return f"**What it finds.** {query.what}\n\n**Why it matters.** {query.why}\n\n**How to fix.** {fix}"
+
+
+def _codemod_url(docs_url: str, codemod_name: str) -> str:
+    from codemods.docs import anchor
+
+    return f"{docs_url.rstrip('/')}/codemods.md#{anchor(get_codemod(codemod_name))}"
 
 
 def _rule(query: Query, docs_url: str | None) -> dict:
@@ -30,12 +41,14 @@ def _rule(query: Query, docs_url: str | None) -> dict:
                         "tags": list(query.tags), "parameters": {k: str(v) for k, v in query.params.items()}}
     if query.security_severity:
         properties["security-severity"] = query.security_severity
+    if query.fixed_by:
+        properties["fixedBy"] = {"codemod": query.fixed_by, "command": f"analyzer fix {query.fixed_by} --apply"}
     rule = {
         "id": query.id,
         "name": query.id,
         "shortDescription": {"text": query.title},
         "fullDescription": {"text": query.what},
-        "help": {"text": f"{query.what} {query.why} {query.fix}", "markdown": _help_markdown(query)},
+        "help": {"text": f"{query.what} {query.why} {query.fix}", "markdown": _help_markdown(query, docs_url)},
         "defaultConfiguration": {"level": SARIF_LEVEL[query.severity]},
         "properties": properties,
     }
@@ -65,18 +78,19 @@ class Fixer:
 
     def fix(self, item: Reported) -> dict | None:
         codemod_name = queries.get(item.finding.check).fixed_by
-        if not codemod_name or not item.path or not item.line:
+        path, line = item.finding.path, item.finding.line  # the fix is at the finding's own line
+        if not codemod_name or not path or not line:
             return None
-        after = self._rewrite(codemod_name, item.path)
-        before = self.sources.lines(item.path)
+        after = self._rewrite(codemod_name, path)
+        before = self.sources.lines(path)
         if after is None:
             return None
         for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
-            if tag == "replace" and i1 < item.line <= i2:
+            if tag == "replace" and i1 < line <= i2:
                 return {
                     "description": {"text": get_codemod(codemod_name).summary},
                     "artifactChanges": [{
-                        "artifactLocation": {"uri": item.path, "uriBaseId": "%SRCROOT%"},
+                        "artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"},
                         "replacements": [{
                             "deletedRegion": {"startLine": i1 + 1, "endLine": i2},
                             "insertedContent": {"text": "\n".join(after[j1:j2])},
@@ -98,21 +112,29 @@ class Fixer:
         return self._rewritten[key]
 
 
+def _location(path: str, line: int | None) -> dict:
+    location: dict = {"artifactLocation": {"uri": path, "uriBaseId": "%SRCROOT%"}}
+    if line:
+        location["region"] = {"startLine": line}
+    return {"physicalLocation": location}
+
+
 def _result(item: Reported, rule_index: int, fixer: Fixer) -> dict:
     finding = item.finding
     result: dict = {
         "ruleId": finding.check,
         "ruleIndex": rule_index,
         "level": SARIF_LEVEL[finding.severity],
-        "message": {"text": finding.message},
+        "message": {"text": item.message},
         "partialFingerprints": {FINGERPRINT_KEY: item.fingerprint},
         "properties": {"severity": finding.severity, "attributed": item.attributed},
     }
     if item.path:
-        location: dict = {"artifactLocation": {"uri": item.path, "uriBaseId": "%SRCROOT%"}}
-        if item.line:
-            location["region"] = {"startLine": item.line}
-        result["locations"] = [{"physicalLocation": location}]
+        result["locations"] = [_location(item.path, item.line)]
+    if item.attributed and finding.path:
+        # Shown on the changed line that caused it; where the query found it is a related location.
+        result["relatedLocations"] = [{"id": 0, **_location(finding.path, finding.line),
+                                       "message": {"text": "where the finding is"}}]
     fix = fixer.fix(item)
     if fix is not None:
         result["fixes"] = [fix]

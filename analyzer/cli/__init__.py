@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import sys
+import tempfile
+import traceback
+from pathlib import Path
 
 import typer
 
@@ -54,4 +58,27 @@ _register_commands()
 
 
 def main() -> None:
-    app()
+    """The `analyzer` executable: exit 0 clean, 1 findings, 2 any error. An exception nothing else handled
+    is a bug: one line on stderr and the full traceback in a log file, still exit 2 (never Python's 1,
+    which CI would read as "new findings")."""
+    from analyzer.cli._common import EXIT_ERROR, err_console
+
+    try:
+        app()
+    except Exception as error:  # analyzer: ignore[broad-except] - the last resort of the CLI: logged, then exit 2
+        log = write_crash_log(error)
+        err_console.print(f"error: internal error, {type(error).__name__}: {' '.join(str(error).split())} "
+                          f"(full log: {log})", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(EXIT_ERROR)
+
+
+def write_crash_log(error: BaseException) -> Path:
+    """The command line, versions and traceback in a new file under the system temp folder."""
+    from analyzer import __version__
+
+    descriptor, name = tempfile.mkstemp(prefix="analyzer-crash-", suffix=".log")
+    with open(descriptor, "w", encoding="utf-8") as log:
+        log.write(f"analyzer {__version__}, Python {sys.version.split()[0]}\n")
+        log.write(f"command: {' '.join(sys.argv)}\n\n")
+        log.write("".join(traceback.format_exception(error)))
+    return Path(name)

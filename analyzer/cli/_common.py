@@ -24,5 +24,16 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     raise typer.Exit(code)
 
 
+# A scan that parses at least this many files is (re)building the facts cache: say so, since it takes a while.
+CACHE_NOTICE_FILES = 20
+
+
+def announce_cache_building(done: int, total: int) -> None:
+    """A scan progress callback that says, once, when a run parses most of a repository (a first run)."""
+    if done == 0 and total >= CACHE_NOTICE_FILES:
+        err_console.print(f"building the facts cache: parsing {total} files (later runs parse only changed files)",
+                          highlight=False, markup=False, soft_wrap=True)
+
+
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()

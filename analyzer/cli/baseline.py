@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from analyzer.cli._common import console, fail
+from analyzer.cli._common import announce_cache_building, console, fail
 
 
 def baseline_command(
@@ -23,8 +23,13 @@ def baseline_command(
 ) -> None:
     """Write the fingerprint of every current finding (no line numbers: moved code stays baselined).
 
-    Rewriting the baseline drops the findings fixed since. Suppressed and
-    path-ignored findings are not recorded.
+    `analyzer check PATH` then compares with it by itself. Rewriting the baseline
+    drops the findings fixed since. Suppressed and path-ignored findings are not
+    recorded. Commit the file.
+
+    Examples:
+      analyzer baseline .                  # writes ./.analyzer-baseline.json
+      analyzer baseline . --select bare-except -o bare.json
     """
     from analyzer.check.baseline import DEFAULT_BASELINE, write_baseline
     from analyzer.check.run import CheckOptions, all_findings
@@ -34,18 +39,20 @@ def baseline_command(
     from queries import QueryError
 
     options = CheckOptions(repo=path, store=store, cache_dir=cache_dir, jobs=jobs, run_scan=not no_scan,
-                           select=split_ids(select), ignore=split_ids(ignore) or [], params=parse_params(param))
+                           select=split_ids(select), ignore=split_ids(ignore) or [], params=parse_params(param),
+                           progress=announce_cache_building)
     try:
         target = output or path / read_tool_table(path.resolve()).get("baseline", DEFAULT_BASELINE)
         _, found = all_findings(options)
     except (ConfigError, QueryError, StoreError) as error:
         fail(str(error))
     write_baseline(target, [
-        {"fingerprint": item.fingerprint, "check": item.finding.check, "path": item.path or "",
-         "message": item.finding.message}
+        {"fingerprint": item.fingerprint, "group": item.group, "check": item.finding.check,
+         "path": item.finding.path or "", "message": item.finding.message}
         for item in found
     ])
-    console.print(f"{len(found)} finding(s) recorded in {target}", highlight=False)
+    console.print(f"{len(found)} finding(s) recorded in {target}; `analyzer check {path}` now reports only new ones",
+                  highlight=False, markup=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

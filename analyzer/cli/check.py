@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from analyzer.cli._common import err_console, fail
+from analyzer.cli._common import announce_cache_building, err_console, fail
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
@@ -42,11 +41,11 @@ def repo_and_files(paths: list[Path], changed_only: bool) -> tuple[Path, list[st
         if not repo.is_dir():
             fail(f"{repo} is not a folder")
         return repo, None
-    try:
-        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], capture_output=True, text=True, check=True)
-    except (OSError, subprocess.CalledProcessError):
+    from analyzer import git
+
+    repo = git.toplevel(Path.cwd())
+    if repo is None:
         fail("--changed-only runs inside a git work tree")
-    repo = Path(top.stdout.strip())
     files = []
     for path in paths:
         try:
@@ -85,7 +84,8 @@ def check_command(
     output_format: Annotated[str, typer.Option("--format", help="text, json, sarif, github (workflow annotations) or junit.")] = "text",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to a file instead of stdout.")] = None,
     fail_on: Annotated[Optional[str], typer.Option(help="Lowest severity that fails the check (info, low, medium, high, critical). Default: \\[tool.analyzer] fail_on, else info.")] = None,
-    baseline: Annotated[Optional[Path], typer.Option(help="Report only findings whose fingerprint is not in this baseline file (see `analyzer baseline`).")] = None,
+    baseline: Annotated[Optional[Path], typer.Option(help="Report only findings this baseline file does not list (see `analyzer baseline`). Default: \\[tool.analyzer] baseline, else PATH/.analyzer-baseline.json when it exists.")] = None,
+    no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Compare with no baseline: report every finding (or, with --base, every new one).")] = False,
     base: Annotated[Optional[str], typer.Option(metavar="REF", help="Report only findings introduced since the merge base of REF and HEAD (scanned in a temporary git worktree).")] = None,
     changed_only: Annotated[bool, typer.Option("--changed-only", help="The arguments are changed files: report only findings in them or whose members include them (pre-commit).")] = False,
     select: Annotated[Optional[list[str]], typer.Option(help="Run only these check ids (comma-separated, repeatable).")] = None,
@@ -101,22 +101,30 @@ def check_command(
     machine: Annotated[Optional[str], typer.Option("--machine", metavar="NAME", help="Report only findings on this machine root, e.g. pc2_code.")] = None,
     limit: Annotated[Optional[int], typer.Option("--limit", min=1, metavar="N", help="Show at most N findings (the first in report order); the exit code still counts every finding in scope.")] = None,
 ) -> None:
-    """Run the checks (the library's detection queries) and fail on findings at or above --fail-on.
+    """Run the checks (the library's detection queries); fail on new findings.
 
-    Scope the report with --path 'main_pc_code/agents/*', --machine pc2_code and
-    --limit 20 (the exit code then counts the findings in that path and machine).
-
-    Exit codes: 0 clean, 1 findings at or above the threshold, 2 error. Suppress one
-    finding with `# analyzer: ignore\\[check-id]` on its line; configure checks in
+    New: not in the baseline (PATH/.analyzer-baseline.json when it exists;
+    the summary names the one used) and, with --base, not at the merge base.
+    Exit codes: 0 nothing new, 1 new findings at or above --fail-on, 2 error.
+    Scope the report with --path, --machine and --limit (the exit code then
+    counts the new findings in that path and machine). Suppress one finding
+    with `# analyzer: ignore\\[check-id]` on its line; configure checks in
     `\\[tool.analyzer]` of pyproject.toml (docs/ci.md).
+
+    Examples:
+      analyzer baseline . && analyzer check .     # nothing new: exit 0
+      analyzer check . --base origin/main --format github
+      analyzer check . --no-baseline --format json
+      analyzer check . --machine pc2_code --path 'pc2_code/agents/*' --limit 20
     """
+
     from analyzer.check.baseline import BaselineError
-    from analyzer.check.formats import render_github, render_json, render_junit, render_text
-    from analyzer.check.git import GitError
+    from analyzer.check.formats import compared_with, render_github, render_json, render_junit, render_text
     from analyzer.check.run import CheckOptions, run_check
     from analyzer.check.sarif import render_sarif
     from analyzer.config import ConfigError
     from analyzer.findings import RowFilter
+    from analyzer.git import GitError
     from analyzer.store import StoreError
     from queries import QueryError
 
@@ -126,7 +134,8 @@ def check_command(
     options = CheckOptions(
         repo=repo, store=store, cache_dir=cache_dir, use_cache=not no_cache, jobs=jobs, run_scan=not no_scan,
         repository=repo_name, select=split_ids(select), ignore=split_ids(ignore) or [], params=parse_params(param),
-        fail_on=fail_on, baseline=baseline, base=base, files=files,
+        fail_on=fail_on, baseline=baseline, no_baseline=no_baseline, base=base, files=files,
+        progress=announce_cache_building,
     )
     try:
         result = run_check(options)
@@ -140,10 +149,13 @@ def check_command(
     text = renderers[output_format](shown)
     if output is None:
         sys.stdout.write(text)
+        if output_format != "text":  # the report is for a machine; the baseline used is for the person
+            err_console.print(f"{len(in_scope.findings)} new finding(s); {compared_with(result)}",
+                              highlight=False, soft_wrap=True, markup=False)
     else:
         output.write_text(text, encoding="utf-8")
         if output_format != "text":
-            err_console.print(render_text(shown), end="", highlight=False, soft_wrap=True)
+            err_console.print(render_text(shown), end="", highlight=False, soft_wrap=True, markup=False)
     raise typer.Exit(in_scope.exit_code)
 
 

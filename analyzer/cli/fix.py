@@ -1,6 +1,9 @@
 """`analyzer fix`: run codemods over a tree, as a dry run, in place, or as a pull request.
 
-Exit codes: 0 nothing to change, 1 changes made or pending, 2 error.
+Exit codes: a dry run exits 0 when there is nothing to change and 1 when there is;
+with --apply (or --branch, --commit, --pr) 0 when every site was fixed, 1 when some
+were left as they are (the notes say which and why); 2 on an error (a file that
+could not be rewritten included). So `analyzer fix NAME --apply && git commit` works.
 The diff goes to stdout, the summary and progress to stderr, so
 `analyzer fix bare-except . > fix.patch` yields a clean patch.
 """
@@ -42,10 +45,17 @@ def fix(
         False, "--unsafe", help="Allow unsafe fixes to be written; narrow-excepts also narrows partly proven handlers."
     ),
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Write even with uncommitted changes under PATH."),
+    exclude: list[str] = typer.Option(
+        [], "--exclude", metavar="GLOB", help="Leave out files matching this glob (repeatable, comma-separated), "
+        "besides \\[tool.analyzer] exclude; e.g. --exclude 'tests/*'."
+    ),
+    include_copies: bool = typer.Option(
+        False, "--include-copies", help="Fix archived, backup and reference copies too (skipped by default; "
+        "port-literals then names their ports after the live agent)."
+    ),
     log_swallowed: bool = typer.Option(
         False, "--log-swallowed", help="bare-except, narrow-excepts: log swallowed exceptions with their traceback."
     ),
-    include_copies: bool = typer.Option(False, "--include-copies", help="port-literals: rewrite backup copies too."),
     include_tests: bool = typer.Option(False, "--include-tests", help="port-literals: rewrite tests too."),
     option: list[str] = typer.Option([], "--option", "-o", metavar="KEY=VALUE", help="A codemod option."),
     limit: int = typer.Option(
@@ -54,20 +64,22 @@ def fix(
              "`analyzer fix narrow-excepts . --limit 30 --pr` for a batch a day.",
     ),
 ) -> None:
+    from analyzer.config import ConfigError
+    from analyzer.git import GitError
     from codemods import CodemodError
-    from codemods.git import GitError
 
     if list_codemods:
         _print_list()
         raise typer.Exit(EXIT_OK)
     if not name:
         fail("name a codemod, or see `analyzer fix --list`")
-    flags = [key for key, on in (("log_swallowed", log_swallowed), ("include_copies", include_copies),
-                                 ("include_tests", include_tests)) if on]
+    flags = [key for key, on in (("log_swallowed", log_swallowed), ("include_tests", include_tests)) if on]
     settings = _Settings(name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option, limit)
+    settings.exclude = [part.strip() for value in exclude for part in value.split(",") if part.strip()]
+    settings.include_copies = include_copies
     try:
         code = _run(settings)
-    except (CodemodError, GitError) as error:
+    except (CodemodError, GitError, ConfigError) as error:
         fail(str(error))
     raise typer.Exit(code)
 
@@ -76,6 +88,8 @@ class _Settings:
     def __init__(self, name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option,
                  limit=0):
         self.name, self.path, self.diff, self.branch = name, path, diff, branch
+        self.exclude: list[str] = []
+        self.include_copies = False
         self.pr = pr
         self.commit = commit or pr
         self.write = apply or self.commit or branch is not None
@@ -115,6 +129,8 @@ def _codemods(settings: _Settings) -> list:
         if not any(key in c.OPTIONS for c in classes):
             names = ", ".join(c.name for c in classes)
             raise CodemodError(f"no selected codemod ({names}) has the option {key!r}")
+    if settings.include_copies:  # a scope option for every codemod, and an option of those that name ports
+        options.setdefault("include_copies", True)
     if settings.unsafe:
         options.setdefault("unsafe", True)  # narrow-excepts: also narrow what is only partly proven
     codemods = [c({k: v for k, v in options.items() if k in c.OPTIONS}) for c in classes]
@@ -126,27 +142,16 @@ def _codemods(settings: _Settings) -> list:
 
 
 def _run(settings: _Settings) -> int:
-    from codemods import git
+    from analyzer import git
     from codemods.apply import commit_message, run_codemod
-    from codemods.tree import discover
+    from codemods.tree import discover, load_scope
 
     if not settings.path.exists():
         fail(f"{settings.path} does not exist")
     codemods = _codemods(settings)
-    tree = discover(settings.path)
-    if (settings.commit or settings.branch) and not tree.in_git:
-        fail(f"--branch, --commit and --pr need {settings.path} to be inside a git repository")
-    if settings.write and tree.in_git and not settings.allow_dirty:
-        dirty = git.dirty_paths(tree.root, tree.target)
-        if dirty:
-            fail(f"{len(dirty)} uncommitted change(s) under {settings.path} (e.g. {dirty[0]}); "
-                 "commit or stash them first, or pass --allow-dirty")
-    base_branch = base_commit = ""
-    if settings.pr:
-        base_branch, base_commit = git.current_branch(tree.root), git.head(tree.root)
-        settings.branch = settings.branch or f"analyzer-fix/{'-'.join(c.name for c in codemods)}"
-    if settings.branch:
-        git.create_branch(tree.root, settings.branch)
+    tree = discover(settings.path, load_scope(settings.path, settings.exclude, settings.include_copies))
+    _print_skipped(tree)
+    base_branch, base_commit = _check_git(settings, tree, codemods)
     reports, overlay, commits = [], {}, 0
     for codemod in codemods:
         with _progress() as progress:
@@ -158,16 +163,62 @@ def _run(settings: _Settings) -> int:
         if settings.diff or not settings.write:
             typer.echo(report.diff(), nl=False)
         _print_summary(report, settings)
+        if settings.branch and report.changed and git.current_branch(tree.root) != settings.branch:
+            # Created only once something changed (`checkout -b` carries the written files along), so a
+            # run with nothing to fix leaves no empty branch behind.
+            git.create_branch(tree.root, settings.branch)
+            _say(f"on new branch {settings.branch}")
         if settings.commit and report.changed:
             # Committed before the next codemod runs: one commit per codemod, even on shared files.
             sha = git.commit(tree.root, report.changed_paths, commit_message(report))
             commits += 1
             _say(f"committed {sha[:12]}: {report.codemod.name}")
-    if settings.pr:
+    if settings.branch and not any(r.changed for r in reports):
+        _say(f"nothing to fix: no branch {settings.branch} created" + (", no pull request" if settings.pr else ""))
+    elif settings.pr:
         _pull_request(tree.root, settings.branch, base_branch, base_commit, reports, commits)
+    return _exit_code(reports, settings.write)
+
+
+def _check_git(settings: _Settings, tree, codemods) -> tuple[str, str]:
+    """Refuse what git cannot do before anything is written; (base branch, base commit) for --pr."""
+    from analyzer import git
+
+    if (settings.commit or settings.branch) and not tree.in_git:
+        fail(f"--branch, --commit and --pr need {settings.path} to be inside a git repository")
+    if settings.write and tree.in_git and not settings.allow_dirty:
+        dirty = git.dirty_paths(tree.root, tree.target)
+        if dirty:
+            fail(f"{len(dirty)} uncommitted change(s) under {settings.path} (e.g. {dirty[0]}); "
+                 "commit or stash them first, or pass --allow-dirty")
+    base_branch = base_commit = ""
+    if settings.pr:
+        base_branch, base_commit = git.current_branch(tree.root), git.head(tree.root)
+        settings.branch = settings.branch or f"analyzer-fix/{'-'.join(c.name for c in codemods)}"
+    if settings.branch and git.branch_exists(tree.root, settings.branch):
+        fail(f"branch {settings.branch!r} already exists")
+    return base_branch, base_commit
+
+
+def _exit_code(reports, written: bool) -> int:
+    """Dry run: 1 when something would change. Written: 1 when sites were left as they are, else 0."""
     if any(r.failed for r in reports):
         return EXIT_ERROR
-    return EXIT_FINDINGS if any(r.changed for r in reports) else EXIT_OK
+    if not written:
+        return EXIT_FINDINGS if any(r.changed for r in reports) else EXIT_OK
+    return EXIT_FINDINGS if any(r.left for r in reports) else EXIT_OK
+
+
+def _print_skipped(tree) -> None:
+    """How many files the run leaves out and why, before any codemod runs."""
+    from rich.markup import escape
+
+    reasons = {**tree.skipped, **({"ignored by .gitignore": tree.ignored} if tree.ignored else {})}
+    if not reasons:
+        return
+    parts = [f"{count} {why}" + (f", e.g. {tree.examples[why]}" if why in tree.examples else "")
+             for why, count in sorted(reasons.items(), key=lambda item: -item[1])]
+    _say(escape(f"skipped {sum(reasons.values())} file(s): {'; '.join(parts)}"))
 
 
 class _RichProgress:
@@ -209,6 +260,8 @@ def _print_summary(report, settings: _Settings) -> None:
     files = len(report.changed)
     head = (f"[bold]{codemod.name}[/] ({codemod.code}, {codemod.safety}): {report.sites} site(s) {verb} "
             f"in {files} file(s), {report.scanned} scanned")
+    if report.left:
+        head += f", {len(report.left)} left as they are (see the notes)"
     if codemod.safety != "safe" and not settings.write:
         head += " [yellow](unsafe: write it with --apply --unsafe)[/]"
     _say(head)
@@ -231,14 +284,14 @@ def _print_summary(report, settings: _Settings) -> None:
 def _pull_request(root: Path, branch: str, base_branch: str, base_commit: str, reports, commits: int) -> None:
     from rich.markup import escape
 
-    from codemods import git
     from codemods.apply import pull_request_text
+    from codemods.pull_request import open_pull_request
 
     if not commits:
         _say("nothing was committed: no pull request to open")
         return
     title, body = pull_request_text(reports)
-    request = git.open_pull_request(root, branch, base_branch, base_commit, title, body)
+    request = open_pull_request(root, branch, base_branch, base_commit, title, body)
     if request.url:
         _say(f"pull request: {request.url}")
         return

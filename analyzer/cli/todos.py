@@ -40,7 +40,7 @@ def todos_command(
         analyzer todos --export github --out issues.json
     """
     from analyzer.cli.query import print_rows
-    from analyzer.report import git
+    from analyzer import git
     from analyzer.report import todos as todo_export
     from analyzer.report.reads import reading_store, repository_info
     from analyzer.store import StoreError

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analyzer.report import git
+from analyzer import git
 from analyzer.report.reads import ENDPOINTS, MODULES, read, repository_info
 from analyzer.store import GraphStore
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from analyzer.report import git
+from analyzer import git
 from analyzer.report.reads import TODOS, read, repository_info
 from analyzer.store import GraphStore
 
@@ -113,7 +113,7 @@ def pending(found: list[Todo], exported: dict[str, str]) -> list[Todo]:
 
 
 def github_payloads(found: list[Todo], root: Path) -> list[dict[str, Any]]:
-    web_url, commit, prefix = git.remote_web_url(root), git.head_commit(root), git.path_prefix(root)
+    web_url, commit, prefix = git.remote_web_url(root), git.head_commit(root), git.prefix(root)
     return [issue_payload(todo, location_link(todo, web_url, commit, prefix)) for todo in found]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -24,18 +26,35 @@ def write(repo: Path, files: dict[str, str]) -> None:
         path.write_text(content, encoding="utf-8")
 
 
-def make_repo(root: Path, files: dict[str, str]) -> Path:
+def make_repo(root: Path, files: dict[str, str], ignore_workspace: bool = True) -> Path:
+    """A git repository with `files` committed on `main`; `.analyzer/` is git-ignored unless told not to."""
     repo = root / "repo"
-    repo.mkdir()
+    repo.mkdir(parents=True)
     git(repo, "init", "-q", "-b", "main")
-    write(repo, {".gitignore": ".analyzer/\n", **files})
+    write(repo, {**({".gitignore": ".analyzer/\n"} if ignore_workspace else {}), **files})
     commit(repo, "initial")
     return repo
 
 
+def fixture_git_repo(root: Path, fixture: Path, ignore_workspace: bool = True) -> Path:
+    """The fixture repository copied into a new git repository, committed on `main`."""
+    repo = make_repo(root, {}, ignore_workspace)
+    shutil.copytree(fixture, repo, dirs_exist_ok=True)
+    commit(repo, "fixture")
+    return repo
+
+
+def python_files(repo: Path) -> list[str]:
+    return git(repo, "ls-files", "*.py").split()
+
+
+def stdout_json(result) -> dict:
+    return json.loads(result.stdout)
+
+
 def commit(repo: Path, message: str) -> None:
     git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
+    git(repo, "commit", "-q", "--allow-empty", "-m", message)
 
 
 def run_cli(*args: str):

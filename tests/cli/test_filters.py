@@ -76,7 +76,7 @@ def test_check_reports_only_the_findings_in_scope(store_path):
     def check(*args: str) -> tuple[int, list[dict]]:
         result = runner.invoke(app, ["check", str(FIXTURE_REPO), "--no-scan", "--store", store_path, "--repo",
                                      "agent_system", "--format", "json", *args])
-        return result.exit_code, json.loads(result.output)["findings"]
+        return result.exit_code, json.loads(result.stdout)["findings"]
 
     code, every = check("--select", "todos-without-ticket,god-objects")
     assert code == 1 and every

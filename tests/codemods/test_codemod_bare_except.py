@@ -32,7 +32,7 @@ def test_apply_leaves_no_bare_except_and_changes_only_except_lines(agent_tree, c
     assert sites_before >= 8
 
     result = cli("fix", "bare-except", agent_tree, "--apply", "--jobs", "1")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output  # every site fixed
     after = layout.read(agent_tree, SOURCES + SKIPPED)
 
     assert sum(_bare_count(p, after[p]) for p in parsable) == 0
@@ -61,7 +61,7 @@ def test_apply_leaves_no_bare_except_and_changes_only_except_lines(agent_tree, c
 
 
 def test_line_endings_and_tabs_are_kept(agent_tree, cli) -> None:
-    assert cli("fix", "bare-except", agent_tree, "--apply", "-j", "1").exit_code == 1
+    assert cli("fix", "bare-except", agent_tree, "--apply", "-j", "1").exit_code == 0
     crlf = (agent_tree / "pc2_code/run_all.py").read_bytes()
     assert b"except Exception: uvloop = None\r\n" in crlf
     assert crlf.count(b"\r\n") == crlf.count(b"\n")
@@ -81,7 +81,7 @@ def test_reraising_handlers_get_base_exception(agent_tree, cli) -> None:
 
 def test_log_swallowed_through_the_cli(agent_tree, cli) -> None:
     result = cli("fix", "bare-except", agent_tree, "--apply", "--log-swallowed", "-j", "1")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output
     memory = (agent_tree / "main_pc_code/agents/memory.py").read_text()
     assert 'except Exception: logger.exception("Ignored exception in start()")' in memory
     assert memory.startswith("import zmq\nimport logging\n\nlogger = logging.getLogger(__name__)\n\n")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from codemods import git as git_module
+from analyzer import git as git_module
+from codemods import pull_request
 
 
 @pytest.fixture
@@ -18,12 +19,12 @@ def no_gh(monkeypatch, tmp_path):
     bin_dir.mkdir()
     (bin_dir / "git").symlink_to(shutil.which("git"))
     monkeypatch.setenv("PATH", str(bin_dir))
-    assert git_module.find_gh() is None
+    assert pull_request.find_gh() is None
 
 
 def test_branch_and_commit(agent_repo, cli, layout) -> None:
     result = cli("fix", "bare-except", agent_repo, "--branch", "fix/bare-except", "--commit", "-j", "1")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output
     assert layout.git(agent_repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == "fix/bare-except"
     log = layout.git(agent_repo, "log", "--format=%s", "main..HEAD").splitlines()
     assert len(log) == 1
@@ -44,7 +45,7 @@ def test_branch_and_commit(agent_repo, cli, layout) -> None:
 def test_one_commit_per_codemod(agent_repo, cli, layout) -> None:
     result = cli("fix", "bare-except,asyncio-run,port-literals", agent_repo, "--branch", "debt", "--commit",
                  "--unsafe", "-j", "1")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 1, result.output  # port-literals leaves the collision on 5556
     log = layout.git(agent_repo, "log", "--format=%s", "main..HEAD").splitlines()
     assert [line.split(":")[0] for line in reversed(log)] == ["bare-except", "asyncio-run", "port-literals"]
     files = layout.git(agent_repo, "show", "--name-only", "--format=", "HEAD").split()
@@ -60,7 +61,7 @@ def test_existing_branch_is_an_error(agent_repo, cli, layout) -> None:
 
 def test_pr_without_gh_writes_patch_and_body(agent_repo, cli, layout, no_gh) -> None:
     result = cli("fix", "bare-except", agent_repo, "--pr", "-j", "1")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output
     branch = "analyzer-fix/bare-except"
     assert layout.git(agent_repo, "rev-parse", "--abbrev-ref", "HEAD").strip() == branch
     folder = agent_repo / ".git" / "analyzer-fix"
@@ -83,11 +84,11 @@ def test_pr_without_remote_writes_the_patch_even_with_gh(agent_repo, layout, mon
     gh = fake / "gh"
     gh.write_text("#!/bin/sh\necho should-not-run >&2\nexit 1\n")
     gh.chmod(0o755)
-    assert git_module.find_gh(str(fake)) == str(gh)
+    assert pull_request.find_gh(str(fake)) == str(gh)
     layout.git(agent_repo, "checkout", "-q", "-b", "work")
     (agent_repo / "x.py").write_text("x = 1\n")
     sha = git_module.commit(agent_repo, ["x.py"], "add x")
-    request = git_module.open_pull_request(agent_repo, "work", "main", "main", "t", "b", gh_path=str(fake))
+    request = pull_request.open_pull_request(agent_repo, "work", "main", "main", "t", "b", gh_path=str(fake))
     assert request.url == "" and request.patch_file.is_file()
     assert "no remote" in request.instructions
     assert sha == layout.git(agent_repo, "rev-parse", "HEAD").strip()
@@ -105,7 +106,7 @@ def test_pr_with_gh_and_remote_pushes_and_creates(agent_repo, layout, tmp_path) 
     layout.git(agent_repo, "checkout", "-q", "-b", "work")
     (agent_repo / "x.py").write_text("x = 1\n")
     git_module.commit(agent_repo, ["x.py"], "add x")
-    request = git_module.open_pull_request(agent_repo, "work", "main", "main", "Title", "Body",
+    request = pull_request.open_pull_request(agent_repo, "work", "main", "main", "Title", "Body",
                                            gh_path=str(fake) + os.pathsep + os.environ["PATH"])
     assert request.url == "https://example.invalid/pr/1"
     assert calls.read_text().startswith("pr create --base main --head work --title Title")

@@ -80,5 +80,5 @@ def test_sigkill_during_apply_leaves_every_file_old_or_new(tmp_path) -> None:
          "--apply", "--jobs", "2"],
         env=env, capture_output=True, text=True, timeout=300,
     )
-    assert finish.returncode == 1, finish.stderr
+    assert finish.returncode == 0, finish.stderr  # every remaining site fixed
     assert all(path.read_bytes() == after for path, (_, after) in expected.items())

@@ -9,7 +9,7 @@ import shutil
 from codemods.apply import pull_request_text, run_codemod
 from codemods.base import parse_checked
 from codemods.narrow_excepts import NarrowExcepts
-from codemods.tree import discover
+from codemods.tree import discover, load_scope
 from tests.conftest import FIXTURE_REPO, write_repo
 
 TREE = {
@@ -55,7 +55,7 @@ def test_dry_run_counts_and_groups_reasons_then_apply_rewrites_compiles_and_is_i
     assert _read(root, TREE) == TREE  # a dry run writes nothing
 
     applied = cli("fix", "narrow-excepts", root, "--apply", "-j", "1")
-    assert applied.exit_code == 1, applied.output
+    assert applied.exit_code == 0, applied.output  # every handler it could prove narrowed
     after = _read(root, TREE)
     assert after["agents/alpha.py"] == (
         '"""Alpha."""\nfrom json import loads\n\nfrom common.bus import publish\nfrom common.errors import BusError\n'
@@ -76,12 +76,12 @@ def test_dry_run_counts_and_groups_reasons_then_apply_rewrites_compiles_and_is_i
 def test_limit_rewrites_the_first_files_and_leaves_the_rest_for_the_next_run(tmp_path, cli) -> None:
     root = write_repo(tmp_path / "system", TREE)
     first = cli("fix", "narrow-excepts", root, "--apply", "--limit", "2", "-j", "1")
-    assert first.exit_code == 1, first.output
+    assert first.exit_code == 1, first.output  # one file left for a later run
     changed = {p for p, text in _read(root, TREE).items() if text != TREE[p]}
     assert changed == {"agents/alpha.py", "agents/beta.py"}
     assert "--limit 2: 1 more file(s) to change in a later run (next: agents/gamma.py)" in first.stderr
     second = cli("fix", "narrow-excepts", root, "--apply", "--limit", "2", "-j", "1")
-    assert second.exit_code == 1, second.output
+    assert second.exit_code == 0, second.output  # the last batch: nothing left for a later run
     assert _read(root, ["agents/gamma.py"])["agents/gamma.py"] != TREE["agents/gamma.py"]
     assert cli("fix", "narrow-excepts", root, "--apply", "--limit", "2", "-j", "1").exit_code == 0
 
@@ -89,7 +89,7 @@ def test_limit_rewrites_the_first_files_and_leaves_the_rest_for_the_next_run(tmp
 def test_unsafe_narrows_the_partly_proven_handler_under_a_comment(tmp_path, cli) -> None:
     root = write_repo(tmp_path / "system", {"agents/beta.py": TREE["agents/beta.py"]})
     result = cli("fix", "narrow-excepts", root, "--apply", "--unsafe", "-j", "1")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output
     text = (root / "agents/beta.py").read_text()
     assert ("        # narrow-excepts --unsafe: not proven: line 21 `items` (iterates over an object of unknown type)\n"
             "        except zmq.ZMQError:\n") in text
@@ -99,7 +99,7 @@ def test_unsafe_narrows_the_partly_proven_handler_under_a_comment(tmp_path, cli)
 def test_log_swallowed_logs_through_the_modules_own_logger(tmp_path, cli) -> None:
     root = write_repo(tmp_path / "system", {"agents/beta.py": TREE["agents/beta.py"]})
     result = cli("fix", "narrow-excepts", root, "--apply", "--log-swallowed", "-j", "1")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output
     text = (root / "agents/beta.py").read_text()
     assert '        except zmq.ZMQError:\n            log.exception("Ignored exception in Beta.push()")\n' in text
     assert text.count("getLogger") == 1
@@ -142,9 +142,10 @@ def test_the_fixture_rewrites_exactly_the_handlers_narrowable_excepts_lists(tmp_
     root = tmp_path / "agent_system"
     shutil.copytree(FIXTURE_REPO, root)
     expected = json.loads((FIXTURE_REPO / "expected_findings" / "narrowable-excepts.json").read_text())
-    report = run_codemod(NarrowExcepts(), discover(root), write=True)
+    scope = load_scope(root)  # what `analyzer fix` rewrites: copies left out, as the check leaves them out
+    report = run_codemod(NarrowExcepts(), discover(root, scope), write=True)
     sites = sorted((outcome.path, edit.line) for outcome in report.changed for edit in outcome.edits)
     assert sites == sorted((row["path"], row["line"]) for row in expected)
     for outcome in report.changed:
         parse_checked(outcome.new, outcome.path)
-    assert run_codemod(NarrowExcepts(), discover(root)).changed == []
+    assert run_codemod(NarrowExcepts(), discover(root, scope)).changed == []

@@ -141,7 +141,7 @@ def test_one_registry_round_trips_through_the_scan_the_codemod_and_the_runtime(t
     from analyzer.cli import app
 
     result = CliRunner().invoke(app, ["fix", "port-literals", str(repo), "--apply", "--unsafe", "-j", "1"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output  # every site fixed
     merged = registry.read_text()
     assert merged.startswith(HAND_WRITTEN)  # comments and order kept
     scanned = _scanned_entries(repo)
