@@ -28,7 +28,8 @@ IMPORT_TYPES = {"STRING": "", "INT64": ":long", "BOOLEAN": ":boolean"}
 
 
 def read_graph(store: GraphStore, repository: str | None = None) -> GraphSnapshot:
-    """The current snapshot of `repository` as a GraphSnapshot, read through Cypher (rows sorted)."""
+    """The current snapshot of `repository` as a GraphSnapshot, read through Cypher (rows sorted); a StoreError
+    when another scan replaced the snapshot meanwhile."""
     info: SnapshotInfo = _current(store, repository)
     nodes = {t.name: Columns(tuple(t.columns)) for t in NODE_TABLES}
     rels = {t.name: Columns(tuple(t.columns)) for t in REL_TABLES}
@@ -44,6 +45,11 @@ def read_graph(store: GraphStore, repository: str | None = None) -> GraphSnapsho
         cypher = (f"MATCH (a:{rel.source} {{snapshot: $snapshot}})-[r:{rel.name}]->(b:{rel.target}) "
                   f"RETURN {returns} ORDER BY {order}")
         _fill(rels[rel.name], names, store.query(cypher, repository=info.repository).rows)
+    if _current(store, info.repository).snapshot != info.snapshot:
+        from analyzer.store import StoreError
+
+        # Each query read whatever was current when it ran: tables of two snapshots must not be mixed.
+        raise StoreError(f"a scan replaced {info.repository}'s snapshot while it was read: run the export again")
     root = nodes["Repository"].data["root"][0] if len(nodes["Repository"]) else ""
     return GraphSnapshot(info.repository, info.snapshot, root or "", nodes, rels)
 
@@ -132,8 +138,9 @@ def _repository_rows(graph: GraphSnapshot) -> list[dict[str, Any]]:
 
 
 def export_neo4j_admin(graphs: list[GraphSnapshot], folder: Path, paths_as: str | None = None,
-                       database: str = "neo4j") -> ExportResult:
-    """Write the import files of `graphs` (one or several repositories) into `folder`."""
+                       database: str = "neo4j", overwrite: bool = False) -> ExportResult:
+    """Write the import files of `graphs` (one or several repositories) into `folder`; the command replaces an
+    existing `database` (with every repository in it) only when `overwrite` says so."""
     from analyzer.store.neo4j import schema_statements
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -154,11 +161,22 @@ def export_neo4j_admin(graphs: list[GraphSnapshot], folder: Path, paths_as: str 
             result.rel_files.append(_write_pair(folder, f"{rel.name}.rels", rel_header(rel.name), lines))
             result.counts[rel.name] = len(rows)
     (folder / "schema.cypher").write_text(";\n".join(schema_statements()) + ";\n", encoding="utf-8")
-    result.command = import_command(result, paths_as, database)
+    result.command = import_command(result, paths_as, database, overwrite)
     script = folder / "neo4j-admin-import.sh"
     script.write_text("#!/bin/sh\n# Stop the database first; then, after the import, run schema.cypher "
-                      "(cypher-shell -f schema.cypher).\n" + result.command + "\n", encoding="utf-8")
+                      "(cypher-shell -f schema.cypher).\n# " + overwrite_note(database, overwrite) + "\n"
+                      + result.command + "\n", encoding="utf-8")
     return result
+
+
+def overwrite_note(database: str, overwrite: bool) -> str:
+    """What the import command does to an existing database, in one line."""
+    if overwrite:
+        return (f"WARNING: this import deletes database {database!r} first: every repository it holds is lost, "
+                "not only the ones in these files.")
+    return (f"The import creates database {database!r} and fails if it exists (neo4j-admin: \"Database already "
+            "exist\"); `analyzer export --overwrite-database` writes a command that replaces it, every repository "
+            "it holds included.")
 
 
 def _write_pair(folder: Path, stem: str, header: list[str], lines) -> tuple[Path, Path]:
@@ -169,15 +187,17 @@ def _write_pair(folder: Path, stem: str, header: list[str], lines) -> tuple[Path
     return header_path, data_path
 
 
-def import_command(result: ExportResult, paths_as: str | None = None, database: str = "neo4j") -> str:
-    """`neo4j-admin database import full ...` for the files written; `paths_as`: where the import tool sees the folder."""
+def import_command(result: ExportResult, paths_as: str | None = None, database: str = "neo4j",
+                   overwrite: bool = False) -> str:
+    """`neo4j-admin database import full ...` for the files written; `paths_as`: where the import tool sees the
+    folder; `overwrite`: replace an existing database (`--overwrite-destination`)."""
     base = paths_as.rstrip("/") if paths_as else str(result.folder.resolve())
 
     def seen(path: Path) -> str:
         return f"{base}/{path.name}"
 
-    parts = ["neo4j-admin", "database", "import", "full", database, "--overwrite-destination=true",
-             "--id-type=string", "--multiline-fields=true"]
+    parts = ["neo4j-admin", "database", "import", "full", database,
+             *(["--overwrite-destination=true"] if overwrite else []), "--id-type=string", "--multiline-fields=true"]
     parts += [f"--nodes={seen(h)},{seen(d)}" for h, d in result.node_files]
     parts += [f"--relationships={seen(h)},{seen(d)}" for h, d in result.rel_files]
     return " ".join(shlex.quote(p) for p in parts)

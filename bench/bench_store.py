@@ -1,11 +1,18 @@
-"""Store-write benchmark: facts (nodes + relationships) written per second, per adapter.
+"""Store benchmark: writing a generated repository's graph and every library query, embedded store beside Neo4j.
 
-A synthetic GraphSnapshot shaped like a scan of an agent system (modules, functions,
-except clauses, endpoints, imports) is written to the embedded store and, when
-NEO4J_URI is set, to Neo4j once per batch size (the adapter's UNWIND batch rows).
-Each write replaces the previous snapshot, so the Neo4j figure includes deleting it.
+For each corpus size (bench/corpus.py generates it once into --workdir; the facts
+cache makes later runs skip parsing), the graph is built once and then:
 
-    python bench/bench_store.py --modules 2000 --batch-rows 1000,5000,20000
+- written to a fresh embedded store and to Neo4j (NEO4J_URI, e.g. from
+  `scripts/neo4j-local.sh start`): a first write, then a replacing write of the same
+  graph under a new snapshot id (on Neo4j it includes deleting the old snapshot);
+- every query of the library is timed on both stores (one warm-up run, then --runs
+  runs, the median counts) and its rows compared: a difference is reported as a bug.
+
+    scripts/neo4j-local.sh start && . .neo4j/env
+    python bench/bench_store.py --lines 100000,1000000 --workdir /tmp/store-bench
+
+Without NEO4J_URI only the embedded store is measured.
 """
 
 from __future__ import annotations
@@ -13,114 +20,144 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from analyzer.graph import GraphSnapshot, _empty_tables  # noqa: E402
+import queries  # noqa: E402
+from analyzer.export import CapturingStore  # noqa: E402
+from analyzer.graph import Columns, GraphSnapshot  # noqa: E402
+from analyzer.scan import ScanOptions, scan  # noqa: E402
+from bench.corpus import generate  # noqa: E402
+
+TARGET_S = 1.0
 
 
-def synthetic_graph(modules: int, repository: str = "bench", functions: int = 12, excepts: int = 4) -> GraphSnapshot:
-    """`modules` modules with `functions` functions, `excepts` except clauses, 2 endpoints and 3 imports each."""
-    snapshot = f"{repository}@{uuid.uuid4().hex[:12]}"
-    nodes, rels = _empty_tables()
-    graph = GraphSnapshot(repository, snapshot, "/bench", nodes, rels)
-    nodes["Snapshot"].add(id=snapshot, snapshot=snapshot, repository=repository, created_at="2025-01-01T00:00:00+00:00",
-                          analyzer_version="bench", fingerprint=uuid.uuid4().hex, files=modules, lines=modules * 200,
-                          parse_errors=0)
-    for m in range(modules):
-        machine = ("main_pc_code", "pc2_code")[m % 2]
-        path = f"{machine}/agents/agent_{m}.py"
-        module_id = f"{snapshot}|{path}"
-        nodes["Module"].add(id=module_id, snapshot=snapshot, repository=repository, name=path[:-3].replace("/", "."),
-                            path=path, machine=machine, sha256=f"{m:064x}", lines=200, size=6000, parse_status="ok",
-                            parse_error="", is_package=False, is_test=False, is_agent=True, component=-1,
-                            imports_out=3, imports_in=3)
-        located = {"snapshot": snapshot, "path": path, "machine": machine}
-        for f in range(functions):
-            node_id = f"{module_id}#F{f}"
-            nodes["Function"].add(id=node_id, **located, line=10 + f * 12, name=f"handle_{f}", qualname=f"Agent.handle_{f}",
-                                  class_name="Agent", end_line=20 + f * 12, complexity=f % 7 + 1)
-            rels["DEFINES_FUNCTION"].add(**{"from": module_id, "to": node_id})
-        for x in range(excepts):
-            node_id = f"{module_id}#X{x}"
-            nodes["ExceptClause"].add(id=node_id, **located, line=15 + x * 30, kind=("bare", "broad", "specific")[x % 3],
-                                      types="Exception", swallows=x % 2 == 0, reraises=False, logs_traceback=False,
-                                      function=f"handle_{x}")
-            rels["HAS_EXCEPT"].add(**{"from": module_id, "to": node_id})
-        for e in range(2):
-            node_id = f"{module_id}#E{e}"
-            nodes["Endpoint"].add(id=node_id, **located, line=40 + e, action=("bind", "connect")[e],
-                                  endpoint=f"tcp://*:{5000 + m}", scheme="tcp", host="*", port=5000 + m,
-                                  port_source="literal", port_confidence="certain", port_expr="",
-                                  port_origin=f"{path}:{40 + e}", target_machine=machine, site=f"{path}:{40 + e}",
-                                  socket_kind="REP")
-            rels["HAS_ENDPOINT"].add(**{"from": module_id, "to": node_id})
-    for m in range(modules):
-        source = nodes["Module"].data["id"][m]
-        for step in (1, 7, 31):
-            target = nodes["Module"].data["id"][(m + step) % modules]
-            if target != source:
-                rels["IMPORTS"].add(**{"from": source, "to": target}, line=3, lines="3", lazy=False, guarded=False)
-    return graph
+def build_graph(lines: int, workdir: Path, repository: str) -> GraphSnapshot:
+    """The graph a scan of the `lines`-line corpus writes (corpus and facts cache kept in `workdir`)."""
+    repo = workdir / f"corpus-{lines}"
+    if not repo.exists():
+        generate(repo, lines)
+    capture = CapturingStore()
+    scan(ScanOptions(repo=repo, cache_dir=str(workdir / f"cache-{lines}"), repository=repository), store=capture)
+    return capture.graphs[0]
+
+
+def renamed(graph: GraphSnapshot) -> GraphSnapshot:
+    """The same graph under a new snapshot id (every id and `snapshot` value rewritten), for a replacing write."""
+    old, new = graph.snapshot, f"{graph.repository}@{uuid.uuid4().hex[:12]}"
+
+    def moved(columns: Columns) -> Columns:
+        copy = Columns(columns.names)
+        for name in columns.names:
+            values = columns.data[name]
+            if name in ("id", "snapshot", "from", "to"):
+                values = [v.replace(old, new, 1) if isinstance(v, str) else v for v in values]
+            copy.data[name] = list(values)
+        return copy
+
+    return replace(graph, snapshot=new, nodes={k: moved(v) for k, v in graph.nodes.items()},
+                   rels={k: moved(v) for k, v in graph.rels.items()})
 
 
 def facts(graph: GraphSnapshot) -> int:
     return sum(len(c) for c in graph.nodes.values()) + sum(len(c) for c in graph.rels.values())
 
 
-def timed_write(store, graph: GraphSnapshot) -> float:
+def timed(action) -> float:
     started = time.perf_counter()
-    store.write_snapshot(graph)
-    return time.perf_counter() - started
+    action()
+    return round(time.perf_counter() - started, 2)
 
 
-def bench_embedded(modules: int, rounds: int) -> dict:
+def time_queries(store, repository: str, runs: int, selected: list[queries.Query]) -> dict[str, dict]:
+    results = {}
+    for query in selected:
+        params = query.bind()
+        rows = store.query(query.cypher, params, repository).rows  # warm-up: caches, query plans
+        times = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            store.query(query.cypher, params, repository)
+            times.append(time.perf_counter() - started)
+        results[query.id] = {"rows": rows, "median_ms": round(statistics.median(times) * 1000, 1)}
+    return results
+
+
+def bench_size(lines: int, workdir: Path, runs: int, selected: list[queries.Query]) -> dict:
     from analyzer.store.ladybug import LadybugStore
 
-    with tempfile.TemporaryDirectory() as folder:
-        store = LadybugStore(folder)
-        times = [timed_write(store, synthetic_graph(modules)) for _ in range(rounds)]
-    size = facts(synthetic_graph(modules))
-    return {"store": "embedded", "facts": size, "seconds": round(min(times), 3),
-            "facts_per_second": round(size / min(times))}
+    repository = f"bench-{lines}"
+    graph = build_graph(lines, workdir, repository)
+    result: dict = {"lines": lines, "facts": facts(graph), "nodes": sum(len(c) for c in graph.nodes.values())}
+    with tempfile.TemporaryDirectory(dir=workdir) as folder:
+        embedded = LadybugStore(folder)
+        result["embedded_write_s"] = timed(lambda: embedded.write_snapshot(graph))
+        result["embedded_replace_s"] = timed(lambda: embedded.write_snapshot(renamed(graph)))
+        on_disk = time_queries(embedded, repository, runs, selected)
+        embedded.close()
+    on_server: dict[str, dict] = {}
+    if os.environ.get("NEO4J_URI"):
+        from analyzer.store.neo4j import Neo4jStore
+
+        server = Neo4jStore.connect()
+        try:
+            server.ensure_schema()
+            server.drop_repository(repository)  # a previous, interrupted run's
+            result["neo4j_write_s"] = timed(lambda: server.write_snapshot(graph))
+            result["neo4j_replace_s"] = timed(lambda: server.write_snapshot(renamed(graph)))
+            on_server = time_queries(server, repository, runs, selected)
+            result["neo4j_drop_s"] = timed(lambda: server.drop_repository(repository))
+        finally:
+            server.close()
+    result["queries"] = [
+        {"query": query.id, "rows": len(on_disk[query.id]["rows"]), "embedded_ms": on_disk[query.id]["median_ms"],
+         **({"neo4j_ms": on_server[query.id]["median_ms"],
+             "same_rows": on_server[query.id]["rows"] == on_disk[query.id]["rows"]} if on_server else {})}
+        for query in selected
+    ]
+    return result
 
 
-def bench_neo4j(modules: int, rounds: int, batch_rows: int) -> dict:
-    from analyzer.store.neo4j import Neo4jStore
-
-    repository = f"bench-{uuid.uuid4().hex[:8]}"
-    store = Neo4jStore.connect(os.environ["NEO4J_URI"], batch_rows=batch_rows)
-    try:
-        store.ensure_schema()
-        times = [timed_write(store, synthetic_graph(modules, repository)) for _ in range(rounds)]
-        store.drop_repository(repository)
-    finally:
-        store.close()
-    size = facts(synthetic_graph(modules))
-    return {"store": "neo4j", "batch_rows": batch_rows, "facts": size, "seconds": round(min(times), 3),
-            "facts_per_second": round(size / min(times))}
+def print_table(result: dict) -> None:
+    print(" ".join(f"{k}={v}" for k, v in result.items() if k != "queries"))
+    width = max(len(q["query"]) for q in result["queries"])
+    print(f"{'query':<{width}}  {'rows':>6}  {'embedded ms':>11}  {'neo4j ms':>9}  same rows")
+    for q in result["queries"]:
+        print(f"{q['query']:<{width}}  {q['rows']:>6}  {q['embedded_ms']:>11}  {q.get('neo4j_ms', '-'):>9}  "
+              f"{q.get('same_rows', '-')}")
+    for store in ("embedded", "neo4j"):
+        slow = [q["query"] for q in result["queries"] if q.get(f"{store}_ms", 0) >= TARGET_S * 1000]
+        print(f"{store}: over {TARGET_S * 1000:.0f} ms: {', '.join(slow) or 'none'}")
+    different = [q["query"] for q in result["queries"] if q.get("same_rows") is False]
+    print(f"different rows on the two stores: {', '.join(different) or 'none'}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--modules", type=int, action="append", help="graph size in modules (repeatable; default 2000)")
-    parser.add_argument("--rounds", type=int, default=3, help="writes per measurement; the fastest counts")
-    parser.add_argument("--batch-rows", default="1000,5000,20000", help="Neo4j UNWIND batch sizes to compare")
+    parser.add_argument("--lines", default="100000,1000000", help="corpus sizes, comma-separated")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per query; the median counts")
+    parser.add_argument("--query", action="append", help="only this query id; repeatable")
+    parser.add_argument("--workdir", type=Path, help="keep corpora and facts caches here (default: a temp folder)")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
     args = parser.parse_args()
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="analyzer-store-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    selected = [q for q in queries.load_all() if not args.query or q.id in args.query]
     results = []
-    for modules in args.modules or [2000]:
-        results.append({"modules": modules, **bench_embedded(modules, args.rounds)})
-        print(json.dumps(results[-1]), flush=True)
-        if os.environ.get("NEO4J_URI"):
-            for rows in (int(r) for r in args.batch_rows.split(",")):
-                results.append({"modules": modules, **bench_neo4j(modules, args.rounds, rows)})
-                print(json.dumps(results[-1]), flush=True)
-        else:
-            print(json.dumps({"store": "neo4j", "skipped": "NEO4J_URI is not set"}), flush=True)
+    for lines in (int(n) for n in args.lines.split(",")):
+        results.append(bench_size(lines, workdir, args.runs, selected))
+        if not args.json:
+            print_table(results[-1])
+    if not os.environ.get("NEO4J_URI"):
+        print("neo4j: skipped, NEO4J_URI is not set (scripts/neo4j-local.sh start)", file=sys.stderr)
+    if args.json:
+        print(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -20,17 +20,17 @@
 // column: flagged
 // column: machine_flagged
 // identity: path
-MATCH (m:Module {snapshot: $snapshot})-[:HAS_EXCEPT]->(x:ExceptClause)
+MATCH (o:Module {snapshot: $snapshot})-[:HAS_EXCEPT]->(y:ExceptClause)
+WHERE ($include_copies OR NOT o.is_copy)
+  AND (y.kind = 'bare' OR (y.kind = 'broad' AND NOT y.reraises) OR (y.swallows AND NOT y.reraises AND NOT y.logs_traceback))
+WITH o.machine AS machine_name, count(y) AS machine_flagged
+MATCH (m:Module {snapshot: $snapshot, machine: machine_name})-[:HAS_EXCEPT]->(x:ExceptClause)
 WHERE (x.kind = 'bare' OR (x.kind = 'broad' AND NOT x.reraises) OR (x.swallows AND NOT x.reraises AND NOT x.logs_traceback))
   AND ($include_copies OR NOT m.is_copy)
-WITH m, count(x) AS flagged,
+WITH m, machine_flagged, count(x) AS flagged,
      count(CASE WHEN x.kind = 'bare' THEN 1 END) AS bare,
      count(CASE WHEN x.kind = 'broad' AND NOT x.reraises THEN 1 END) AS broad,
      count(CASE WHEN x.swallows AND NOT x.reraises AND NOT x.logs_traceback THEN 1 END) AS swallowing
-RETURN m.path AS path, m.machine AS machine, m.name AS module, bare, broad, swallowing, flagged,
-       COUNT { MATCH (o:Module {snapshot: $snapshot, machine: m.machine})-[:HAS_EXCEPT]->(y:ExceptClause)
-               WHERE ($include_copies OR NOT o.is_copy) AND (y.kind = 'bare' OR (y.kind = 'broad' AND NOT y.reraises)
-                  OR (y.swallows AND NOT y.reraises AND NOT y.logs_traceback)) }
-         AS machine_flagged
+RETURN m.path AS path, m.machine AS machine, m.name AS module, bare, broad, swallowing, flagged, machine_flagged
 ORDER BY flagged DESC, path, machine, module, bare, broad, swallowing, machine_flagged
 LIMIT $limit

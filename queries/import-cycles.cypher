@@ -17,9 +17,12 @@
 // column: line
 // location: path, line
 // identity: members
-MATCH (c:ImportCycle {snapshot: $snapshot})<-[p0:IN_CYCLE]-(first:Module)-[r:IMPORTS]->(second:Module)-[p1:IN_CYCLE]->(c)
-WHERE p0.position = 0 AND p1.position = 1
+MATCH (c:ImportCycle {snapshot: $snapshot})<-[p0:IN_CYCLE]-(first:Module)
+WHERE p0.position = 0
   AND ($include_copies OR NOT EXISTS { MATCH (x:Module)-[:IN_CYCLE]->(c) WHERE x.is_copy })
+WITH c, first
+MATCH (first)-[r:IMPORTS]->(second:Module)-[p1:IN_CYCLE]->(c)
+WHERE p1.position = 1
 RETURN c.members AS members, c.size AS size, c.timing AS timing, c.closing_imports AS imports,
        first.path AS path, r.line AS line
 ORDER BY size, members, timing, imports, path, line

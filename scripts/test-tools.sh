@@ -15,7 +15,11 @@ cd "$(dirname "$0")/.."
 [ -f .tools/node_modules/@neo4j-cypher/language-support/package.json ] \
     || npm install --prefix .tools --silent @neo4j-cypher/language-support@2.0.0-next.38 >/dev/null 2>&1 \
     || echo "note: node/npm or @neo4j-cypher/language-support not installable here; the Cypher lint tests will be skipped" >&2
-# Debian's chromium, for the headless-browser tests of the topology HTML (tests/report/test_report_browser.py).
+# playwright-core (node), to drive chromium through Neo4j Browser (tests/browser/test_neo4j_browser.py).
+[ -f .tools/node_modules/playwright-core/package.json ] \
+    || npm install --prefix .tools --silent playwright-core@1.65.1 >/dev/null 2>&1 \
+    || echo "note: playwright-core not installable here; the Neo4j Browser test will be skipped" >&2
+# Debian's chromium, for the headless-browser tests (topology HTML, Neo4j Browser).
 command -v chromium >/dev/null 2>&1 \
     || { SUDO=$([ "$(id -u)" -eq 0 ] || echo sudo); export DEBIAN_FRONTEND=noninteractive
          $SUDO apt-get install -y -q chromium >/dev/null 2>&1 \

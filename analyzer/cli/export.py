@@ -12,6 +12,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from rich.markup import escape
+
 from analyzer.cli._common import err_console, fail
 
 FORMATS = ("neo4j-admin",)
@@ -27,10 +29,18 @@ def export_command(
     cache_dir: Annotated[Optional[str], typer.Option(help="With PATH: facts cache folder.")] = None,
     paths_as: Annotated[Optional[str], typer.Option(help="Where neo4j-admin will see DIR, e.g. /import inside the container (default: DIR's absolute path).")] = None,
     database: Annotated[str, typer.Option(help="Database name in the import command.")] = "neo4j",
+    overwrite_database: Annotated[bool, typer.Option("--overwrite-database", help="Write the command with --overwrite-destination: it DELETES the database first, every repository in it, not only the ones exported.")] = False,
 ) -> None:
-    """Write the code graph as the CSV files that `neo4j-admin database import full` loads, and print the command."""
+    """Write the code graph as the CSV files that `neo4j-admin database import full` loads, and print the command.
+
+    The command creates the database and fails when it exists; with --overwrite-database it replaces
+    it, and everything in it is lost. Examples:
+
+        analyzer export neo4j-import .                      # scan . into CSVs
+        analyzer export neo4j-import --store bolt://host:7687 --overwrite-database
+    """
     from analyzer.config import ConfigError
-    from analyzer.export import CapturingStore, export_neo4j_admin, read_graph
+    from analyzer.export import CapturingStore, export_neo4j_admin, overwrite_note, read_graph
     from analyzer.scan import ScanOptions, scan
     from analyzer.store import StoreError, open_store
 
@@ -51,13 +61,15 @@ def export_command(
                 graphs = [read_graph(opened, name) for name in names]
             finally:
                 opened.close()
-        result = export_neo4j_admin(graphs, folder, paths_as, database)
+        result = export_neo4j_admin(graphs, folder, paths_as, database, overwrite_database)
     except (StoreError, ConfigError, OSError) as error:
         fail(str(error))
     total_nodes = sum(result.counts.get(name, 0) for name in _node_names())
     err_console.print(f"wrote {len(result.node_files) + len(result.rel_files)} CSV pairs to {folder} "
                       f"({total_nodes} nodes, {sum(result.counts.values()) - total_nodes} relationships from "
                       f"{len(graphs)} repositor{'y' if len(graphs) == 1 else 'ies'}); stop the database, then run:",
+                      highlight=False, soft_wrap=True)
+    err_console.print(("[bold red]" if overwrite_database else "") + escape(overwrite_note(database, overwrite_database)),
                       highlight=False, soft_wrap=True)
     print(result.command)
 

@@ -1,7 +1,7 @@
 """`analyzer query NAME`: run one query of the library (or ad-hoc Cypher) against the code graph.
 
     analyzer query --list                       ids, kinds, severities, titles
-    analyzer query --show NAME                  the Cypher with :param lines, ready to paste into Neo4j Browser
+    analyzer query --show NAME [--repo R]       one statement for Neo4j Browser: it finds R's current snapshot itself
     analyzer query NAME [--param k=v ...]       the rows, in the query's own (deterministic) order
     analyzer query NAME --path 'main_pc_code/agents/*' --machine main_pc_code --limit 20
     analyzer query --cypher "MATCH ..." [--param k=v ...]
@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 FORMATS = ("table", "json", "csv", "markdown")
 ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
 UNWRAPPED_WIDTH = 100_000  # a table printed into a pipe or file: as wide as its rows, never folded
-SNAPSHOT_PLACEHOLDER = "<snapshot: MATCH (r:Repository) RETURN r.name, r.current_snapshot>"
+# `--show`: the query's $snapshot becomes this variable, bound by a lookup of the repository on the server.
+SNAPSHOT_VARIABLE = "analyzer_snapshot"
+WITH_CLAUSE = re.compile(r"^(\s*WITH\s+(?:DISTINCT\s+)?)(?!\*)", re.IGNORECASE | re.MULTILINE)
 
 
 # --- parameters -------------------------------------------------------------------------------
@@ -57,7 +59,7 @@ def adhoc_value(raw: str) -> Any:
 
 
 def cypher_literal(value: Any) -> str:
-    """A value as Cypher source, for the `:param` lines of `--show`."""
+    """A value as Cypher source, for the parameters `--show` writes in place."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
@@ -157,29 +159,55 @@ def list_rows() -> tuple[list[str], list[list[Any]]]:
     return ["id", "category", "kind", "severity", "title", "params"], rows
 
 
-def show_text(query: "Query", params: dict[str, Any], snapshot: str) -> str:
-    """The query with its metadata as comments and the `:param` lines Neo4j Browser needs before it."""
+def browser_cypher(cypher: str, params: dict[str, Any], repository: str) -> str:
+    """`cypher` as one statement that runs on its own in Neo4j Browser against whatever scan of `repository`
+    the server holds: it starts by reading the Repository node's current snapshot into a variable, every
+    later `$snapshot` reads that variable (a WITH clause that starts a line carries it on while a later part
+    needs it), and the other parameters are written in as literals."""
+    parts = WITH_CLAUSE.split(cypher)  # [head, with_1, rest_1, with_2, rest_2, ...]
+    text = parts[0]
+    for index in range(1, len(parts), 2):
+        later = "".join(parts[index + 1:])
+        carried = f"{SNAPSHOT_VARIABLE}, " if "$snapshot" in later else ""
+        text += parts[index] + carried + parts[index + 1]
+    text = re.sub(r"\$snapshot\b", SNAPSHOT_VARIABLE, text)
+    for name, value in params.items():
+        text = re.sub(rf"\${re.escape(name)}\b", lambda _: cypher_literal(value), text)
+    lookup = (f"MATCH (analyzer_repository:Repository {{id: {cypher_literal(repository)}}})\n"
+              f"WITH analyzer_repository.current_snapshot AS {SNAPSHOT_VARIABLE}\n")
+    return lookup + text.rstrip().rstrip(";") + ";"
+
+
+def show_text(query: "Query", params: dict[str, Any], repository: str) -> str:
+    """The query with its metadata as comments, ready to paste into Neo4j Browser and run as it is."""
+    values = ", ".join(f"{name} = {cypher_literal(value)}" for name, value in params.items())
     lines = [f"// {query.id}: {query.title} (severity {query.severity}, {query.kind})",
              f"// {query.what}",
-             "// Neo4j Browser: paste all of it; the :param lines set the parameters, then the query runs.",
-             f":param snapshot => {cypher_literal(snapshot)};"]
-    lines += [f":param {name} => {cypher_literal(value)};" for name, value in params.items()]
-    return "\n".join([*lines, query.cypher.rstrip().rstrip(";") + ";"])
+             f"// Neo4j Browser: paste and run. It reads the current snapshot of repository "
+             f"{cypher_literal(repository)} on the server" + (f"; parameters written in: {values}." if values else "."),
+             browser_cypher(query.cypher, params, repository)]
+    return "\n".join(lines)
 
 
-def _current_snapshot(store_location: str | None, repository: str | None) -> str:
-    """The snapshot `--show` puts in its :param line: the store's current one, else a placeholder saying how to find it."""
+def _repository_name(store_location: str | None, repository: str | None) -> str:
+    """`--repo`, else the one repository the store holds; `--show` needs a name, not a snapshot."""
     from analyzer.store import StoreError, open_store
 
+    if repository is not None:
+        return repository
     try:
         store = open_store(store_location, read_only=True)
         try:
-            infos = store.list_snapshots(repository)
+            names = sorted({info.repository for info in store.list_snapshots()})
         finally:
             store.close()
-    except StoreError:
-        return SNAPSHOT_PLACEHOLDER
-    return infos[0].snapshot if len(infos) == 1 else SNAPSHOT_PLACEHOLDER
+    except StoreError as error:
+        fail(f"--show needs the repository's name: pass --repo NAME ({error})")
+    if len(names) != 1:
+        found = f"the store holds {', '.join(names)}" if names else "the store holds no scan"
+        fail(f"--show needs the repository's name: pass --repo NAME ({found}; on a server: "
+             "MATCH (r:Repository) RETURN r.name)")
+    return names[0]
 
 
 def filter_rows(columns: list[str], rows: list[list[Any]], row_filter: "RowFilter", path_column: str | None,
@@ -225,7 +253,7 @@ def query_command(
     repository: Annotated[Optional[str], typer.Option("--repo", "--repository", help="Repository in the store (needed when it holds several).")] = None,
     output_format: Annotated[str, typer.Option("--format", "-f", help="table, json, csv or markdown.")] = "table",
     list_queries: Annotated[bool, typer.Option("--list", help="List the queries: id, kind, severity, title, parameters.")] = False,
-    show: Annotated[bool, typer.Option("--show", help="Print NAME's Cypher with :param lines, ready to paste into Neo4j Browser.")] = False,
+    show: Annotated[bool, typer.Option("--show", help="Print NAME as one statement to paste into Neo4j Browser: it looks up the current snapshot of --repo (default: the store's only repository) on the server, parameters written in.")] = False,
     cypher: Annotated[Optional[str], typer.Option("--cypher", metavar="TEXT", help="Run ad-hoc reading Cypher; $snapshot is filled in. Rows are sorted unless it has ORDER BY. Statements that change the graph, read or write files, load extensions or checkpoint are refused.")] = None,
     path: Annotated[Optional[str], typer.Option("--path", metavar="GLOB", help="Only rows whose file matches GLOB (repository-relative, `*` crosses folders; a folder without wildcards means everything under it), e.g. 'main_pc_code/agents/*'.")] = None,
     machine: Annotated[Optional[str], typer.Option("--machine", metavar="NAME", help="Only rows on this machine root (its `machine` column, else its file's), e.g. pc2_code.")] = None,
@@ -281,7 +309,7 @@ def query_command(
     except queries.QueryError as error:
         fail(str(error))
     if show:
-        print(show_text(query, params, _current_snapshot(store, repository)))
+        print(show_text(query, params, _repository_name(store, repository)))
         return
     result = _run(store, repository, query.cypher, params)
     rows = filter_rows(result.columns, result.rows, row_filter, query.location[0] if query.location else None,

@@ -7,44 +7,65 @@ the same rows from both. A snapshot replace never shows a half graph:
 1. the new snapshot is written beside the current one under its own id, in
    parameterised `UNWIND $rows` batches (its Snapshot node first);
 2. one transaction points the Repository node's `current_snapshot` at it;
-3. the old snapshot is deleted in batches (`CALL { ... } IN TRANSACTIONS`).
+3. the old snapshot is deleted in small batches (`CALL (r) { ... } IN TRANSACTIONS`,
+   relationships first), but only once no reader holds it.
 
-`query()` reads the pointer and passes it as `$snapshot`. One scan at a time
-writes a repository: it holds a write lease (an `AnalyzerWriteLease` node,
-store bookkeeping outside the graph schema, like the embedded store's lock
-file) renewed by a heartbeat. The lease of a killed scan expires after
-`lease_seconds` without a heartbeat; the next scan takes it over and deletes
-the killed scan's leftovers.
+A reader (`query()`) resolves the current snapshot and registers itself on it in
+one transaction (an `AnalyzerReader` node), runs the query, then removes the
+mark; the delete waits for the marks of the old snapshot to go (or leaves it to
+the next write). Neo4j reads are read-committed, so resolving and reading in one
+transaction alone would still see a concurrent delete's committed batches.
+
+One scan at a time writes a repository: it holds a write lease (an
+`AnalyzerWriteLease` node) renewed by a heartbeat. The lease of a killed scan
+expires after `lease_seconds` without a heartbeat; the next scan takes it over
+and deletes the killed scan's leftovers. Reader marks, leases and the
+Repository node's `source` (the git remote and branch the name belongs to) are
+store bookkeeping outside the graph schema, like the embedded store's lock file.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import subprocess
 import threading
 import time
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from analyzer.graph import GraphSnapshot
 from analyzer.store.port import QueryResult, SnapshotInfo, StoreError
 from analyzer.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, SNAPSHOT_NODE_TABLES, NodeTable, RelTable
 
-DEFAULT_BATCH_ROWS = 5000  # rows per UNWIND transaction; see bench/bench_store.py
+DEFAULT_BATCH_ROWS = 5000  # rows per UNWIND transaction and per delete batch; see bench/bench_store.py
 DEFAULT_LEASE_SECONDS = 20.0
+DEFAULT_LEASE_WAIT_SECONDS = 900.0  # a second writer of one repository waits this long for a live first one
+READER_SECONDS = 600.0  # a reader mark older than this belongs to a reader that died
+READER_WAIT_SECONDS = 30.0  # how long a write waits for readers of the snapshot it replaced before leaving it
+RETRY_SECONDS = 30.0  # transient errors (deadlock, leader switch) are retried this long
 CONNECT_TIMEOUT_SECONDS = 5.0
 LEASE_LABEL = "AnalyzerWriteLease"
+READER_LABEL = "AnalyzerReader"
 
 # Composite indexes for what queries filter on after the snapshot anchor.
 ANCHOR_INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
-    "Module": (("snapshot", "path"), ("snapshot", "name")),
+    "Module": (("snapshot", "path"), ("snapshot", "name"), ("snapshot", "machine")),
     "Endpoint": (("snapshot", "port"),),
     "ConfigPort": (("snapshot", "port"),),
     "ConfiguredAgent": (("snapshot", "name"),),
     "Snapshot": (("repository",),),
+    READER_LABEL: (("repository", "snapshot"),),
 }
 
+# What the server reports back: warnings only, and none for labels, types or properties a repository lacks
+# (every query names the whole schema; a small repository has no Todo, say). Filtered on the server.
+NOTIFICATIONS = {"notifications_min_severity": "WARNING", "notifications_disabled_classifications": ["UNRECOGNIZED"]}
+
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_log = logging.getLogger(__name__)
 
 
 def _name(text: str) -> str:
@@ -91,12 +112,27 @@ def rel_statement(rel: RelTable) -> str:
     )
 
 
+def delete_rels_statement(rel: RelTable) -> str:
+    """One snapshot's relationships of one type, $rows per inner transaction (found through the source's index)."""
+    return (
+        f"MATCH (:{_name(rel.source)} {{snapshot: $snapshot}})-[r:{_name(rel.name)}]->() "
+        "CALL (r) { DELETE r } IN TRANSACTIONS OF $rows ROWS"
+    )
+
+
 def delete_statement(label: str) -> str:
-    # Runs in an implicit transaction: IN TRANSACTIONS commits every $rows deletions.
+    """One snapshot's nodes of one label; DETACH for safety, though their relationships are gone by then."""
     return (
         f"MATCH (n:{_name(label)} {{snapshot: $snapshot}}) "
-        "CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF $rows ROWS"
+        "CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF $rows ROWS"
     )
+
+
+def delete_statements() -> list[str]:
+    """A snapshot's delete, in order: every relationship, then the nodes, Modules late, its Snapshot node last
+    (until then a half-deleted snapshot can still be found and removed)."""
+    labels = [t for t in SNAPSHOT_NODE_TABLES if t not in ("Module", "Snapshot")] + ["Module", "Snapshot"]
+    return [*(delete_rels_statement(rel) for rel in REL_TABLES), *(delete_statement(label) for label in labels)]
 
 
 ACQUIRE_LEASE = f"""
@@ -118,8 +154,8 @@ RETURN count(l) AS held
 RELEASE_LEASE = f"MATCH (l:{LEASE_LABEL} {{repository: $repository, snapshot: $snapshot}}) DELETE l"
 
 # One transaction: still the lease holder (SET takes the node's write lock, held to commit, so no
-# takeover races it), the snapshot is there,
-# then the pointer moves. Returns the snapshot it replaced.
+# takeover races it), the snapshot is there, then the pointer moves. Returns the snapshot it replaced.
+# Locking the Repository node orders the switch against readers registering (REGISTER_READER).
 SWITCH_CURRENT = f"""
 MATCH (l:{LEASE_LABEL} {{repository: $repository}})
 SET l.locked = true REMOVE l.locked
@@ -128,8 +164,33 @@ MATCH (s:Snapshot {{id: $snapshot}})
 MERGE (r:Repository {{id: $repository}})
 WITH l, r, r.current_snapshot AS previous
 SET r.snapshot = $snapshot, r.current_snapshot = $snapshot, r.name = $repository, r.root = $root,
-    l.heartbeat = timestamp()
+    r.source = $source, l.heartbeat = timestamp()
 RETURN previous
+"""
+
+REPOSITORY_SOURCE = "MATCH (r:Repository {id: $repository}) RETURN r.source AS source"
+
+# Under the Repository node's write lock: read the pointer and mark the snapshot as read, so a
+# switch either comes first (the reader reads the new snapshot) or sees the mark (and keeps the old one).
+REGISTER_READER = f"""
+MATCH (r:Repository {{id: $repository}})
+SET r.locked = true REMOVE r.locked
+WITH r
+CREATE (m:{READER_LABEL} {{repository: r.id, snapshot: r.current_snapshot, started: timestamp()}})
+RETURN r.current_snapshot AS snapshot, elementId(m) AS reader
+"""
+
+UNREGISTER_READER = f"MATCH (m:{READER_LABEL}) WHERE elementId(m) = $reader DELETE m"
+
+# Under the same lock: are there live readers of `$snapshot`? Marks of readers that died are dropped.
+LIVE_READERS = f"""
+OPTIONAL MATCH (r:Repository {{id: $repository}})
+SET r.locked = true REMOVE r.locked
+WITH count(*) AS locked
+OPTIONAL MATCH (m:{READER_LABEL} {{repository: $repository, snapshot: $snapshot}})
+WITH m, timestamp() - $ttl_ms AS expired
+FOREACH (dead IN CASE WHEN m.started < expired THEN [m] ELSE [] END | DELETE dead)
+RETURN count(CASE WHEN m.started >= expired THEN 1 END) AS readers
 """
 
 LEFTOVER_SNAPSHOTS = """
@@ -150,7 +211,7 @@ ORDER BY repository
 """
 
 
-# --- errors ------------------------------------------------------------------------------------
+# --- errors and notifications -------------------------------------------------------------------
 
 
 def _one_line(error: BaseException) -> str:
@@ -169,10 +230,29 @@ def _translated(uri: str, doing: str):
         raise StoreError(f"Neo4j at {uri} refused the credentials (set NEO4J_USER and NEO4J_PASSWORD): "
                          f"{_one_line(error)}") from error
     except (ServiceUnavailable, SessionExpired) as error:
-        raise StoreError(f"Neo4j at {uri} is not reachable (is the server running? `docker compose up -d`): "
-                         f"{_one_line(error)}") from error
+        raise StoreError(f"Neo4j at {uri} is not reachable (is the server running? `docker compose up -d` or "
+                         f"`scripts/neo4j-local.sh start`): {_one_line(error)}") from error
     except (Neo4jError, DriverError) as error:
         raise StoreError(f"{doing} failed on Neo4j at {uri}: {_one_line(error)}") from error
+
+
+class _DriverNotificationLog(logging.Filter):
+    """Drops the driver's own notification lines (each repeats the whole query); query() reports them in one."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return False
+
+
+_DRIVER_NOTIFICATIONS = _DriverNotificationLog()
+
+
+def _report_notifications(summary) -> None:
+    """What passed the server's filter (warnings that matter, e.g. a deprecated function): one line each."""
+    for status in summary.gql_status_objects:
+        if status.is_notification:
+            text = " ".join((status.status_description or status.gql_status).split())
+            _log.warning("Neo4j %s: %s", str(status.raw_severity or "warning").lower(),
+                         re.sub(r"^(warn|info): ", "", text))  # GQL descriptions repeat the severity
 
 
 class _IncompleteBatch(Exception):
@@ -196,6 +276,34 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# --- where a repository name comes from -------------------------------------------------------------
+
+
+def _git(root: str, *args: str) -> str:
+    """git's answer about the scanned folder, '' when it has none (no git, not a work tree, untrusted)."""
+    try:
+        # Read-only plumbing (config, refs): nothing here runs hooks or the repository's fsmonitor.
+        done = subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout.strip() if done.returncode == 0 else ""
+
+
+def scan_source(root: str) -> str | None:
+    """What a repository name stands for on a shared server: the origin remote (credentials dropped), the
+    branch and the folder inside the work tree, e.g. `github.com/org/proj#main:services/`. None outside git."""
+    if not _git(root, "rev-parse", "--is-inside-work-tree"):
+        return None
+    url = _git(root, "config", "--get", "remote.origin.url")
+    remote = re.sub(r"^[^@/]*@", "", re.sub(r"^[A-Za-z][A-Za-z0-9+.-]*://", "", url))  # scheme, user:token@
+    if "://" not in url and re.match(r"[^/]+:", remote):
+        remote = remote.replace(":", "/", 1)  # scp-like host:org/proj
+    remote = remote.removesuffix(".git").rstrip("/") or "(no remote)"
+    branch = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD")  # empty when detached (CI checkouts)
+    prefix = _git(root, "rev-parse", "--show-prefix")
+    return remote + (f"#{branch}" if branch else "") + (f":{prefix}" if prefix else "")
+
+
 # --- the adapter -------------------------------------------------------------------------------
 
 
@@ -211,7 +319,8 @@ def _credentials() -> tuple[str, str | None]:
 
 class Neo4jStore:
     def __init__(self, driver, uri: str, database: str | None = None, batch_rows: int = DEFAULT_BATCH_ROWS,
-                 lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
+                 lease_seconds: float = DEFAULT_LEASE_SECONDS, lease_wait: float = DEFAULT_LEASE_WAIT_SECONDS,
+                 reader_wait: float = READER_WAIT_SECONDS) -> None:
         if batch_rows < 1:
             raise StoreError(f"batch size must be at least 1 row, got {batch_rows}")
         self._driver = driver
@@ -219,11 +328,15 @@ class Neo4jStore:
         self.database = database
         self.batch_rows = batch_rows
         self.lease_seconds = lease_seconds
+        self.lease_wait = lease_wait
+        self.reader_wait = reader_wait
         self._schema_ready = False
 
     @classmethod
     def connect(cls, location: str | None = None, *, batch_rows: int | None = None,
-                lease_seconds: float = DEFAULT_LEASE_SECONDS, connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> Neo4jStore:
+                lease_seconds: float = DEFAULT_LEASE_SECONDS, lease_wait: float = DEFAULT_LEASE_WAIT_SECONDS,
+                reader_wait: float = READER_WAIT_SECONDS,
+                connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> Neo4jStore:
         """Connect to `location` (bolt:// or neo4j://), else env NEO4J_URI; check it answers and accepts us."""
         from neo4j import GraphDatabase
         from neo4j.exceptions import ConfigurationError
@@ -238,12 +351,13 @@ class Neo4jStore:
             if not raw.isdigit():
                 raise StoreError(f"ANALYZER_NEO4J_BATCH_ROWS must be a whole number, got {raw!r}")
             batch_rows = int(raw)
+        logging.getLogger("neo4j.notifications").addFilter(_DRIVER_NOTIFICATIONS)
         try:
             # The acquisition timeout also bounds the Bolt handshake with a server that accepts and stays silent.
             driver = GraphDatabase.driver(uri, auth=(user, password) if password is not None else None,
                                           connection_timeout=connect_timeout,
                                           connection_acquisition_timeout=2 * connect_timeout,
-                                          max_transaction_retry_time=30.0)
+                                          max_transaction_retry_time=RETRY_SECONDS, **NOTIFICATIONS)
         except (ValueError, ConfigurationError) as error:
             raise StoreError(f"cannot use Neo4j URI {uri!r}: {_one_line(error)}") from error
         try:
@@ -252,7 +366,7 @@ class Neo4jStore:
         except StoreError:
             driver.close()
             raise
-        return cls(driver, uri, database, batch_rows, lease_seconds)
+        return cls(driver, uri, database, batch_rows, lease_seconds, lease_wait, reader_wait)
 
     def _session(self):
         return self._driver.session(database=self.database)
@@ -270,6 +384,23 @@ class Neo4jStore:
 
         with self._session() as session:
             return session.execute_read(work)
+
+    def _run_retried(self, statement: str, **params: Any) -> None:
+        """An auto-commit statement (`CALL { } IN TRANSACTIONS` cannot run in a managed transaction), run again
+        on transient errors until RETRY_SECONDS: what its committed batches did is not done twice."""
+        from neo4j.exceptions import DriverError, Neo4jError
+
+        deadline, pause = time.monotonic() + RETRY_SECONDS, 0.2
+        while True:
+            try:
+                with self._session() as session:
+                    session.run(statement, params).consume()
+                return
+            except (Neo4jError, DriverError) as error:
+                if not error.is_retryable() or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(2 * pause, 5.0)
 
     # --- writing ------------------------------------------------------------------------------
 
@@ -294,21 +425,35 @@ class Neo4jStore:
     def write_snapshot(self, graph: GraphSnapshot) -> SnapshotInfo:
         self.ensure_schema()
         snapshot_row = graph.nodes["Snapshot"].rows()[0]
-        with _translated(self.uri, f"writing snapshot {graph.snapshot}"), self._lease(graph.repository, graph.snapshot) as lease:
-            self._remove_leftovers(graph.repository, keep=graph.snapshot)
-            try:
-                self._load(graph, lease)
-                switched = self._write(SWITCH_CURRENT, repository=graph.repository, snapshot=graph.snapshot,
-                                       root=graph.root)
-            except BaseException:
-                self._delete_quietly(graph.snapshot)
-                raise
-            if not switched:
-                self._delete_quietly(graph.snapshot)
-                raise StoreError(f"another scan took over writing {graph.repository!r}; snapshot {graph.snapshot} "
-                                 "was not made current")
-            self._remove_leftovers(graph.repository, keep=graph.snapshot, quietly=True)
+        source = scan_source(graph.root) if graph.root else None
+        with _translated(self.uri, f"writing snapshot {graph.snapshot}"):
+            self._check_source(graph.repository, source)
+            with self._lease(graph.repository, graph.snapshot) as lease:
+                self._remove_leftovers(graph.repository, keep=graph.snapshot)
+                try:
+                    self._load(graph, lease)
+                    switched = self._write(SWITCH_CURRENT, repository=graph.repository, snapshot=graph.snapshot,
+                                           root=graph.root, source=source)
+                except BaseException:
+                    self._delete_quietly(graph.snapshot)
+                    raise
+                if not switched:
+                    self._delete_quietly(graph.snapshot)
+                    raise StoreError(f"another scan took over writing {graph.repository!r}; snapshot "
+                                     f"{graph.snapshot} was not made current")
+                self._remove_leftovers(graph.repository, keep=graph.snapshot, quietly=True, wait=self.reader_wait)
         return SnapshotInfo(graph.repository, graph.snapshot, snapshot_row["created_at"], snapshot_row["fingerprint"], True)
+
+    def _check_source(self, repository: str, source: str | None) -> None:
+        """On a shared server a name belongs to one remote and branch: another's scan would replace its graph."""
+        rows = self._read(REPOSITORY_SOURCE, repository=repository)
+        held = rows[0]["source"] if rows else None
+        if source is None or held is None or held == source:
+            return
+        branch = source.partition("#")[2].partition(":")[0]
+        example = f"{repository}/{branch}" if branch else f"{repository}-2"
+        raise StoreError(f"Neo4j at {self.uri} holds repository {repository!r} scanned from {held}; this scan is "
+                         f"of {source}: pass --repo NAME to keep both (e.g. --repo {example})")
 
     def _load(self, graph: GraphSnapshot, lease: _Lease) -> None:
         # The Snapshot node first: every node written after it can be found (and removed) through it.
@@ -325,29 +470,41 @@ class Neo4jStore:
                     except _IncompleteBatch as error:
                         raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
 
-    def _remove_leftovers(self, repository: str, keep: str, quietly: bool = False) -> None:
-        """Delete every snapshot of `repository` that is neither current nor `keep`."""
+    def _remove_leftovers(self, repository: str, keep: str, quietly: bool = False, wait: float = 0.0) -> None:
+        """Delete every snapshot of `repository` that is neither current nor `keep` and that no reader holds
+        (waiting up to `wait` seconds for its readers); one still read is left for the next write."""
         from neo4j.exceptions import DriverError, Neo4jError
 
         try:
             for row in self._read(LEFTOVER_SNAPSHOTS, repository=repository, keep=keep):
-                self.delete_snapshot(row["snapshot"])
+                if self._unread(repository, row["snapshot"], wait):
+                    self.delete_snapshot(row["snapshot"])
         except (Neo4jError, DriverError):
             if not quietly:
                 raise
             # The new snapshot is current already; the next write removes what is left.
 
+    def _unread(self, repository: str, snapshot: str, wait: float) -> bool:
+        deadline = time.monotonic() + wait
+        while True:
+            readers = self._write(LIVE_READERS, repository=repository, snapshot=snapshot,
+                                  ttl_ms=int(READER_SECONDS * 1000))[0]["readers"]
+            if not readers:
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.2)
+
     def delete_snapshot(self, snapshot: str) -> None:
-        """Remove one snapshot's nodes and relationships in batches, its Snapshot node last."""
-        with self._session() as session:
-            for label in [*(t for t in SNAPSHOT_NODE_TABLES if t != "Snapshot"), "Snapshot"]:
-                session.run(delete_statement(label), snapshot=snapshot, rows=self.batch_rows).consume()
+        """Remove one snapshot in small batches: relationships, then nodes, its Snapshot node last."""
+        for statement in delete_statements():
+            self._run_retried(statement, snapshot=snapshot, rows=self.batch_rows)
 
     def _delete_quietly(self, snapshot: str) -> None:
         from neo4j.exceptions import DriverError, Neo4jError
 
         try:
-            self.delete_snapshot(snapshot)
+            self.delete_snapshot(snapshot)  # never current, so never read
         except (Neo4jError, DriverError):
             pass  # the write failed already; the next write removes this leftover
 
@@ -356,7 +513,7 @@ class Neo4jStore:
         with _translated(self.uri, f"dropping {repository}"), self._lease(repository, f"{repository}@drop") as lease:
             lease.check()
             self._write("MATCH (r:Repository {id: $repository}) DELETE r", repository=repository)
-            self._remove_leftovers(repository, keep="")
+            self._remove_leftovers(repository, keep="", wait=self.reader_wait)
 
     @contextmanager
     def _lease(self, repository: str, snapshot: str):
@@ -376,7 +533,7 @@ class Neo4jStore:
     def repositories(self) -> list[str]:
         return [row["repository"] for row in self._current_rows(None)]
 
-    def current_snapshot(self, repository: str | None = None) -> str:
+    def _repository(self, repository: str | None) -> dict[str, Any]:
         rows = self._current_rows(repository)
         if repository is not None and not rows:
             known = ", ".join(self.repositories()) or "none"
@@ -386,18 +543,40 @@ class Neo4jStore:
         if len(rows) > 1:
             names = ", ".join(row["repository"] for row in rows)
             raise StoreError(f"Neo4j at {self.uri} holds {len(rows)} repositories ({names}): pass --repo NAME")
-        return rows[0]["snapshot"]
+        return rows[0]
+
+    def current_snapshot(self, repository: str | None = None) -> str:
+        return self._repository(repository)["snapshot"]
+
+    @contextmanager
+    def reading(self, repository: str | None = None):
+        """The current snapshot of `repository`, kept from deletion until the block ends (yields its id)."""
+        name = self._repository(repository)["repository"]
+        with _translated(self.uri, "query"):
+            rows = self._write(REGISTER_READER, repository=name)
+        if not rows:
+            raise StoreError(f"repository {name!r} was dropped from Neo4j at {self.uri}")
+        try:
+            yield rows[0]["snapshot"]
+        finally:
+            with _translated(self.uri, "query"):
+                self._write(UNREGISTER_READER, reader=rows[0]["reader"])
 
     def query(self, cypher: str, params: dict[str, Any] | None = None, repository: str | None = None) -> QueryResult:
-        snapshot = self.current_snapshot(repository)
+        with self.reading(repository) as snapshot:
+            return self.query_snapshot(snapshot, cypher, params)
 
+    def query_snapshot(self, snapshot: str, cypher: str, params: dict[str, Any] | None = None) -> QueryResult:
+        """Run Cypher against `snapshot`, which the caller holds (`reading()`)."""
         def work(tx):
             result = tx.run(cypher, {"snapshot": snapshot, **(params or {})})
             keys = list(result.keys())
-            return keys, [[_plain(v) for v in record.values()] for record in result]
+            rows = [[_plain(v) for v in record.values()] for record in result]
+            return keys, rows, result.consume()
 
         with _translated(self.uri, "query"), self._session() as session:
-            columns, rows = session.execute_read(work)
+            columns, rows, summary = session.execute_read(work)
+        _report_notifications(summary)
         return QueryResult(columns, rows)
 
     def list_snapshots(self, repository: str | None = None) -> list[SnapshotInfo]:
@@ -424,16 +603,18 @@ class _Lease:
         return {"repository": self.repository, "snapshot": self.snapshot}
 
     def acquire(self) -> None:
-        """Take the lease; wait while another writer's heartbeat is fresh, up to twice the lease time."""
+        """Take the lease; wait while another writer's heartbeat is fresh, up to the store's lease_wait."""
         ttl = self.store.lease_seconds
-        deadline = time.monotonic() + 2 * ttl
+        wait = max(self.store.lease_wait, 2 * ttl)  # at least long enough to see a dead writer's lease expire
+        deadline = time.monotonic() + wait
         while True:
             row = self.store._write(ACQUIRE_LEASE, ttl_ms=int(ttl * 1000), **self._params())[0]
             if row["free"]:
                 break
             if time.monotonic() >= deadline:
                 raise StoreError(f"another scan is writing {self.repository!r} to Neo4j at {self.store.uri} "
-                                 f"(snapshot {row['holder']}, last heartbeat {row['age_ms'] / 1000:.0f} s ago)")
+                                 f"(snapshot {row['holder']}, last heartbeat {row['age_ms'] / 1000:.0f} s ago); "
+                                 f"waited {wait:.0f} s")
             time.sleep(min(1.0, ttl / 4))
         self._thread = threading.Thread(target=self._beat, name=f"neo4j-lease-{self.repository}", daemon=True)
         self._thread.start()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 
 import pytest
 from typer.testing import CliRunner
@@ -68,35 +67,27 @@ def test_list_as_a_table_shows_every_id():
 
 # --- --show -------------------------------------------------------------------------------------
 
-def _pasted(text: str) -> tuple[dict[str, object], str]:
-    """What Neo4j Browser does with --show's text: the :param lines as parameters, the rest as the query."""
-    params, cypher = {}, []
-    for line in text.splitlines():
-        match = re.fullmatch(r":param (\w+) => (.*);", line)
-        if match:
-            params[match[1]] = json.loads(match[2].replace("'", '"'))
-        elif not line.startswith("//"):
-            cypher.append(line)
-    return params, "\n".join(cypher).rstrip(";")
-
-
-def test_show_is_paste_ready_with_the_current_snapshot_and_defaults(store_path, direct):
+def test_show_is_one_statement_that_finds_the_current_snapshot_itself(store_path, direct):
     query = queries.get("god-objects")
-    text = ok("--show", "god-objects", "--store", store_path)
+    text = ok("--show", "god-objects", "--store", store_path)  # the store's only repository names it
     assert text.startswith("// god-objects: Classes with too many methods (severity medium, detection)\n")
-    params, cypher = _pasted(text)
-    assert params == {"snapshot": direct.current_snapshot(), "min_methods": 60, "include_copies": False}
-    assert cypher == query.cypher
-    # Run as pasted, with the parameters as set: the rows `analyzer query` prints.
-    snapshot = params.pop("snapshot")
-    assert snapshot == direct.current_snapshot()
-    assert direct.query(cypher, params).rows == direct.query(query.cypher, query.bind()).rows
+    statement = "\n".join(line for line in text.splitlines() if not line.startswith("//"))
+    assert statement.startswith("MATCH (analyzer_repository:Repository {id: 'agent_system'})\n")
+    assert "$" not in statement and statement.count(";") == 1 and statement.endswith(";")
+    assert "c.method_count >= 60" in statement  # the default, written in
+    # Run as pasted, with no parameters at all: the rows `analyzer query` prints (tests/browser runs it in Browser).
+    assert direct.query(text, {}).rows == direct.query(query.cypher, query.bind()).rows
 
 
-def test_show_applies_param_overrides_and_works_without_a_store(tmp_path):
-    text = ok("--show", "god-objects", "--param", "min_methods=5", "--store", str(tmp_path / "none"))
-    assert ":param min_methods => 5;" in text
-    assert ":param snapshot => '<snapshot: MATCH (r:Repository) RETURN r.name, r.current_snapshot>';" in text
+def test_show_applies_param_overrides_and_needs_no_store_with_repo(tmp_path):
+    text = ok("--show", "god-objects", "--param", "min_methods=5", "--repo", "it's", "--store", str(tmp_path / "none"))
+    assert "c.method_count >= 5" in text and "parameters written in: min_methods = 5" in text
+    assert "MATCH (analyzer_repository:Repository {id: 'it\\'s'})" in text
+
+
+def test_show_without_repo_needs_a_store_naming_one_repository(tmp_path):
+    message = error_of("--show", "god-objects", "--store", str(tmp_path / "none"))
+    assert "pass --repo NAME" in message and "holds no scan" in message
 
 
 # --- running a query, every format ----------------------------------------------------------------

@@ -1,8 +1,8 @@
 """Store contract fixtures: one `backend` per adapter, the same tests run on each.
 
 The embedded leg runs everywhere. The Neo4j leg runs when NEO4J_URI names a
-server (with NEO4J_USER / NEO4J_PASSWORD) and is skipped with the reason
-otherwise. Every test works in repositories of its own (unique names), so
+server (with NEO4J_USER / NEO4J_PASSWORD; `.ci/run` starts one with
+scripts/neo4j-local.sh) and is skipped with the reason otherwise. Every test works in repositories of its own (unique names), so
 runs share a server safely, and drops them afterwards.
 """
 
@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import write_repo
 
 NEO4J_SKIP = ("NEO4J_URI is not set: the Neo4j leg needs a server "
-              "(docker compose up -d; NEO4J_URI=bolt://localhost:7687 NEO4J_PASSWORD=...)")
+              "(scripts/neo4j-local.sh start; . .neo4j/env; or docker compose up -d with NEO4J_URI and NEO4J_PASSWORD)")
 
 # A tiny two-machine system: pub/sub agents, an import cycle across folders, a broken file.
 SMALL_REPO = {

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import csv
+import os
 import shlex
+import shutil
+import subprocess
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -13,6 +17,7 @@ from analyzer.export import CapturingStore, csv_field, export_neo4j_admin, node_
 from analyzer.scan import ScanOptions, scan
 from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
 
+ROOT = Path(__file__).resolve().parents[2]
 TYPE_CHECKS = {
     "long": lambda text: text.lstrip("-").isdigit(),
     "boolean": lambda text: text in ("true", "false"),
@@ -86,12 +91,50 @@ def test_import_command_names_every_file(tmp_path, small_repo):
     result = export_neo4j_admin([_graph(small_repo)], tmp_path / "out", paths_as="/import", database="code")
     words = shlex.split(result.command)
     assert words[:5] == ["neo4j-admin", "database", "import", "full", "code"]
-    assert {"--id-type=string", "--multiline-fields=true", "--overwrite-destination=true"} <= set(words)
+    assert {"--id-type=string", "--multiline-fields=true"} <= set(words)
+    assert not any(w.startswith("--overwrite-destination") for w in words)  # never replaces a database unasked
     named = [w.split("=", 1)[1] for w in words if w.startswith(("--nodes=", "--relationships="))]
     expected = [f"/import/{h.name},/import/{d.name}" for h, d in [*result.node_files, *result.rel_files]]
     assert named == expected
     assert (tmp_path / "out" / "neo4j-admin-import.sh").read_text().rstrip().endswith(result.command)
     assert "REQUIRE n.id IS UNIQUE" in (tmp_path / "out" / "schema.cypher").read_text()
+
+
+def test_overwriting_a_database_takes_the_flag_and_says_what_is_lost(tmp_path, small_repo):
+    runner = CliRunner()
+    args = ["export", str(tmp_path / "out"), str(small_repo), "--cache-dir", str(tmp_path / "cache")]
+    safe, replacing = runner.invoke(app, args), runner.invoke(app, [*args, "--overwrite-database"])
+    assert safe.exit_code == replacing.exit_code == 0
+    assert "--overwrite-destination" not in safe.stdout and "fails if it exists" in safe.stderr
+    assert "--overwrite-destination=true" in shlex.split(replacing.stdout)
+    warning = " ".join(replacing.stderr.split())
+    assert "WARNING: this import deletes database 'neo4j' first: every repository it holds is lost" in warning
+    assert "every repository it holds is lost" in (tmp_path / "out" / "neo4j-admin-import.sh").read_text()
+
+
+def _admin(lib: Path, home: Path, command: str) -> subprocess.CompletedProcess:
+    """The exported `neo4j-admin ...` command, run with Neo4j's own AdminTool on `home` (small heap; its
+    import.report lands in `home` too)."""
+    java = ["java", "-Xmx512m", "-cp", f"{lib}/*", "org.neo4j.cli.AdminTool"]
+    return subprocess.run(java + shlex.split(command)[1:], capture_output=True, text=True, timeout=300, check=False,
+                          cwd=home, env={**os.environ, "NEO4J_HOME": str(home), "NEO4J_CONF": str(home / "conf")})
+
+
+@pytest.mark.slow
+def test_neo4j_admin_imports_the_files_and_never_replaces_a_database_unasked(tmp_path, small_repo):
+    lib = Path(os.environ.get("NEO4J_LOCAL_DIR", ROOT / ".neo4j")) / "lib"
+    if shutil.which("java") is None or not any(lib.glob("neo4j-command-line-*.jar")):
+        pytest.skip(f"needs java and Neo4j's jars in {lib} (scripts/neo4j-local.sh start fetches them)")
+    home = tmp_path / "home"
+    (home / "conf").mkdir(parents=True)
+    (home / "conf" / "neo4j.conf").write_text("")
+    graph = _graph(small_repo)
+    first = _admin(lib, home, export_neo4j_admin([graph], tmp_path / "once").command)
+    assert first.returncode == 0, first.stdout[-2000:]
+    imported = sum(len(graph.nodes[t]) for t in NODES_BY_NAME if t != "Repository") + 1  # and the Repository node
+    assert f"{imported} nodes" in first.stdout
+    again = _admin(lib, home, export_neo4j_admin([graph], tmp_path / "again").command)
+    assert again.returncode != 0 and "Database already exist" in again.stdout + again.stderr
 
 
 def test_several_repositories_share_the_files(tmp_path, small_repo):

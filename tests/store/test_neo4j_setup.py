@@ -75,17 +75,36 @@ def test_ci_workflow_runs_the_suite_against_a_neo4j_service():
     assert "--finalize" in " ".join(step.get("run", "") for step in finalize["steps"])
 
 
+BOOKKEEPING = ("ACQUIRE_LEASE", "RENEW_LEASE", "RELEASE_LEASE", "SWITCH_CURRENT", "REPOSITORY_SOURCE",
+               "REGISTER_READER", "UNREGISTER_READER", "LIVE_READERS", "LEFTOVER_SNAPSHOTS", "CURRENT_SNAPSHOTS")
+
+
+def _adapter_statements() -> dict[str, str]:
+    """Every statement the adapter sends, by name."""
+    texts = {f"schema{i}": s for i, s in enumerate(adapter.schema_statements())}
+    texts |= {f"node:{t.name}": adapter.node_statement(t) for t in NODE_TABLES}
+    texts |= {f"rel:{r.name}": adapter.rel_statement(r) for r in REL_TABLES}
+    texts |= {f"delete{i}": s for i, s in enumerate(adapter.delete_statements())}
+    return texts | {name: getattr(adapter, name) for name in BOOKKEEPING}
+
+
 def test_adapter_cypher_names_only_schema_labels_and_types():
-    labels = {t.name for t in NODE_TABLES} | {adapter.LEASE_LABEL}
-    statements = [*adapter.schema_statements(), *(adapter.node_statement(t) for t in NODE_TABLES),
-                  *(adapter.rel_statement(r) for r in REL_TABLES), adapter.ACQUIRE_LEASE, adapter.SWITCH_CURRENT,
-                  adapter.LEFTOVER_SNAPSHOTS, adapter.CURRENT_SNAPSHOTS, adapter.delete_statement("Module")]
-    used = {name for s in statements for name in re.findall(r"\(\w+:(\w+)", s)}
+    labels = {t.name for t in NODE_TABLES} | {adapter.LEASE_LABEL, adapter.READER_LABEL}
+    statements = _adapter_statements().values()
+    used = {name for s in statements for name in re.findall(r"\(\w*:(\w+)", s)}
     assert used <= labels
     types = {name for s in statements for name in re.findall(r"\[\w+:(\w+)\]", s)}
     assert types == {r.name for r in REL_TABLES}
     with pytest.raises(ValueError):
         adapter._name("Module) DETACH DELETE (x")
+
+
+def test_a_snapshot_is_deleted_relationships_first_and_its_snapshot_node_last():
+    statements = adapter.delete_statements()
+    kinds = ["rel" if "-[r:" in s else "node" for s in statements]
+    assert kinds == ["rel"] * len(REL_TABLES) + ["node"] * (len(NODE_TABLES) - 1)  # every table but Repository
+    assert "(n:Module " in statements[-2] and "(n:Snapshot " in statements[-1]
+    assert all("CALL (" in s and "IN TRANSACTIONS OF $rows ROWS" in s for s in statements)
 
 
 PACKAGE = "@neo4j-cypher/language-support"
@@ -96,26 +115,32 @@ const out = {};
 for (const [id, text] of Object.entries(texts)) {
   out[id] = lintCypherQuery('CYPHER 5 ' + text, {}).diagnostics
     .filter(d => !/^Parameter \\$\\w+ is not defined/.test(d.message))
-    .filter(d => !/^CALL subquery without a variable scope clause is deprecated/.test(d.message))
     .map(d => d.message);
 }
 console.log(JSON.stringify(out));
 """
 
 
+def _one_per_shape(texts: dict[str, str]) -> dict[str, str]:
+    """The statements with different text once label, type and property names are set aside: the linter
+    (about a second a statement here) learns nothing from the thirtieth `UNWIND ... CREATE` of another label."""
+    names = {t.name for t in NODE_TABLES} | {r.name for r in REL_TABLES}
+    names |= {c for t in NODE_TABLES for c in t.columns} | {p for r in REL_TABLES for p in r.properties}
+    pattern = re.compile(r"(?<![A-Za-z0-9])(" + "|".join(sorted(names, key=len, reverse=True)) + r")(?![A-Za-z0-9])")
+    shapes: dict[str, tuple[str, str]] = {}
+    for name, text in texts.items():
+        shapes.setdefault(pattern.sub("X", text), (name, text))
+    return dict(shapes.values())
+
+
 @pytest.mark.slow
 def test_adapter_statements_pass_the_neo4j_linter():
-    """Every statement the adapter sends. `CALL { WITH n ... }` stays: `CALL (n) {}` needs Neo4j 5.23+."""
+    """Every statement the adapter sends, deprecations included (the linter reports them as warnings)."""
     modules = Path(os.environ.get("CYPHER_LINT_MODULES", ROOT / ".tools" / "node_modules"))
     node = shutil.which("node")
     if node is None or not (modules / PACKAGE / "package.json").is_file():
         pytest.skip(f"needs node and {PACKAGE} (set CYPHER_LINT_MODULES to its node_modules folder)")
-    texts = {f"schema{i}": s for i, s in enumerate(adapter.schema_statements())}
-    texts |= {f"node:{t.name}": adapter.node_statement(t) for t in NODE_TABLES}
-    texts |= {f"rel:{r.name}": adapter.rel_statement(r) for r in REL_TABLES}
-    texts |= {name: getattr(adapter, name) for name in ("ACQUIRE_LEASE", "RENEW_LEASE", "RELEASE_LEASE",
-                                                        "SWITCH_CURRENT", "LEFTOVER_SNAPSHOTS", "CURRENT_SNAPSHOTS")}
-    texts["delete"] = adapter.delete_statement("Module")
+    texts = _one_per_shape(_adapter_statements())
     texts["bad"] = "MATCH (n RETURN n"  # the harness must report a broken statement
     result = subprocess.run([node, "-e", LINT, str(modules)], input=json.dumps(texts), capture_output=True,
                             text=True, timeout=120, check=True)

@@ -9,7 +9,6 @@ import copy
 
 import pytest
 
-import queries
 from analyzer.export import CapturingStore, read_graph
 from analyzer.scan import ScanOptions, scan
 from analyzer.shard import finalize, scan_shard
@@ -151,22 +150,3 @@ def test_a_failed_write_leaves_the_previous_snapshot_current(backend, small_repo
     finally:
         store.close()
     assert scan(_options(backend, small_repo, name)).files == len(SMALL_REPO) + 1  # and the next write works
-
-
-def test_bundled_queries_answer_the_same_on_neo4j_and_embedded(neo4j_backend, fixture_repo, tmp_path):
-    name = neo4j_backend.name("queries")
-    embedded = str(tmp_path / "embedded")
-    scan(ScanOptions(repo=fixture_repo, store=embedded, cache_dir=neo4j_backend.cache_dir, jobs=1, repository=name))
-    scan(_options(neo4j_backend, fixture_repo, name))
-    from analyzer.store.ladybug import LadybugStore
-
-    server, local = neo4j_backend.open(), LadybugStore(embedded)
-    try:
-        for query in queries.load_all():
-            params = query.bind()
-            on_server = server.query(query.cypher, params, repository=name)
-            on_disk = local.query(query.cypher, params, repository=name)
-            assert (query.id, on_server.rows) == (query.id, on_disk.rows)
-            assert on_server.columns == on_disk.columns
-    finally:
-        server.close()
