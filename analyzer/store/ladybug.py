@@ -14,6 +14,15 @@ be opened (a damaged file, a directory in its place, a garbage write-ahead
 log, CURRENT naming nothing) is reported with the command that repairs it;
 the next scan moves the damaged files aside (`*.damaged-<time>`) and writes a
 fresh snapshot. Repository names map to folders injectively (percent-encoding).
+
+A rescan that changed a small part of the graph writes only the difference: it copies
+the current snapshot's file and applies the rows that differ (analyzer/store/delta.py)
+to the copy in one transaction, then switches CURRENT as above, so every guarantee
+holds. The rows of a copy keep the `snapshot` value and id prefix of the file they were
+first written to (the row key, the Snapshot node's `snapshot`), and queries get it as
+`$snapshot`; its Snapshot node's id is the new snapshot's name. The difference is found
+against the row index saved beside each snapshot (`<snapshot>.lbdb.rows`), signed with
+this user's local key: a store folder planted in a scanned repository is never a base.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ from __future__ import annotations
 import decimal
 import errno
 import fcntl
+import hashlib
+import hmac
 import os
 import re
 import shutil
@@ -30,15 +41,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-from analyzer.cache import make_ignored_folder
+import msgpack
+
+from analyzer.cache import local_key, make_ignored_folder
 from analyzer.graph import Columns, GraphSnapshot
-from analyzer.schema import NODE_TABLES, REL_TABLES
+from analyzer.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, RELS_BY_NAME, SCHEMA_DIGEST
+from analyzer.store.delta import Delta, GraphRows, RowIndex, difference, graph_rows, local_name
 from analyzer.store.port import DamagedSnapshotError, QueryResult, SnapshotInfo, StoreError, check_repository_name
 
 DB_SUFFIX = ".lbdb"
 CURRENT = "CURRENT"
 LEASE_SUFFIX = ".readers"
 DAMAGED_MARK = ".damaged-"
+ROWS_SUFFIX = ".rows"  # beside a snapshot's database: its row index, for the next scan's difference
+ROWS_FORMAT = 1
+MAX_DELTA_SHARE = 0.25  # a difference above this share of the rows is written as a fresh file
 PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 OPEN_ATTEMPTS = 20  # a reader re-reads CURRENT when the snapshot it read was collected before it locked it
 
@@ -73,11 +90,84 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _load_rows(path: Path) -> dict[str, Any] | None:
+    """A saved row index, when this user's scan signed it and it fits this schema; None otherwise."""
+    try:
+        envelope = msgpack.unpackb(path.read_bytes())
+        body, signature = envelope["body"], envelope["signature"]
+        if not hmac.compare_digest(hmac.new(local_key(), body, hashlib.sha256).digest(), signature):
+            return None
+        saved = msgpack.unpackb(body, unicode_errors="surrogatepass")
+        if saved["format"] != ROWS_FORMAT or saved["schema"] != SCHEMA_DIGEST:
+            return None
+        return saved
+    except (OSError, ValueError, KeyError, TypeError, msgpack.UnpackException):
+        return None  # missing, unreadable, not ours or another format: the snapshot is written whole
+
+
+def _apply(connection: Any, graph: GraphSnapshot, delta: Delta, row_key: str) -> None:
+    """Turn the copied snapshot into `graph` in one transaction; rows take the copy's row key."""
+    snapshot = graph.snapshot
+
+    def stored(value: str) -> str:
+        return row_key + local_name(value, snapshot)
+
+    def node_rows(table: str, positions: list[int]) -> list[dict[str, Any]]:
+        data = graph.nodes[table].data
+        rows = [{column: values[p] for column, values in data.items()} for p in positions]
+        for row in rows:
+            row["id"], row["snapshot"] = stored(row["id"]), row_key
+        return rows
+
+    def rel_rows(table: str, positions: list[int]) -> list[dict[str, Any]]:
+        data = graph.rels[table].data
+        names = RELS_BY_NAME[table].properties
+        return [{"source": stored(data["from"][p]), "target": stored(data["to"][p]),
+                 **{name: data[name][p] for name in names}} for p in positions]
+
+    def run(cypher: str, rows: list[dict[str, Any]]) -> None:
+        connection.execute(cypher, {"rows": rows})
+
+    def value(column: str, kind: str) -> str:
+        # Parameter rows carry no types: a column that is null in every row would bind as STRING.
+        return f"CAST(row.`{column}` AS {kind})"
+
+    connection.execute("BEGIN TRANSACTION")
+    for name, pairs in delta.deleted_pairs.items():
+        rel = RELS_BY_NAME[name]
+        run(f"UNWIND $rows AS row MATCH (:{rel.source} {{id: row.source}})-[r:{name}]->(:{rel.target} {{id: row.target}}) "
+            "DELETE r", [{"source": row_key + source, "target": row_key + target} for source, target in pairs])
+    for name, names in delta.deleted_nodes.items():
+        run(f"UNWIND $rows AS row MATCH (n:{name} {{id: row.id}}) DETACH DELETE n",
+            [{"id": row_key + local} for local in names])
+    for name, positions in delta.changed_nodes.items():
+        columns = [(c, kind) for c, kind in NODES_BY_NAME[name].columns.items() if c != "id"]
+        run(f"UNWIND $rows AS row MATCH (n:{name} {{id: row.id}}) SET "
+            + ", ".join(f"n.`{c}` = {value(c, kind)}" for c, kind in columns), node_rows(name, positions))
+    for name, positions in delta.created_nodes.items():
+        columns = ", ".join(f"`{c}`: {value(c, kind)}" for c, kind in NODES_BY_NAME[name].columns.items())
+        run(f"UNWIND $rows AS row CREATE (:{name} {{{columns}}})", node_rows(name, positions))
+    for name, positions in delta.created_rels.items():
+        rel = RELS_BY_NAME[name]
+        properties = ", ".join(f"`{p}`: {value(p, kind)}" for p, kind in rel.properties.items())
+        run(f"UNWIND $rows AS row MATCH (a:{rel.source} {{id: row.source}}), (b:{rel.target} {{id: row.target}}) "
+            f"CREATE (a)-[:{name}{f' {{{properties}}}' if properties else ''}]->(b)", rel_rows(name, positions))
+    # The Snapshot node names the new snapshot; the Repository pointer follows it.
+    connection.execute("MATCH (s:Snapshot) DELETE s")
+    columns = ", ".join(f"`{c}`: {value(c, kind)}" for c, kind in NODES_BY_NAME["Snapshot"].columns.items())
+    snapshot_row = graph.nodes["Snapshot"].rows()[0]
+    run(f"UNWIND $rows AS row CREATE (:Snapshot {{{columns}}})", [{**snapshot_row, "snapshot": row_key}])
+    connection.execute("MATCH (r:Repository) SET r.current_snapshot = $snapshot, r.root = $root",
+                       {"snapshot": snapshot, "root": graph.root})
+    connection.execute("COMMIT")
+
+
 class LadybugStore:
     def __init__(self, location: str | os.PathLike[str], read_only: bool = False) -> None:
         self.root = Path(location)
         self.read_only = read_only
-        self._readers: dict[Path, tuple[Any, Any, int | None]] = {}  # database path -> (database, connection, lease)
+        # database path -> (database, connection, lease, row key)
+        self._readers: dict[Path, tuple[Any, Any, int | None, str]] = {}
         if not read_only:
             try:
                 make_ignored_folder(self.root)
@@ -87,42 +177,19 @@ class LadybugStore:
     # --- writing ----------------------------------------------------------
 
     def write_snapshot(self, graph: GraphSnapshot) -> SnapshotInfo:
-        import pyarrow as pa
-
-        from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
-
         folder = self.root / repository_key(graph.repository)
         folder.mkdir(parents=True, exist_ok=True)
+        snapshot_row = graph.nodes["Snapshot"].rows()[0]
         with self._locked(folder):
             self._set_aside_if_damaged(folder, graph.repository)
             target = folder / (repository_key(graph.snapshot) + DB_SUFFIX)
             self._remove_database(target)
-            ladybug = _ladybug()
-            database = ladybug.Database(str(target))
-            try:
-                connection = ladybug.Connection(database)
-                for statement in schema_statements():
-                    connection.execute(statement)  # analyzer: ignore[query-in-loop] - schema DDL, once per table
-                types = {"STRING": pa.string(), "INT64": pa.int64(), "BOOLEAN": pa.bool_()}
-                snapshot_row = graph.nodes["Snapshot"].rows()[0]
-                # The pointer row lives only in the stored copy; the caller's graph stays as given.
-                repository = Columns(tuple(NODES_BY_NAME["Repository"].columns))
-                repository.add(id=graph.repository, snapshot=graph.snapshot, name=graph.repository, root=graph.root,
-                               current_snapshot=graph.snapshot)
-                for name, columns in [*graph.nodes.items(), ("Repository", repository), *graph.rels.items()]:
-                    if not len(columns):
-                        continue
-                    table = NODES_BY_NAME.get(name) or RELS_BY_NAME[name]
-                    schema = pa.schema([(c, types[t]) for c, t in table.columns.items()])
-                    # A fresh Arrow table per COPY: reusing one across COPYs has crashed LadybugDB.
-                    arrow_table = pa.Table.from_pydict({c: columns.data[c] for c in table.columns}, schema=schema)  # noqa: F841
-                    connection.execute(f"COPY {name} FROM arrow_table")  # analyzer: ignore[query-in-loop] - one bulk COPY per table
-                connection.close()
-            except RuntimeError as error:
-                database.close()
-                self._remove_database(target)
-                raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
-            database.close()
+            rows = graph_rows(graph)
+            row_key = self._write_difference(folder, graph, rows, target)
+            if row_key is None:
+                self._write_whole(graph, target)
+                row_key = graph.snapshot
+            self._save_rows(target, graph, snapshot_row["fingerprint"], row_key, rows.index)
             Path(str(target) + LEASE_SUFFIX).touch()  # before CURRENT names it: readers lock it from the start
             pointer = folder / (CURRENT + ".tmp")
             pointer.write_text(graph.snapshot + "\n", encoding="utf-8")
@@ -132,6 +199,85 @@ class LadybugStore:
             self._release(folder)  # this process's own readers of the old snapshot must not keep it alive
             self._collect_garbage(folder, keep=target)
         return SnapshotInfo(graph.repository, graph.snapshot, snapshot_row["created_at"], snapshot_row["fingerprint"], True)
+
+    def _write_whole(self, graph: GraphSnapshot, target: Path) -> None:
+        import pyarrow as pa
+
+        ladybug = _ladybug()
+        database = ladybug.Database(str(target))
+        try:
+            connection = ladybug.Connection(database)
+            for statement in schema_statements():
+                connection.execute(statement)  # analyzer: ignore[query-in-loop] - schema DDL, once per table
+            types = {"STRING": pa.string(), "INT64": pa.int64(), "BOOLEAN": pa.bool_()}
+            # The pointer row lives only in the stored copy; the caller's graph stays as given.
+            repository = Columns(tuple(NODES_BY_NAME["Repository"].columns))
+            repository.add(id=graph.repository, snapshot=graph.snapshot, name=graph.repository, root=graph.root,
+                           current_snapshot=graph.snapshot)
+            for name, columns in [*graph.nodes.items(), ("Repository", repository), *graph.rels.items()]:
+                if not len(columns):
+                    continue
+                table = NODES_BY_NAME.get(name) or RELS_BY_NAME[name]
+                schema = pa.schema([(c, types[t]) for c, t in table.columns.items()])
+                # A fresh Arrow table per COPY: reusing one across COPYs has crashed LadybugDB.
+                arrow_table = pa.Table.from_pydict({c: columns.data[c] for c in table.columns}, schema=schema)  # noqa: F841
+                connection.execute(f"COPY {name} FROM arrow_table")  # analyzer: ignore[query-in-loop] - one bulk COPY per table
+            connection.close()
+        except RuntimeError as error:
+            database.close()
+            self._remove_database(target)
+            raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
+        database.close()
+
+    def _write_difference(self, folder: Path, graph: GraphSnapshot, rows: GraphRows, target: Path) -> str | None:
+        """Copy the current snapshot to `target` and apply what differs; its row key, or None when the
+        current snapshot cannot be a base (none, no trusted row index, a large difference)."""
+        base = self._base(folder, graph.repository)
+        if base is None:
+            return None
+        base_path, row_key, stored = base
+        delta = difference(stored, rows)
+        if delta.size > MAX_DELTA_SHARE * max(rows.size, 1):
+            return None
+        shutil.copyfile(base_path, target)
+        ladybug = _ladybug()
+        database = ladybug.Database(str(target))
+        try:
+            connection = ladybug.Connection(database)
+            _apply(connection, graph, delta, row_key)
+            connection.close()
+        except RuntimeError as error:
+            database.close()
+            self._remove_database(target)
+            raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
+        database.close()
+        return row_key
+
+    def _base(self, folder: Path, repository: str) -> tuple[Path, str, RowIndex] | None:
+        """(database, row key, row index) of the current snapshot when this user's scan wrote both and they
+        belong together; None otherwise."""
+        snapshot = self._current(folder)
+        if snapshot is None:
+            return None
+        database = folder / (repository_key(snapshot) + DB_SUFFIX)
+        if Path(f"{database}.wal").exists():
+            return None  # not checkpointed: the file alone is not the snapshot
+        saved = _load_rows(Path(str(database) + ROWS_SUFFIX))
+        if saved is None or (saved["repository"], saved["snapshot"]) != (repository, snapshot):
+            return None
+        _snapshot, row_key, connection = self._open_current(folder)
+        fingerprint = self._execute(connection, "MATCH (s:Snapshot) RETURN s.fingerprint", {}).rows[0][0]
+        if (row_key, fingerprint) != (saved["row_key"], saved["fingerprint"]):
+            return None
+        return database, row_key, saved["tables"]
+
+    @staticmethod
+    def _save_rows(target: Path, graph: GraphSnapshot, fingerprint: str, row_key: str, index: RowIndex) -> None:
+        body = msgpack.packb({"format": ROWS_FORMAT, "schema": SCHEMA_DIGEST, "repository": graph.repository,
+                              "snapshot": graph.snapshot, "row_key": row_key, "fingerprint": fingerprint,
+                              "tables": index}, unicode_errors="surrogatepass")
+        signature = hmac.new(local_key(), body, hashlib.sha256).digest()
+        Path(str(target) + ROWS_SUFFIX).write_bytes(msgpack.packb({"body": body, "signature": signature}))
 
     @contextmanager
     def _locked(self, folder: Path):
@@ -167,7 +313,7 @@ class LadybugStore:
 
     @staticmethod
     def _remove_database(path: Path) -> None:
-        for candidate in (path, Path(str(path) + ".wal"), Path(str(path) + ".shadow"), Path(str(path) + LEASE_SUFFIX)):
+        for candidate in (path, *(Path(str(path) + suffix) for suffix in (".wal", ".shadow", LEASE_SUFFIX, ROWS_SUFFIX))):
             if candidate.is_dir() and not candidate.is_symlink():
                 shutil.rmtree(candidate)
             elif candidate.exists() or candidate.is_symlink():
@@ -249,14 +395,14 @@ class LadybugStore:
         return self.root / repository_key(repositories[0])
 
     def _read_meta(self, folder: Path, repository: str) -> dict[str, Any]:
-        snapshot, connection = self._open_current(folder)
+        snapshot, _row_key, connection = self._open_current(folder)
         result = self._execute(connection, "MATCH (s:Snapshot) RETURN s.created_at, s.fingerprint", {})
         created_at, fingerprint = result.rows[0]
         return {"snapshot": snapshot, "created_at": created_at, "fingerprint": fingerprint}
 
-    def _open_current(self, folder: Path) -> tuple[str, Any]:
-        """(snapshot, connection) of the folder's current snapshot, leased so that no scan collects it while open;
-        DamagedSnapshotError when it cannot be opened or is not the snapshot CURRENT names."""
+    def _open_current(self, folder: Path) -> tuple[str, str, Any]:
+        """(snapshot, row key, connection) of the folder's current snapshot, leased so that no scan collects it
+        while open; DamagedSnapshotError when it cannot be opened or is not the snapshot CURRENT names."""
         for _attempt in range(OPEN_ATTEMPTS):
             snapshot = self._current(folder)
             if snapshot is None:
@@ -267,38 +413,38 @@ class LadybugStore:
                 raise self._damage(folder, f"{CURRENT} names {snapshot[:60]!r}, not a snapshot") from error
             cached = self._readers.get(database_path)
             if cached is not None:
-                return snapshot, cached[1]
+                return snapshot, cached[3], cached[1]
             lease = self._lease(database_path)
             if lease is False:
                 if self._current(folder) != snapshot:
                     continue  # collected after a scan switched CURRENT: read the new one
                 raise self._damage(folder, f"{CURRENT} names {snapshot!r}, whose database file is missing")
             try:
-                database, connection = self._open_database(folder, database_path, snapshot)
+                database, connection, row_key = self._open_database(folder, database_path, snapshot)
             except DamagedSnapshotError:
                 self._unlock(lease)
                 raise
-            self._readers[database_path] = (database, connection, lease)
-            return snapshot, connection
+            self._readers[database_path] = (database, connection, lease, row_key)
+            return snapshot, row_key, connection
         raise StoreError(f"{folder} changed {OPEN_ATTEMPTS} times while opening it: a scan loop? try again")
 
-    def _open_database(self, folder: Path, database_path: Path, snapshot: str) -> tuple[Any, Any]:
+    def _open_database(self, folder: Path, database_path: Path, snapshot: str) -> tuple[Any, Any, str]:
         ladybug = _ladybug()
         database = None
         try:
             database = ladybug.Database(str(database_path), read_only=True)
             connection = ladybug.Connection(database)
-            rows = connection.execute("MATCH (s:Snapshot) RETURN s.repository, s.id").get_all()
+            rows = connection.execute("MATCH (s:Snapshot) RETURN s.repository, s.id, s.snapshot").get_all()
         except RuntimeError as error:
             if database is not None:
                 database.close()
             raise self._damage(folder, f"{database_path.name}: {' '.join(str(error).split())}") from error
-        if rows != [[unquote(folder.name), snapshot]]:
+        if [row[:2] for row in rows] != [[unquote(folder.name), snapshot]]:
             connection.close()
             database.close()
             found = ", ".join(f"{row[0]!r}" for row in rows) or "no snapshot"
             raise self._damage(folder, f"{database_path.name} holds {found}, not {snapshot!r}")
-        return database, connection
+        return database, connection, rows[0][2]
 
     @staticmethod
     def _lease(database_path: Path) -> int | None | bool:
@@ -325,7 +471,7 @@ class LadybugStore:
 
     def _release(self, folder: Path) -> None:
         for path in [p for p in self._readers if p.parent == folder]:
-            database, connection, lease = self._readers.pop(path)
+            database, connection, lease, _row_key = self._readers.pop(path)
             connection.close()
             database.close()
             self._unlock(lease)
@@ -347,8 +493,8 @@ class LadybugStore:
         return self._open_current(self._folder_for(repository))[0]
 
     def query(self, cypher: str, params: dict[str, Any] | None = None, repository: str | None = None) -> QueryResult:
-        snapshot, connection = self._open_current(self._folder_for(repository))
-        return self._execute(connection, cypher, {"snapshot": snapshot, **(params or {})})
+        _snapshot, row_key, connection = self._open_current(self._folder_for(repository))
+        return self._execute(connection, cypher, {"snapshot": row_key, **(params or {})})
 
     def list_snapshots(self, repository: str | None = None) -> list[SnapshotInfo]:
         names = [repository] if repository is not None else self.repositories()

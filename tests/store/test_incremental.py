@@ -1,0 +1,114 @@
+"""A rescan writes only what changed, and the snapshot it leaves equals a full scan of the same tree.
+
+Each step changes the copied fixture repository the way a developer does (an edit, a deletion, a rename, a
+file that stops parsing, a changed deployment config), rescans it into the store that holds the previous
+snapshot, scans the same tree from nothing into a fresh store, and compares every library query's rows and
+every table's rows. The steps build on each other, so later differences apply to a snapshot that was
+itself written as a difference.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import queries
+from analyzer.scan import ScanOptions, scan
+from analyzer.schema import NODE_TABLES, REL_TABLES
+from analyzer.store import open_store
+from analyzer.store.ladybug import DB_SUFFIX, LadybugStore, repository_key
+from tests.conftest import write_repo
+
+ROOT = Path(__file__).resolve().parents[2]
+AGENT = "main_pc_code/agents/memory_agent.py"
+CONFIG = "main_pc_code/config/startup_config.yaml"
+
+
+def _row_key(store) -> str:
+    """The value the current snapshot's rows carry in `snapshot` (and as their ids' prefix)."""
+    return store.query("MATCH (s:Snapshot) RETURN s.snapshot").rows[0][0]
+
+
+def _answers(store) -> dict[str, list]:
+    """Every library query's rows and every table's rows, with the snapshot's row key taken out."""
+    key = re.escape(_row_key(store))
+
+    def clean(value):
+        return re.sub(key, "<snapshot>", value) if isinstance(value, str) else value
+
+    answers = {}
+    for query in queries.load_all():
+        result = store.query(query.cypher, query.bind())
+        answers[query.id] = [result.columns, [[clean(v) for v in row] for row in result.rows]]
+    for table in NODE_TABLES:
+        if table.name in ("Snapshot", "Repository"):
+            continue  # the scan's name and time: differ between any two scans
+        columns = ", ".join(f"n.`{c}`" for c in table.columns)
+        rows = store.query(f"MATCH (n:{table.name} {{snapshot: $snapshot}}) RETURN {columns}").rows
+        answers[table.name] = sorted(([clean(v) for v in row] for row in rows), key=repr)
+    for rel in REL_TABLES:
+        columns = "".join(f", r.`{p}`" for p in rel.properties)
+        rows = store.query(f"MATCH (a:{rel.source} {{snapshot: $snapshot}})-[r:{rel.name}]->(b:{rel.target}) "
+                           f"RETURN a.id, b.id{columns}").rows
+        answers[rel.name] = sorted(([clean(v) for v in row] for row in rows), key=repr)
+    return answers
+
+
+def _edit(repo: Path) -> None:
+    path = repo / AGENT
+    path.write_text(path.read_text() + "\nimport json\n\ndef extra():\n    try:\n        pass\n    except:\n"
+                    "        pass  # TODO: added\n")
+
+
+def _delete(repo: Path) -> None:
+    (repo / "main_pc_code/agents/chitchat_agent.py").unlink()
+
+
+def _rename(repo: Path) -> None:
+    (repo / "main_pc_code/agents/nlu_agent.py").rename(repo / "main_pc_code/agents/nlu_service.py")
+
+
+def _break(repo: Path) -> None:
+    path = repo / "main_pc_code/agents/translator_agent.py"
+    path.write_text(path.read_text() + "\ndef broken(:\n")
+
+
+def _reconfigure(repo: Path) -> None:
+    path = repo / CONFIG
+    path.write_text(path.read_text().replace("port: 5570", "port: 5571"))
+
+
+STEPS = [_edit, _delete, _rename, _break, _reconfigure]
+
+
+@pytest.mark.slow
+def test_each_rescan_writes_a_difference_that_equals_a_full_scan(tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "fixtures" / "agent_system", repo)
+    cache = str(tmp_path / "cache")
+    incremental = ScanOptions(repo=repo, store=str(tmp_path / "store"), cache_dir=cache, jobs=2, repository="system")
+    first = scan(incremental)
+    assert "port: 5570" in (repo / CONFIG).read_text()  # the config step changes something real
+    for number, step in enumerate(STEPS):
+        step(repo)
+        report = scan(incremental)
+        fresh = ScanOptions(repo=repo, store=str(tmp_path / f"fresh{number}"), cache_dir=cache, jobs=2,
+                            repository="system")
+        scan(fresh)
+        incremental_store, fresh_store = open_store(incremental.store), open_store(fresh.store)
+        try:
+            # Written as a difference: the rows kept the first snapshot's key, the pointer names the new one.
+            assert incremental_store.current_snapshot() == report.snapshot
+            assert _row_key(incremental_store) == first.snapshot, step.__name__
+            assert _answers(incremental_store) == _answers(fresh_store), step.__name__
+        finally:
+            incremental_store.close()
+            fresh_store.close()
