@@ -1,25 +1,25 @@
 """Which rows of a new snapshot differ from the snapshot it replaces (the store writes only those).
 
-Every row is named without its snapshot: a node by its id, a relationship by its (from, to) pair, with the
-snapshot's name (the prefix of every id, and every `snapshot` column) taken out, so the same row of two
-snapshots has the same name and the same digest. A `RowIndex` (table -> name -> digest) of the snapshot a
-store holds is all a later write needs to find the difference; the Snapshot node, which differs every
-time, is not in it (the store writes it whole). A pair's digest covers all of its relationships of one type.
+Rows are compared without their snapshot: ids lose the snapshot's name (their prefix) and the `snapshot`
+column is left out, so the same row of two snapshots is equal. A graph's image is each table's columns so
+normalised and packed with msgpack, one bytes value per table: the store keeps the image of the snapshot
+it holds, and a later write compares table by table, unpacking only the tables whose bytes differ. A node
+is named by its id, a relationship by its (from, to) pair (all of a pair's relationships of one type are
+rewritten together). The Snapshot node, which differs every time, is not in the image.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import msgpack
 
 from analyzer.graph import GraphSnapshot
 
-RowIndex = dict[str, dict[str, bytes]]  # table -> row name (snapshot taken out) -> digest
-PAIR_SEPARATOR = "\0"
 SNAPSHOT_TABLE = "Snapshot"
+Image = dict[str, bytes]  # table -> its normalised columns, packed
 
 
 def local_name(value: str, snapshot: str) -> str:
@@ -27,59 +27,46 @@ def local_name(value: str, snapshot: str) -> str:
     return value[len(snapshot):] if value.startswith(snapshot) else value
 
 
-def _digest(row: list) -> bytes:
-    return hashlib.blake2b(msgpack.packb(row), digest_size=12).digest()
+def _pack(value: Any) -> bytes:
+    return msgpack.packb(value, unicode_errors="surrogatepass")
+
+
+def unpack(data: bytes) -> Any:
+    return msgpack.unpackb(data, use_list=False, unicode_errors="surrogatepass")
 
 
 @dataclass
-class GraphRows:
-    """A graph's row index, and where each named row sits in its table (for writing the difference)."""
-
-    index: RowIndex = field(default_factory=dict)
-    node_rows: dict[str, dict[str, int]] = field(default_factory=dict)  # table -> name -> row position
-    rel_rows: dict[str, dict[str, list[int]]] = field(default_factory=dict)  # table -> pair -> row positions
-
-    @property
-    def size(self) -> int:
-        return sum(len(names) for names in self.index.values())
+class GraphImage:
+    columns: dict[str, list[list[Any]]]  # table -> normalised columns (nodes: id then properties)
+    packed: Image
 
 
-def graph_rows(graph: GraphSnapshot) -> GraphRows:
-    snapshot, rows = graph.snapshot, GraphRows()
-    for name, columns in graph.nodes.items():
+def graph_image(graph: GraphSnapshot) -> GraphImage:
+    snapshot, columns = graph.snapshot, {}
+    cut = len(snapshot)
+
+    def local(names: list[str]) -> list[str]:  # local_name over a column, inlined: a few hundred thousand ids
+        return [name[cut:] if name.startswith(snapshot) else name for name in names]
+
+    for name, table in graph.nodes.items():
         if name == SNAPSHOT_TABLE:
             continue
-        names, digests, positions = [], [], {}
-        for position, values in enumerate(zip(*(columns.data[c] for c in columns.names))):
-            row = list(values)
-            row[0], row[1] = local_name(row[0], snapshot), ""  # id, snapshot: the first two columns of every node
-            positions[row[0]] = position
-            names.append(row[0])
-            digests.append(_digest(row))
-        rows.index[name], rows.node_rows[name] = dict(zip(names, digests)), positions
-    for name, columns in graph.rels.items():
-        grouped: dict[str, list[int]] = defaultdict(list)
-        row_digests: list[bytes] = []
-        for position, values in enumerate(zip(*(columns.data[c] for c in columns.names))):
-            row = list(values)
-            row[0], row[1] = local_name(row[0], snapshot), local_name(row[1], snapshot)  # from, to
-            grouped[row[0] + PAIR_SEPARATOR + row[1]].append(position)
-            row_digests.append(_digest(row))
-        rows.index[name] = {pair: hashlib.blake2b(b"".join(sorted(row_digests[p] for p in positions)),
-                                                  digest_size=12).digest()
-                            for pair, positions in grouped.items()}
-        rows.rel_rows[name] = dict(grouped)
-    return rows
+        ids, _snapshot, *rest = (table.data[c] for c in table.names)
+        columns[name] = [local(ids), *rest]
+    for name, table in graph.rels.items():
+        sources, targets, *rest = (table.data[c] for c in table.names)
+        columns[name] = [local(sources), local(targets), *rest]
+    return GraphImage(columns, {name: _pack(data) for name, data in columns.items()})
 
 
 @dataclass
 class Delta:
     """What turns the stored snapshot into the new one: names are snapshot-free (see `local_name`)."""
 
-    deleted_nodes: dict[str, list[str]] = field(default_factory=dict)  # table -> names
+    deleted_nodes: dict[str, list[str]] = field(default_factory=dict)  # table -> ids
     changed_nodes: dict[str, list[int]] = field(default_factory=dict)  # table -> new row positions
     created_nodes: dict[str, list[int]] = field(default_factory=dict)
-    deleted_pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # rel -> (from, to), all rels go
+    deleted_pairs: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # rel -> (from, to): all go
     created_rels: dict[str, list[int]] = field(default_factory=dict)  # rel -> new row positions
 
     @property
@@ -88,23 +75,39 @@ class Delta:
                                        self.deleted_pairs, self.created_rels) for v in part.values())
 
 
-def difference(stored: RowIndex, new: GraphRows) -> Delta:
+def difference(stored: Image, new: GraphImage, node_tables: set[str]) -> Delta:
     delta = Delta()
-    for table, positions in new.node_rows.items():
-        old, digests = stored.get(table, {}), new.index[table]
-        deleted = [name for name in old if name not in digests]
-        changed = [positions[name] for name, digest in digests.items() if name in old and old[name] != digest]
-        created = [positions[name] for name in digests if name not in old]
-        for part, found in ((delta.deleted_nodes, deleted), (delta.changed_nodes, changed),
-                            (delta.created_nodes, created)):
-            if found:
-                part[table] = found
-    for table, grouped in new.rel_rows.items():
-        old, digests = stored.get(table, {}), new.index[table]
-        gone = [pair for pair, digest in old.items() if digests.get(pair) != digest]
-        fresh = [p for pair, digest in digests.items() if old.get(pair) != digest for p in grouped[pair]]
-        if gone:
-            delta.deleted_pairs[table] = [tuple(pair.split(PAIR_SEPARATOR, 1)) for pair in gone]
-        if fresh:
-            delta.created_rels[table] = fresh
+    for table, columns in new.columns.items():
+        if stored.get(table) == new.packed[table]:
+            continue
+        old_rows = list(zip(*unpack(stored[table]))) if table in stored else []
+        new_rows = list(zip(*columns))
+        if table in node_tables:
+            _node_difference(delta, table, old_rows, new_rows)
+        else:
+            _rel_difference(delta, table, old_rows, new_rows)
     return delta
+
+
+def _node_difference(delta: Delta, table: str, old_rows: list[tuple], new_rows: list[tuple]) -> None:
+    old_set, new_set = set(old_rows), set(new_rows)
+    old_ids = {row[0] for row in old_set - new_set}
+    new_ids = {row[0] for row in new_set - old_set}
+    changed, created = [], []
+    for position, row in enumerate(new_rows):
+        if row[0] in new_ids:
+            (changed if row[0] in old_ids else created).append(position)
+    deleted = sorted(old_ids - new_ids)
+    for part, found in ((delta.deleted_nodes, deleted), (delta.changed_nodes, changed), (delta.created_nodes, created)):
+        if found:
+            part[table] = found
+
+
+def _rel_difference(delta: Delta, table: str, old_rows: list[tuple], new_rows: list[tuple]) -> None:
+    # Rows counted, not just collected: a pair may hold the same relationship twice.
+    touched = {row[:2] for row, _count in set(Counter(old_rows).items()) ^ set(Counter(new_rows).items())}
+    if touched:
+        delta.deleted_pairs[table] = sorted(touched)
+    created = [position for position, row in enumerate(new_rows) if row[:2] in touched]
+    if created:
+        delta.created_rels[table] = created

@@ -21,7 +21,7 @@ to the copy in one transaction, then switches CURRENT as above, so every guarant
 holds. The rows of a copy keep the `snapshot` value and id prefix of the file they were
 first written to (the row key, the Snapshot node's `snapshot`), and queries get it as
 `$snapshot`; its Snapshot node's id is the new snapshot's name. The difference is found
-against the row index saved beside each snapshot (`<snapshot>.lbdb.rows`), signed with
+against the image of its rows saved beside each snapshot (`<snapshot>.lbdb.rows`), signed with
 this user's local key: a store folder planted in a scanned repository is never a base.
 """
 
@@ -46,15 +46,15 @@ import msgpack
 from analyzer.cache import local_key, make_ignored_folder
 from analyzer.graph import Columns, GraphSnapshot
 from analyzer.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, RELS_BY_NAME, SCHEMA_DIGEST
-from analyzer.store.delta import Delta, GraphRows, RowIndex, difference, graph_rows, local_name
+from analyzer.store.delta import Delta, GraphImage, Image, difference, graph_image, local_name
 from analyzer.store.port import DamagedSnapshotError, QueryResult, SnapshotInfo, StoreError, check_repository_name
 
 DB_SUFFIX = ".lbdb"
 CURRENT = "CURRENT"
 LEASE_SUFFIX = ".readers"
 DAMAGED_MARK = ".damaged-"
-ROWS_SUFFIX = ".rows"  # beside a snapshot's database: its row index, for the next scan's difference
-ROWS_FORMAT = 1
+IMAGE_SUFFIX = ".rows"  # beside a snapshot's database: its rows' image, for the next scan's difference
+IMAGE_FORMAT = 1
 MAX_DELTA_SHARE = 0.25  # a difference above this share of the rows is written as a fresh file
 PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 OPEN_ATTEMPTS = 20  # a reader re-reads CURRENT when the snapshot it read was collected before it locked it
@@ -90,15 +90,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _load_rows(path: Path) -> dict[str, Any] | None:
-    """A saved row index, when this user's scan signed it and it fits this schema; None otherwise."""
+def _signature(body: bytes) -> bytes:
+    return hashlib.blake2b(body, key=local_key(), digest_size=32).digest()
+
+
+def _load_image(path: Path) -> dict[str, Any] | None:
+    """A saved image, when this user's scan signed it and it fits this schema; None otherwise."""
     try:
         envelope = msgpack.unpackb(path.read_bytes())
         body, signature = envelope["body"], envelope["signature"]
-        if not hmac.compare_digest(hmac.new(local_key(), body, hashlib.sha256).digest(), signature):
+        if not hmac.compare_digest(_signature(body), signature):
             return None
         saved = msgpack.unpackb(body, unicode_errors="surrogatepass")
-        if saved["format"] != ROWS_FORMAT or saved["schema"] != SCHEMA_DIGEST:
+        if saved["format"] != IMAGE_FORMAT or saved["schema"] != SCHEMA_DIGEST:
             return None
         return saved
     except (OSError, ValueError, KeyError, TypeError, msgpack.UnpackException):
@@ -184,12 +188,12 @@ class LadybugStore:
             self._set_aside_if_damaged(folder, graph.repository)
             target = folder / (repository_key(graph.snapshot) + DB_SUFFIX)
             self._remove_database(target)
-            rows = graph_rows(graph)
-            row_key = self._write_difference(folder, graph, rows, target)
+            image = graph_image(graph)
+            row_key = self._write_difference(folder, graph, image, target)
             if row_key is None:
                 self._write_whole(graph, target)
                 row_key = graph.snapshot
-            self._save_rows(target, graph, snapshot_row["fingerprint"], row_key, rows.index)
+            self._save_image(target, graph, snapshot_row["fingerprint"], row_key, image.packed)
             Path(str(target) + LEASE_SUFFIX).touch()  # before CURRENT names it: readers lock it from the start
             pointer = folder / (CURRENT + ".tmp")
             pointer.write_text(graph.snapshot + "\n", encoding="utf-8")
@@ -229,15 +233,15 @@ class LadybugStore:
             raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
         database.close()
 
-    def _write_difference(self, folder: Path, graph: GraphSnapshot, rows: GraphRows, target: Path) -> str | None:
+    def _write_difference(self, folder: Path, graph: GraphSnapshot, image: GraphImage, target: Path) -> str | None:
         """Copy the current snapshot to `target` and apply what differs; its row key, or None when the
-        current snapshot cannot be a base (none, no trusted row index, a large difference)."""
+        current snapshot cannot be a base (none, no trusted image of it, a large difference)."""
         base = self._base(folder, graph.repository)
         if base is None:
             return None
         base_path, row_key, stored = base
-        delta = difference(stored, rows)
-        if delta.size > MAX_DELTA_SHARE * max(rows.size, 1):
+        delta = difference(stored, image, set(graph.nodes))
+        if delta.size > MAX_DELTA_SHARE * max(sum(len(t) for t in [*graph.nodes.values(), *graph.rels.values()]), 1):
             return None
         shutil.copyfile(base_path, target)
         ladybug = _ladybug()
@@ -253,8 +257,8 @@ class LadybugStore:
         database.close()
         return row_key
 
-    def _base(self, folder: Path, repository: str) -> tuple[Path, str, RowIndex] | None:
-        """(database, row key, row index) of the current snapshot when this user's scan wrote both and they
+    def _base(self, folder: Path, repository: str) -> tuple[Path, str, Image] | None:
+        """(database, row key, image) of the current snapshot when this user's scan wrote both and they
         belong together; None otherwise."""
         snapshot = self._current(folder)
         if snapshot is None:
@@ -262,7 +266,7 @@ class LadybugStore:
         database = folder / (repository_key(snapshot) + DB_SUFFIX)
         if Path(f"{database}.wal").exists():
             return None  # not checkpointed: the file alone is not the snapshot
-        saved = _load_rows(Path(str(database) + ROWS_SUFFIX))
+        saved = _load_image(Path(str(database) + IMAGE_SUFFIX))
         if saved is None or (saved["repository"], saved["snapshot"]) != (repository, snapshot):
             return None
         _snapshot, row_key, connection = self._open_current(folder)
@@ -272,12 +276,11 @@ class LadybugStore:
         return database, row_key, saved["tables"]
 
     @staticmethod
-    def _save_rows(target: Path, graph: GraphSnapshot, fingerprint: str, row_key: str, index: RowIndex) -> None:
-        body = msgpack.packb({"format": ROWS_FORMAT, "schema": SCHEMA_DIGEST, "repository": graph.repository,
+    def _save_image(target: Path, graph: GraphSnapshot, fingerprint: str, row_key: str, image: Image) -> None:
+        body = msgpack.packb({"format": IMAGE_FORMAT, "schema": SCHEMA_DIGEST, "repository": graph.repository,
                               "snapshot": graph.snapshot, "row_key": row_key, "fingerprint": fingerprint,
-                              "tables": index}, unicode_errors="surrogatepass")
-        signature = hmac.new(local_key(), body, hashlib.sha256).digest()
-        Path(str(target) + ROWS_SUFFIX).write_bytes(msgpack.packb({"body": body, "signature": signature}))
+                              "tables": image}, unicode_errors="surrogatepass")
+        Path(str(target) + IMAGE_SUFFIX).write_bytes(msgpack.packb({"body": body, "signature": _signature(body)}))
 
     @contextmanager
     def _locked(self, folder: Path):
@@ -313,7 +316,7 @@ class LadybugStore:
 
     @staticmethod
     def _remove_database(path: Path) -> None:
-        for candidate in (path, *(Path(str(path) + suffix) for suffix in (".wal", ".shadow", LEASE_SUFFIX, ROWS_SUFFIX))):
+        for candidate in (path, *(Path(str(path) + suffix) for suffix in (".wal", ".shadow", LEASE_SUFFIX, IMAGE_SUFFIX))):
             if candidate.is_dir() and not candidate.is_symlink():
                 shutil.rmtree(candidate)
             elif candidate.exists() or candidate.is_symlink():
