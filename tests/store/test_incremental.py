@@ -18,13 +18,14 @@ import sys
 import time
 from pathlib import Path
 
+import msgpack
 import pytest
 
 import queries
 from analyzer.scan import ScanOptions, scan
 from analyzer.schema import NODE_TABLES, REL_TABLES
 from analyzer.store import open_store
-from analyzer.store.ladybug import DB_SUFFIX, LadybugStore, repository_key
+from analyzer.store.ladybug import DB_SUFFIX, IMAGE_SUFFIX, LadybugStore, repository_key
 from tests.conftest import write_repo
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,3 +113,116 @@ def test_each_rescan_writes_a_difference_that_equals_a_full_scan(tmp_path):
         finally:
             incremental_store.close()
             fresh_store.close()
+
+
+# Runs `analyzer scan` with the difference's write held at one point until it is killed there.
+PAUSED_SCAN = """
+import pathlib, sys, time
+import analyzer.store.ladybug as ladybug
+marker, point = pathlib.Path(sys.argv[1]), sys.argv[2]
+
+def hold():
+    marker.touch()
+    time.sleep(600)
+
+if point == "commit":  # every statement of the difference ran; its transaction is not committed
+    apply = ladybug._apply
+    def paused_apply(connection, graph, delta, row_key):
+        class Held:
+            def execute(self, cypher, *args):
+                if cypher == "COMMIT":
+                    hold()
+                return connection.execute(cypher, *args)
+        return apply(Held(), graph, delta, row_key)
+    ladybug._apply = paused_apply
+else:  # the new snapshot is complete and closed; CURRENT still names the previous one
+    save = ladybug.LadybugStore._save_image
+    def paused_save(*args):
+        save(*args)
+        hold()
+    ladybug.LadybugStore._save_image = staticmethod(paused_save)
+from analyzer.cli import main
+sys.argv = ["analyzer", "scan", *sys.argv[3:]]
+main()
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("point", ["commit", "switch"])
+def test_a_scan_killed_while_it_writes_a_difference_keeps_the_previous_snapshot(tmp_path, point):
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "fixtures" / "agent_system", repo)
+    options = ScanOptions(repo=repo, store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"), jobs=2,
+                          repository="system")
+    before = scan(options)
+    store = open_store(options.store)
+    try:
+        answers = _answers(store)
+    finally:
+        store.close()
+    _edit(repo)
+    marker = tmp_path / "held"
+    process = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_SCAN, str(marker), point, str(repo), "--store", options.store, "--cache-dir",
+         options.cache_dir, "--repo", "system", "--jobs", "2"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while not marker.exists():
+            assert process.poll() is None, process.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the scan never reached its write"
+            time.sleep(0.01)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stderr.close()
+    folder = Path(options.store) / "system"
+    assert len(list(folder.glob(f"*{DB_SUFFIX}"))) == 2  # the killed scan's copy is there, not current
+    store = open_store(options.store)
+    try:
+        assert [s.snapshot for s in store.list_snapshots("system")] == [before.snapshot]
+        assert _answers(store) == answers
+    finally:
+        store.close()
+    after = scan(options)  # takes over: removes the leftover and writes the difference again
+    assert after.snapshot != before.snapshot
+    assert [p.name for p in folder.glob(f"*{DB_SUFFIX}")] == [repository_key(after.snapshot) + DB_SUFFIX]
+    fresh = ScanOptions(repo=repo, store=str(tmp_path / "fresh"), cache_dir=options.cache_dir, jobs=2,
+                        repository="system")
+    scan(fresh)
+    incremental_store, fresh_store = open_store(options.store), open_store(fresh.store)
+    try:
+        assert _row_key(incremental_store) == before.snapshot
+        assert _answers(incremental_store) == _answers(fresh_store)
+    finally:
+        incremental_store.close()
+        fresh_store.close()
+
+
+def test_an_image_not_signed_by_this_user_is_never_a_base(tmp_path):
+    fillers = {f"lib/m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(20)}  # a change is a small share
+    repo = write_repo(tmp_path / "repo", {"agents/a.py": "import zmq\n", "agents/b.py": "from agents import a\n",
+                                          **fillers})
+    options = ScanOptions(repo=repo, store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"), jobs=1,
+                          repository="r")
+    first = scan(options)
+    image = Path(options.store) / "r" / (repository_key(first.snapshot) + DB_SUFFIX + IMAGE_SUFFIX)
+    envelope = msgpack.unpackb(image.read_bytes())
+    image.write_bytes(msgpack.packb({"body": envelope["body"], "signature": bytes(32)}))  # a planted copy
+    write_repo(repo, {"agents/b.py": "from agents import a\nimport os\n"})
+    second = scan(options)
+    store = LadybugStore(options.store)
+    try:
+        assert _row_key(store) == second.snapshot  # written whole, not onto the first snapshot's rows
+    finally:
+        store.close()
+    write_repo(repo, {"agents/b.py": "from agents import a\nimport sys\n"})
+    third = scan(options)  # the image the second scan signed is a base again
+    store = LadybugStore(options.store)
+    try:
+        assert _row_key(store) == second.snapshot != third.snapshot
+        assert store.query("MATCH (m:Module {snapshot: $snapshot})-[:IMPORTS_PACKAGE]->(p:Package) "
+                           "RETURN m.path, p.name ORDER BY m.path").rows == [["agents/a.py", "zmq"], ["agents/b.py", "sys"]]
+    finally:
+        store.close()
