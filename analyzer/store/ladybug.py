@@ -19,8 +19,9 @@ A rescan that changed a small part of the graph writes only the difference: it c
 the current snapshot's file and applies the rows that differ (analyzer/store/delta.py)
 to the copy in one transaction, then switches CURRENT as above, so every guarantee
 holds. The rows of a copy keep the `snapshot` value and id prefix of the file they were
-first written to (the row key, the Snapshot node's `snapshot`), and queries get it as
-`$snapshot`; its Snapshot node's id is the new snapshot's name. The difference is found
+first written to (the row key: the Snapshot node's `snapshot`, the Repository node's
+`current_snapshot`), and queries get it as `$snapshot`; the Snapshot node's id is the
+new snapshot's name, as CURRENT's is. The difference is found
 against the image of its rows saved beside each snapshot (`<snapshot>.lbdb.rows`), signed with
 this user's local key: a store folder planted in a scanned repository is never a base.
 """
@@ -156,13 +157,13 @@ def _apply(connection: Any, graph: GraphSnapshot, delta: Delta, row_key: str) ->
         properties = ", ".join(f"`{p}`: {value(p, kind)}" for p, kind in rel.properties.items())
         run(f"UNWIND $rows AS row MATCH (a:{rel.source} {{id: row.source}}), (b:{rel.target} {{id: row.target}}) "
             f"CREATE (a)-[:{name}{f' {{{properties}}}' if properties else ''}]->(b)", rel_rows(name, positions))
-    # The Snapshot node names the new snapshot; the Repository pointer follows it.
+    # The Snapshot node names the new snapshot. The Repository node's `current_snapshot` stays the row key: it
+    # is what queries anchor on (a Browser statement reads it for `$snapshot`).
     connection.execute("MATCH (s:Snapshot) DELETE s")
     columns = ", ".join(f"`{c}`: {value(c, kind)}" for c, kind in NODES_BY_NAME["Snapshot"].columns.items())
     snapshot_row = graph.nodes["Snapshot"].rows()[0]
     run(f"UNWIND $rows AS row CREATE (:Snapshot {{{columns}}})", [{**snapshot_row, "snapshot": row_key}])
-    connection.execute("MATCH (r:Repository) SET r.current_snapshot = $snapshot, r.root = $root",
-                       {"snapshot": snapshot, "root": graph.root})
+    connection.execute("MATCH (r:Repository) SET r.root = $root", {"root": graph.root})
     connection.execute("COMMIT")
 
 

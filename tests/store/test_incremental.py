@@ -200,6 +200,7 @@ def test_a_scan_killed_while_it_writes_a_difference_keeps_the_previous_snapshot(
         fresh_store.close()
 
 
+@pytest.mark.slow
 def test_an_image_not_signed_by_this_user_is_never_a_base(tmp_path):
     fillers = {f"lib/m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(20)}  # a change is a small share
     repo = write_repo(tmp_path / "repo", {"agents/a.py": "import zmq\n", "agents/b.py": "from agents import a\n",
