@@ -133,6 +133,12 @@ def _apply(connection: Any, graph: GraphSnapshot, delta: Delta, row_key: str) ->
     def run(cypher: str, rows: list[dict[str, Any]]) -> None:
         connection.execute(cypher, {"rows": rows})
 
+    def run_each(cypher: str, rows: list[dict[str, Any]], what: str) -> None:
+        """`cypher` must match once per row: a row whose node is missing fails the write, as a COPY does."""
+        done = connection.execute(f"{cypher} RETURN count(*)", {"rows": rows}).get_all()[0][0]
+        if done != len(rows):
+            raise StoreError(f"{len(rows) - done} of {len(rows)} {what} name a node the snapshot does not hold")
+
     def value(column: str, kind: str) -> str:
         # Parameter rows carry no types: a column that is null in every row would bind as STRING.
         return f"CAST(row.`{column}` AS {kind})"
@@ -147,16 +153,18 @@ def _apply(connection: Any, graph: GraphSnapshot, delta: Delta, row_key: str) ->
             [{"id": row_key + local} for local in names])
     for name, positions in delta.changed_nodes.items():
         columns = [(c, kind) for c, kind in NODES_BY_NAME[name].columns.items() if c != "id"]
-        run(f"UNWIND $rows AS row MATCH (n:{name} {{id: row.id}}) SET "
-            + ", ".join(f"n.`{c}` = {value(c, kind)}" for c, kind in columns), node_rows(name, positions))
+        run_each(f"UNWIND $rows AS row MATCH (n:{name} {{id: row.id}}) SET "
+                 + ", ".join(f"n.`{c}` = {value(c, kind)}" for c, kind in columns), node_rows(name, positions),
+                 f"changed {name} rows")
     for name, positions in delta.created_nodes.items():
         columns = ", ".join(f"`{c}`: {value(c, kind)}" for c, kind in NODES_BY_NAME[name].columns.items())
         run(f"UNWIND $rows AS row CREATE (:{name} {{{columns}}})", node_rows(name, positions))
     for name, positions in delta.created_rels.items():
         rel = RELS_BY_NAME[name]
         properties = ", ".join(f"`{p}`: {value(p, kind)}" for p, kind in rel.properties.items())
-        run(f"UNWIND $rows AS row MATCH (a:{rel.source} {{id: row.source}}), (b:{rel.target} {{id: row.target}}) "
-            f"CREATE (a)-[:{name}{f' {{{properties}}}' if properties else ''}]->(b)", rel_rows(name, positions))
+        run_each(f"UNWIND $rows AS row MATCH (a:{rel.source} {{id: row.source}}), (b:{rel.target} {{id: row.target}}) "
+                 f"CREATE (a)-[:{name}{f' {{{properties}}}' if properties else ''}]->(b)", rel_rows(name, positions),
+                 f"{name} relationships")
     # The Snapshot node names the new snapshot. The Repository node's `current_snapshot` stays the row key: it
     # is what queries anchor on (a Browser statement reads it for `$snapshot`).
     connection.execute("MATCH (s:Snapshot) DELETE s")
