@@ -10,15 +10,21 @@ rewritten together). The Snapshot node, which differs every time, is not in the 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import msgpack
 
+from analyzer.cache import local_key
 from analyzer.graph import GraphSnapshot
+from analyzer.schema import SCHEMA_DIGEST
 
 SNAPSHOT_TABLE = "Snapshot"
+IMAGE_FORMAT = 1
 Image = dict[str, bytes]  # table -> its normalised columns, packed
 
 
@@ -33,6 +39,32 @@ def _pack(value: Any) -> bytes:
 
 def unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, use_list=False, unicode_errors="surrogatepass")
+
+
+def _signature(body: bytes) -> bytes:
+    return hashlib.blake2b(body, key=local_key(), digest_size=32).digest()
+
+
+def save_image(path: Path, image: Image, **identity: str) -> None:
+    """Keep `image` with what it is the image of (repository, snapshot, row key, fingerprint), signed with this
+    user's local key: only a scan of this user's can make it a base."""
+    body = _pack({"format": IMAGE_FORMAT, "schema": SCHEMA_DIGEST, **identity, "tables": image})
+    path.write_bytes(msgpack.packb({"body": body, "signature": _signature(body)}))
+
+
+def load_image(path: Path) -> dict[str, Any] | None:
+    """A saved image and its identity, when this user's scan signed it for this schema; None otherwise."""
+    try:
+        envelope = msgpack.unpackb(path.read_bytes())
+        body, signature = envelope["body"], envelope["signature"]
+        if not hmac.compare_digest(_signature(body), signature):
+            return None
+        saved = msgpack.unpackb(body, unicode_errors="surrogatepass")
+        if saved["format"] != IMAGE_FORMAT or saved["schema"] != SCHEMA_DIGEST:
+            return None
+        return saved
+    except (OSError, ValueError, KeyError, TypeError, msgpack.UnpackException):
+        return None  # missing, unreadable, not ours or another format: the snapshot is written whole
 
 
 @dataclass
@@ -111,3 +143,21 @@ def _rel_difference(delta: Delta, table: str, old_rows: list[tuple], new_rows: l
     created = [position for position, row in enumerate(new_rows) if row[:2] in touched]
     if created:
         delta.created_rels[table] = created
+
+
+def stored_nodes(graph: GraphSnapshot, table: str, positions: list[int], row_key: str) -> list[dict[str, Any]]:
+    """The new graph's rows of `table` at `positions`, as a store that keeps `row_key` writes them."""
+    data, snapshot = graph.nodes[table].data, graph.snapshot
+    rows = [{column: values[p] for column, values in data.items()} for p in positions]
+    for row in rows:
+        row["id"], row["snapshot"] = row_key + local_name(row["id"], snapshot), row_key
+    return rows
+
+
+def stored_rels(graph: GraphSnapshot, table: str, positions: list[int], row_key: str) -> list[dict[str, Any]]:
+    """The new graph's relationships of `table` at `positions`, their ends named as a store that keeps `row_key`."""
+    data, snapshot = graph.rels[table].data, graph.snapshot
+    rows = [{column: values[p] for column, values in data.items()} for p in positions]
+    for row in rows:
+        row["from"], row["to"] = row_key + local_name(row["from"], snapshot), row_key + local_name(row["to"], snapshot)
+    return rows

@@ -31,8 +31,6 @@ from __future__ import annotations
 import decimal
 import errno
 import fcntl
-import hashlib
-import hmac
 import os
 import re
 import shutil
@@ -42,12 +40,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-import msgpack
-
-from analyzer.cache import local_key, make_ignored_folder
+from analyzer.cache import make_ignored_folder
 from analyzer.graph import Columns, GraphSnapshot
-from analyzer.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, RELS_BY_NAME, SCHEMA_DIGEST
-from analyzer.store.delta import Delta, GraphImage, Image, difference, graph_image, local_name
+from analyzer.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, RELS_BY_NAME
+from analyzer.store.delta import (
+    Delta, GraphImage, Image, difference, graph_image, load_image, save_image, stored_nodes, stored_rels,
+)
 from analyzer.store.port import DamagedSnapshotError, QueryResult, SnapshotInfo, StoreError, check_repository_name
 
 DB_SUFFIX = ".lbdb"
@@ -55,7 +53,6 @@ CURRENT = "CURRENT"
 LEASE_SUFFIX = ".readers"
 DAMAGED_MARK = ".damaged-"
 IMAGE_SUFFIX = ".rows"  # beside a snapshot's database: its rows' image, for the next scan's difference
-IMAGE_FORMAT = 1
 MAX_DELTA_SHARE = 0.25  # a difference above this share of the rows is written as a fresh file
 PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 OPEN_ATTEMPTS = 20  # a reader re-reads CURRENT when the snapshot it read was collected before it locked it
@@ -91,44 +88,8 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _signature(body: bytes) -> bytes:
-    return hashlib.blake2b(body, key=local_key(), digest_size=32).digest()
-
-
-def _load_image(path: Path) -> dict[str, Any] | None:
-    """A saved image, when this user's scan signed it and it fits this schema; None otherwise."""
-    try:
-        envelope = msgpack.unpackb(path.read_bytes())
-        body, signature = envelope["body"], envelope["signature"]
-        if not hmac.compare_digest(_signature(body), signature):
-            return None
-        saved = msgpack.unpackb(body, unicode_errors="surrogatepass")
-        if saved["format"] != IMAGE_FORMAT or saved["schema"] != SCHEMA_DIGEST:
-            return None
-        return saved
-    except (OSError, ValueError, KeyError, TypeError, msgpack.UnpackException):
-        return None  # missing, unreadable, not ours or another format: the snapshot is written whole
-
-
 def _apply(connection: Any, graph: GraphSnapshot, delta: Delta, row_key: str) -> None:
     """Turn the copied snapshot into `graph` in one transaction; rows take the copy's row key."""
-    snapshot = graph.snapshot
-
-    def stored(value: str) -> str:
-        return row_key + local_name(value, snapshot)
-
-    def node_rows(table: str, positions: list[int]) -> list[dict[str, Any]]:
-        data = graph.nodes[table].data
-        rows = [{column: values[p] for column, values in data.items()} for p in positions]
-        for row in rows:
-            row["id"], row["snapshot"] = stored(row["id"]), row_key
-        return rows
-
-    def rel_rows(table: str, positions: list[int]) -> list[dict[str, Any]]:
-        data = graph.rels[table].data
-        names = RELS_BY_NAME[table].properties
-        return [{"source": stored(data["from"][p]), "target": stored(data["to"][p]),
-                 **{name: data[name][p] for name in names}} for p in positions]
 
     def run(cypher: str, rows: list[dict[str, Any]]) -> None:
         connection.execute(cypher, {"rows": rows})
@@ -146,25 +107,25 @@ def _apply(connection: Any, graph: GraphSnapshot, delta: Delta, row_key: str) ->
     connection.execute("BEGIN TRANSACTION")
     for name, pairs in delta.deleted_pairs.items():
         rel = RELS_BY_NAME[name]
-        run(f"UNWIND $rows AS row MATCH (:{rel.source} {{id: row.source}})-[r:{name}]->(:{rel.target} {{id: row.target}}) "
-            "DELETE r", [{"source": row_key + source, "target": row_key + target} for source, target in pairs])
+        run(f"UNWIND $rows AS row MATCH (:{rel.source} {{id: row.`from`}})-[r:{name}]->(:{rel.target} {{id: row.`to`}}) "
+            "DELETE r", [{"from": row_key + source, "to": row_key + target} for source, target in pairs])
     for name, names in delta.deleted_nodes.items():
         run(f"UNWIND $rows AS row MATCH (n:{name} {{id: row.id}}) DETACH DELETE n",
             [{"id": row_key + local} for local in names])
     for name, positions in delta.changed_nodes.items():
         columns = [(c, kind) for c, kind in NODES_BY_NAME[name].columns.items() if c != "id"]
         run_each(f"UNWIND $rows AS row MATCH (n:{name} {{id: row.id}}) SET "
-                 + ", ".join(f"n.`{c}` = {value(c, kind)}" for c, kind in columns), node_rows(name, positions),
-                 f"changed {name} rows")
+                 + ", ".join(f"n.`{c}` = {value(c, kind)}" for c, kind in columns),
+                 stored_nodes(graph, name, positions, row_key), f"changed {name} rows")
     for name, positions in delta.created_nodes.items():
         columns = ", ".join(f"`{c}`: {value(c, kind)}" for c, kind in NODES_BY_NAME[name].columns.items())
-        run(f"UNWIND $rows AS row CREATE (:{name} {{{columns}}})", node_rows(name, positions))
+        run(f"UNWIND $rows AS row CREATE (:{name} {{{columns}}})", stored_nodes(graph, name, positions, row_key))
     for name, positions in delta.created_rels.items():
         rel = RELS_BY_NAME[name]
         properties = ", ".join(f"`{p}`: {value(p, kind)}" for p, kind in rel.properties.items())
-        run_each(f"UNWIND $rows AS row MATCH (a:{rel.source} {{id: row.source}}), (b:{rel.target} {{id: row.target}}) "
-                 f"CREATE (a)-[:{name}{f' {{{properties}}}' if properties else ''}]->(b)", rel_rows(name, positions),
-                 f"{name} relationships")
+        run_each(f"UNWIND $rows AS row MATCH (a:{rel.source} {{id: row.`from`}}), (b:{rel.target} {{id: row.`to`}}) "
+                 f"CREATE (a)-[:{name}{f' {{{properties}}}' if properties else ''}]->(b)",
+                 stored_rels(graph, name, positions, row_key), f"{name} relationships")
     # The Snapshot node names the new snapshot. The Repository node's `current_snapshot` stays the row key: it
     # is what queries anchor on (a Browser statement reads it for `$snapshot`).
     connection.execute("MATCH (s:Snapshot) DELETE s")
@@ -275,7 +236,7 @@ class LadybugStore:
         database = folder / (repository_key(snapshot) + DB_SUFFIX)
         if Path(f"{database}.wal").exists():
             return None  # not checkpointed: the file alone is not the snapshot
-        saved = _load_image(Path(str(database) + IMAGE_SUFFIX))
+        saved = load_image(Path(str(database) + IMAGE_SUFFIX))
         if saved is None or (saved["repository"], saved["snapshot"]) != (repository, snapshot):
             return None
         _snapshot, row_key, connection = self._open_current(folder)
@@ -286,10 +247,8 @@ class LadybugStore:
 
     @staticmethod
     def _save_image(target: Path, graph: GraphSnapshot, fingerprint: str, row_key: str, image: Image) -> None:
-        body = msgpack.packb({"format": IMAGE_FORMAT, "schema": SCHEMA_DIGEST, "repository": graph.repository,
-                              "snapshot": graph.snapshot, "row_key": row_key, "fingerprint": fingerprint,
-                              "tables": image}, unicode_errors="surrogatepass")
-        Path(str(target) + IMAGE_SUFFIX).write_bytes(msgpack.packb({"body": body, "signature": _signature(body)}))
+        save_image(Path(str(target) + IMAGE_SUFFIX), image, repository=graph.repository, snapshot=graph.snapshot,
+                   row_key=row_key, fingerprint=fingerprint)
 
     @contextmanager
     def _locked(self, folder: Path):
