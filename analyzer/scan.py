@@ -257,7 +257,7 @@ def _scan(options: ScanOptions, progress: Progress | None, store: GraphStore | N
             add_requirements(graph, requirements)
             add_violations(graph, violations)
             mark_copies(graph, copies)
-            store.write_snapshot(graph)
+            snapshot = store.write_snapshot(graph).snapshot  # Neo4j keeps the id of a snapshot it changes in place
     finally:
         if owns_store:
             store.close()
