@@ -10,7 +10,6 @@ itself written as a difference.
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -33,33 +32,38 @@ AGENT = "main_pc_code/agents/memory_agent.py"
 CONFIG = "main_pc_code/config/startup_config.yaml"
 
 
-def _row_key(store) -> str:
+def _open(backend, location: str):
+    return backend.open() if backend.kind == "neo4j" else LadybugStore(location)
+
+
+def _row_key(store, repository: str) -> str:
     """The value the current snapshot's rows carry in `snapshot` (and as their ids' prefix)."""
-    return store.query("MATCH (s:Snapshot) RETURN s.snapshot").rows[0][0]
+    return store.query("MATCH (s:Snapshot {snapshot: $snapshot}) RETURN s.snapshot", repository=repository).rows[0][0]
 
 
-def _answers(store) -> dict[str, list]:
-    """Every library query's rows and every table's rows, with the snapshot's row key taken out."""
-    key = re.escape(_row_key(store))
+def _answers(store, repository: str) -> dict[str, list]:
+    """Every library query's rows and every table's rows, with the snapshot's row key and the repository's name
+    taken out."""
+    key = _row_key(store, repository)
 
     def clean(value):
-        return re.sub(key, "<snapshot>", value) if isinstance(value, str) else value
+        return value.replace(key, "<snapshot>").replace(repository, "<repo>") if isinstance(value, str) else value
+
+    def rows(cypher: str, params: dict | None = None) -> list[list]:
+        return [[clean(v) for v in row] for row in store.query(cypher, params, repository=repository).rows]
 
     answers = {}
     for query in queries.load_all():
-        result = store.query(query.cypher, query.bind())
-        answers[query.id] = [result.columns, [[clean(v) for v in row] for row in result.rows]]
+        answers[query.id] = rows(query.cypher, query.bind())
     for table in NODE_TABLES:
         if table.name in ("Snapshot", "Repository"):
             continue  # the scan's name and time: differ between any two scans
         columns = ", ".join(f"n.`{c}`" for c in table.columns)
-        rows = store.query(f"MATCH (n:{table.name} {{snapshot: $snapshot}}) RETURN {columns}").rows
-        answers[table.name] = sorted(([clean(v) for v in row] for row in rows), key=repr)
+        answers[table.name] = sorted(rows(f"MATCH (n:{table.name} {{snapshot: $snapshot}}) RETURN {columns}"), key=repr)
     for rel in REL_TABLES:
         columns = "".join(f", r.`{p}`" for p in rel.properties)
-        rows = store.query(f"MATCH (a:{rel.source} {{snapshot: $snapshot}})-[r:{rel.name}]->(b:{rel.target}) "
-                           f"RETURN a.id, b.id{columns}").rows
-        answers[rel.name] = sorted(([clean(v) for v in row] for row in rows), key=repr)
+        answers[rel.name] = sorted(rows(f"MATCH (a:{rel.source} {{snapshot: $snapshot}})-[r:{rel.name}]->"
+                                        f"(b:{rel.target}) RETURN a.id, b.id{columns}"), key=repr)
     return answers
 
 
@@ -91,25 +95,25 @@ STEPS = [_edit, _delete, _rename, _break, _reconfigure]
 
 
 @pytest.mark.slow
-def test_each_rescan_writes_a_difference_that_equals_a_full_scan(tmp_path):
+def test_each_rescan_writes_a_difference_that_equals_a_full_scan(backend, tmp_path):
     repo = tmp_path / "repo"
     shutil.copytree(ROOT / "fixtures" / "agent_system", repo)
-    cache = str(tmp_path / "cache")
-    incremental = ScanOptions(repo=repo, store=str(tmp_path / "store"), cache_dir=cache, jobs=2, repository="system")
+    name = backend.name("incremental")
+    incremental = ScanOptions(repo=repo, store=backend.location, cache_dir=backend.cache_dir, jobs=2, repository=name)
     first = scan(incremental)
     assert "port: 5570" in (repo / CONFIG).read_text()  # the config step changes something real
     for number, step in enumerate(STEPS):
         step(repo)
         report = scan(incremental)
-        fresh = ScanOptions(repo=repo, store=str(tmp_path / f"fresh{number}"), cache_dir=cache, jobs=2,
-                            repository="system")
-        scan(fresh)
-        incremental_store, fresh_store = open_store(incremental.store), open_store(fresh.store)
+        fresh_name = backend.name(f"fresh{number}")
+        fresh_location = backend.location if backend.kind == "neo4j" else str(tmp_path / f"fresh{number}")
+        scan(ScanOptions(repo=repo, store=fresh_location, cache_dir=backend.cache_dir, jobs=2, repository=fresh_name))
+        incremental_store, fresh_store = _open(backend, backend.location), _open(backend, fresh_location)
         try:
-            # Written as a difference: the rows kept the first snapshot's key, the pointer names the new one.
-            assert incremental_store.current_snapshot() == report.snapshot
-            assert _row_key(incremental_store) == first.snapshot, step.__name__
-            assert _answers(incremental_store) == _answers(fresh_store), step.__name__
+            # Written as a difference: the rows kept the first snapshot's key; the pointer names the scan's.
+            assert incremental_store.current_snapshot(name) == report.snapshot
+            assert _row_key(incremental_store, name) == first.snapshot, step.__name__
+            assert _answers(incremental_store, name) == _answers(fresh_store, fresh_name), step.__name__
         finally:
             incremental_store.close()
             fresh_store.close()
@@ -157,7 +161,7 @@ def test_a_scan_killed_while_it_writes_a_difference_keeps_the_previous_snapshot(
     before = scan(options)
     store = open_store(options.store)
     try:
-        answers = _answers(store)
+        answers = _answers(store, "system")
     finally:
         store.close()
     _edit(repo)
@@ -182,7 +186,7 @@ def test_a_scan_killed_while_it_writes_a_difference_keeps_the_previous_snapshot(
     store = open_store(options.store)
     try:
         assert [s.snapshot for s in store.list_snapshots("system")] == [before.snapshot]
-        assert _answers(store) == answers
+        assert _answers(store, "system") == answers
     finally:
         store.close()
     after = scan(options)  # takes over: removes the leftover and writes the difference again
@@ -193,8 +197,8 @@ def test_a_scan_killed_while_it_writes_a_difference_keeps_the_previous_snapshot(
     scan(fresh)
     incremental_store, fresh_store = open_store(options.store), open_store(fresh.store)
     try:
-        assert _row_key(incremental_store) == before.snapshot
-        assert _answers(incremental_store) == _answers(fresh_store)
+        assert _row_key(incremental_store, "system") == before.snapshot
+        assert _answers(incremental_store, "system") == _answers(fresh_store, "system")
     finally:
         incremental_store.close()
         fresh_store.close()
@@ -215,14 +219,14 @@ def test_an_image_not_signed_by_this_user_is_never_a_base(tmp_path):
     second = scan(options)
     store = LadybugStore(options.store)
     try:
-        assert _row_key(store) == second.snapshot  # written whole, not onto the first snapshot's rows
+        assert _row_key(store, "r") == second.snapshot  # written whole, not onto the first snapshot's rows
     finally:
         store.close()
     write_repo(repo, {"agents/b.py": "from agents import a\nimport sys\n"})
     third = scan(options)  # the image the second scan signed is a base again
     store = LadybugStore(options.store)
     try:
-        assert _row_key(store) == second.snapshot != third.snapshot
+        assert _row_key(store, "r") == second.snapshot != third.snapshot
         assert store.query("MATCH (m:Module {snapshot: $snapshot})-[:IMPORTS_PACKAGE]->(p:Package) "
                            "RETURN m.path, p.name ORDER BY m.path").rows == [["agents/a.py", "zmq"], ["agents/b.py", "sys"]]
     finally:
