@@ -139,16 +139,42 @@ if point == "commit":  # every statement of the difference ran; its transaction 
                 return connection.execute(cypher, *args)
         return apply(Held(), graph, delta, row_key)
     ladybug._apply = paused_apply
-else:  # the new snapshot is complete and closed; CURRENT still names the previous one
+elif point == "switch":  # the new snapshot is complete and closed; CURRENT still names the previous one
     save = ladybug.LadybugStore._save_image
     def paused_save(*args):
         save(*args)
         hold()
     ladybug.LadybugStore._save_image = staticmethod(paused_save)
+else:  # Neo4j: every statement of the difference ran in its transaction, which is not committed
+    import analyzer.store.neo4j as neo4j
+    neo4j_apply = neo4j._apply
+    def paused_neo4j_apply(tx, graph, delta, key):
+        neo4j_apply(tx, graph, delta, key)
+        hold()
+    neo4j._apply = paused_neo4j_apply
 from analyzer.cli import main
 sys.argv = ["analyzer", "scan", *sys.argv[3:]]
 main()
 """
+
+
+def _kill_when_held(marker: Path, point: str, options: ScanOptions) -> None:
+    """Run the scan `options` describe in a child held at `point` of its difference write; SIGKILL it there."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_SCAN, str(marker), point, str(options.repo), "--store", options.store,
+         "--cache-dir", options.cache_dir, "--repo", options.repository, "--jobs", "2"],
+        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    try:
+        while not marker.exists():
+            assert process.poll() is None, process.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the scan never reached its write"
+            time.sleep(0.01)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        process.stderr.close()
 
 
 @pytest.mark.slow
@@ -165,22 +191,7 @@ def test_a_scan_killed_while_it_writes_a_difference_keeps_the_previous_snapshot(
     finally:
         store.close()
     _edit(repo)
-    marker = tmp_path / "held"
-    process = subprocess.Popen(
-        [sys.executable, "-c", PAUSED_SCAN, str(marker), point, str(repo), "--store", options.store, "--cache-dir",
-         options.cache_dir, "--repo", "system", "--jobs", "2"],
-        env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 120
-    try:
-        while not marker.exists():
-            assert process.poll() is None, process.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "the scan never reached its write"
-            time.sleep(0.01)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        process.stderr.close()
+    _kill_when_held(tmp_path / "held", point, options)
     folder = Path(options.store) / "system"
     assert len(list(folder.glob(f"*{DB_SUFFIX}"))) == 2  # the killed scan's copy is there, not current
     store = open_store(options.store)
@@ -205,6 +216,40 @@ def test_a_scan_killed_while_it_writes_a_difference_keeps_the_previous_snapshot(
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+@pytest.mark.neo4j
+def test_a_scan_killed_inside_its_neo4j_difference_leaves_the_snapshot_as_it_was(neo4j_backend, tmp_path):
+    repo = tmp_path / "repo"
+    shutil.copytree(ROOT / "fixtures" / "agent_system", repo)
+    name = neo4j_backend.name("killed")
+    options = ScanOptions(repo=repo, store=neo4j_backend.location, cache_dir=neo4j_backend.cache_dir, jobs=2,
+                          repository=name)
+    before = scan(options)
+    store = neo4j_backend.open()
+    try:
+        answers, current = _answers(store, name), store.list_snapshots(name)
+    finally:
+        store.close()
+    _edit(repo)
+    _kill_when_held(tmp_path / "held", "neo4j", options)
+    store = neo4j_backend.open()
+    try:  # the transaction was rolled back: the same snapshot, fingerprint and rows
+        assert store.list_snapshots(name) == current
+        assert _answers(store, name) == answers
+    finally:
+        store.close()
+    store = neo4j_backend.open(lease_seconds=2.0)  # the killed scan's lease expires
+    try:
+        after = scan(options, store=store)
+        assert after.snapshot == before.snapshot and not after.unchanged  # changed in place this time
+        fresh_name = neo4j_backend.name("killed-fresh")
+        scan(ScanOptions(repo=repo, store=neo4j_backend.location, cache_dir=neo4j_backend.cache_dir, jobs=2,
+                         repository=fresh_name), store=store)
+        assert _answers(store, name) == _answers(store, fresh_name)
+    finally:
+        store.close()
+
+
 def test_an_image_not_signed_by_this_user_is_never_a_base(tmp_path):
     fillers = {f"lib/m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(20)}  # a change is a small share
     repo = write_repo(tmp_path / "repo", {"agents/a.py": "import zmq\n", "agents/b.py": "from agents import a\n",
