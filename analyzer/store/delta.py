@@ -25,6 +25,9 @@ from analyzer.schema import SCHEMA_DIGEST
 
 SNAPSHOT_TABLE = "Snapshot"
 IMAGE_FORMAT = 1
+# A difference above this share of the graph's rows is written as a whole snapshot: statement by statement
+# it would cost more than the stores' bulk writes.
+MAX_DELTA_SHARE = 0.25
 Image = dict[str, bytes]  # table -> its normalised columns, packed
 
 
@@ -105,6 +108,14 @@ class Delta:
     def size(self) -> int:
         return sum(len(v) for part in (self.deleted_nodes, self.changed_nodes, self.created_nodes,
                                        self.deleted_pairs, self.created_rels) for v in part.values())
+
+
+def small_difference(stored: Image, new: GraphImage, graph: GraphSnapshot) -> Delta | None:
+    """The difference between a stored image and `graph` (whose image `new` is), or None when it is too large
+    to be worth writing as a difference."""
+    delta = difference(stored, new, set(graph.nodes))
+    rows = sum(len(table) for table in [*graph.nodes.values(), *graph.rels.values()])
+    return delta if delta.size <= MAX_DELTA_SHARE * max(rows, 1) else None
 
 
 def difference(stored: Image, new: GraphImage, node_tables: set[str]) -> Delta:

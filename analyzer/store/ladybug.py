@@ -44,7 +44,7 @@ from analyzer.cache import make_ignored_folder
 from analyzer.graph import Columns, GraphSnapshot
 from analyzer.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, RELS_BY_NAME
 from analyzer.store.delta import (
-    Delta, GraphImage, Image, difference, graph_image, load_image, save_image, stored_nodes, stored_rels,
+    Delta, GraphImage, Image, graph_image, load_image, save_image, small_difference, stored_nodes, stored_rels,
 )
 from analyzer.store.port import DamagedSnapshotError, QueryResult, SnapshotInfo, StoreError, check_repository_name
 
@@ -53,7 +53,6 @@ CURRENT = "CURRENT"
 LEASE_SUFFIX = ".readers"
 DAMAGED_MARK = ".damaged-"
 IMAGE_SUFFIX = ".rows"  # beside a snapshot's database: its rows' image, for the next scan's difference
-MAX_DELTA_SHARE = 0.25  # a difference above this share of the rows is written as a fresh file
 PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 OPEN_ATTEMPTS = 20  # a reader re-reads CURRENT when the snapshot it read was collected before it locked it
 
@@ -210,8 +209,8 @@ class LadybugStore:
         if base is None:
             return None
         base_path, row_key, stored = base
-        delta = difference(stored, image, set(graph.nodes))
-        if delta.size > MAX_DELTA_SHARE * max(sum(len(t) for t in [*graph.nodes.values(), *graph.rels.values()]), 1):
+        delta = small_difference(stored, image, graph)
+        if delta is None:
             return None
         shutil.copyfile(base_path, target)
         ladybug = _ladybug()

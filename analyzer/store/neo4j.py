@@ -49,7 +49,7 @@ from typing import Any
 from analyzer.cache import default_cache_dir, make_ignored_folder
 from analyzer.graph import GraphSnapshot
 from analyzer.store.delta import (
-    Delta, GraphImage, Image, difference, graph_image, load_image, save_image, stored_nodes, stored_rels,
+    Delta, GraphImage, Image, graph_image, load_image, save_image, small_difference, stored_nodes, stored_rels,
 )
 from analyzer.store.port import QueryResult, SnapshotInfo, StoreError
 from analyzer.schema import (
@@ -63,7 +63,6 @@ READER_SECONDS = 600.0  # a reader mark older than this belongs to a reader that
 READER_WAIT_SECONDS = 30.0  # how long a write waits for readers of the snapshot it replaced before leaving it
 RETRY_SECONDS = 30.0  # transient errors (deadlock, leader switch) are retried this long
 CONNECT_TIMEOUT_SECONDS = 5.0
-MAX_DELTA_SHARE = 0.25  # a difference above this share of the rows is written as a new snapshot
 IMAGES_FOLDER = "neo4j-images"  # in the per-user cache folder: the image of each repository's current snapshot
 LEASE_LABEL = "AnalyzerWriteLease"
 READER_LABEL = "AnalyzerReader"
@@ -527,8 +526,8 @@ class Neo4jStore:
         if saved is None or (saved["repository"], saved["snapshot"], saved["fingerprint"]) != (
                 graph.repository, key, fingerprint):
             return None
-        delta = difference(saved["tables"], image, set(graph.nodes))
-        if delta.size > MAX_DELTA_SHARE * max(sum(len(t) for t in [*graph.nodes.values(), *graph.rels.values()]), 1):
+        delta = small_difference(saved["tables"], image, graph)
+        if delta is None:
             return None
 
         def work(tx) -> bool:
