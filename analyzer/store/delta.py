@@ -48,7 +48,7 @@ def _signature(body: bytes) -> bytes:
     return hashlib.blake2b(body, key=local_key(), digest_size=32).digest()
 
 
-def save_image(path: Path, image: Image, **identity: str) -> None:
+def save_image(path: Path, image: Image, **identity: str | int) -> None:
     """Keep `image` with what it is the image of (repository, snapshot, row key, fingerprint), signed with this
     user's local key: only a scan of this user's can make it a base."""
     body = _pack({"format": IMAGE_FORMAT, "schema": SCHEMA_DIGEST, **identity, "tables": image})

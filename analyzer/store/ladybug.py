@@ -53,6 +53,7 @@ CURRENT = "CURRENT"
 LEASE_SUFFIX = ".readers"
 DAMAGED_MARK = ".damaged-"
 IMAGE_SUFFIX = ".rows"  # beside a snapshot's database: its rows' image, for the next scan's difference
+MAX_GROWTH = 1.5  # a file that differences grew past this multiple of its whole write is written whole again
 PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 OPEN_ATTEMPTS = 20  # a reader re-reads CURRENT when the snapshot it read was collected before it locked it
 
@@ -158,11 +159,12 @@ class LadybugStore:
             target = folder / (repository_key(graph.snapshot) + DB_SUFFIX)
             self._remove_database(target)
             image = graph_image(graph)
-            row_key = self._write_difference(folder, graph, image, target)
-            if row_key is None:
+            written = self._write_difference(folder, graph, image, target)
+            if written is None:
                 self._write_whole(graph, target)
-                row_key = graph.snapshot
-            self._save_image(target, graph, snapshot_row["fingerprint"], row_key, image.packed)
+                written = graph.snapshot, target.stat().st_size
+            row_key, whole_bytes = written
+            self._save_image(target, graph, snapshot_row["fingerprint"], row_key, whole_bytes, image.packed)
             Path(str(target) + LEASE_SUFFIX).touch()  # before CURRENT names it: readers lock it from the start
             pointer = folder / (CURRENT + ".tmp")
             pointer.write_text(graph.snapshot + "\n", encoding="utf-8")
@@ -202,13 +204,15 @@ class LadybugStore:
             raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
         database.close()
 
-    def _write_difference(self, folder: Path, graph: GraphSnapshot, image: GraphImage, target: Path) -> str | None:
-        """Copy the current snapshot to `target` and apply what differs; its row key, or None when the
-        current snapshot cannot be a base (none, no trusted image of it, a large difference)."""
+    def _write_difference(self, folder: Path, graph: GraphSnapshot, image: GraphImage,
+                          target: Path) -> tuple[str, int] | None:
+        """Copy the current snapshot to `target` and apply what differs: (its row key, the size of the file its
+        lineage was first written whole as), or None when the current snapshot cannot be a base (none, no
+        trusted image of it, a large difference, a file grown too far past its whole write)."""
         base = self._base(folder, graph.repository)
         if base is None:
             return None
-        base_path, row_key, stored = base
+        base_path, row_key, stored, whole_bytes = base
         delta = small_difference(stored, image, graph)
         if delta is None:
             return None
@@ -224,11 +228,11 @@ class LadybugStore:
             self._remove_database(target)
             raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
         database.close()
-        return row_key
+        return row_key, whole_bytes
 
-    def _base(self, folder: Path, repository: str) -> tuple[Path, str, Image] | None:
-        """(database, row key, image) of the current snapshot when this user's scan wrote both and they
-        belong together; None otherwise."""
+    def _base(self, folder: Path, repository: str) -> tuple[Path, str, Image, int] | None:
+        """(database, row key, image, size when written whole) of the current snapshot when this user's scan
+        wrote both, they belong together and the file has not grown past MAX_GROWTH; None otherwise."""
         snapshot = self._current(folder)
         if snapshot is None:
             return None
@@ -238,16 +242,19 @@ class LadybugStore:
         saved = load_image(Path(str(database) + IMAGE_SUFFIX))
         if saved is None or (saved["repository"], saved["snapshot"]) != (repository, snapshot):
             return None
+        if database.stat().st_size > MAX_GROWTH * saved["whole_bytes"]:
+            return None  # pages of rows that differences replaced: a whole write compacts the file
         _snapshot, row_key, connection = self._open_current(folder)
         fingerprint = self._execute(connection, "MATCH (s:Snapshot) RETURN s.fingerprint", {}).rows[0][0]
         if (row_key, fingerprint) != (saved["row_key"], saved["fingerprint"]):
             return None
-        return database, row_key, saved["tables"]
+        return database, row_key, saved["tables"], saved["whole_bytes"]
 
     @staticmethod
-    def _save_image(target: Path, graph: GraphSnapshot, fingerprint: str, row_key: str, image: Image) -> None:
+    def _save_image(target: Path, graph: GraphSnapshot, fingerprint: str, row_key: str, whole_bytes: int,
+                    image: Image) -> None:
         save_image(Path(str(target) + IMAGE_SUFFIX), image, repository=graph.repository, snapshot=graph.snapshot,
-                   row_key=row_key, fingerprint=fingerprint)
+                   row_key=row_key, fingerprint=fingerprint, whole_bytes=whole_bytes)
 
     @contextmanager
     def _locked(self, folder: Path):

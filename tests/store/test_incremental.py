@@ -24,6 +24,7 @@ import queries
 from analyzer.scan import ScanOptions, scan
 from analyzer.schema import NODE_TABLES, REL_TABLES
 from analyzer.store import open_store
+from analyzer.store import ladybug
 from analyzer.store.ladybug import DB_SUFFIX, IMAGE_SUFFIX, LadybugStore, repository_key
 from tests.conftest import write_repo
 
@@ -276,3 +277,25 @@ def test_an_image_not_signed_by_this_user_is_never_a_base(tmp_path):
                            "RETURN m.path, p.name ORDER BY m.path").rows == [["agents/a.py", "zmq"], ["agents/b.py", "sys"]]
     finally:
         store.close()
+
+
+@pytest.mark.slow
+def test_a_file_grown_by_differences_is_written_whole_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(ladybug, "MAX_GROWTH", 1.0)  # any growth past the whole write compacts
+    fillers = {f"lib/m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(20)}
+    repo = write_repo(tmp_path / "repo", {"agents/a.py": "import zmq\n", **fillers})
+    options = ScanOptions(repo=repo, store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"), jobs=1,
+                          repository="r")
+    first = scan(options)
+    keys = []
+    for n in range(2):
+        write_repo(repo, {"agents/a.py": f"import zmq\n# TODO: {n}\n"})
+        scan(options)
+        store = LadybugStore(options.store)
+        try:
+            keys.append(_row_key(store, "r"))
+        finally:
+            store.close()
+    second = keys[1]
+    assert keys[0] == first.snapshot  # a difference onto the first file, which grew
+    assert second not in (first.snapshot, keys[0])  # then a whole write under the scan's own name
