@@ -40,7 +40,7 @@ def _pack(value: Any) -> bytes:
     return msgpack.packb(value, unicode_errors="surrogatepass")
 
 
-def unpack(data: bytes) -> Any:
+def _unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, use_list=False, unicode_errors="surrogatepass")
 
 
@@ -123,7 +123,7 @@ def difference(stored: Image, new: GraphImage, node_tables: set[str]) -> Delta:
     for table, columns in new.columns.items():
         if stored.get(table) == new.packed[table]:
             continue
-        old_rows = list(zip(*unpack(stored[table]))) if table in stored else []
+        old_rows = list(zip(*_unpack(stored[table]))) if table in stored else []
         new_rows = list(zip(*columns))
         if table in node_tables:
             _node_difference(delta, table, old_rows, new_rows)

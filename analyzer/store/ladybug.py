@@ -239,7 +239,13 @@ class LadybugStore:
         database = folder / (repository_key(snapshot) + DB_SUFFIX)
         if Path(f"{database}.wal").exists():
             return None  # not checkpointed: the file alone is not the snapshot
-        saved = load_image(Path(str(database) + IMAGE_SUFFIX))
+        image = Path(str(database) + IMAGE_SUFFIX)
+        try:
+            if image.stat().st_size > 2 * database.stat().st_size + 2**20:
+                return None  # far larger than any image of this file: not read (the folder may be the repository's)
+        except OSError:
+            return None
+        saved = load_image(image)
         if saved is None or (saved["repository"], saved["snapshot"]) != (repository, snapshot):
             return None
         if database.stat().st_size > MAX_GROWTH * saved["whole_bytes"]:
