@@ -50,6 +50,19 @@ MAX_RETURNS = 8  # a function with more return statements gets no return type
 IMPORT_RULE, ASSERT_RULE, LOGGING_RULE = "<import>", "<assert>", "<logger call>"
 
 
+_METHODS: dict[tuple[type, str, type], Callable | None] = {}
+
+
+def _method(owner: type, prefix: str, node_type: type) -> Callable | None:
+    """`owner`'s method `<prefix><NodeType>` (None when it has none), looked up once per node type."""
+    key = (owner, prefix, node_type)
+    try:
+        return _METHODS[key]
+    except KeyError:
+        found = _METHODS[key] = getattr(owner, f"{prefix}{node_type.__name__}", None)
+        return found
+
+
 def summarize(module: cst.Module, line_of: LineOf) -> RaiseFacts:
     """The raise facts of one parsed file; `line_of(node)` gives a node's start line (0 when unknown)."""
     return _ModuleWalk(module, line_of).run()
@@ -244,8 +257,8 @@ class _Typer:
         literal = LITERAL_TYPES.get(type(node))
         if literal is not None:
             return ("lit", literal)
-        handler = getattr(self, f"_{type(node).__name__}", None)
-        return handler(node, frame) if handler is not None else UNKNOWN
+        handler = _method(_Typer, "_", type(node))
+        return handler(self, node, frame) if handler is not None else UNKNOWN
 
     def _Name(self, node: cst.Name, frame: _Frame) -> Value:
         if node.value in ("True", "False"):
@@ -466,11 +479,11 @@ class _ModuleWalk:
         self._block(suite.body if isinstance(suite, cst.IndentedBlock) else [suite], body, scope)
 
     def _statement(self, node: cst.CSTNode, body: _Body, scope: Scope) -> None:
-        handler = getattr(self, f"_stmt_{type(node).__name__}", None)
+        handler = _method(_ModuleWalk, "_stmt_", type(node))
         if handler is None:
             self._opaque(body, node, f"a {type(node).__name__} statement")
             return
-        handler(node, body, scope)
+        handler(self, node, body, scope)
 
     def _stmt_SimpleStatementLine(self, node, body: _Body, scope: Scope) -> None:
         for small in node.body:
@@ -561,11 +574,11 @@ class _ModuleWalk:
     # --- small statements ---------------------------------------------------
 
     def _small(self, small: cst.BaseSmallStatement, body: _Body) -> None:
-        handler = getattr(self, f"_small_{type(small).__name__}", None)
+        handler = _method(_ModuleWalk, "_small_", type(small))
         if handler is None:
             self._opaque(body, small, f"a {type(small).__name__} statement")
             return
-        handler(small, body)
+        handler(self, small, body)
 
     def _small_nothing(self, small, body: _Body) -> None:
         """pass, break, continue, global and nonlocal raise nothing."""
@@ -678,12 +691,12 @@ class _ModuleWalk:
     # --- expressions --------------------------------------------------------
 
     def expression(self, node: cst.BaseExpression, body: _Body) -> None:
-        handler = getattr(self, f"_expr_{type(node).__name__}", None)
+        handler = _method(_ModuleWalk, "_expr_", type(node))
         if handler is None:
             if type(node) not in LITERAL_TYPES and not isinstance(node, (cst.SimpleString, cst.Name, cst.Ellipsis)):
                 self._opaque(body, node, f"a {type(node).__name__} expression")
             return
-        handler(node, body)
+        handler(self, node, body)
 
     def _expr_Call(self, node: cst.Call, body: _Body, awaited: bool = False) -> None:
         line = self.line_of(node)
