@@ -67,13 +67,21 @@ def _node_type(value_type: type) -> bool:
 def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     """Direct children that can hold facts, in source order (cheaper than `node.children`)."""
     children: list[cst.CSTNode] = []
-    for name in _child_fields(type(node)):
+    add, is_node = children.append, _is_node_type
+    node_type = type(node)
+    for name in _child_fields_cache.get(node_type) or _child_fields(node_type):
         value = getattr(node, name)
         value_type = type(value)
         if value_type is tuple or value_type is list:
-            children.extend(v for v in value if _node_type(type(v)))
-        elif _node_type(value_type):
-            children.append(value)
+            for item in value:
+                item_type = type(item)
+                flag = is_node.get(item_type)
+                if flag or (flag is None and _node_type(item_type)):
+                    add(item)
+        else:
+            flag = is_node.get(value_type)
+            if flag or (flag is None and _node_type(value_type)):
+                add(value)
     return children
 
 
@@ -114,10 +122,8 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
     """Visit every node once, in source order: `see(node)` first (for every node, or only for nodes of
     `see_types` when given), then the handlers for its type."""
     seen = None if see_types is None else frozenset(see_types)
-    # Per node type, worked out on first meeting: what to call, which fields to descend into, whether the
-    # type changes the scope. The loop below is the hot path of a scan: it inlines `child_nodes`.
-    plans: dict[type, tuple[list[Handler], tuple[str, ...], bool]] = {}
-    is_node = _is_node_type
+    # Per node type, worked out on first meeting: what to call and whether the type changes the scope.
+    plans: dict[type, tuple[list[Handler], bool]] = {}
     stack: list[tuple[cst.CSTNode, Scope]] = [(module, MODULE_SCOPE)]
     pop, push = stack.pop, stack.append
     while stack:
@@ -128,8 +134,8 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
             calls = list(handlers.get(node_type, ()))
             if seen is None or node_type in seen:
                 calls.insert(0, lambda node, scope: see(node))
-            plan = plans[node_type] = (calls, _child_fields(node_type), node_type in _SCOPE_NODES or node_type in _TRY_NODES)
-        calls, fields, scoped = plan
+            plan = plans[node_type] = (calls, node_type in _SCOPE_NODES or node_type in _TRY_NODES)
+        calls, scoped = plan
         for call in calls:
             call(node, scope)
         if scoped:
@@ -140,20 +146,8 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
                 for child in reversed(child_nodes(node)):
                     push((child, guarded if child is node.body else scope))
                 continue
-        # Children pushed last field first, last item first: popped in source order.
-        for name in reversed(fields):
-            value = getattr(node, name)
-            value_type = type(value)
-            if value_type is tuple or value_type is list:
-                for item in reversed(value):
-                    item_type = type(item)
-                    flag = is_node.get(item_type)
-                    if flag or (flag is None and _node_type(item_type)):
-                        push((item, scope))
-            else:
-                flag = is_node.get(value_type)
-                if flag or (flag is None and _node_type(value_type)):
-                    push((value, scope))
+        for child in reversed(child_nodes(node)):
+            push((child, scope))
 
 
 def dotted_name(node: cst.CSTNode | None) -> str:
