@@ -63,8 +63,10 @@ def load_image(path: Path) -> dict[str, Any] | None:
         if not hmac.compare_digest(_signature(body), signature):
             return None
         saved = msgpack.unpackb(body, unicode_errors="surrogatepass")
-        if saved["format"] != IMAGE_FORMAT or saved["schema"] != SCHEMA_DIGEST:
-            return None
+        tables = saved.get("tables") if type(saved) is dict else None
+        if saved.get("format") != IMAGE_FORMAT or saved.get("schema") != SCHEMA_DIGEST or type(tables) is not dict \
+                or not all(type(name) is str and type(data) is bytes for name, data in tables.items()):
+            return None  # another version's layout: the callers compare its identity with .get
         return saved
     except (OSError, ValueError, KeyError, TypeError, msgpack.UnpackException):
         return None  # missing, unreadable, not ours or another format: the snapshot is written whole

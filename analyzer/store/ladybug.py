@@ -246,15 +246,16 @@ class LadybugStore:
         except OSError:
             return None
         saved = load_image(image)
-        if saved is None or (saved["repository"], saved["snapshot"]) != (repository, snapshot):
+        if saved is None or (saved.get("repository"), saved.get("snapshot")) != (repository, snapshot):
             return None
-        if database.stat().st_size > MAX_GROWTH * saved["whole_bytes"]:
+        whole_bytes = saved.get("whole_bytes")
+        if type(whole_bytes) is not int or database.stat().st_size > MAX_GROWTH * whole_bytes:
             return None  # pages of rows that differences replaced: a whole write compacts the file
         _snapshot, row_key, connection = self._open_current(folder)
         fingerprint = self._execute(connection, "MATCH (s:Snapshot) RETURN s.fingerprint", {}).rows[0][0]
-        if (row_key, fingerprint) != (saved["row_key"], saved["fingerprint"]):
+        if (row_key, fingerprint) != (saved.get("row_key"), saved.get("fingerprint")):
             return None
-        return database, row_key, saved["tables"], saved["whole_bytes"]
+        return database, row_key, saved["tables"], whole_bytes
 
     @staticmethod
     def _save_image(target: Path, graph: GraphSnapshot, fingerprint: str, row_key: str, whole_bytes: int,

@@ -523,7 +523,7 @@ class Neo4jStore:
             return None
         key, fingerprint = current[0]["snapshot"], current[0]["fingerprint"]
         saved = load_image(self._image_path(graph.repository))
-        if saved is None or (saved["repository"], saved["snapshot"], saved["fingerprint"]) != (
+        if saved is None or (saved.get("repository"), saved.get("snapshot"), saved.get("fingerprint")) != (
                 graph.repository, key, fingerprint):
             return None
         delta = small_difference(saved["tables"], image, graph)
