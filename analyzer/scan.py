@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import os
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -192,7 +194,25 @@ def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> 
     return keyed_digest(digest.hexdigest())
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """A scan builds millions of small objects (cached facts, graph rows) that hold no reference cycles; the
+    cycle collector's passes over them cost about a third of a warm rescan's CPU and free nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def scan(options: ScanOptions, progress: Progress | None = None, store: GraphStore | None = None) -> ScanReport:
+    with _cycle_collector_paused():
+        return _scan(options, progress, store)
+
+
+def _scan(options: ScanOptions, progress: Progress | None, store: GraphStore | None) -> ScanReport:
     started = time.perf_counter()
     repo = options.repo.resolve()
     name = check_repository_name(repo.name if options.repository is None else options.repository)
@@ -237,7 +257,7 @@ def scan(options: ScanOptions, progress: Progress | None = None, store: GraphSto
             add_requirements(graph, requirements)
             add_violations(graph, violations)
             mark_copies(graph, copies)
-            store.write_snapshot(graph)
+            snapshot = store.write_snapshot(graph).snapshot  # Neo4j keeps the id of a snapshot it changes in place
     finally:
         if owns_store:
             store.close()
