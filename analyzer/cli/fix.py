@@ -152,7 +152,8 @@ def _run(settings: _Settings) -> int:
     tree = discover(settings.path, load_scope(settings.path, settings.exclude, settings.include_copies))
     _print_skipped(tree)
     base_branch, base_commit = _check_git(settings, tree, codemods)
-    reports, overlay, commits = [], {}, 0
+    overlay: dict[str, bytes] = {}
+    reports, commits = [], 0
     for codemod in codemods:
         with _progress() as progress:
             report = run_codemod(codemod, tree, write=settings.write, jobs=settings.jobs, overlay=overlay,
@@ -225,11 +226,11 @@ class _RichProgress:
     """A progress bar on stderr, silent when stderr is not a terminal."""
 
     def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=err_console, transient=True, disable=not err_console.is_terminal)
-        self.task = None
+        self.task: TaskID | None = None
 
     def start(self, description: str, total: int) -> None:
         if self.task is not None:

@@ -103,7 +103,7 @@ class LadybugStore:
                 connection = ladybug.Connection(database)
                 for statement in schema_statements():
                     connection.execute(statement)  # analyzer: ignore[query-in-loop] - schema DDL, once per table
-                types = {"STRING": pa.string(), "INT64": pa.int64(), "BOOLEAN": pa.bool_()}
+                types: dict[str, pa.DataType] = {"STRING": pa.string(), "INT64": pa.int64(), "BOOLEAN": pa.bool_()}
                 snapshot_row = graph.nodes["Snapshot"].rows()[0]
                 # The pointer row lives only in the stored copy; the caller's graph stays as given.
                 repository = Columns(tuple(NODES_BY_NAME["Repository"].columns))
