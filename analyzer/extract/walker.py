@@ -36,7 +36,7 @@ _SKIPPED_FIELDS = frozenset(
     }
 )
 # Fields listed in source order where the dataclass declares them otherwise.
-_SOURCE_ORDER = {
+_SOURCE_ORDER: dict[type, tuple[str, ...]] = {
     cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
     cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
     cst.IfExp: ("body", "test", "orelse"),
@@ -106,7 +106,7 @@ def _child_scope(node: cst.CSTNode, scope: Scope) -> Scope:
 
 
 _SCOPE_NODES = frozenset({cst.FunctionDef, cst.ClassDef, cst.For, cst.While})
-_TRY_NODES = frozenset({cst.Try, cst.TryStar})
+_TRY_NODES = (cst.Try, cst.TryStar)
 
 
 def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[[cst.CSTNode], None]) -> None:
@@ -122,7 +122,7 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
             handle(node, scope)
         if node_type in _SCOPE_NODES:
             scope = _child_scope(node, scope)
-        if node_type in _TRY_NODES and node.handlers:  # only the body is guarded by the handlers
+        if isinstance(node, _TRY_NODES) and node.handlers:  # only the body is guarded by the handlers
             guarded = scope._replace(in_try=True)
             for child in reversed(child_nodes(node)):
                 push((child, guarded if child is node.body else scope))
