@@ -35,7 +35,7 @@ _CST_BUCKETS: dict[type, str] = {
     cst.For: "for",
     cst.While: "while",
 }
-_Located = ast.stmt | ast.expr | ast.excepthandler  # the ast nodes that carry a position
+LocatedNode = ast.stmt | ast.expr | ast.excepthandler  # the ast nodes that carry a position
 _AST_BUCKETS: dict[type, str] = {
     ast.Call: "call",
     ast.ExceptHandler: "except",
@@ -79,13 +79,13 @@ class AstLineIndex(LineIndex):
     """
 
     def __init__(self, source: str, tree: ast.Module, comment_pattern: re.Pattern[str]) -> None:
-        self.counterparts: dict[str, list[_Located]] = {bucket: [] for bucket in _AST_BUCKETS.values()}
+        self.counterparts: dict[str, list[LocatedNode]] = {bucket: [] for bucket in _AST_BUCKETS.values()}
         strings: list[tuple[int, int, int, int]] = []
         for node in ast.walk(tree):
             node_type = type(node)
             bucket = _AST_BUCKETS.get(node_type)
             if bucket is not None:
-                self.counterparts[bucket].append(cast(_Located, node))  # every _AST_BUCKETS type is one
+                self.counterparts[bucket].append(cast(LocatedNode, node))  # every _AST_BUCKETS type is one
             elif isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
                 strings.append((node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0))
         for found in self.counterparts.values():
