@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import libcst as cst
 
@@ -88,7 +88,7 @@ class Scope(NamedTuple):
 
 MODULE_SCOPE = Scope()
 
-Handler = Callable[[cst.CSTNode, Scope], None]
+Handler = Callable[[Any, Scope], None]  # called with nodes of the type it is registered for
 
 
 def _child_scope(node: cst.CSTNode, scope: Scope) -> Scope:
