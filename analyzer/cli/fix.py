@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from analyzer.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, err_console, fail
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID  # rich.progress loads only when a bar is drawn
 
 MAX_LISTED = 200
 
@@ -146,14 +150,14 @@ def _run(settings: _Settings) -> int:
     from codemods.apply import commit_message, run_codemod
     from codemods.tree import discover, load_scope
 
+    overlay: dict[str, bytes]  # path -> what the codemods so far made of it (a dry run)
     if not settings.path.exists():
         fail(f"{settings.path} does not exist")
     codemods = _codemods(settings)
     tree = discover(settings.path, load_scope(settings.path, settings.exclude, settings.include_copies))
     _print_skipped(tree)
     base_branch, base_commit = _check_git(settings, tree, codemods)
-    overlay: dict[str, bytes] = {}
-    reports, commits = [], 0
+    reports, overlay, commits = [], {}, 0
     for codemod in codemods:
         with _progress() as progress:
             report = run_codemod(codemod, tree, write=settings.write, jobs=settings.jobs, overlay=overlay,
@@ -225,12 +229,14 @@ def _print_skipped(tree) -> None:
 class _RichProgress:
     """A progress bar on stderr, silent when stderr is not a terminal."""
 
+    task: TaskID | None
+
     def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                             console=err_console, transient=True, disable=not err_console.is_terminal)
-        self.task: TaskID | None = None
+        self.task = None
 
     def start(self, description: str, total: int) -> None:
         if self.task is not None:
