@@ -17,6 +17,7 @@ needs no change here.
 from __future__ import annotations
 
 import dataclasses
+import operator
 import sys
 import types
 import typing
@@ -91,7 +92,15 @@ def _same(value: Any) -> Any:
 
 def _untyped_encode(value: Any) -> Any:
     """A value whose hint is only `tuple`: scalars, tuples of them, and dataclasses of the decoded modules."""
-    if isinstance(value, _PLAIN):
+    kind = type(value)
+    if kind is tuple:
+        # msgpack packs a tuple as the array a list gives: one of scalars is passed on as it is (the raise
+        # facts hold a million of them), the others are rebuilt only where an item needs encoding.
+        for item in value:
+            if type(item) not in _SCALAR_TYPES:
+                return [_untyped_encode(item) for item in value]
+        return value
+    if kind in _SCALAR_TYPES or isinstance(value, _PLAIN):
         return value
     if isinstance(value, tuple):
         return [_untyped_encode(item) for item in value]
@@ -102,6 +111,8 @@ def _untyped_encode(value: Any) -> Any:
 
 def _sequence_encoder(args: tuple) -> Coder:
     inner = encoder(args[0])
+    if inner is _same:
+        return _same  # scalars: msgpack packs the list or tuple itself as an array
     return lambda value: [inner(item) for item in value]
 
 
@@ -142,12 +153,27 @@ def _build_encoder(hint: Any) -> Coder:
     if hint is tuple:
         return _untyped_encode
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        fields = _fields(hint, encoder)
-        return lambda value: {name: code(getattr(value, name)) for name, code in fields}
+        return _dataclass_encoder(_fields(hint, encoder))
     build = _GENERIC_ENCODERS.get(typing.get_origin(hint))
     if build is None:
         raise TypeError(f"the cache codec has no rule for {hint!r}")
     return build(typing.get_args(hint))
+
+
+def _dataclass_encoder(fields: list[tuple[str, Coder]]) -> Coder:
+    """A map of the fields in declaration order; only fields that need encoding take a call."""
+    names = [name for name, _ in fields]
+    coded = [(name, code) for name, code in fields if code is not _same]
+    if len(names) < 2:  # attrgetter of one name gives the value itself, not a tuple
+        return lambda value: {name: code(getattr(value, name)) for name, code in fields}
+    read = operator.attrgetter(*names)
+
+    def encode(value: Any) -> dict[str, Any]:
+        data = dict(zip(names, read(value)))
+        for name, code in coded:
+            data[name] = code(data[name])
+        return data
+    return encode
 
 
 def _optional_inner(args: tuple) -> Any:

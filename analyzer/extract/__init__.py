@@ -206,7 +206,7 @@ def _run(facts: FileFacts, module: cst.Module, source: str, tree, lines) -> File
     found = FileFacts(facts.path, facts.machine, facts.sha256, facts.size, facts.lines)
     context = FileContext(module, source, tree, lines, found)
     extractors = [extractor(context) for extractor in EXTRACTORS]
-    walk(module, merge_handlers(extractors), lines.see)
+    walk(module, merge_handlers(extractors), lines.see, lines.see_types)
     for extractor in extractors:
         extractor.finish()
     return found

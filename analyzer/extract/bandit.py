@@ -15,6 +15,11 @@ scan's workers (docs/security.md has the measurements):
 - a file without `nosec` comments is not tokenized, and its tests run through a lean
   tester that skips Bandit's per-test context copy and nosec bookkeeping.
 
+No public Bandit API runs tests on a tree already parsed, so this drives `bandit.core`'s test set,
+visitor and tester and reads a test's `_test_id` and `_config`: pyproject.toml bounds Bandit to the
+versions checked, and tests/extract/test_dependencies.py fails naming the version when an upgrade
+stops finding the planted cases.
+
 Only the curated tests in `CURATED_TESTS` run: the rest are covered by this
 project's own rules, noisy in agent code, or for stacks agents do not use.
 Credential values Bandit quotes in its messages are cut off.

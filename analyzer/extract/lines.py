@@ -18,7 +18,7 @@ import contextlib
 import re
 from typing import cast
 import libcst as cst
-from libcst._nodes.internal import CodegenState
+from libcst._nodes.internal import CodegenState  # internal: bounded in pyproject.toml, checked by tests/extract/test_dependencies.py
 
 # libcst node kind -> the bucket its ast counterpart falls in.
 _CST_BUCKETS: dict[type, str] = {
@@ -55,7 +55,9 @@ LINE_NODE_TYPES: tuple[type, ...] = tuple(_CST_BUCKETS)
 
 
 class LineIndex:
-    """Start lines of reported node kinds; `see(node)` is called for every node in source order."""
+    """Start lines of reported node kinds; `see(node)` is called, in source order, for every node of `see_types`."""
+
+    see_types: tuple[type, ...] = ()
 
     def __init__(self, node_lines: dict[cst.CSTNode, int], comments: list[tuple[int, str]]) -> None:
         self.node_lines = node_lines
@@ -78,10 +80,23 @@ class AstLineIndex(LineIndex):
     kind; `complete()` tells afterwards whether both trees had the same counts.
     """
 
+    see_types = LINE_NODE_TYPES
+
     def __init__(self, source: str, tree: ast.Module, comment_pattern: re.Pattern[str]) -> None:
         self.counterparts: dict[str, list[LocatedNode]] = {bucket: [] for bucket in _AST_BUCKETS.values()}
         strings: list[tuple[int, int, int, int]] = []
-        for node in ast.walk(tree):
+        stack: list[ast.AST] = [tree]
+        pop, push, is_node = stack.pop, stack.append, ast.AST
+        while stack:  # every node, in no particular order (the buckets are sorted below): ast.walk's work, faster
+            node = pop()
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    for item in value:
+                        if isinstance(item, is_node):
+                            push(item)
+                elif isinstance(value, is_node):
+                    push(value)
             node_type = type(node)
             bucket = _AST_BUCKETS.get(node_type)
             if bucket is not None:

@@ -67,13 +67,21 @@ def _node_type(value_type: type) -> bool:
 def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
     """Direct children that can hold facts, in source order (cheaper than `node.children`)."""
     children: list[cst.CSTNode] = []
-    for name in _child_fields(type(node)):
+    add, is_node = children.append, _is_node_type
+    node_type = type(node)
+    for name in _child_fields_cache.get(node_type) or _child_fields(node_type):
         value = getattr(node, name)
         value_type = type(value)
         if value_type is tuple or value_type is list:
-            children.extend(v for v in value if _node_type(type(v)))
-        elif _node_type(value_type):
-            children.append(value)
+            for item in value:
+                item_type = type(item)
+                flag = is_node.get(item_type)
+                if flag or (flag is None and _node_type(item_type)):
+                    add(item)
+        else:
+            flag = is_node.get(value_type)
+            if flag or (flag is None and _node_type(value_type)):
+                add(value)
     return children
 
 
@@ -109,24 +117,35 @@ _SCOPE_NODES = frozenset({cst.FunctionDef, cst.ClassDef, cst.For, cst.While})
 _TRY_NODES = (cst.Try, cst.TryStar)
 
 
-def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[[cst.CSTNode], None]) -> None:
-    """Visit every node once, in source order: `see(node)` first, then the handlers for its type."""
+def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[[cst.CSTNode], None],
+         see_types: Iterable[type] | None = None) -> None:
+    """Visit every node once, in source order: `see(node)` first (for every node, or only for nodes of
+    `see_types` when given), then the handlers for its type."""
+    seen = None if see_types is None else frozenset(see_types)
+    # Per node type, worked out on first meeting: what to call and whether the type changes the scope.
+    plans: dict[type, tuple[list[Handler], bool]] = {}
     stack: list[tuple[cst.CSTNode, Scope]] = [(module, MODULE_SCOPE)]
     pop, push = stack.pop, stack.append
-    no_handlers: list[Handler] = []
     while stack:
         node, scope = pop()
         node_type = type(node)
-        see(node)
-        for handle in handlers.get(node_type, no_handlers):
-            handle(node, scope)
-        if node_type in _SCOPE_NODES:
-            scope = _child_scope(node, scope)
-        if isinstance(node, _TRY_NODES) and node.handlers:  # only the body is guarded by the handlers
-            guarded = scope._replace(in_try=True)
-            for child in reversed(child_nodes(node)):
-                push((child, guarded if child is node.body else scope))
-            continue
+        plan = plans.get(node_type)
+        if plan is None:
+            calls = list(handlers.get(node_type, ()))
+            if seen is None or node_type in seen:
+                calls.insert(0, lambda node, scope: see(node))
+            plan = plans[node_type] = (calls, node_type in _SCOPE_NODES or node_type in _TRY_NODES)
+        calls, scoped = plan
+        for call in calls:
+            call(node, scope)
+        if scoped:
+            if node_type in _SCOPE_NODES:
+                scope = _child_scope(node, scope)
+            elif isinstance(node, _TRY_NODES) and node.handlers:  # a try with handlers guards its body only
+                guarded = scope._replace(in_try=True)
+                for child in reversed(child_nodes(node)):
+                    push((child, guarded if child is node.body else scope))
+                continue
         for child in reversed(child_nodes(node)):
             push((child, scope))
 

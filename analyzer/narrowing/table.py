@@ -168,7 +168,8 @@ def _exception(entry: Mapping[str, Any], where: str) -> tuple[str, tuple[str, st
 
 @cache
 def _built_in() -> RaiseTable:
-    data = yaml.safe_load(TABLE_PATH.read_text(encoding="utf-8"))
+    # The table ships with the analyzer (not read from a scanned repository): libyaml's safe loader, 8x faster.
+    data = yaml.load(TABLE_PATH.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     rows = [_row(entry, f"{TABLE_PATH.name} row {n}", BUILT_IN) for n, entry in enumerate(data["calls"], 1)]
     exceptions = {name: (info["base"], info.get("import", "")) for name, info in data["exceptions"].items()}
     subscripts = {name: Row(f"{name}[...]", tuple(info["raises"]), returns=info.get("returns", ""),
