@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -163,7 +164,7 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
         rels["DEFINES_FUNCTION"].add(**{"from": module_id, "to": node_id})
         if function.class_name in class_ids and function.qualname == f"{function.class_name}.{function.name}":
             rels["HAS_METHOD"].add(**{"from": class_ids[function.class_name], "to": node_id})
-    children = (
+    children: tuple[tuple[str, str, str, Sequence[Any]], ...] = (
         ("Socket", "HAS_SOCKET", "S", facts.sockets),
         ("ExceptClause", "HAS_EXCEPT", "X", facts.excepts),
         ("Todo", "HAS_TODO", "T", facts.todos),
@@ -229,7 +230,7 @@ def _add_reach(graph: GraphSnapshot, resolution: Resolution) -> None:
     modules = graph.nodes["Module"].data
     paths = modules["path"]
     index = {path: i for i, path in enumerate(paths)}
-    imports = nx.DiGraph()
+    imports: nx.DiGraph[int] = nx.DiGraph()
     imports.add_nodes_from(range(len(paths)))
     imports.add_edges_from((index[e.importer], index[e.target]) for e in resolution.edges)
     counted = sum(1 << i for i, is_test in enumerate(modules["is_test"]) if not is_test)

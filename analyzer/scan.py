@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from analyzer import __version__, configs
 from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir, keyed_digest
@@ -296,5 +297,5 @@ TOTALS = {"todos": "todos", "cuda_calls": "cuda_calls", "shell_commands": "risky
           "classes": "classes", "functions": "functions"}
 
 
-def _fact_totals(files: list[FileFacts]) -> dict[str, int]:
+def _fact_totals(files: list[FileFacts]) -> dict[str, Any]:  # Any: spread into ScanReport's int fields
     return {field: sum(len(getattr(f, facts)) for f in files) for field, facts in TOTALS.items()}

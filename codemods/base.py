@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -262,12 +263,12 @@ def header_insert_index(module: cst.Module, first_use: int | None = None) -> int
 
 
 def insert_statements(module: cst.Module, index: int, statements: list[cst.BaseStatement]) -> cst.Module:
-    body = list(module.body)
+    body: list[cst.BaseStatement] = list(module.body)
     body[index:index] = statements
     return module.with_changes(body=body)
 
 
-def contains(node: cst.CSTNode, targets: set[cst.CSTNode] | frozenset) -> bool:
+def contains(node: cst.CSTNode, targets: AbstractSet[cst.CSTNode]) -> bool:
     """Whether `node` is or holds any of `targets` (compared by identity)."""
     if not targets:
         return False
@@ -280,7 +281,7 @@ def contains(node: cst.CSTNode, targets: set[cst.CSTNode] | frozenset) -> bool:
     return False
 
 
-def first_statement_holding(module: cst.Module, targets: set[cst.CSTNode]) -> int | None:
+def first_statement_holding(module: cst.Module, targets: AbstractSet[cst.CSTNode]) -> int | None:
     for index, statement in enumerate(module.body):
         if contains(statement, targets):
             return index
@@ -313,7 +314,7 @@ def _bound_by_small(small: cst.BaseSmallStatement) -> set[str]:
 def _import_binding(alias: cst.ImportAlias) -> str:
     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
         return alias.asname.name.value
-    name = alias.name
+    name: cst.BaseExpression = alias.name
     while isinstance(name, cst.Attribute):
         name = name.value
     return name.value if isinstance(name, cst.Name) else ""

@@ -23,8 +23,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import TypeGuard
 
 import libcst as cst
+from libcst.helpers import ensure_type
 from agent_runtime.portsyaml import PortEntry
 
 from analyzer import discover
@@ -144,7 +146,7 @@ def _quote_of(fstring: cst.FormattedString | None) -> str:
     return fstring.start[-1] if fstring is not None else ""
 
 
-def _is_conversion(node: cst.CSTNode) -> bool:
+def _is_conversion(node: cst.CSTNode) -> TypeGuard[cst.Call]:
     return isinstance(node, cst.Call) and dotted_name(node.func) in ("int", "str") and len(node.args) == 1
 
 
@@ -803,12 +805,14 @@ class PortLiterals(Codemod):
             text = f"str({call_text})" if target.wrap_str else call_text
             replacements[target.node] = cst.parse_expression(text)
         elif target.kind == "string":
-            fstring = _as_fstring(target.node, target.digits, _registry_call(function, name, target.node.quote[0]))
+            string = ensure_type(target.node, cst.SimpleString)
+            fstring = _as_fstring(string, target.digits, _registry_call(function, name, string.quote[0]))
             if isinstance(fstring, str):
                 return fstring
             replacements[target.node] = fstring
         else:
-            text = target.node.value[: len(target.node.value) - len(target.digits)]
+            written = ensure_type(target.node, cst.FormattedStringText).value
+            text = written[: len(written) - len(target.digits)]
             parts: list[cst.CSTNode] = [cst.FormattedStringText(text)] if text else []
             parts.append(cst.FormattedStringExpression(cst.parse_expression(call_text)))
             splits[target.node] = parts
@@ -829,7 +833,8 @@ class PortLiterals(Codemod):
                     for alias in small.names:
                         if dotted_name(alias.name) == "get_port":
                             bound = alias.asname.name if alias.asname is not None else alias.name
-                            return bound.value, ""  # type: ignore[union-attr]
+                            if isinstance(bound, cst.Name):
+                                return bound.value, ""
         if "get_port" in module_bound_names(module):
             return "registry_port", f"from {REGISTRY_MODULE} import get_port as registry_port\n"
         return "get_port", f"from {REGISTRY_MODULE} import get_port\n"

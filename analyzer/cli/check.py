@@ -43,16 +43,16 @@ def repo_and_files(paths: list[Path], changed_only: bool) -> tuple[Path, list[st
         return repo, None
     from analyzer import git
 
-    repo = git.toplevel(Path.cwd())
-    if repo is None:
+    toplevel = git.toplevel(Path.cwd())
+    if toplevel is None:
         fail("--changed-only runs inside a git work tree")
     files = []
     for path in paths:
         try:
-            files.append(path.resolve().relative_to(repo.resolve()).as_posix())
+            files.append(path.resolve().relative_to(toplevel.resolve()).as_posix())
         except ValueError:
-            fail(f"{path} is outside the repository {repo}")
-    return repo, files
+            fail(f"{path} is outside the repository {toplevel}")
+    return toplevel, files
 
 
 def scope_findings(result, row_filter, store_location: str | None):

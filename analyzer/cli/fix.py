@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from analyzer.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, err_console, fail
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID  # rich.progress loads only when a bar is drawn
 
 MAX_LISTED = 200
 
@@ -146,6 +150,7 @@ def _run(settings: _Settings) -> int:
     from codemods.apply import commit_message, run_codemod
     from codemods.tree import discover, load_scope
 
+    overlay: dict[str, bytes]  # path -> what the codemods so far made of it (a dry run)
     if not settings.path.exists():
         fail(f"{settings.path} does not exist")
     codemods = _codemods(settings)
@@ -223,6 +228,8 @@ def _print_skipped(tree) -> None:
 
 class _RichProgress:
     """A progress bar on stderr, silent when stderr is not a terminal."""
+
+    task: TaskID | None
 
     def __init__(self) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn

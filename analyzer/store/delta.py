@@ -138,14 +138,17 @@ def _node_difference(delta: Delta, table: str, old_rows: list[tuple], new_rows: 
     old_set, new_set = set(old_rows), set(new_rows)
     old_ids = {row[0] for row in old_set - new_set}
     new_ids = {row[0] for row in new_set - old_set}
-    changed, created = [], []
+    changed: list[int] = []
+    created: list[int] = []
     for position, row in enumerate(new_rows):
         if row[0] in new_ids:
             (changed if row[0] in old_ids else created).append(position)
     deleted = sorted(old_ids - new_ids)
-    for part, found in ((delta.deleted_nodes, deleted), (delta.changed_nodes, changed), (delta.created_nodes, created)):
-        if found:
-            part[table] = found
+    if deleted:
+        delta.deleted_nodes[table] = deleted
+    for part, positions in ((delta.changed_nodes, changed), (delta.created_nodes, created)):
+        if positions:
+            part[table] = positions
 
 
 def _rel_difference(delta: Delta, table: str, old_rows: list[tuple], new_rows: list[tuple]) -> None:

@@ -113,9 +113,9 @@ def _apply(connection: Any, graph: GraphSnapshot, delta: Delta, row_key: str) ->
         run(f"UNWIND $rows AS row MATCH (n:{name} {{id: row.id}}) DETACH DELETE n",
             [{"id": row_key + local} for local in names])
     for name, positions in delta.changed_nodes.items():
-        columns = [(c, kind) for c, kind in NODES_BY_NAME[name].columns.items() if c != "id"]
+        settable = [(c, kind) for c, kind in NODES_BY_NAME[name].columns.items() if c != "id"]
         run_each(f"UNWIND $rows AS row MATCH (n:{name} {{id: row.id}}) SET "
-                 + ", ".join(f"n.`{c}` = {value(c, kind)}" for c, kind in columns),
+                 + ", ".join(f"n.`{c}` = {value(c, kind)}" for c, kind in settable),
                  stored_nodes(graph, name, positions, row_key), f"changed {name} rows")
     for name, positions in delta.created_nodes.items():
         columns = ", ".join(f"`{c}`: {value(c, kind)}" for c, kind in NODES_BY_NAME[name].columns.items())
@@ -184,7 +184,7 @@ class LadybugStore:
             connection = ladybug.Connection(database)
             for statement in schema_statements():
                 connection.execute(statement)  # analyzer: ignore[query-in-loop] - schema DDL, once per table
-            types = {"STRING": pa.string(), "INT64": pa.int64(), "BOOLEAN": pa.bool_()}
+            types: dict[str, pa.DataType] = {"STRING": pa.string(), "INT64": pa.int64(), "BOOLEAN": pa.bool_()}
             # The pointer row lives only in the stored copy; the caller's graph stays as given.
             repository = Columns(tuple(NODES_BY_NAME["Repository"].columns))
             repository.add(id=graph.repository, snapshot=graph.snapshot, name=graph.repository, root=graph.root,

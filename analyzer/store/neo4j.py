@@ -79,7 +79,8 @@ ANCHOR_INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
 
 # What the server reports back: warnings only, and none for labels, types or properties a repository lacks
 # (every query names the whole schema; a small repository has no Todo, say). Filtered on the server.
-NOTIFICATIONS = {"notifications_min_severity": "WARNING", "notifications_disabled_classifications": ["UNRECOGNIZED"]}
+NOTIFICATIONS: dict[str, Any] = {"notifications_min_severity": "WARNING",
+                                 "notifications_disabled_classifications": ["UNRECOGNIZED"]}
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _log = logging.getLogger(__name__)
