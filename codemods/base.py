@@ -27,6 +27,7 @@ import libcst as cst
 
 from analyzer.extract.lines import node_start_lines
 from analyzer.extract.walker import child_nodes
+from analyzer.facts import FileFacts
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -142,6 +143,12 @@ class Codemod:
 
     def might_apply(self, data: bytes) -> bool:
         """A cheap byte test: False means the file cannot have a site and is not even parsed."""
+        return True
+
+    def needs_file(self, facts: FileFacts) -> bool:
+        """From the cached facts of a file's current bytes (parsed without error): False when the file can
+        neither change nor add anything to the plan (a run then neither parses it nor collects from it, as
+        if `might_apply` had said False). The default, True, parses every file."""
         return True
 
     def rewrite(self, module: cst.Module, path: str, file_plan: Any) -> Rewrite:

@@ -706,6 +706,10 @@ class PortLiterals(Codemod):
     def might_apply(self, data: bytes) -> bool:
         return b"bind" in data or b"connect" in data
 
+    def needs_file(self, facts: FileFacts) -> bool:
+        # `locate` runs the same extractors: a file without a bind or connect has no site, note or left port.
+        return bool(facts.endpoints)
+
     def collect(self, path: str, module: cst.Module) -> Collected:
         located, fixed, notes, left = locate(module, path)
         return Collected([item.site for item in located] + fixed, notes, left)

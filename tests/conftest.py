@@ -37,6 +37,12 @@ def scanned_fixture(tmp_path_factory):
     return store, report
 
 
+@pytest.fixture(scope="session")
+def fixture_cache_dir(scanned_fixture) -> Path:
+    """The facts cache the scan of `scanned_fixture` filled."""
+    return scanned_fixture[0].parent / "cache"
+
+
 @pytest.fixture
 def fixture_copy(tmp_path) -> Path:
     """A writable copy of the fixture repository."""
