@@ -1,0 +1,46 @@
+"""Start-up: `analyzer --version` and `--help` import none of the heavy libraries (the timing is in
+bench/bench_startup.py); the parser, the graph, the stores and Bandit load only for commands that use them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+HEAVY = ("libcst", "networkx", "bandit", "pyarrow", "ladybug", "neo4j", "radon", "yaml", "msgpack")
+
+# Runs the CLI as the `analyzer` executable does, then lists the top-level packages it imported.
+PROBE = """
+import json, sys
+sys.argv = ["analyzer", *json.loads(sys.argv[1])]
+try:
+    from analyzer.cli import main
+    main()
+except SystemExit:
+    pass
+sys.stdout.flush()
+print("\\nMODULES " + json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+"""
+
+
+def imported_by(*args: str) -> tuple[str, set[str]]:
+    result = subprocess.run([sys.executable, "-c", PROBE, json.dumps(args)], capture_output=True, text=True,
+                            timeout=60, check=True)
+    output, _, modules = result.stdout.rpartition("\nMODULES ")
+    return output, set(json.loads(modules))
+
+
+@pytest.mark.parametrize(("args", "light"), [(("--version",), HEAVY + ("rich",)), (("--help",), HEAVY)],
+                         ids=["version", "help"])
+def test_start_up_imports_no_heavy_library(args, light):
+    output, modules = imported_by(*args)
+    assert "analyzer" in output  # the command ran
+    assert sorted(modules & set(light)) == []
+
+
+def test_a_command_that_parses_does_import_them():
+    """The probe sees lazily imported libraries once a command needs them (so the test above can fail)."""
+    _, modules = imported_by("fix", "--list")
+    assert {"libcst", "rich"} <= modules
