@@ -44,3 +44,13 @@ def test_a_command_that_parses_does_import_them():
     """The probe sees lazily imported libraries once a command needs them (so the test above can fail)."""
     _, modules = imported_by("fix", "--list")
     assert {"libcst", "rich"} <= modules
+
+
+@pytest.mark.slow
+def test_check_on_an_unchanged_tree_parses_nothing_and_imports_no_parser(scanned_fixture, fixture_repo,
+                                                                            fixture_cache_dir):
+    store, _report = scanned_fixture
+    output, modules = imported_by("check", str(fixture_repo), "--store", str(store), "--cache-dir",
+                                  str(fixture_cache_dir), "--no-baseline", "--format", "json")
+    assert '"findings"' in output  # the report was written
+    assert sorted(modules & {"libcst", "bandit", "radon", "pyarrow", "codemods"}) == []
