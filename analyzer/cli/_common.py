@@ -34,6 +34,11 @@ class DeferredConsole:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.real, name)
 
+    def reset(self) -> None:
+        """A new command starts: its console reads the environment (COLUMNS, NO_COLOR) as it is now, as a
+        console made at start-up would; in-process runs (tests) must not inherit an earlier run's."""
+        self._console = None
+
 
 console = DeferredConsole()
 err_console = DeferredConsole(stderr=True)
