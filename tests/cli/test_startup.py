@@ -40,6 +40,7 @@ def test_start_up_imports_no_heavy_library(args, light):
     assert sorted(modules & set(light)) == []
 
 
+@pytest.mark.slow  # a CLI process that imports every codemod
 def test_a_command_that_parses_does_import_them():
     """The probe sees lazily imported libraries once a command needs them (so the test above can fail)."""
     _, modules = imported_by("fix", "--list")
