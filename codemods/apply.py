@@ -232,8 +232,7 @@ def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int 
     progress = progress or NoProgress()
     overlay = overlay or {}
     report = Report(codemod, len(tree.files), write)
-    needed = _needed(codemod, tree.files, overlay, facts or {})
-    plan, items = _plan(codemod, tree, needed, write, jobs, overlay, progress, report)
+    plan, items = _plan(codemod, tree, write, jobs, overlay, facts or {}, progress, report)
     progress.start(f"{codemod.name}: {'fixing' if write else 'checking'}", len(items))
     # With a limit, nothing is written until the first files that change are known.
     outcomes = _map(codemod, tree.root, "rewrite", write and not limit, items, jobs, progress)
@@ -258,19 +257,27 @@ def _needed(codemod: Codemod, files: list[str], overlay: Mapping[str, bytes],
     return [path for path in files if path in overlay or path not in facts or codemod.needs_file(facts[path])]
 
 
-def _plan(codemod: Codemod, tree: Tree, needed: list[str], write: bool, jobs: int, overlay: dict[str, bytes],
-          progress: Progress, report: Report) -> tuple[Any, list]:
+def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, overlay: dict[str, bytes],
+          facts: Mapping[str, FileFacts], progress: Progress, report: Report) -> tuple[Any, list]:
     """The whole-tree plan of a codemod that uses one (None otherwise) and the files to rewrite."""
+    needed = _needed(codemod, tree.files, overlay, facts)
     if not codemod.uses_plan:
         return None, [(path, None, overlay.get(path)) for path in needed]
-    progress.start(f"{codemod.name}: reading", len(needed))
-    items = [(path, None, overlay.get(path)) for path in needed]
-    outcomes = {o.path: o for o in _map(codemod, tree.root, "collect", False, items, jobs, progress)}
-    report.unparsable.extend(o for o in outcomes.values() if o.status == UNPARSABLE)
-    report.failed.extend(o for o in outcomes.values() if o.status == FAILED)
     # A file not parsed collected nothing, as one `might_apply` turns away; the plan still sees every path.
-    plan = codemod.plan({path: outcomes[path].collected if path in outcomes else None for path in tree.files
-                         if path not in outcomes or outcomes[path].status == UNCHANGED}, tree.root)
+    collected: dict[str, Any] = dict.fromkeys(tree.files)
+    from_facts = {path: codemod.collect_from_facts(path, facts[path]) for path in needed
+                  if path in facts and path not in overlay}
+    collected.update((path, value) for path, value in from_facts.items() if value is not None)
+    to_parse = [path for path in needed if from_facts.get(path) is None]
+    progress.start(f"{codemod.name}: reading", len(to_parse))
+    items = [(path, None, overlay.get(path)) for path in to_parse]
+    for outcome in _map(codemod, tree.root, "collect", False, items, jobs, progress):
+        if outcome.status == UNCHANGED:
+            collected[outcome.path] = outcome.collected
+        else:
+            del collected[outcome.path]
+            (report.unparsable if outcome.status == UNPARSABLE else report.failed).append(outcome)
+    plan = codemod.plan(collected, tree.root)
     items = [(p, codemod.plan_for_file(plan, p), overlay.get(p)) for p in tree.files]
     for path, content in codemod.extra_files(plan, tree.root).items():
         report.changed.append(_extra_file(tree.root, path, content, write, overlay.get(path)))

@@ -215,6 +215,8 @@ class BareExcept(Codemod):
     def might_apply(self, data: bytes) -> bool:
         return b"except" in data if self.options["log_swallowed"] else _BARE.search(data) is not None
 
+    FACT_FIELDS = ("excepts",)
+
     def needs_file(self, facts: FileFacts) -> bool:
         # The extractor classifies handlers as the rewrite does (handler_kind): bare, or broad = catches everything.
         wanted = {"bare", "broad"} if self.options["log_swallowed"] else {"bare"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -124,19 +125,21 @@ def _apply_scope(tree: Tree, scope: Scope) -> None:
     tree.files = kept
 
 
-def cached_facts(tree: Tree, cache_dir: Path | str, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> dict[str, FileFacts]:
-    """The facts a scan cached for the current bytes of the tree's files, by path: those that parsed (a file
-    that did not, or whose bytes changed since, or that no scan saw has none and is parsed as before)."""
+def cached_facts(tree: Tree, cache_dir: Path | str, fields: Iterable[str],
+                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> dict[str, FileFacts]:
+    """The facts a scan cached for the current bytes of the tree's files, by path, with only the fact lists
+    `fields` filled in (Codemod.FACT_FIELDS): those that parsed (a file that did not, or whose bytes changed
+    since, or that no scan saw has none and is parsed as before)."""
     from analyzer.cache import FactCache
 
-    cache = FactCache(cache_dir)
+    cache, fields = FactCache(cache_dir), tuple(fields)
     found = {}
     for relative in tree.files:
         try:
             data = tree.path_of(relative).read_bytes()
         except OSError:
             continue  # the run reports it unreadable
-        facts = cache.get(hashlib.sha256(data).hexdigest(), max_file_bytes)
+        facts = cache.get_fields(hashlib.sha256(data).hexdigest(), max_file_bytes, fields)
         if facts is not None and facts.parse_status == PARSE_OK:
             found[relative] = facts
     return found

@@ -171,7 +171,7 @@ def _run(settings: _Settings) -> int:
     tree = discover(settings.path, scope)
     _print_skipped(tree)
     base_branch, base_commit = _check_git(settings, tree, codemods)
-    facts = _cached_facts(settings, tree, scope.max_file_bytes)
+    facts = _cached_facts(settings, tree, codemods, scope.max_file_bytes)
     reports, overlay, commits = [], {}, 0
     for codemod in codemods:
         with _progress() as progress:
@@ -200,14 +200,16 @@ def _run(settings: _Settings) -> int:
     return _exit_code(reports, settings.write)
 
 
-def _cached_facts(settings: _Settings, tree, max_file_bytes: int) -> dict:
-    """The facts a scan cached for the tree's files as they are now; none (every file parsed) with --no-cache."""
+def _cached_facts(settings: _Settings, tree, codemods, max_file_bytes: int) -> dict:
+    """The facts a scan cached for the tree's files as they are now, as far as the codemods read them; none
+    (every file parsed) with --no-cache or codemods that read none."""
     from analyzer.cache import default_cache_dir
     from codemods.tree import cached_facts
 
-    if settings.cache_dir is None:
+    fields = sorted({name for codemod in codemods for name in codemod.FACT_FIELDS})
+    if settings.cache_dir is None or not fields:
         return {}
-    facts = cached_facts(tree, settings.cache_dir or default_cache_dir(), max_file_bytes)
+    facts = cached_facts(tree, settings.cache_dir or default_cache_dir(), fields, max_file_bytes)
     if tree.files and not facts:
         _say("no cached facts for these files (`analyzer scan` caches them): parsing every file")
     return facts
