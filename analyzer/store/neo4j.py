@@ -451,7 +451,8 @@ class Neo4jStore:
         if source is None or held is None or held == source:
             return
         branch = source.partition("#")[2].partition(":")[0]
-        example = f"{repository}/{branch}" if branch else f"{repository}-2"
+        # a repository name holds no separator (it also names a folder of the embedded store)
+        example = f"{repository}@{branch.replace('/', '-')}" if branch else f"{repository}-2"
         raise StoreError(f"Neo4j at {self.uri} holds repository {repository!r} scanned from {held}; this scan is "
                          f"of {source}: pass --repo NAME to keep both (e.g. --repo {example})")
 

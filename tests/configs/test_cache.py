@@ -28,8 +28,8 @@ def test_a_warm_read_equals_a_cold_one_without_parsing_yaml(make_repo, tmp_path,
     cache = str(tmp_path / "cache")
     cold = _summary(read_deployment(repo, config, ["main_pc_code/agents/a.py"], cache))
     composed = []
-    original = deployment_module.load_bounded_yaml
-    monkeypatch.setattr(deployment_module, "load_bounded_yaml", lambda text: composed.append(text) or original(text))
+    original = deployment_module.compose_bounded_yaml
+    monkeypatch.setattr(deployment_module, "compose_bounded_yaml", lambda text: composed.append(text) or original(text))
     warm = _summary(read_deployment(repo, config, ["main_pc_code/agents/a.py"], cache))
     assert warm == cold
     assert cold[0][0][1] == 7001  # ${OFFSET}+7000 with OFFSET=1

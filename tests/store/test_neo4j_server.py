@@ -170,13 +170,14 @@ def test_a_repository_name_belongs_to_one_branch_on_a_shared_server(neo4j_backen
     assert result.returncode == 2 and "Traceback" not in result.stderr
     message = " ".join(result.stderr.split())
     assert f"holds repository '{name}' scanned from git.example.com/org/proj#main" in message
-    assert f"pass --repo NAME to keep both (e.g. --repo {name}/feature)" in message
+    assert f"pass --repo NAME to keep both (e.g. --repo {name}@feature)" in message
     store = neo4j_backend.open()
     try:
         assert [s.snapshot for s in store.list_snapshots(name)] == [first.snapshot]  # main's graph untouched
     finally:
         store.close()
-    branch = neo4j_backend.name("proj/feature")
+    branch = neo4j_backend.name("proj@feature")
+    assert branch == f"{name}@feature"  # the name the refusal suggests
     assert scan(_options(neo4j_backend, repo, branch)).files == len(SMALL_REPO) + 1  # side by side
     _git(repo, "checkout", "-q", "main")
     assert scan(_options(neo4j_backend, repo, name)).snapshot  # main rescans under its own name
