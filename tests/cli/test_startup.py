@@ -55,3 +55,15 @@ def test_check_on_an_unchanged_tree_parses_nothing_and_imports_no_parser(scanned
                                   str(fixture_cache_dir), "--no-baseline", "--format", "json")
     assert '"findings"' in output  # the report was written
     assert sorted(modules & {"libcst", "bandit", "radon", "pyarrow", "codemods"}) == []
+
+
+def test_each_command_run_in_process_gets_a_console_for_its_own_environment():
+    """The console is made on first use; a second run in the same process must not print at the first's width."""
+    from typer.testing import CliRunner
+
+    from analyzer.cli import app
+
+    runner = CliRunner()
+    narrow = runner.invoke(app, ["fix", "--list"], env={"COLUMNS": "40"})
+    wide = runner.invoke(app, ["fix", "--list"], env={"COLUMNS": "200"})
+    assert max(map(len, narrow.stdout.splitlines())) <= 40 < max(map(len, wide.stdout.splitlines()))
