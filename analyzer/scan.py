@@ -24,7 +24,6 @@ from analyzer.contracts import add_violations, check_contracts, parse_contracts
 from analyzer.copies import CopyIndex, classify_copies
 from analyzer.discover import SourceFile, list_files, outside_links
 from analyzer.endpoints import resolve_endpoints
-from analyzer.extract import extract_file, line_count
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
 from analyzer.credentials import add_credentials, find_credentials
 from analyzer.graph import build_snapshot, mark_copies
@@ -110,6 +109,8 @@ class ScanReport:
 
 def _extract_one(cache_dir: str | None, max_bytes: int, work: tuple[str, str, str]) -> FileFacts:
     """Worker: read, parse and cache one file."""
+    from analyzer.extract import extract_file  # libcst, Bandit, radon: only where a file is parsed, not on a warm scan
+
     absolute, relative, machine = work
     try:
         data = Path(absolute).read_bytes()
@@ -128,6 +129,8 @@ def _unreadable(relative: str, machine: str, error: OSError) -> FileFacts:
 
 def _failed(work: tuple[str, str, str], failure: Failure) -> FileFacts:
     """The facts of a file whose worker died, overran or failed: its bytes' hash and size, and the failure."""
+    from analyzer.extract import line_count
+
     absolute, relative, machine = work
     try:
         data = Path(absolute).read_bytes()

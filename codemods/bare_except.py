@@ -9,6 +9,7 @@ from libcst.helpers import ensure_type
 
 from analyzer.extract.excepts import LOGGER_NAMES, body_raises, catches_everything
 from analyzer.extract.walker import dotted_name
+from analyzer.facts import FileFacts
 from codemods.base import (
     SAFE,
     Codemod,
@@ -213,6 +214,13 @@ class BareExcept(Codemod):
 
     def might_apply(self, data: bytes) -> bool:
         return b"except" in data if self.options["log_swallowed"] else _BARE.search(data) is not None
+
+    FACT_FIELDS = ("excepts",)
+
+    def needs_file(self, facts: FileFacts) -> bool:
+        # The extractor classifies handlers as the rewrite does (handler_kind): bare, or broad = catches everything.
+        wanted = {"bare", "broad"} if self.options["log_swallowed"] else {"bare"}
+        return any(handler.kind in wanted for handler in facts.excepts)
 
     def rewrite(self, module: cst.Module, path: str, file_plan) -> Rewrite:
         transformers: list[_Transformer] = []

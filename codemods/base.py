@@ -28,6 +28,7 @@ import libcst as cst
 
 from analyzer.extract.lines import node_start_lines
 from analyzer.extract.walker import child_nodes
+from analyzer.facts import FileFacts
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -104,6 +105,8 @@ class Codemod:
     OPTIONS: ClassVar[dict[str, Option]] = {}
     EXAMPLES: ClassVar[list[Example]] = []
     uses_plan: ClassVar[bool] = False
+    # The FileFacts lists `needs_file` and `collect_from_facts` read: a run on the cache decodes only these.
+    FACT_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: Mapping[str, bool | str] | None = None) -> None:
         self.options: dict[str, bool | str] = {key: option.default for key, option in self.OPTIONS.items()}
@@ -117,6 +120,11 @@ class Codemod:
 
     def collect(self, path: str, module: cst.Module) -> Any:
         """Per-file data for `plan`; runs in worker processes, must be picklable."""
+        return None
+
+    def collect_from_facts(self, path: str, facts: FileFacts) -> Any | None:
+        """What `collect` returns for the file, worked out from the cached facts of its current bytes alone; None
+        (the default) when that needs the syntax tree, and the file is parsed."""
         return None
 
     def plan(self, collected: Mapping[str, Any], root: Path | None) -> Any:
@@ -143,6 +151,13 @@ class Codemod:
 
     def might_apply(self, data: bytes) -> bool:
         """A cheap byte test: False means the file cannot have a site and is not even parsed."""
+        return True
+
+    def needs_file(self, facts: FileFacts) -> bool:
+        """From the cached facts of a file's current bytes (parsed without error; only FACT_FIELDS are filled
+        in): False when the file can
+        neither change nor add anything to the plan (a run then neither parses it nor collects from it, as
+        if `might_apply` had said False). The default, True, parses every file."""
         return True
 
     def rewrite(self, module: cst.Module, path: str, file_plan: Any) -> Rewrite:
