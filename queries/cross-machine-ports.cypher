@@ -24,13 +24,19 @@
 // column: connects
 // location: path, line
 // identity: port
-MATCH (m:Module {snapshot: $snapshot})-[:HAS_ENDPOINT]->(e:Endpoint)
-WHERE e.action = 'bind' AND e.port IS NOT NULL AND e.machine <> '' AND NOT m.is_test AND ($include_copies OR NOT m.is_copy)
+MATCH (bm:Module {snapshot: $snapshot})-[:HAS_ENDPOINT]->(b:Endpoint)
+WHERE b.action = 'bind' AND b.port IS NOT NULL AND b.machine <> '' AND NOT bm.is_test
+  AND ($include_copies OR NOT bm.is_copy)
+WITH b.port AS shared_port, count(DISTINCT b.machine) AS machines
+WHERE machines > 1
+MATCH (m:Module {snapshot: $snapshot})-[:HAS_ENDPOINT]->(e:Endpoint {port: shared_port})
+WHERE e.action = 'bind' AND e.machine <> '' AND NOT m.is_test AND ($include_copies OR NOT m.is_copy)
   AND NOT EXISTS {
     MATCH (first:Endpoint {snapshot: $snapshot, port: e.port})<-[:HAS_ENDPOINT]-(n:Module)
     WHERE first.action = 'bind' AND first.machine <> '' AND NOT n.is_test AND ($include_copies OR NOT n.is_copy)
       AND (first.machine < e.machine OR (first.machine = e.machine AND first.path < e.path)
            OR (first.machine = e.machine AND first.path = e.path AND first.line < e.line)) }
+WITH e, machines
 MATCH (f:Endpoint {snapshot: $snapshot, port: e.port})<-[:HAS_ENDPOINT]-(o:Module)
 WHERE f.action = 'bind' AND f.machine <> '' AND f.machine <> e.machine AND NOT o.is_test
   AND ($include_copies OR NOT o.is_copy)
@@ -42,14 +48,7 @@ WHERE f.action = 'bind' AND f.machine <> '' AND f.machine <> e.machine AND NOT o
            OR (g.machine = f.machine AND g.path = f.path AND g.line < f.line)) }
 RETURN e.port AS port, e.machine AS machine, e.path AS path, e.line AS line, e.socket_kind AS socket_kind,
        f.machine AS other_machine, f.path AS other_path, f.line AS other_line, f.socket_kind AS other_socket_kind,
-       e.site AS site, f.site AS other_site,
-       1 + COUNT { MATCH (x:Endpoint {snapshot: $snapshot, port: e.port})<-[:HAS_ENDPOINT]-(k:Module)
-                   WHERE x.action = 'bind' AND x.machine <> '' AND x.machine <> e.machine AND NOT k.is_test
-                     AND ($include_copies OR NOT k.is_copy)
-                     AND NOT EXISTS { MATCH (y:Endpoint {snapshot: $snapshot, port: e.port})<-[:HAS_ENDPOINT]-(j:Module)
-                                      WHERE y.action = 'bind' AND y.machine = x.machine AND NOT j.is_test
-                                        AND ($include_copies OR NOT j.is_copy)
-                                        AND (y.path < x.path OR (y.path = x.path AND y.line < x.line)) } } AS machines,
+       e.site AS site, f.site AS other_site, machines,
        COUNT { MATCH (w:Endpoint {snapshot: $snapshot, port: e.port})<-[:HAS_ENDPOINT]-(wm:Module)
                WHERE w.action = 'connect' AND w.target_machine = '' AND NOT wm.is_test
                  AND ($include_copies OR NOT wm.is_copy) } AS connects
