@@ -30,6 +30,7 @@ import msgpack
 from analyzer import __version__
 from analyzer.codec import decoder, encoder
 from analyzer.facts import FileFacts
+from analyzer.kinds import code_files
 
 APP_FOLDER = "agent-graph-analyzer"
 ENTRY_FORMAT = 1
@@ -63,9 +64,24 @@ def code_key(*sources: Path) -> str:
     return f"{__version__}-{digest.hexdigest()[:12]}"
 
 
-# Changes whenever extraction (or the codec) changes what it produces for the same bytes.
-FACTS_VERSION = code_key(_PACKAGE / "extract", _PACKAGE / "facts.py", _PACKAGE / "redact.py",
-                         _PACKAGE / "narrowing" / "model.py", _PACKAGE / "codec.py", Path(__file__))
+_versions: dict[tuple[Path, ...], str] = {}
+
+
+def facts_version() -> str:
+    """Changes whenever extraction (or the codec) changes what it produces for the same bytes: a digest of the
+    extraction code and of every registered fact kind's and extractor's module (analyzer/kinds.py)."""
+    sources = (_PACKAGE / "extract", _PACKAGE / "facts.py", _PACKAGE / "kinds.py", _PACKAGE / "redact.py",
+               _PACKAGE / "narrowing" / "model.py", _PACKAGE / "codec.py", Path(__file__))
+    registered = tuple(path for path in code_files() if path.parent != _PACKAGE / "extract" and path not in sources)
+    if registered not in _versions:
+        _versions[registered] = code_key(*sources, *registered)
+    return _versions[registered]
+
+
+def __getattr__(name: str) -> str:
+    if name == "FACTS_VERSION":  # the key of the kinds registered now, not of those when this module was imported
+        return facts_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def local_key() -> bytes:
@@ -164,7 +180,8 @@ class EntryFolder:
 
 class FactCache:
     def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.entries = EntryFolder(Path(folder) / FACTS_VERSION, FACTS_VERSION)
+        version = facts_version()
+        self.entries = EntryFolder(Path(folder) / version, version)
 
     @staticmethod
     def _key(sha256: str, max_bytes: int) -> str:

@@ -47,6 +47,7 @@ class Extractor:
     """
 
     facts_field: ClassVar[str]
+    runs_last: ClassVar[bool] = False  # registered extractors run before it (analyzer/extract/__init__.py)
     EXAMPLES: ClassVar[list[Example]] = []
 
     def __init__(self, context: FileContext) -> None:
