@@ -42,8 +42,8 @@ class FileContext:
 class Extractor:
     """One fact kind. Subclasses define `on_<NodeType>(node, scope)` handlers.
 
-    `facts_field` names the FileFacts list the extractor fills; `EXAMPLES` are
-    turned into tests and docs.
+    `facts_field` names the fact kind (analyzer/kinds.py) the extractor fills; `EXAMPLES` are
+    turned into tests and docs. `register_extractor` (analyzer/extract/__init__.py) makes it run.
     """
 
     facts_field: ClassVar[str]
