@@ -78,6 +78,18 @@ def facts_version() -> str:
     return _versions[registered]
 
 
+def graph_version() -> str:
+    """Part of the scan fingerprint: every module of the analyzer package (extraction, resolution, the graph
+    rows and every part of the scan that adds to them: none can be left out of a list, and a module that only
+    reads the graph costs a rewrite, never a stale "unchanged" snapshot) and the registered kinds' and
+    extractors' modules."""
+    registered = tuple(path for path in code_files() if _PACKAGE not in path.parents)
+    key = (_PACKAGE, *registered)
+    if key not in _versions:
+        _versions[key] = code_key(*sorted(_PACKAGE.rglob("*.py")), *registered)
+    return _versions[key]
+
+
 def __getattr__(name: str) -> str:
     if name == "FACTS_VERSION":  # the key of the kinds registered now, not of those when this module was imported
         return facts_version()

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from analyzer import __version__, configs
-from analyzer.cache import FactCache, facts_version, default_cache_dir, keyed_digest
+from analyzer.cache import FactCache, default_cache_dir, graph_version, keyed_digest
 from analyzer.config import ScanConfig, load_scan_config
 from analyzer.contracts import add_violations, check_contracts, parse_contracts
 from analyzer.copies import CopyIndex, classify_copies
@@ -184,7 +184,7 @@ def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> 
     # forgotten here would give a stale "unchanged" scan; one that only `check` reads costs a rewrite.
     settings = json.dumps(config.raw, sort_keys=True, default=str)
     digest = hashlib.sha256(
-        f"{facts_version()}|{schema_digest()}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
+        f"{graph_version()}|{schema_digest()}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
         f"{sorted(config.exclude)}|{settings}".encode("utf-8", "surrogateescape"))
     digest.update(extra.encode("utf-8", "surrogateescape"))  # deployment configs' paths and hashes
     for f in files:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analyzer import kinds
-from analyzer.cache import facts_version
+from analyzer.cache import facts_version, graph_version
 from analyzer.extract import EXTRACTORS, extract_source, register_extractor, registrations
 from analyzer.facts import FileFacts
 from analyzer.kinds import fact_kind
@@ -78,7 +78,7 @@ def test_a_declared_kind_and_its_extractor_reach_the_store(plugin, tmp_path):
 
 
 def test_registering_a_kind_changes_the_schema_and_the_cache_key_and_leaving_restores_them():
-    before = (schema_digest(), facts_version(), list(NODES_BY_NAME), len(REL_TABLES), list(EXTRACTORS))
+    before = (schema_digest(), facts_version(), graph_version(), list(NODES_BY_NAME), len(REL_TABLES), list(EXTRACTORS))
     with registrations():
         @fact_kind(field="yields", label="YieldPoint", relationship="HAS_YIELD", id_tag="V", doc="A yield.",
                    rel_doc="Module yields.")
@@ -94,8 +94,10 @@ def test_registering_a_kind_changes_the_schema_and_the_cache_key_and_leaving_res
         assert list(NODES_BY_NAME)[list(NODES_BY_NAME).index("HygieneCall") + 1] == "YieldPoint"  # after the checks
         assert schema_digest() != before[0]
         assert facts_version() != before[1]  # this test module declares it: its code is part of the key
+        assert graph_version() != before[2]  # and of the scan fingerprint
         assert extract_source("def f():\n    yield 1\n").extra == {"yields": []}
-    assert (schema_digest(), facts_version(), list(NODES_BY_NAME), len(REL_TABLES), list(EXTRACTORS)) == before
+    assert (schema_digest(), facts_version(), graph_version(), list(NODES_BY_NAME), len(REL_TABLES),
+            list(EXTRACTORS)) == before
 
 
 def test_a_column_without_a_type_is_refused_and_a_kind_is_declared_once():
