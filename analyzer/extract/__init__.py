@@ -11,7 +11,6 @@ import hashlib
 import io
 import sys
 import tokenize
-
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -85,6 +84,8 @@ CPYTHON_NESTING_LIMITS = {
     "too many levels of indentation": MAX_INDENTS,
     "too many statically nested blocks": 20,
 }
+
+
 def line_count(data: bytes) -> int:
     return data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
 
