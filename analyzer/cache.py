@@ -16,19 +16,23 @@ The cache lives in a per-user folder outside any scanned repository
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import hmac
 import importlib.metadata
 import os
 import secrets
 import tempfile
+import typing
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 import msgpack
 
 from analyzer import __version__
-from analyzer.codec import decoder, encoder
+from analyzer.codec import EntryError, decoder, encoder
 from analyzer.facts import FileFacts
 from analyzer.kinds import code_files
 
@@ -168,12 +172,17 @@ class EntryFolder:
 
     def read(self, key: str, hint: Any) -> Any | None:
         """The value filed under `key`, or None when there is none or it is damaged, foreign or misfiled."""
+        return self.read_with(key, decoder(hint))
+
+    def read_with(self, key: str, decode: Callable[[Any], Any]) -> Any | None:
+        """`read`, the entry's msgpack value turned into the result by `decode` (a codec decoder, or one that
+        decodes only part of it); None on a miss, or when `decode` refuses the value (raises ValueError)."""
         try:
             entry = msgpack.unpackb(self._path(key).read_bytes(), use_list=False, unicode_errors="surrogatepass")
             if type(entry) is not dict or entry.get("format") != ENTRY_FORMAT or entry.get("version") != self.version \
                     or entry.get("key") != key:
                 return None
-            return decoder(hint)(entry.get("value"))
+            return decode(entry.get("value"))
         except (OSError, ValueError, RecursionError, msgpack.UnpackException):
             # Missing, unreadable, not msgpack, nested past the unpacker's depth (its errors are ValueErrors),
             # or the wrong shape (EntryError is a ValueError): a miss, overwritten by the next put.
@@ -190,6 +199,18 @@ class EntryFolder:
             pass  # a full disk or a read-only cache costs speed, never the scan
 
 
+_FACT_FIELDS = {field.name for field in dataclasses.fields(FileFacts)}
+# What every partial read decodes: the file and how its parse went.
+_IDENTITY_FIELDS = ("path", "machine", "sha256", "size", "lines", "parse_status", "parse_error")
+
+
+@functools.cache
+def _field_decoder(name: str) -> Callable[[Any], Any]:
+    if name not in _FACT_FIELDS:
+        raise ValueError(f"FileFacts has no field {name!r}")
+    return decoder(typing.get_type_hints(FileFacts)[name])
+
+
 class FactCache:
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         version = facts_version()
@@ -201,6 +222,22 @@ class FactCache:
 
     def get(self, sha256: str, max_bytes: int) -> FileFacts | None:
         facts = self.entries.read(self._key(sha256, max_bytes), FileFacts)
+        if facts is None or facts.sha256 != sha256:
+            return None  # another file's facts filed under this hash: never trusted
+        return facts
+
+    def get_fields(self, sha256: str, max_bytes: int, names: Iterable[str]) -> FileFacts | None:
+        """The facts filed for these bytes with only the fact lists `names` decoded, the others left empty: for a
+        reader that needs a few (a codemod picking its files), at a fraction of what decoding them all costs."""
+        wanted = (*_IDENTITY_FIELDS, *names)
+        coders = [(name, _field_decoder(name)) for name in wanted]
+
+        def decode(value: Any) -> FileFacts:
+            if type(value) is not dict or value.keys() != _FACT_FIELDS:
+                raise EntryError(f"not a FileFacts entry: {type(value).__name__}")
+            return FileFacts(**{name: code(value[name]) for name, code in coders})
+
+        facts = self.entries.read_with(self._key(sha256, max_bytes), decode)
         if facts is None or facts.sha256 != sha256:
             return None  # another file's facts filed under this hash: never trusted
         return facts

@@ -200,7 +200,7 @@ def _content_copies(same: list[FileFacts], used: set[str]) -> dict[str, str]:
 def _suggested_globs(index: CopyIndex, paths: list[str], machines: set[str]) -> tuple[str, ...]:
     """For each content copy no pattern matched: the highest folder below its machine root in which every
     module with content is a copy (`folder/*`), else the file itself."""
-    live_folders = set()  # every folder holding a live module with content
+    live_folders: set[str] = set()  # every folder holding a live module with content
     for path in paths:
         if not index.is_copy(path):
             parts = path.split("/")[:-1]

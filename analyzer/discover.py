@@ -36,7 +36,7 @@ def display_path(name: str) -> str:
 
 
 def _walk_files(repo: Path) -> list[str]:
-    found = []
+    found: list[str] = []
     for folder, dirs, files in os.walk(repo):
         dirs[:] = sorted(d for d in dirs if d not in DEFAULT_EXCLUDES)
         relative = os.path.relpath(folder, repo)

@@ -19,6 +19,7 @@ from typing import Any
 
 from analyzer.graph import Columns, GraphSnapshot
 from analyzer.store import GraphStore, SnapshotInfo
+from analyzer.store.delta import local_name
 from analyzer.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, RELS_BY_NAME
 
 IMPORT_TYPES = {"STRING": "", "INT64": ":long", "BOOLEAN": ":boolean"}
@@ -45,13 +46,34 @@ def read_graph(store: GraphStore, repository: str | None = None) -> GraphSnapsho
         cypher = (f"MATCH (a:{rel.source} {{snapshot: $snapshot}})-[r:{rel.name}]->(b:{rel.target}) "
                   f"RETURN {returns} ORDER BY {order}")
         _fill(rels[rel.name], names, store.query(cypher, repository=info.repository).rows)
-    if _current(store, info.repository).snapshot != info.snapshot:
+    now = _current(store, info.repository)
+    if (now.snapshot, now.fingerprint) != (info.snapshot, info.fingerprint):
         from analyzer.store import StoreError
 
-        # Each query read whatever was current when it ran: tables of two snapshots must not be mixed.
+        # Each query read whatever was current when it ran: tables of two snapshots must not be mixed (a Neo4j
+        # snapshot changed in place keeps its id; its fingerprint changes).
         raise StoreError(f"a scan replaced {info.repository}'s snapshot while it was read: run the export again")
     root = nodes["Repository"].data["root"][0] if len(nodes["Repository"]) else ""
-    return GraphSnapshot(info.repository, info.snapshot, root or "", nodes, rels)
+    graph = GraphSnapshot(info.repository, info.snapshot, root or "", nodes, rels)
+    _name_rows_by_snapshot(graph)
+    return graph
+
+
+def _name_rows_by_snapshot(graph: GraphSnapshot) -> None:
+    """Rows written as a difference keep the key of the snapshot they were first written to (the Snapshot
+    row's `snapshot`, docs/performance.md): rename them to the snapshot read, as a whole write names them."""
+    keys = graph.nodes["Snapshot"].data["snapshot"]
+    if not keys or keys[0] == graph.snapshot:
+        return
+    key = keys[0]
+
+    def renamed(value):
+        return graph.snapshot + local_name(value, key) if isinstance(value, str) and value.startswith(key) else value
+
+    for name, columns in [*graph.nodes.items(), *graph.rels.items()]:
+        for column in ("id", "snapshot", "from", "to", "current_snapshot"):
+            if column in columns.data and not (name == "Repository" and column == "id"):
+                columns.data[column] = [renamed(value) for value in columns.data[column]]
 
 
 def _current(store: GraphStore, repository: str | None) -> SnapshotInfo:

@@ -408,7 +408,8 @@ def _pickle_facts_by_fields() -> None:
     for module in (sys.modules[__name__], model):
         for value in list(vars(module).values()):
             if isinstance(value, type) and dataclasses.is_dataclass(value) and value.__module__ == module.__name__:
-                value.__reduce__ = _pickled_as_constructor_call(value)  # type: ignore[method-assign]
+                # Set on the class, pickle calls it with the object; typeshed declares a method without it.
+                value.__reduce__ = _pickled_as_constructor_call(value)  # type: ignore[assignment]
 
 
 _pickle_facts_by_fields()

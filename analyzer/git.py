@@ -169,7 +169,8 @@ def blame_lines(repo: Path, path: str, lines: list[int]) -> dict[int, Blame]:
     ranges = [arg for line in sorted(set(lines)) for arg in ("-L", f"{line},{line}")]
     porcelain = output(repo, "blame", "--line-porcelain", *ranges, "--", path)
     found: dict[int, Blame] = {}
-    commit_id, final_line, fields = "", 0, {}
+    fields: dict[str, str] = {}
+    commit_id, final_line = "", 0
     for text in (porcelain or "").splitlines():
         words = text.split(" ")
         if len(words) >= 3 and len(words[0]) == 40 and all(c in "0123456789abcdef" for c in words[0]):

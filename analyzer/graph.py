@@ -219,7 +219,7 @@ def _add_reach(graph: GraphSnapshot, resolution: Resolution) -> None:
     modules = graph.nodes["Module"].data
     paths = modules["path"]
     index = {path: i for i, path in enumerate(paths)}
-    imports = nx.DiGraph()
+    imports: nx.DiGraph[int] = nx.DiGraph()
     imports.add_nodes_from(range(len(paths)))
     imports.add_edges_from((index[e.importer], index[e.target]) for e in resolution.edges)
     counted = sum(1 << i for i, is_test in enumerate(modules["is_test"]) if not is_test)

@@ -135,7 +135,7 @@ def _location_name(location: str) -> str:
 
 def parse_requirement(text: str, path: str, machine: str, line: int, raw: str, group: str = "") -> DeclaredRequirement:
     """A requirement specification (options and comments already removed), or a row carrying its error."""
-    where = {"path": path, "machine": machine, "line": line, "raw": raw[:MAX_RAW], "dependency_group": group}
+    where: dict[str, Any] = {"path": path, "machine": machine, "line": line, "raw": raw[:MAX_RAW], "dependency_group": group}
     try:
         return _from_requirement(Requirement(text), **where)
     except InvalidRequirement:
@@ -232,9 +232,10 @@ def _normal_path(path: PurePosixPath) -> str:
 
 
 def _table(data: dict, dotted: str) -> Any:
+    node: Any = data
     for key in dotted.split("."):
-        data = data.get(key) if isinstance(data, dict) else None
-    return data
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
 
 
 def _pyproject_entries(data: dict) -> Iterator[tuple[str, str, str, Any]]:
@@ -310,8 +311,8 @@ def parse_pyproject_text(text: str, path: str, machine: str) -> RequirementsFile
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        line = TOML_ERROR_LINE_RE.search(str(error))
-        parsed.requirements.append(DeclaredRequirement(path, machine, int(line.group(1)) if line else 0,
+        error_line = TOML_ERROR_LINE_RE.search(str(error))
+        parsed.requirements.append(DeclaredRequirement(path, machine, int(error_line.group(1)) if error_line else 0,
                                                        error=INVALID_TOML))
         return parsed
     finder = _LineFinder(text)

@@ -186,7 +186,7 @@ def resolve_repository(files: list[FileFacts]) -> Resolution:
 
 
 def _find_cycles(resolution: Resolution) -> None:
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     lines: dict[tuple[str, str], int] = {}
     pairs: dict[tuple[str, str], list[ImportEdge]] = defaultdict(list)
     for edge in resolution.edges:

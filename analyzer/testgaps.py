@@ -19,14 +19,14 @@ _TESTS = object()  # one source node standing for every test module
 
 def tested_modules(paths: Iterable[str], edges: Iterable[ImportEdge]) -> set[str]:
     """Non-test modules reachable from a test module along import edges (lazy and guarded ones included)."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[object] = nx.DiGraph()  # module paths and _TESTS
     graph.add_edges_from((edge.importer, edge.target) for edge in edges)
     tests = [path for path in paths if is_test_path(path)]
     graph.add_edges_from((_TESTS, path) for path in tests)
     if not tests:
         return set()
     reached = nx.descendants(graph, _TESTS)
-    return {path for path in reached if not is_test_path(path)}
+    return {path for path in reached if isinstance(path, str) and not is_test_path(path)}
 
 
 def package_of(path: str) -> str:

@@ -1,75 +1,118 @@
-"""Scan benchmark: parse-only vs cold scan, warm rescan, one-file-changed rescan, memory.
+"""Scan benchmark: the developer's loop against one-process libcst parse-only, on generated corpora.
 
-Targets (issue "Scan a repository into an embedded code graph"):
-cold scan <= 0.75 x one-process libcst parse-only time; warm rescan <= 0.05 x;
-one file changed <= 1 s; cost per line flat from 100k to 1M lines; peak memory < 1.5 GB at 1M lines.
+For each corpus size, in one run and in this order: libcst parse-only of every file in one process (the
+floor), a cold scan (empty store and cache), a warm rescan (nothing changed), a rescan after one file
+changed, `check` on the unchanged tree, and a `fix bare-except` dry run. Each step runs as a child process;
+its wall time, CPU time (its own and its workers') and peak resident memory (`wait4`'s rusage, the largest
+of the process and the workers it waited for) are reported, with wall and CPU as ratios to parse-only.
 
-    python bench/bench_scan.py --lines 100000 --lines 1000000
+Targets (issue 17): cold CPU <= 1.5 x parse-only CPU (2-core wall <= 0.75 x); warm <= 0.05 x; one file
+changed <= 1 s and <= 0.05 x; `check` unchanged <= 0.5 s; fix dry run <= 3 s at 750 files; peak memory
+< 1.5 GB at 1M lines.
+
+    python bench/bench_scan.py --lines 100000 --lines 1000000 [--markdown]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import libcst as cst
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.corpus import generate  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+EDIT = "\n# TODO: benchmark edit\n"
+PARSE_ONLY = """
+import sys
+from pathlib import Path
+import libcst
+for path in sorted(Path(sys.argv[1]).rglob("*.py")):
+    libcst.parse_module(path.read_bytes())
+"""
 
 
-def parse_only(repo: Path) -> float:
-    files = sorted(repo.rglob("*.py"))
+@dataclass
+class Step:
+    step: str
+    wall_s: float
+    cpu_s: float
+    peak_rss_mib: int
+    wall_ratio: float = 0.0  # to parse-only's wall
+    cpu_ratio: float = 0.0
+
+
+def run_child(step: str, command: list[str], env: dict[str, str], ok: tuple[int, ...] = (0,)) -> tuple[Step, str]:
+    """Run `command` to the end; its times and peak memory from the kernel's accounting of it and its children."""
     started = time.perf_counter()
-    for path in files:
-        cst.parse_module(path.read_bytes())
-    return time.perf_counter() - started
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().decode(), err.read().decode()
+    if process.returncode not in ok:
+        raise SystemExit(f"{step} failed ({process.returncode}): {stderr[-2000:]}")
+    return Step(step, round(wall, 2), round(usage.ru_utime + usage.ru_stime, 2), usage.ru_maxrss // 1024), stdout
 
 
-def timed_scan(repo: Path, store: Path, cache: Path, jobs: int) -> tuple[float, dict, int]:
-    """Run `analyzer scan` in a child process; returns (seconds, summary, peak RSS in MiB of the scan process)."""
-    command = [sys.executable, "-c", "from analyzer.cli import main; main()", "scan", str(repo), "--store", str(store),
-               "--cache-dir", str(cache), "--jobs", str(jobs), "--json"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
-    seconds = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"scan failed: {result.stderr[-2000:]}")
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    return seconds, json.loads(result.stdout), peak // 1024
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", "from analyzer.cli import main; main()", *args]
 
 
-def bench(lines: int, jobs: int, workdir: Path) -> dict:
+def bench(lines: int, jobs: int, workdir: Path) -> tuple[dict, list[Step]]:
     repo = workdir / f"corpus-{lines}"
     if not repo.exists():
         generate(repo, lines)
     store, cache = workdir / f"store-{lines}", workdir / f"cache-{lines}"
     shutil.rmtree(store, ignore_errors=True)
     shutil.rmtree(cache, ignore_errors=True)
-    parse = parse_only(repo)
-    cold, summary, cold_peak = timed_scan(repo, store, cache, jobs)
-    warm, warm_summary, _ = timed_scan(repo, store, cache, jobs)
+    # Every step reads and writes this corpus's store and cache, and nothing of the user's.
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ANALYZER_CACHE_DIR": str(cache), "ANALYZER_STORE": str(store)}
+    scan = cli("scan", str(repo), "--jobs", str(jobs), "--json")
+    steps = [run_child("parse-only (libcst, 1 process)", [sys.executable, "-c", PARSE_ONLY, str(repo)], env)[0]]
+    cold, out = run_child("cold scan", scan, env)
+    summary = json.loads(out)
+    warm, out = run_child("warm rescan", scan, env)
+    assert json.loads(out)["parsed"] == 0, out
     victim = sorted(repo.rglob("agent_*.py"))[0]
-    victim.write_text(victim.read_text() + "\n# TODO: benchmark edit\n")
-    one, one_summary, _ = timed_scan(repo, store, cache, jobs)
-    victim.write_text(victim.read_text().removesuffix("\n# TODO: benchmark edit\n"))
-    assert warm_summary["parsed"] == 0 and one_summary["parsed"] == 1, (warm_summary, one_summary)
-    return {
-        "lines": summary["lines"], "files": summary["files"], "parse_only_s": round(parse, 2), "cold_s": round(cold, 2),
-        "warm_s": round(warm, 2), "one_changed_s": round(one, 2), "cold_ratio": round(cold / parse, 3),
-        "warm_ratio": round(warm / parse, 3), "cold_us_per_line": round(cold / summary["lines"] * 1e6, 1),
-        "peak_rss_mib": cold_peak,
-    }
+    original = victim.read_text()
+    victim.write_text(original + EDIT)
+    try:
+        one, out = run_child("one file changed", scan, env)
+        assert json.loads(out)["parsed"] == 1, out
+        # 1: new findings (the corpus has planted problems); both exit codes are a finished run.
+        check, _ = run_child("check, unchanged tree", cli("check", str(repo), "--no-baseline", "--format", "json",
+                                                          "--jobs", str(jobs)), env, ok=(0, 1))
+        fix, _ = run_child("fix bare-except, dry run", cli("fix", "bare-except", str(repo), "--jobs", str(jobs)), env,
+                           ok=(0, 1))
+    finally:
+        victim.write_text(original)
+    steps += [cold, warm, one, check, fix]
+    for step in steps:
+        step.wall_ratio = round(step.wall_s / steps[0].wall_s, 3)
+        step.cpu_ratio = round(step.cpu_s / steps[0].cpu_s, 3)
+    return {"lines": summary["lines"], "files": summary["files"], "jobs": jobs or os.cpu_count()}, steps
+
+
+def table(corpus: dict, steps: list[Step], markdown: bool) -> str:
+    title = f"{corpus['lines']:,} lines, {corpus['files']} files, {corpus['jobs']} jobs"
+    header = ["step", "wall s", "CPU s", "wall / parse-only", "CPU / parse-only", "peak RSS MiB"]
+    rows = [[s.step, s.wall_s, s.cpu_s, s.wall_ratio, s.cpu_ratio, s.peak_rss_mib] for s in steps]
+    if not markdown:
+        return "\n".join([title, " | ".join(header), *(" | ".join(map(str, row)) for row in rows)])
+    lines = [f"**{title}**", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join([*lines, *("| " + " | ".join(map(str, row)) + " |" for row in rows)])
 
 
 def main() -> None:
@@ -77,15 +120,18 @@ def main() -> None:
     parser.add_argument("--lines", type=int, action="append", help="corpus size; repeatable (default 100000)")
     parser.add_argument("--jobs", type=int, default=0, help="scan processes (0: every core)")
     parser.add_argument("--workdir", type=Path, help="keep corpora here between runs (default: a temp folder)")
+    parser.add_argument("--markdown", action="store_true", help="print Markdown tables (docs/performance.md)")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="analyzer-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
-    results = [bench(lines, args.jobs, workdir) for lines in args.lines or [100_000]]
-    columns = list(results[0])
-    print(" | ".join(columns))
-    for row in results:
-        print(" | ".join(str(row[c]) for c in columns))
-    print("targets: cold_ratio <= 0.75, warm_ratio <= 0.05, one_changed_s <= 1, peak_rss_mib < 1536 at 1M lines")
+    results = []
+    for lines in args.lines or [100_000]:
+        corpus, steps = bench(lines, args.jobs, workdir)
+        results.append({**corpus, "steps": [asdict(s) for s in steps]})
+        print(table(corpus, steps, args.markdown), "\n", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -19,12 +19,13 @@ import os
 import stat
 import tempfile
 import tokenize
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from analyzer.facts import FileFacts
 from codemods import get_codemod
 from codemods.base import Codemod, Edit, NotParsable, parse_checked
 from codemods.tree import TEMP_SUFFIX, Tree
@@ -222,13 +223,16 @@ def _map(codemod: Codemod, root: Path, phase: str, write: bool, items: list, job
 
 
 def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int = 1,
-                overlay: dict[str, bytes] | None = None, progress: Progress | None = None, limit: int = 0) -> Report:
+                overlay: dict[str, bytes] | None = None, progress: Progress | None = None, limit: int = 0,
+                facts: Mapping[str, FileFacts] | None = None) -> Report:
     """Run one codemod over the tree; with `write`, rewritten files replace the originals.
-    `limit` > 0 changes only the first `limit` files (by path) that would change."""
+    `limit` > 0 changes only the first `limit` files (by path) that would change. `facts` (path -> the
+    cached facts of its current bytes, see codemods.tree.cached_facts) spares parsing the files they show
+    the codemod has nothing to do in; the report is the same as without them."""
     progress = progress or NoProgress()
     overlay = overlay or {}
     report = Report(codemod, len(tree.files), write)
-    plan, items = _plan(codemod, tree, write, jobs, overlay, progress, report)
+    plan, items = _plan(codemod, tree, write, jobs, overlay, facts or {}, progress, report)
     progress.start(f"{codemod.name}: {'fixing' if write else 'checking'}", len(items))
     # With a limit, nothing is written until the first files that change are known.
     outcomes = _map(codemod, tree.root, "rewrite", write and not limit, items, jobs, progress)
@@ -246,17 +250,34 @@ def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int 
     return report
 
 
-def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, overlay: dict[str, bytes], progress: Progress,
-          report: Report) -> tuple[Any, list]:
+def _needed(codemod: Codemod, files: list[str], overlay: Mapping[str, bytes],
+            facts: Mapping[str, FileFacts]) -> list[str]:
+    """The files to parse: every one but those whose cached facts show nothing to do (a file an earlier codemod
+    of the run rewrote is parsed: its facts describe the bytes on disk, not the rewritten ones)."""
+    return [path for path in files if path in overlay or path not in facts or codemod.needs_file(facts[path])]
+
+
+def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, overlay: dict[str, bytes],
+          facts: Mapping[str, FileFacts], progress: Progress, report: Report) -> tuple[Any, list]:
     """The whole-tree plan of a codemod that uses one (None otherwise) and the files to rewrite."""
+    needed = _needed(codemod, tree.files, overlay, facts)
     if not codemod.uses_plan:
-        return None, [(path, None, overlay.get(path)) for path in tree.files]
-    progress.start(f"{codemod.name}: reading", len(tree.files))
-    items = [(path, None, overlay.get(path)) for path in tree.files]
-    collected = _map(codemod, tree.root, "collect", False, items, jobs, progress)
-    report.unparsable.extend(o for o in collected if o.status == UNPARSABLE)
-    report.failed.extend(o for o in collected if o.status == FAILED)
-    plan = codemod.plan({o.path: o.collected for o in collected if o.status == UNCHANGED}, tree.root)
+        return None, [(path, None, overlay.get(path)) for path in needed]
+    # A file not parsed collected nothing, as one `might_apply` turns away; the plan still sees every path.
+    collected: dict[str, Any] = dict.fromkeys(tree.files)
+    from_facts = {path: codemod.collect_from_facts(path, facts[path]) for path in needed
+                  if path in facts and path not in overlay}
+    collected.update((path, value) for path, value in from_facts.items() if value is not None)
+    to_parse = [path for path in needed if from_facts.get(path) is None]
+    progress.start(f"{codemod.name}: reading", len(to_parse))
+    items = [(path, None, overlay.get(path)) for path in to_parse]
+    for outcome in _map(codemod, tree.root, "collect", False, items, jobs, progress):
+        if outcome.status == UNCHANGED:
+            collected[outcome.path] = outcome.collected
+        else:
+            del collected[outcome.path]
+            (report.unparsable if outcome.status == UNPARSABLE else report.failed).append(outcome)
+    plan = codemod.plan(collected, tree.root)
     items = [(p, codemod.plan_for_file(plan, p), overlay.get(p)) for p in tree.files]
     for path, content in codemod.extra_files(plan, tree.root).items():
         report.changed.append(_extra_file(tree.root, path, content, write, overlay.get(path)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 import libcst as cst
 
@@ -54,7 +55,7 @@ def _method_call(call: cst.Call | None, method: str) -> cst.BaseExpression | Non
     return None
 
 
-def _is_get_event_loop(node: cst.CSTNode | None, aliases: set[str]) -> bool:
+def _is_get_event_loop(node: cst.CSTNode | None, aliases: set[str]) -> TypeGuard[cst.Call]:
     if not isinstance(node, cst.Call) or node.args:
         return False
     callee = dotted_name(node.func)
@@ -62,7 +63,8 @@ def _is_get_event_loop(node: cst.CSTNode | None, aliases: set[str]) -> bool:
 
 
 def _name_count(module: cst.Module, name: str) -> int:
-    count, stack = 0, [module]
+    count = 0
+    stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
         if isinstance(node, cst.Name) and node.value == name:
@@ -153,8 +155,8 @@ class AsyncioRun(Codemod):
         aliases = _asyncio_aliases(module)
         if not aliases:
             return Rewrite(module)
-        blocks = [list(module.body)] + [list(s.body.body) for s in module.body if _is_main_guard(s)
-                                         and isinstance(s.body, cst.IndentedBlock)]
+        blocks: list[list[cst.BaseStatement]] = [list(module.body)]
+        blocks += [list(s.body.body) for s in module.body if _is_main_guard(s) and isinstance(s.body, cst.IndentedBlock)]
         if _top_level_get_event_loop_count(blocks) != 1:
             return Rewrite(module)
         sites = [site for block in blocks for site in self._sites(module, block, aliases)]
@@ -169,7 +171,7 @@ class AsyncioRun(Codemod):
         for index, statement in enumerate(block):
             call = _call_of(statement)
             receiver = _method_call(call, "run_until_complete")
-            if receiver is None or len(call.args) != 1:
+            if call is None or receiver is None or len(call.args) != 1:
                 continue
             if _is_get_event_loop(receiver, aliases):
                 sites.append(_Site(call, dotted_name(receiver.func).split(".")[0], None))

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import libcst as cst
+from libcst.helpers import ensure_type
 
 from analyzer.extract.excepts import LOGGER_NAMES, body_raises, catches_everything
 from analyzer.extract.walker import dotted_name
+from analyzer.facts import FileFacts
 from codemods.base import (
     SAFE,
     Codemod,
@@ -51,7 +53,7 @@ def replace_pass(body: cst.BaseSuite, statement: cst.Expr) -> cst.BaseSuite:
     """The `pass` swapped for the logging call; comments and spacing stay where they were."""
     if isinstance(body, cst.SimpleStatementSuite):
         return body.with_changes(body=[statement.with_changes(semicolon=body.body[0].semicolon)])
-    line = body.body[0]
+    line = ensure_type(ensure_type(body, cst.IndentedBlock).body[0], cst.SimpleStatementLine)  # the lone `pass`
     return body.with_changes(body=[line.with_changes(body=[statement.with_changes(semicolon=line.body[0].semicolon)])])
 
 
@@ -61,8 +63,7 @@ def existing_logger(module: cst.Module) -> tuple[str, int] | None:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            single = isinstance(small, cst.Assign) and len(small.targets) == 1
-            if single and isinstance(small.targets[0].target, cst.Name):
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
                 name = small.targets[0].target.value
                 value = small.value
                 if isinstance(value, cst.Call):
@@ -213,6 +214,13 @@ class BareExcept(Codemod):
 
     def might_apply(self, data: bytes) -> bool:
         return b"except" in data if self.options["log_swallowed"] else _BARE.search(data) is not None
+
+    FACT_FIELDS = ("excepts",)
+
+    def needs_file(self, facts: FileFacts) -> bool:
+        # The extractor classifies handlers as the rewrite does (handler_kind): bare, or broad = catches everything.
+        wanted = {"bare", "broad"} if self.options["log_swallowed"] else {"bare"}
+        return any(handler.kind in wanted for handler in facts.excepts)
 
     def rewrite(self, module: cst.Module, path: str, file_plan) -> Rewrite:
         transformers: list[_Transformer] = []

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -27,6 +28,7 @@ import libcst as cst
 
 from analyzer.extract.lines import node_start_lines
 from analyzer.extract.walker import child_nodes
+from analyzer.facts import FileFacts
 
 SAFE = "safe"
 UNSAFE = "unsafe"
@@ -103,6 +105,8 @@ class Codemod:
     OPTIONS: ClassVar[dict[str, Option]] = {}
     EXAMPLES: ClassVar[list[Example]] = []
     uses_plan: ClassVar[bool] = False
+    # The FileFacts lists `needs_file` and `collect_from_facts` read: a run on the cache decodes only these.
+    FACT_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: Mapping[str, bool | str] | None = None) -> None:
         self.options: dict[str, bool | str] = {key: option.default for key, option in self.OPTIONS.items()}
@@ -116,6 +120,11 @@ class Codemod:
 
     def collect(self, path: str, module: cst.Module) -> Any:
         """Per-file data for `plan`; runs in worker processes, must be picklable."""
+        return None
+
+    def collect_from_facts(self, path: str, facts: FileFacts) -> Any | None:
+        """What `collect` returns for the file, worked out from the cached facts of its current bytes alone; None
+        (the default) when that needs the syntax tree, and the file is parsed."""
         return None
 
     def plan(self, collected: Mapping[str, Any], root: Path | None) -> Any:
@@ -142,6 +151,13 @@ class Codemod:
 
     def might_apply(self, data: bytes) -> bool:
         """A cheap byte test: False means the file cannot have a site and is not even parsed."""
+        return True
+
+    def needs_file(self, facts: FileFacts) -> bool:
+        """From the cached facts of a file's current bytes (parsed without error; only FACT_FIELDS are filled
+        in): False when the file can
+        neither change nor add anything to the plan (a run then neither parses it nor collects from it, as
+        if `might_apply` had said False). The default, True, parses every file."""
         return True
 
     def rewrite(self, module: cst.Module, path: str, file_plan: Any) -> Rewrite:
@@ -262,12 +278,12 @@ def header_insert_index(module: cst.Module, first_use: int | None = None) -> int
 
 
 def insert_statements(module: cst.Module, index: int, statements: list[cst.BaseStatement]) -> cst.Module:
-    body = list(module.body)
+    body: list[cst.BaseStatement] = list(module.body)
     body[index:index] = statements
     return module.with_changes(body=body)
 
 
-def contains(node: cst.CSTNode, targets: set[cst.CSTNode] | frozenset) -> bool:
+def contains(node: cst.CSTNode, targets: AbstractSet[cst.CSTNode]) -> bool:
     """Whether `node` is or holds any of `targets` (compared by identity)."""
     if not targets:
         return False
@@ -280,7 +296,7 @@ def contains(node: cst.CSTNode, targets: set[cst.CSTNode] | frozenset) -> bool:
     return False
 
 
-def first_statement_holding(module: cst.Module, targets: set[cst.CSTNode]) -> int | None:
+def first_statement_holding(module: cst.Module, targets: AbstractSet[cst.CSTNode]) -> int | None:
     for index, statement in enumerate(module.body):
         if contains(statement, targets):
             return index
@@ -313,7 +329,7 @@ def _bound_by_small(small: cst.BaseSmallStatement) -> set[str]:
 def _import_binding(alias: cst.ImportAlias) -> str:
     if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
         return alias.asname.name.value
-    name = alias.name
+    name: cst.BaseExpression = alias.name
     while isinstance(name, cst.Attribute):
         name = name.value
     return name.value if isinstance(name, cst.Name) else ""

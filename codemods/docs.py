@@ -20,6 +20,7 @@ analyzer fix --list
 analyzer fix NAME [PATH] [--diff] [--apply] [--branch NAME] [--commit] [--pr]
              [--exclude GLOB] [--include-copies]
              [--jobs N] [--unsafe] [--allow-dirty] [--log-swallowed] [--limit N] [-o KEY=VALUE]
+             [--cache-dir DIR] [--no-cache]
 ```
 
 - NAME is one codemod, several joined by commas (one commit each), or `all` (unsafe ones only with `--unsafe`).
@@ -45,6 +46,12 @@ analyzer fix NAME [PATH] [--diff] [--apply] [--branch NAME] [--commit] [--pr]
 - `--limit N` changes only the first N files (by path) that would change, and names the next one: run it
   daily for a fixed-size batch, e.g. `analyzer fix narrow-excepts . --limit 30 --pr`. The files left for a later
   run count as sites left: `--apply` exits 1 until the last batch.
+- After `analyzer scan` (or `check`), the facts it cached for each file's current bytes say which files a
+  codemod can change: `bare-except` parses only the files with a bare handler (`--log-swallowed`: a bare or
+  broad one), `port-literals` only those with a bind or connect; the others are neither parsed nor collected.
+  The result is the same as parsing every file. A file whose bytes changed since the scan, or that did not
+  parse, is parsed as before; with no cached facts at all the run says so in one line and parses every file.
+  `--cache-dir` names the cache folder (as for `scan`), `--no-cache` parses every file.
 - Files are processed in parallel (`--jobs`, default all cores); the progress bar is shown on a terminal only.
 - Exit codes: a dry run exits 0 when there is nothing to change, 1 when there is; with `--apply` (or
   `--branch`, `--commit`, `--pr`) 0 when every site was fixed, 1 when some were left as they are (the notes say

@@ -13,8 +13,10 @@ from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import libcst as cst
+from libcst.helpers import ensure_type
 
 from analyzer.check.suppress import is_suppressed
 from analyzer.config import ConfigError, read_tool_table
@@ -75,7 +77,7 @@ def _line_finder(module: cst.Module):
 def _except_line_comment(handler: cst.ExceptHandler) -> str:
     """The comment at the end of the `except ...:` line, "" for none."""
     body = handler.body
-    trailing = body.header if isinstance(body, cst.IndentedBlock) else body.trailing_whitespace
+    trailing = body.header if isinstance(body, cst.IndentedBlock) else ensure_type(body, cst.SimpleStatementSuite).trailing_whitespace
     return trailing.comment.value if trailing.comment is not None else ""
 
 
@@ -112,7 +114,7 @@ class _LogSwallowed(cst.CSTTransformer):
         if only_pass(body):
             self.done = self.uses_logger = True
             return replace_pass(body, logging_statement(self.logger, self.where))
-        updated = body.visit(self)
+        updated = cast(cst.BaseSuite, body.visit(self))  # this transformer removes nothing
         if self.done:
             return updated
         statement = logging_statement(self.logger, self.where)
@@ -137,7 +139,7 @@ class _Narrow(cst.CSTTransformer):
         self.changed: list[tuple[cst.ExceptHandler, Verdict, bool]] = []
         self.logged: set[cst.CSTNode] = set()
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def visit_FunctionDef(self, node: cst.FunctionDef | cst.ClassDef) -> None:
         self.scopes.append(node.name.value)
 
     def leave_FunctionDef(self, original_node, updated_node):

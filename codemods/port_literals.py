@@ -21,10 +21,12 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
+from typing import TypeGuard
 
 import libcst as cst
+from libcst.helpers import ensure_type
 from agent_runtime.portsyaml import PortEntry
 
 from analyzer import discover
@@ -144,7 +146,7 @@ def _quote_of(fstring: cst.FormattedString | None) -> str:
     return fstring.start[-1] if fstring is not None else ""
 
 
-def _is_conversion(node: cst.CSTNode) -> bool:
+def _is_conversion(node: cst.CSTNode) -> TypeGuard[cst.Call]:
     return isinstance(node, cst.Call) and dotted_name(node.func) in ("int", "str") and len(node.args) == 1
 
 
@@ -277,13 +279,8 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite
     facts = FileFacts(path, machine_of(path), "", 0)
     run_extractors(facts, module, module.code)
     endpoints = resolve_file_endpoints(facts)
-    fixed = [
-        PortSite(path, f.fact.line, -1, f.fact.action, f.port, f.fact.socket_kind, f.fact.host, f.fact.class_name,
-                 rewritable=False)
-        for f in endpoints
-        if f.port is not None and f.source not in REWRITTEN_SOURCES and f.fact.action == "bind"
-    ]
-    if not any(f.port is not None and f.source in REWRITTEN_SOURCES for f in endpoints):
+    fixed = _fixed_binds(endpoints, path)
+    if not _rewritable(endpoints):
         return [], fixed, _left_notes(endpoints, path), []
     calls = _endpoint_calls(module, start_lines(module, (cst.Call,)))
     locator = _Locator(module)
@@ -309,6 +306,25 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite
                         fact.class_name)
         located.append(_Located(site, target))
     return located, fixed, notes, left
+
+
+def _file_endpoints(facts: FileFacts, path: str) -> list[ResolvedEndpoint]:
+    """The endpoints of a file's cached facts, resolved as `locate` resolves those it extracts."""
+    return resolve_file_endpoints(replace(facts, path=path, machine=machine_of(path)))
+
+
+def _rewritable(endpoints: list[ResolvedEndpoint]) -> bool:
+    return any(f.port is not None and f.source in REWRITTEN_SOURCES for f in endpoints)
+
+
+def _fixed_binds(endpoints: list[ResolvedEndpoint], path: str) -> list[PortSite]:
+    """Binds whose port comes from elsewhere (a config, the environment): they stay, but their ports are taken."""
+    return [
+        PortSite(path, f.fact.line, -1, f.fact.action, f.port, f.fact.socket_kind, f.fact.host, f.fact.class_name,
+                 rewritable=False)
+        for f in endpoints
+        if f.port is not None and f.source not in REWRITTEN_SOURCES and f.fact.action == "bind"
+    ]
 
 
 def _left_notes(endpoints: list[ResolvedEndpoint], path: str) -> list[str]:
@@ -706,6 +722,19 @@ class PortLiterals(Codemod):
     def might_apply(self, data: bytes) -> bool:
         return b"bind" in data or b"connect" in data
 
+    FACT_FIELDS = ("endpoints", "port_definitions")  # what resolve_file_endpoints reads
+
+    def needs_file(self, facts: FileFacts) -> bool:
+        # `locate` runs the same extractors: a file without a bind or connect has no site, note or left port.
+        return bool(facts.endpoints)
+
+    def collect_from_facts(self, path: str, facts: FileFacts) -> Collected | None:
+        # Without a literal or constant port to rewrite, `locate` needs no syntax tree: its binds and notes.
+        endpoints = _file_endpoints(facts, path)
+        if _rewritable(endpoints):
+            return None
+        return Collected(_fixed_binds(endpoints, path), _left_notes(endpoints, path), [])
+
     def collect(self, path: str, module: cst.Module) -> Collected:
         located, fixed, notes, left = locate(module, path)
         return Collected([item.site for item in located] + fixed, notes, left)
@@ -803,12 +832,14 @@ class PortLiterals(Codemod):
             text = f"str({call_text})" if target.wrap_str else call_text
             replacements[target.node] = cst.parse_expression(text)
         elif target.kind == "string":
-            fstring = _as_fstring(target.node, target.digits, _registry_call(function, name, target.node.quote[0]))
+            string = ensure_type(target.node, cst.SimpleString)
+            fstring = _as_fstring(string, target.digits, _registry_call(function, name, string.quote[0]))
             if isinstance(fstring, str):
                 return fstring
             replacements[target.node] = fstring
         else:
-            text = target.node.value[: len(target.node.value) - len(target.digits)]
+            written = ensure_type(target.node, cst.FormattedStringText).value
+            text = written[: len(written) - len(target.digits)]
             parts: list[cst.CSTNode] = [cst.FormattedStringText(text)] if text else []
             parts.append(cst.FormattedStringExpression(cst.parse_expression(call_text)))
             splits[target.node] = parts
@@ -829,7 +860,8 @@ class PortLiterals(Codemod):
                     for alias in small.names:
                         if dotted_name(alias.name) == "get_port":
                             bound = alias.asname.name if alias.asname is not None else alias.name
-                            return bound.value, ""  # type: ignore[union-attr]
+                            if isinstance(bound, cst.Name):
+                                return bound.value, ""
         if "get_port" in module_bound_names(module):
             return "registry_port", f"from {REGISTRY_MODULE} import get_port as registry_port\n"
         return "get_port", f"from {REGISTRY_MODULE} import get_port\n"

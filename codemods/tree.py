@@ -6,15 +6,18 @@ The scope applies to files found under a folder; a file named on the command lin
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer import git
-from analyzer.config import load_scan_config, read_tool_table
+from analyzer.config import DEFAULT_MAX_FILE_BYTES, load_scan_config, read_tool_table
 from analyzer.copies import CopyRules
 from analyzer.discover import is_excluded
+from analyzer.facts import PARSE_OK, FileFacts
 
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", ".venv", "node_modules", "__pycache__", ".tox", ".mypy_cache",
                        ".pytest_cache", ".ruff_cache"})
@@ -47,6 +50,7 @@ class Scope:
     exclude: tuple[str, ...] = ()  # [tool.analyzer] exclude
     extra_exclude: tuple[str, ...] = ()  # --exclude
     copies: CopyRules | None = None  # None: copies are fixed too (--include-copies)
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # the scan's limit, part of the facts cache's key
 
     def why_skipped(self, relative: str) -> str | None:
         """Why a path relative to `config_root` is out of scope, None when it is in."""
@@ -73,7 +77,8 @@ def load_scope(path: Path | str, exclude: list[str] | tuple[str, ...] = (), incl
         if top is None or folder == top:
             break
     config = load_scan_config(config_root)
-    return Scope(config_root, tuple(config.exclude), tuple(exclude), None if include_copies else config.copies)
+    return Scope(config_root, tuple(config.exclude), tuple(exclude), None if include_copies else config.copies,
+                 config.max_file_bytes)
 
 
 def _walk_python(target: Path) -> list[Path]:
@@ -118,3 +123,23 @@ def _apply_scope(tree: Tree, scope: Scope) -> None:
             tree.skipped[reason] += 1
             tree.examples.setdefault(reason, name)
     tree.files = kept
+
+
+def cached_facts(tree: Tree, cache_dir: Path | str, fields: Iterable[str],
+                 max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> dict[str, FileFacts]:
+    """The facts a scan cached for the current bytes of the tree's files, by path, with only the fact lists
+    `fields` filled in (Codemod.FACT_FIELDS): those that parsed (a file that did not, or whose bytes changed
+    since, or that no scan saw has none and is parsed as before)."""
+    from analyzer.cache import FactCache
+
+    cache, fields = FactCache(cache_dir), tuple(fields)
+    found = {}
+    for relative in tree.files:
+        try:
+            data = tree.path_of(relative).read_bytes()
+        except OSError:
+            continue  # the run reports it unreadable
+        facts = cache.get_fields(hashlib.sha256(data).hexdigest(), max_file_bytes, fields)
+        if facts is not None and facts.parse_status == PARSE_OK:
+            found[relative] = facts
+    return found

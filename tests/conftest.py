@@ -4,12 +4,30 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_REPO = ROOT / "fixtures" / "agent_system"
+RAM_FOLDER = Path("/dev/shm")
+RAM_FOLDER_ROOM = 2 * 1024**3  # bytes free a RAM folder needs before the tests put their folders in it
+
+
+def pytest_configure(config) -> None:
+    """Temporary folders (tmp_path, the stores, the caches) in RAM where there is a RAM folder with room and
+    neither --basetemp nor TMPDIR chose a place: the embedded store syncs each of its schema statements to
+    disk, and on a disk-backed /tmp that wait was most of a small scan's time. xdist workers inherit TMPDIR."""
+    if config.option.basetemp or os.environ.get("TMPDIR") or not RAM_FOLDER.is_dir():
+        return
+    try:
+        usage = shutil.disk_usage(RAM_FOLDER)
+    except OSError:
+        return  # not readable: the default temporary folder
+    if usage.free >= RAM_FOLDER_ROOM and os.access(RAM_FOLDER, os.W_OK | os.X_OK):
+        os.environ["TMPDIR"] = str(RAM_FOLDER)
+        tempfile.tempdir = None  # gettempdir() reads TMPDIR again
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -35,6 +53,12 @@ def scanned_fixture(tmp_path_factory):
     store = base / "store"
     report = scan(ScanOptions(repo=FIXTURE_REPO, store=str(store), cache_dir=str(base / "cache"), jobs=2))
     return store, report
+
+
+@pytest.fixture(scope="session")
+def fixture_cache_dir(scanned_fixture) -> Path:
+    """The facts cache the scan of `scanned_fixture` filled."""
+    return scanned_fixture[0].parent / "cache"
 
 
 @pytest.fixture

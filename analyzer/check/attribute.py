@@ -76,9 +76,9 @@ def _files_named(item: Reported, paths: Iterable[str]) -> list[Place]:
             by_name.setdefault(module_name(path), path)
     found: list[Place] = []
     for text, line in named_places(item):
-        path = by_name.get(text)
-        if path and (path, line) not in found:
-            found.append((path, line))
+        named = by_name.get(text)
+        if named and (named, line) not in found:
+            found.append((named, line))
     return found
 
 

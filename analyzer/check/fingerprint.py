@@ -78,7 +78,10 @@ def fingerprints(findings: list[Finding], queries_by_id: dict[str, Query], state
             key = group
         else:
             group = _text([query.id, finding.path, _identity(query, finding)])
-            key = group if is_about_a_file(finding) else _text([group, statement(finding.path, finding.line)])
+            if finding.path is None or finding.line is None or is_about_a_file(finding):
+                key = group  # no statement to read (a located query's row may leave its path empty)
+            else:
+                key = _text([group, statement(finding.path, finding.line)])
         occurrence = seen[key]
         seen[key] += 1
         result[index] = Prints(_digest(f"{key}#{occurrence}"), _digest(group))

@@ -44,6 +44,10 @@ def _root(
     Start with `analyzer scan PATH`; the graph goes to an embedded store in
     .analyzer/store unless --store names another folder or a Neo4j server.
     """
+    from analyzer.cli._common import console, err_console
+
+    console.reset()
+    err_console.reset()
 
 
 def _register_commands() -> None:

@@ -43,16 +43,16 @@ def repo_and_files(paths: list[Path], changed_only: bool) -> tuple[Path, list[st
         return repo, None
     from analyzer import git
 
-    repo = git.toplevel(Path.cwd())
-    if repo is None:
+    toplevel = git.toplevel(Path.cwd())
+    if toplevel is None:
         fail("--changed-only runs inside a git work tree")
     files = []
     for path in paths:
         try:
-            files.append(path.resolve().relative_to(repo.resolve()).as_posix())
+            files.append(path.resolve().relative_to(toplevel.resolve()).as_posix())
         except ValueError:
-            fail(f"{path} is outside the repository {repo}")
-    return repo, files
+            fail(f"{path} is outside the repository {toplevel}")
+    return toplevel, files
 
 
 def scope_findings(result, row_filter, store_location: str | None):
@@ -121,7 +121,6 @@ def check_command(
     from analyzer.check.baseline import BaselineError
     from analyzer.check.formats import compared_with, render_github, render_json, render_junit, render_text
     from analyzer.check.run import CheckOptions, run_check
-    from analyzer.check.sarif import render_sarif
     from analyzer.config import ConfigError
     from analyzer.findings import RowFilter
     from analyzer.git import GitError
@@ -144,7 +143,7 @@ def check_command(
         fail(str(error))
     renderers = {
         "text": render_text, "json": render_json, "github": render_github, "junit": render_junit,
-        "sarif": lambda r: render_sarif(r, repo),
+        "sarif": lambda r: _sarif(r, repo),
     }
     text = renderers[output_format](shown)
     if output is None:
@@ -157,6 +156,12 @@ def check_command(
         if output_format != "text":
             err_console.print(render_text(shown), end="", highlight=False, soft_wrap=True, markup=False)
     raise typer.Exit(in_scope.exit_code)
+
+
+def _sarif(result, repo: Path) -> str:
+    from analyzer.check.sarif import render_sarif  # the codemods (libcst) its fixes come from: only for SARIF
+
+    return render_sarif(result, repo)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,8 +12,6 @@ from typing import Annotated, Optional
 
 import typer
 
-from rich.markup import escape
-
 from analyzer.cli._common import err_console, fail
 
 FORMATS = ("neo4j-admin",)
@@ -64,6 +62,8 @@ def export_command(
         result = export_neo4j_admin(graphs, folder, paths_as, database, overwrite_database)
     except (StoreError, ConfigError, OSError) as error:
         fail(str(error))
+    from rich.markup import escape
+
     total_nodes = sum(result.counts.get(name, 0) for name in _node_names())
     err_console.print(f"wrote {len(result.node_files) + len(result.rel_files)} CSV pairs to {folder} "
                       f"({total_nodes} nodes, {sum(result.counts.values()) - total_nodes} relationships from "

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from analyzer.cli._common import EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, err_console, fail
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID  # rich.progress loads only when a bar is drawn
 
 MAX_LISTED = 200
 
@@ -26,7 +30,7 @@ def _say(text: str) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("fix", help="Fix what the analyzer finds with codemods (a dry run unless --apply).")(fix)
+    app.command("fix")(fix)
 
 
 def fix(
@@ -63,7 +67,23 @@ def fix(
         help="Change at most N files per codemod (the first N by path; 0: all), e.g. "
              "`analyzer fix narrow-excepts . --limit 30 --pr` for a batch a day.",
     ),
+    cache_dir: str | None = typer.Option(
+        None, "--cache-dir", help="Facts cache folder (as for `analyzer scan`): files whose cached facts show "
+        "nothing to fix are not parsed."
+    ),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Parse every file, even where cached facts show nothing to fix."),
 ) -> None:
+    """Fix what the analyzer finds with codemods (a dry run unless --apply).
+
+    After `analyzer scan`, the facts it cached pick the files worth parsing
+    (e.g. only those with a bare `except:`); without a cache every file is parsed.
+
+    Examples:
+      analyzer fix --list
+      analyzer fix bare-except .                # the diff, nothing written
+      analyzer fix bare-except,asyncio-run . --apply
+      analyzer fix port-literals . --unsafe --pr
+    """
     from analyzer.config import ConfigError
     from analyzer.git import GitError
     from codemods import CodemodError
@@ -77,6 +97,7 @@ def fix(
     settings = _Settings(name, path, diff, apply, branch, commit, pr, jobs, unsafe, allow_dirty, flags, option, limit)
     settings.exclude = [part.strip() for value in exclude for part in value.split(",") if part.strip()]
     settings.include_copies = include_copies
+    settings.cache_dir = None if no_cache else cache_dir or ""
     try:
         code = _run(settings)
     except (CodemodError, GitError, ConfigError) as error:
@@ -90,6 +111,7 @@ class _Settings:
         self.name, self.path, self.diff, self.branch = name, path, diff, branch
         self.exclude: list[str] = []
         self.include_copies = False
+        self.cache_dir: str | None = ""  # "": the default facts cache; None: parse every file (--no-cache)
         self.pr = pr
         self.commit = commit or pr
         self.write = apply or self.commit or branch is not None
@@ -146,17 +168,20 @@ def _run(settings: _Settings) -> int:
     from codemods.apply import commit_message, run_codemod
     from codemods.tree import discover, load_scope
 
+    overlay: dict[str, bytes]  # path -> what the codemods so far made of it (a dry run)
     if not settings.path.exists():
         fail(f"{settings.path} does not exist")
     codemods = _codemods(settings)
-    tree = discover(settings.path, load_scope(settings.path, settings.exclude, settings.include_copies))
+    scope = load_scope(settings.path, settings.exclude, settings.include_copies)
+    tree = discover(settings.path, scope)
     _print_skipped(tree)
     base_branch, base_commit = _check_git(settings, tree, codemods)
+    facts = _cached_facts(settings, tree, codemods, scope.max_file_bytes)
     reports, overlay, commits = [], {}, 0
     for codemod in codemods:
         with _progress() as progress:
             report = run_codemod(codemod, tree, write=settings.write, jobs=settings.jobs, overlay=overlay,
-                                 progress=progress, limit=settings.limit)
+                                 progress=progress, limit=settings.limit, facts=facts)
         reports.append(report)
         if not settings.write:
             overlay.update({o.path: o.new for o in report.changed})  # the next codemod sees this one's result
@@ -178,6 +203,21 @@ def _run(settings: _Settings) -> int:
     elif settings.pr:
         _pull_request(tree.root, settings.branch, base_branch, base_commit, reports, commits)
     return _exit_code(reports, settings.write)
+
+
+def _cached_facts(settings: _Settings, tree, codemods, max_file_bytes: int) -> dict:
+    """The facts a scan cached for the tree's files as they are now, as far as the codemods read them; none
+    (every file parsed) with --no-cache or codemods that read none."""
+    from analyzer.cache import default_cache_dir
+    from codemods.tree import cached_facts
+
+    fields = sorted({name for codemod in codemods for name in codemod.FACT_FIELDS})
+    if settings.cache_dir is None or not fields:
+        return {}
+    facts = cached_facts(tree, settings.cache_dir or default_cache_dir(), fields, max_file_bytes)
+    if tree.files and not facts:
+        _say("no cached facts for these files (`analyzer scan` caches them): parsing every file")
+    return facts
 
 
 def _check_git(settings: _Settings, tree, codemods) -> tuple[str, str]:
@@ -224,11 +264,13 @@ def _print_skipped(tree) -> None:
 class _RichProgress:
     """A progress bar on stderr, silent when stderr is not a terminal."""
 
+    task: TaskID | None
+
     def __init__(self) -> None:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                            console=err_console, transient=True, disable=not err_console.is_terminal)
+                            console=err_console.real, transient=True, disable=not err_console.is_terminal)
         self.task = None
 
     def start(self, description: str, total: int) -> None:

@@ -48,7 +48,7 @@ def scan_command(
     )
     progress = Progress(
         TextColumn("[bold]parsing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, transient=True, disable=as_json or not err_console.is_terminal,
+        console=err_console.real, transient=True, disable=as_json or not err_console.is_terminal,
     )
     task = progress.add_task("parse", total=None)
     from analyzer import shard as sharding

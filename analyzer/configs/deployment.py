@@ -15,7 +15,7 @@ import posixpath
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -92,10 +92,10 @@ def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str],
     deployment = Deployment()
     cache = ConfigCache(cache_dir) if cache_dir else None
     sources: list[_Source] = []
-    for source, kind in find_config_files(repo, config):
-        file = ConfigFile(source.path, source.machine, kind, "")
+    for located, kind in find_config_files(repo, config):
+        file = ConfigFile(located.path, located.machine, kind, "")
         deployment.files.append(file)
-        text = _read_text(source.location(repo), file)
+        text = _read_text(located.location(repo), file)
         if text is None:
             continue
         if kind == ENV:
@@ -105,7 +105,7 @@ def read_deployment(repo: Path, config: ScanConfig, module_paths: Iterable[str],
     for source in sources:
         if source.file.kind == COMPOSE:
             deployment.env.extend(source.read("environment", "", list[EnvValue],
-                                              lambda docs, f=source.file: read_compose_environment(f, docs)))
+                                              partial(read_compose_environment, source.file)))
     environment = Environment(deployment.env)
     for source in sources:
         file, lookup, digest = source.file, environment.lookup(source.file.machine), environment.digest
@@ -236,7 +236,7 @@ def _link_dependencies(agents: list[ConfiguredAgent]) -> None:
 
 
 def find_cycles(agents: list[ConfiguredAgent]) -> list[DependencyCycle]:
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[int] = nx.DiGraph()
     for index, agent in enumerate(agents):
         for target, _line in agent.depends_on:
             graph.add_edge(index, target)

@@ -78,7 +78,7 @@ def _container_port(text: str) -> str:
 
 
 def _services(documents: list[yaml.Node]) -> list[tuple[str, yaml.Node]]:
-    found = []
+    found: list[tuple[str, yaml.Node]] = []
     for document in documents:
         services = y.field_of(document, "services")
         for name, _key_node, node in y.items(services) if services is not None else []:

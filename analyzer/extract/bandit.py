@@ -34,8 +34,10 @@ import logging
 import tokenize
 import warnings
 from functools import cache
+from typing import Any
 
 from analyzer.extract.base import Example, Extractor
+from analyzer.extract.lines import LocatedNode
 from analyzer.facts import BanditFact
 
 # Test id -> why it is in the selection.
@@ -138,7 +140,9 @@ def _bandit():
         def __init__(self, fname: str, enabled: set[str], nosec_lines: dict[int, set[str]]) -> None:
             # BanditNodeVisitor.__init__ would look for packages on disk to name the module; nothing here needs it.
             self.debug, self.nosec_lines, self.depth, self.fname, self.fdata = False, nosec_lines, 0, fname, None
-            self.metaast, self.testset, self.imports, self.import_aliases = None, tests, set(), {}
+            self.metaast, self.testset = None, tests
+            self.imports: set[str] = set()
+            self.import_aliases: dict[str, str] = {}
             self.metrics = b_metrics.Metrics()
             if nosec_lines:  # Bandit's own tester honours nosec; it runs every test of the selection
                 self.metrics.begin(fname)  # it counts nosec comments per file
@@ -154,7 +158,7 @@ def _bandit():
             if "FunctionDef" in self.wanted:
                 self.wanted.add("ClassDef")
             self.namespace = ""
-            self.scores = {}
+            self.scores: dict[str, Any] = {}
 
         def update_scores(self, scores):
             """Scores are Bandit's report totals; findings are read from the tester."""
@@ -178,13 +182,14 @@ def _bandit():
                     for index, item in enumerate(value):
                         if isinstance(item, ast.AST):
                             if links:
-                                item._bandit_sibling = value[index + 1] if index < last else None
-                                item._bandit_parent = node
+                                # Links Bandit's string tests read; ast nodes take any attribute.
+                                item._bandit_sibling = value[index + 1] if index < last else None  # type: ignore[attr-defined]
+                                item._bandit_parent = node  # type: ignore[attr-defined]
                             child(item)
                 elif isinstance(value, ast.AST):
                     if links:
-                        value._bandit_sibling = None
-                        value._bandit_parent = node
+                        value._bandit_sibling = None  # type: ignore[attr-defined]
+                        value._bandit_parent = node  # type: ignore[attr-defined]
                     child(value)
 
         def visit_listed(self, nodes):
@@ -238,11 +243,11 @@ def _message(test_id: str, text: str) -> str:
     return text.split(":", 1)[0] if test_id in SECRET_QUOTING_TESTS else text
 
 
-def _source_order(node: ast.AST) -> tuple[int, int, int, int]:
+def _source_order(node: LocatedNode) -> tuple[int, int, int, int]:
     return node.lineno, node.col_offset, -(node.end_lineno or 0), -(node.end_col_offset or 0)
 
 
-def bandit_findings(path: str, source: str, tree: ast.Module, listed: dict[str, list[ast.AST]] | None = None) -> list[BanditFact]:
+def bandit_findings(path: str, source: str, tree: ast.Module, listed: dict[str, list[LocatedNode]] | None = None) -> list[BanditFact]:
     """Findings of the curated tests. `listed`: the file's ast nodes by kind ("call", "import", "from",
     "def"), each in source order, when extraction already collected them; spares a walk of the tree."""
     text = source.lower()

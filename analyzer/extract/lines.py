@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import contextlib
 import re
+from typing import cast
 import libcst as cst
 from libcst._nodes.internal import CodegenState  # internal: bounded in pyproject.toml, checked by tests/extract/test_dependencies.py
 
@@ -34,6 +35,7 @@ _CST_BUCKETS: dict[type, str] = {
     cst.For: "for",
     cst.While: "while",
 }
+LocatedNode = ast.stmt | ast.expr | ast.excepthandler  # the ast nodes that carry a position
 _AST_BUCKETS: dict[type, str] = {
     ast.Call: "call",
     ast.ExceptHandler: "except",
@@ -81,7 +83,7 @@ class AstLineIndex(LineIndex):
     see_types = LINE_NODE_TYPES
 
     def __init__(self, source: str, tree: ast.Module, comment_pattern: re.Pattern[str]) -> None:
-        self.counterparts: dict[str, list[ast.AST]] = {bucket: [] for bucket in _AST_BUCKETS.values()}
+        self.counterparts: dict[str, list[LocatedNode]] = {bucket: [] for bucket in _AST_BUCKETS.values()}
         strings: list[tuple[int, int, int, int]] = []
         stack: list[ast.AST] = [tree]
         pop, push, is_node = stack.pop, stack.append, ast.AST
@@ -98,8 +100,8 @@ class AstLineIndex(LineIndex):
             node_type = type(node)
             bucket = _AST_BUCKETS.get(node_type)
             if bucket is not None:
-                self.counterparts[bucket].append(node)
-            elif node_type is ast.JoinedStr or (node_type is ast.Constant and isinstance(node.value, (str, bytes))):
+                self.counterparts[bucket].append(cast(LocatedNode, node))  # every _AST_BUCKETS type is one
+            elif isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
                 strings.append((node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0))
         for found in self.counterparts.values():
             # Outer nodes before the nested ones that start at the same place, as in a pre-order walk.
@@ -171,7 +173,10 @@ class _LineRecordingState(CodegenState):
             self.comments.append((self.line, value))
         self.line += value.count("\n")
 
-    def record_syntactic_position(self, node, *, start_node=None, end_node=None):  # type: ignore[override]
+    # A reusable no-op context, not libcst's generator-made one: code generation only enters it, once per node.
+    def record_syntactic_position(  # type: ignore[override]
+        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None,
+    ) -> contextlib.AbstractContextManager[None]:
         if isinstance(node, self.node_types):
             self.node_lines.setdefault(node, self.line)
         return _NO_CONTEXT

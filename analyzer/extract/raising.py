@@ -17,6 +17,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import cast
 
 import libcst as cst
 
@@ -159,7 +160,7 @@ class _BindingCollector:
         elif isinstance(node, cst.With):
             for item in node.items:
                 if item.asname is not None:
-                    self._with_target(item)
+                    self._with_target(item.asname.name, item.item)
             self._blocks(node.body)
         elif isinstance(node, (cst.Try, cst.TryStar)):
             self._try(node)
@@ -168,11 +169,10 @@ class _BindingCollector:
         elif isinstance(node, cst.Match):
             self._blocks(*[case.body for case in node.cases])
 
-    def _with_target(self, item: cst.WithItem) -> None:
-        target = item.asname.name
+    def _with_target(self, target: cst.BaseExpression, manager: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name):
             # `with open(p) as f`: f is what the manager's __enter__ returns.
-            self.frame.bind(target.value, _Binding(expression=item.item, augmented="__enter__"))
+            self.frame.bind(target.value, _Binding(expression=manager, augmented="__enter__"))
             return
         for name in _target_names(target):
             self.frame.bind(name, _Binding(value=UNKNOWN))
@@ -251,8 +251,9 @@ def module_name_value(frame: _Frame, name: str) -> Value:
     """A module-level name: its imports when only imports bind it, a builtin, else a name defined here."""
     if name in frame.bindings:
         values = [b.value for b in frame.bindings[name]]
-        if values and all(v is not None and v[0] == "import" for v in values):
-            return values[0] if len(values) == 1 else ("any", tuple(values))
+        imports = [v for v in values if v is not None and v[0] == "import"]
+        if values and len(imports) == len(values):
+            return imports[0] if len(imports) == 1 else ("any", tuple(imports))
         return ("here", name)
     if name in BUILTIN_NAMES:
         return ("builtin", name)
@@ -349,7 +350,7 @@ class _Typer:
     def _binding_value(self, binding: _Binding, frame: _Frame) -> Value:
         if binding.value is not None:
             return binding.value
-        expression = self.value(binding.expression, frame)
+        expression = self.value(binding.expression, frame) if binding.expression is not None else UNKNOWN
         if binding.augmented == "__enter__":
             return ("call", ("attr", expression, "__enter__"), ())
         if binding.augmented:
@@ -555,7 +556,9 @@ class _ModuleWalk:
         if handler.type is None:
             return ()
         elements = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
-        return tuple(self.typer.value(e.value if isinstance(e, cst.Element) else e, frame) for e in elements)
+        # A StarredElement is an expression itself.
+        return tuple(self.typer.value(e.value if isinstance(e, cst.Element) else cast(cst.BaseExpression, e), frame)
+                     for e in elements)
 
     def _stmt_FunctionDef(self, node: cst.FunctionDef, body: _Body, scope: Scope) -> None:
         for decorator in node.decorators:
@@ -751,7 +754,7 @@ class _ModuleWalk:
                     self.expression(part, body)
         if len(node.slice) != 1:
             key = "other"
-        elif isinstance(node.slice[0].slice, cst.Slice):
+        elif not isinstance(node.slice[0].slice, cst.Index):
             key = "slice"
         else:
             key = "literal" if _is_literal(node.slice[0].slice.value) else "other"
@@ -827,12 +830,12 @@ class _ModuleWalk:
 
     def _expr_Dict(self, node: cst.Dict, body: _Body) -> None:
         for element in node.elements:
-            if isinstance(element, cst.StarredDictElement):
-                self.expression(element.value, body)
-                self._site(body, element.value, ITERATE, self.typer.value(element.value, body.frame))
-            else:
+            if isinstance(element, cst.DictElement):
                 self.expression(element.key, body)
                 self.expression(element.value, body)
+            else:
+                self.expression(element.value, body)
+                self._site(body, element.value, ITERATE, self.typer.value(element.value, body.frame))
 
     def _expr_ListComp(self, node, body: _Body) -> None:
         frame = _Frame(body.frame.function, body.frame.class_name, body.frame)
@@ -939,9 +942,9 @@ def _method_kind(decorators: tuple[str, ...]) -> str:
 
 
 def _slice_parts(part: cst.BaseSlice) -> list[cst.BaseExpression]:
-    if isinstance(part, cst.Index):
-        return [part.value]
-    return [p for p in (part.lower, part.upper, part.step) if p is not None]
+    if isinstance(part, cst.Slice):
+        return [p for p in (part.lower, part.upper, part.step) if p is not None]
+    return [part.value] if isinstance(part, cst.Index) else []
 
 
 def _same_length(target: cst.Tuple | cst.List, value: cst.BaseExpression) -> bool:

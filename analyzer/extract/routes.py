@@ -236,6 +236,7 @@ class RouteExtractor(Extractor):
         """aiohttp `router.add_post(path, handler)`, `add_route(METHOD, path, handler)`, `web.post(path, handler)`;
         Flask `app.add_url_rule(rule, endpoint, view_func, methods=[...])`."""
         framework = self._framework()
+        methods: tuple[str, ...]
         if framework == "aiohttp" and method.startswith("add_") and method[4:] in VERBS:
             methods, path, handler = (method[4:].upper(),), _argument(node, 0, "path"), _argument(node, 1, "handler")
         elif framework == "aiohttp" and method == "add_route":

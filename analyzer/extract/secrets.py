@@ -19,6 +19,8 @@ The value is read to judge it and never kept: a fact holds where and which targe
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -26,6 +28,9 @@ from analyzer.extract.base import Example, Extractor
 from analyzer.extract.walker import Scope, dotted_name
 from analyzer.facts import SecretFact
 from analyzer.redact import is_placeholder, is_secret_key
+
+if TYPE_CHECKING:
+    from libcst.metadata import CodeRange  # imported when a file holds a secret (see _line)
 
 _ENV_NAME_RE = re.compile(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)+")  # OPENAI_API_KEY: where to read the secret from
 _ENUM_BASE_RE = re.compile(r"(^|\.)(\w*Enum|Flag|IntFlag)$")
@@ -96,7 +101,7 @@ class SecretExtractor(Extractor):
     def __init__(self, context) -> None:
         super().__init__(context)
         self.enum_classes: set[str] = set()
-        self.positions = None  # libcst positions, computed for the first argument or dict entry reported
+        self.positions: Mapping[cst.CSTNode, CodeRange] | None = None  # libcst positions, computed for the first argument or dict entry reported
 
     def _line(self, node: cst.CSTNode) -> int:
         """A statement's line from the shared index; an argument's or a dict entry's own line (in a call or dict

@@ -32,7 +32,9 @@ def _tag_run(comment: str) -> tuple[list[str], int, int] | None:
         return None
     tags, position = [first.group(1)], first.end()
     while True:
-        position = _AFTER_TAG_RE.match(comment, position).end()
+        after = _AFTER_TAG_RE.match(comment, position)
+        assert after is not None  # every part of the pattern is optional: it always matches
+        position = after.end()
         following = _NEXT_TAG_RE.match(comment, position)
         if following is None or following.group(1) in tags:
             return tags, first.start(), position
@@ -42,7 +44,7 @@ def _tag_run(comment: str) -> tuple[list[str], int, int] | None:
 
 def todo_facts(comments: list[tuple[int, str]]) -> list[TodoFact]:
     """One TodoFact per tag of each comment's leading run of tags, from (line, "# text") pairs."""
-    facts = []
+    facts: list[TodoFact] = []
     for line, comment in comments:
         run = _tag_run(comment)
         if run is None:

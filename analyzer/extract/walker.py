@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import libcst as cst
 
@@ -36,7 +36,7 @@ _SKIPPED_FIELDS = frozenset(
     }
 )
 # Fields listed in source order where the dataclass declares them otherwise.
-_SOURCE_ORDER = {
+_SOURCE_ORDER: dict[type, tuple[str, ...]] = {
     cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
     cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
     cst.IfExp: ("body", "test", "orelse"),
@@ -96,7 +96,7 @@ class Scope(NamedTuple):
 
 MODULE_SCOPE = Scope()
 
-Handler = Callable[[cst.CSTNode, Scope], None]
+Handler = Callable[[Any, Scope], None]  # called with nodes of the type it is registered for
 
 
 def _child_scope(node: cst.CSTNode, scope: Scope) -> Scope:
@@ -114,7 +114,7 @@ def _child_scope(node: cst.CSTNode, scope: Scope) -> Scope:
 
 
 _SCOPE_NODES = frozenset({cst.FunctionDef, cst.ClassDef, cst.For, cst.While})
-_TRY_NODES = frozenset({cst.Try, cst.TryStar})
+_TRY_NODES = (cst.Try, cst.TryStar)
 
 
 def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[[cst.CSTNode], None],
@@ -141,7 +141,7 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
         if scoped:
             if node_type in _SCOPE_NODES:
                 scope = _child_scope(node, scope)
-            elif node.handlers:  # a try with handlers guards its body only
+            elif isinstance(node, _TRY_NODES) and node.handlers:  # a try with handlers guards its body only
                 guarded = scope._replace(in_try=True)
                 for child in reversed(child_nodes(node)):
                     push((child, guarded if child is node.body else scope))

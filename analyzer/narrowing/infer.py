@@ -433,15 +433,15 @@ class Values:
         elif "::" in exception:
             path, _, cls = exception.partition("::")
             chain: list[str] = []
-            for base in self.class_facts(path, cls).bases if self.class_facts(path, cls) else ():
+            for base in declared.bases if (declared := self.class_facts(path, cls)) else ():
                 parent = self.exception_type(path, base)
                 if parent is None:
                     continue
                 chain += [parent, *self.ancestors(parent)]
             found = tuple(dict.fromkeys(chain)) or ("Exception", "BaseException")
         else:
-            base = self.table.base_of(exception)
-            found = (base, *self.ancestors(base)) if base else ("Exception", "BaseException")
+            listed = self.table.base_of(exception)
+            found = (listed, *self.ancestors(listed)) if listed else ("Exception", "BaseException")
         self._ancestors[exception] = found
         return found
 

@@ -152,7 +152,7 @@ def build_topology(store: GraphStore, repository: str | None = None,
     contested = {(row.get("machine") or "", row.get("port")) for row in collisions}
     for node in nodes.values():
         machine = modules[node.id]["machine"] or ""
-        node.collision_ports = sorted({b.port for b in node.binds if (machine, b.port) in contested})
+        node.collision_ports = sorted({b.port for b in node.binds if b.port is not None and (machine, b.port) in contested})
     for row in orphans:
         if row.get("path") in nodes and row.get("port") not in nodes[row["path"]].orphan_ports:
             nodes[row["path"]].orphan_ports.append(row["port"])

@@ -20,7 +20,9 @@ Generated from `analyzer/schema.py` by `python -m analyzer.store.docs`; do not e
 Both stores (the embedded LadybugDB file and Neo4j) hold exactly this graph. Every node carries
 `id` (unique across snapshots) and `snapshot` (the scan it belongs to); relationships never cross
 snapshots, so a query anchors one node on `{snapshot: $snapshot}` and the store fills `$snapshot`
-with the repository's current snapshot. In Neo4j Browser, set it first:
+with the repository's current snapshot. (The embedded store writes a rescan's difference onto a copy
+of the previous snapshot, whose rows keep that snapshot's key in `snapshot` and their ids; `$snapshot`
+is that key: docs/performance.md.) In Neo4j Browser, set it first:
 
 ```
 :param snapshot => 'the id printed by `analyzer scan`'

@@ -14,6 +14,16 @@ be opened (a damaged file, a directory in its place, a garbage write-ahead
 log, CURRENT naming nothing) is reported with the command that repairs it;
 the next scan moves the damaged files aside (`*.damaged-<time>`) and writes a
 fresh snapshot. Repository names map to folders injectively (percent-encoding).
+
+A rescan that changed a small part of the graph writes only the difference: it copies
+the current snapshot's file and applies the rows that differ (analyzer/store/delta.py)
+to the copy in one transaction, then switches CURRENT as above, so every guarantee
+holds. The rows of a copy keep the `snapshot` value and id prefix of the file they were
+first written to (the row key: the Snapshot node's `snapshot`, the Repository node's
+`current_snapshot`), and queries get it as `$snapshot`; the Snapshot node's id is the
+new snapshot's name, as CURRENT's is. The difference is found
+against the image of its rows saved beside each snapshot (`<snapshot>.lbdb.rows`), signed with
+this user's local key: a store folder planted in a scanned repository is never a base.
 """
 
 from __future__ import annotations
@@ -32,13 +42,18 @@ from urllib.parse import quote, unquote
 
 from analyzer.cache import make_ignored_folder
 from analyzer.graph import Columns, GraphSnapshot
-from analyzer.schema import NODE_TABLES, REL_TABLES
+from analyzer.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, RELS_BY_NAME
+from analyzer.store.delta import (
+    Delta, GraphImage, Image, graph_image, load_image, save_image, small_difference, stored_nodes, stored_rels,
+)
 from analyzer.store.port import DamagedSnapshotError, QueryResult, SnapshotInfo, StoreError, check_repository_name
 
 DB_SUFFIX = ".lbdb"
 CURRENT = "CURRENT"
 LEASE_SUFFIX = ".readers"
 DAMAGED_MARK = ".damaged-"
+IMAGE_SUFFIX = ".rows"  # beside a snapshot's database: its rows' image, for the next scan's difference
+MAX_GROWTH = 1.5  # a file that differences grew past this multiple of its whole write is written whole again
 PARAM_RE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 OPEN_ATTEMPTS = 20  # a reader re-reads CURRENT when the snapshot it read was collected before it locked it
 
@@ -73,11 +88,60 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _apply(connection: Any, graph: GraphSnapshot, delta: Delta, row_key: str) -> None:
+    """Turn the copied snapshot into `graph` in one transaction; rows take the copy's row key."""
+
+    def run(cypher: str, rows: list[dict[str, Any]]) -> None:
+        connection.execute(cypher, {"rows": rows})
+
+    def run_each(cypher: str, rows: list[dict[str, Any]], what: str) -> None:
+        """`cypher` must match once per row: a row whose node is missing fails the write, as a COPY does."""
+        done = connection.execute(f"{cypher} RETURN count(*)", {"rows": rows}).get_all()[0][0]
+        if done != len(rows):
+            raise StoreError(f"{len(rows) - done} of {len(rows)} {what} name a node the snapshot does not hold")
+
+    def value(column: str, kind: str) -> str:
+        # Parameter rows carry no types: a column that is null in every row would bind as STRING.
+        return f"CAST(row.`{column}` AS {kind})"
+
+    connection.execute("BEGIN TRANSACTION")
+    for name, pairs in delta.deleted_pairs.items():
+        rel = RELS_BY_NAME[name]
+        run(f"UNWIND $rows AS row MATCH (:{rel.source} {{id: row.`from`}})-[r:{name}]->(:{rel.target} {{id: row.`to`}}) "
+            "DELETE r", [{"from": row_key + source, "to": row_key + target} for source, target in pairs])
+    for name, names in delta.deleted_nodes.items():
+        run(f"UNWIND $rows AS row MATCH (n:{name} {{id: row.id}}) DETACH DELETE n",
+            [{"id": row_key + local} for local in names])
+    for name, positions in delta.changed_nodes.items():
+        settable = [(c, kind) for c, kind in NODES_BY_NAME[name].columns.items() if c != "id"]
+        run_each(f"UNWIND $rows AS row MATCH (n:{name} {{id: row.id}}) SET "
+                 + ", ".join(f"n.`{c}` = {value(c, kind)}" for c, kind in settable),
+                 stored_nodes(graph, name, positions, row_key), f"changed {name} rows")
+    for name, positions in delta.created_nodes.items():
+        columns = ", ".join(f"`{c}`: {value(c, kind)}" for c, kind in NODES_BY_NAME[name].columns.items())
+        run(f"UNWIND $rows AS row CREATE (:{name} {{{columns}}})", stored_nodes(graph, name, positions, row_key))
+    for name, positions in delta.created_rels.items():
+        rel = RELS_BY_NAME[name]
+        properties = ", ".join(f"`{p}`: {value(p, kind)}" for p, kind in rel.properties.items())
+        run_each(f"UNWIND $rows AS row MATCH (a:{rel.source} {{id: row.`from`}}), (b:{rel.target} {{id: row.`to`}}) "
+                 f"CREATE (a)-[:{name}{f' {{{properties}}}' if properties else ''}]->(b)",
+                 stored_rels(graph, name, positions, row_key), f"{name} relationships")
+    # The Snapshot node names the new snapshot. The Repository node's `current_snapshot` stays the row key: it
+    # is what queries anchor on (a Browser statement reads it for `$snapshot`).
+    connection.execute("MATCH (s:Snapshot) DELETE s")
+    columns = ", ".join(f"`{c}`: {value(c, kind)}" for c, kind in NODES_BY_NAME["Snapshot"].columns.items())
+    snapshot_row = graph.nodes["Snapshot"].rows()[0]
+    run(f"UNWIND $rows AS row CREATE (:Snapshot {{{columns}}})", [{**snapshot_row, "snapshot": row_key}])
+    connection.execute("MATCH (r:Repository) SET r.root = $root", {"root": graph.root})
+    connection.execute("COMMIT")
+
+
 class LadybugStore:
     def __init__(self, location: str | os.PathLike[str], read_only: bool = False) -> None:
         self.root = Path(location)
         self.read_only = read_only
-        self._readers: dict[Path, tuple[Any, Any, int | None]] = {}  # database path -> (database, connection, lease)
+        # database path -> (database, connection, lease, row key)
+        self._readers: dict[Path, tuple[Any, Any, int | None, str]] = {}
         if not read_only:
             try:
                 make_ignored_folder(self.root)
@@ -87,42 +151,20 @@ class LadybugStore:
     # --- writing ----------------------------------------------------------
 
     def write_snapshot(self, graph: GraphSnapshot) -> SnapshotInfo:
-        import pyarrow as pa
-
-        from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
-
         folder = self.root / repository_key(graph.repository)
         folder.mkdir(parents=True, exist_ok=True)
+        snapshot_row = graph.nodes["Snapshot"].rows()[0]
         with self._locked(folder):
             self._set_aside_if_damaged(folder, graph.repository)
             target = folder / (repository_key(graph.snapshot) + DB_SUFFIX)
             self._remove_database(target)
-            ladybug = _ladybug()
-            database = ladybug.Database(str(target))
-            try:
-                connection = ladybug.Connection(database)
-                for statement in schema_statements():
-                    connection.execute(statement)  # analyzer: ignore[query-in-loop] - schema DDL, once per table
-                types = {"STRING": pa.string(), "INT64": pa.int64(), "BOOLEAN": pa.bool_()}
-                snapshot_row = graph.nodes["Snapshot"].rows()[0]
-                # The pointer row lives only in the stored copy; the caller's graph stays as given.
-                repository = Columns(tuple(NODES_BY_NAME["Repository"].columns))
-                repository.add(id=graph.repository, snapshot=graph.snapshot, name=graph.repository, root=graph.root,
-                               current_snapshot=graph.snapshot)
-                for name, columns in [*graph.nodes.items(), ("Repository", repository), *graph.rels.items()]:
-                    if not len(columns):
-                        continue
-                    table = NODES_BY_NAME.get(name) or RELS_BY_NAME[name]
-                    schema = pa.schema([(c, types[t]) for c, t in table.columns.items()])
-                    # A fresh Arrow table per COPY: reusing one across COPYs has crashed LadybugDB.
-                    arrow_table = pa.Table.from_pydict({c: columns.data[c] for c in table.columns}, schema=schema)  # noqa: F841
-                    connection.execute(f"COPY {name} FROM arrow_table")  # analyzer: ignore[query-in-loop] - one bulk COPY per table
-                connection.close()
-            except RuntimeError as error:
-                database.close()
-                self._remove_database(target)
-                raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
-            database.close()
+            image = graph_image(graph)
+            written = self._write_difference(folder, graph, image, target)
+            if written is None:
+                self._write_whole(graph, target)
+                written = graph.snapshot, target.stat().st_size
+            row_key, whole_bytes = written
+            self._save_image(target, graph, snapshot_row["fingerprint"], row_key, whole_bytes, image.packed)
             Path(str(target) + LEASE_SUFFIX).touch()  # before CURRENT names it: readers lock it from the start
             pointer = folder / (CURRENT + ".tmp")
             pointer.write_text(graph.snapshot + "\n", encoding="utf-8")
@@ -132,6 +174,94 @@ class LadybugStore:
             self._release(folder)  # this process's own readers of the old snapshot must not keep it alive
             self._collect_garbage(folder, keep=target)
         return SnapshotInfo(graph.repository, graph.snapshot, snapshot_row["created_at"], snapshot_row["fingerprint"], True)
+
+    def _write_whole(self, graph: GraphSnapshot, target: Path) -> None:
+        import pyarrow as pa
+
+        ladybug = _ladybug()
+        database = ladybug.Database(str(target))
+        try:
+            connection = ladybug.Connection(database)
+            for statement in schema_statements():
+                connection.execute(statement)  # analyzer: ignore[query-in-loop] - schema DDL, once per table
+            types: dict[str, pa.DataType] = {"STRING": pa.string(), "INT64": pa.int64(), "BOOLEAN": pa.bool_()}
+            # The pointer row lives only in the stored copy; the caller's graph stays as given.
+            repository = Columns(tuple(NODES_BY_NAME["Repository"].columns))
+            repository.add(id=graph.repository, snapshot=graph.snapshot, name=graph.repository, root=graph.root,
+                           current_snapshot=graph.snapshot)
+            for name, columns in [*graph.nodes.items(), ("Repository", repository), *graph.rels.items()]:
+                if not len(columns):
+                    continue
+                table = NODES_BY_NAME.get(name) or RELS_BY_NAME[name]
+                schema = pa.schema([(c, types[t]) for c, t in table.columns.items()])
+                # A fresh Arrow table per COPY: reusing one across COPYs has crashed LadybugDB.
+                arrow_table = pa.Table.from_pydict({c: columns.data[c] for c in table.columns}, schema=schema)  # noqa: F841
+                connection.execute(f"COPY {name} FROM arrow_table")  # analyzer: ignore[query-in-loop] - one bulk COPY per table
+            connection.close()
+        except RuntimeError as error:
+            database.close()
+            self._remove_database(target)
+            raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
+        database.close()
+
+    def _write_difference(self, folder: Path, graph: GraphSnapshot, image: GraphImage,
+                          target: Path) -> tuple[str, int] | None:
+        """Copy the current snapshot to `target` and apply what differs: (its row key, the size of the file its
+        lineage was first written whole as), or None when the current snapshot cannot be a base (none, no
+        trusted image of it, a large difference, a file grown too far past its whole write)."""
+        base = self._base(folder, graph.repository)
+        if base is None:
+            return None
+        base_path, row_key, stored, whole_bytes = base
+        delta = small_difference(stored, image, graph)
+        if delta is None:
+            return None
+        shutil.copyfile(base_path, target)
+        ladybug = _ladybug()
+        database = ladybug.Database(str(target))
+        try:
+            connection = ladybug.Connection(database)
+            _apply(connection, graph, delta, row_key)
+            connection.close()
+        except RuntimeError as error:
+            database.close()
+            self._remove_database(target)
+            raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
+        database.close()
+        return row_key, whole_bytes
+
+    def _base(self, folder: Path, repository: str) -> tuple[Path, str, Image, int] | None:
+        """(database, row key, image, size when written whole) of the current snapshot when this user's scan
+        wrote both, they belong together and the file has not grown past MAX_GROWTH; None otherwise."""
+        snapshot = self._current(folder)
+        if snapshot is None:
+            return None
+        database = folder / (repository_key(snapshot) + DB_SUFFIX)
+        if Path(f"{database}.wal").exists():
+            return None  # not checkpointed: the file alone is not the snapshot
+        image = Path(str(database) + IMAGE_SUFFIX)
+        try:
+            if image.stat().st_size > 2 * database.stat().st_size + 2**20:
+                return None  # far larger than any image of this file: not read (the folder may be the repository's)
+        except OSError:
+            return None
+        saved = load_image(image)
+        if saved is None or (saved.get("repository"), saved.get("snapshot")) != (repository, snapshot):
+            return None
+        whole_bytes = saved.get("whole_bytes")
+        if type(whole_bytes) is not int or database.stat().st_size > MAX_GROWTH * whole_bytes:
+            return None  # pages of rows that differences replaced: a whole write compacts the file
+        _snapshot, row_key, connection = self._open_current(folder)
+        fingerprint = self._execute(connection, "MATCH (s:Snapshot) RETURN s.fingerprint", {}).rows[0][0]
+        if (row_key, fingerprint) != (saved.get("row_key"), saved.get("fingerprint")):
+            return None
+        return database, row_key, saved["tables"], whole_bytes
+
+    @staticmethod
+    def _save_image(target: Path, graph: GraphSnapshot, fingerprint: str, row_key: str, whole_bytes: int,
+                    image: Image) -> None:
+        save_image(Path(str(target) + IMAGE_SUFFIX), image, repository=graph.repository, snapshot=graph.snapshot,
+                   row_key=row_key, fingerprint=fingerprint, whole_bytes=whole_bytes)
 
     @contextmanager
     def _locked(self, folder: Path):
@@ -167,7 +297,7 @@ class LadybugStore:
 
     @staticmethod
     def _remove_database(path: Path) -> None:
-        for candidate in (path, Path(str(path) + ".wal"), Path(str(path) + ".shadow"), Path(str(path) + LEASE_SUFFIX)):
+        for candidate in (path, *(Path(str(path) + suffix) for suffix in (".wal", ".shadow", LEASE_SUFFIX, IMAGE_SUFFIX))):
             if candidate.is_dir() and not candidate.is_symlink():
                 shutil.rmtree(candidate)
             elif candidate.exists() or candidate.is_symlink():
@@ -249,14 +379,14 @@ class LadybugStore:
         return self.root / repository_key(repositories[0])
 
     def _read_meta(self, folder: Path, repository: str) -> dict[str, Any]:
-        snapshot, connection = self._open_current(folder)
+        snapshot, _row_key, connection = self._open_current(folder)
         result = self._execute(connection, "MATCH (s:Snapshot) RETURN s.created_at, s.fingerprint", {})
         created_at, fingerprint = result.rows[0]
         return {"snapshot": snapshot, "created_at": created_at, "fingerprint": fingerprint}
 
-    def _open_current(self, folder: Path) -> tuple[str, Any]:
-        """(snapshot, connection) of the folder's current snapshot, leased so that no scan collects it while open;
-        DamagedSnapshotError when it cannot be opened or is not the snapshot CURRENT names."""
+    def _open_current(self, folder: Path) -> tuple[str, str, Any]:
+        """(snapshot, row key, connection) of the folder's current snapshot, leased so that no scan collects it
+        while open; DamagedSnapshotError when it cannot be opened or is not the snapshot CURRENT names."""
         for _attempt in range(OPEN_ATTEMPTS):
             snapshot = self._current(folder)
             if snapshot is None:
@@ -267,38 +397,38 @@ class LadybugStore:
                 raise self._damage(folder, f"{CURRENT} names {snapshot[:60]!r}, not a snapshot") from error
             cached = self._readers.get(database_path)
             if cached is not None:
-                return snapshot, cached[1]
+                return snapshot, cached[3], cached[1]
             lease = self._lease(database_path)
             if lease is False:
                 if self._current(folder) != snapshot:
                     continue  # collected after a scan switched CURRENT: read the new one
                 raise self._damage(folder, f"{CURRENT} names {snapshot!r}, whose database file is missing")
             try:
-                database, connection = self._open_database(folder, database_path, snapshot)
+                database, connection, row_key = self._open_database(folder, database_path, snapshot)
             except DamagedSnapshotError:
                 self._unlock(lease)
                 raise
-            self._readers[database_path] = (database, connection, lease)
-            return snapshot, connection
+            self._readers[database_path] = (database, connection, lease, row_key)
+            return snapshot, row_key, connection
         raise StoreError(f"{folder} changed {OPEN_ATTEMPTS} times while opening it: a scan loop? try again")
 
-    def _open_database(self, folder: Path, database_path: Path, snapshot: str) -> tuple[Any, Any]:
+    def _open_database(self, folder: Path, database_path: Path, snapshot: str) -> tuple[Any, Any, str]:
         ladybug = _ladybug()
         database = None
         try:
             database = ladybug.Database(str(database_path), read_only=True)
             connection = ladybug.Connection(database)
-            rows = connection.execute("MATCH (s:Snapshot) RETURN s.repository, s.id").get_all()
+            rows = connection.execute("MATCH (s:Snapshot) RETURN s.repository, s.id, s.snapshot").get_all()
         except RuntimeError as error:
             if database is not None:
                 database.close()
             raise self._damage(folder, f"{database_path.name}: {' '.join(str(error).split())}") from error
-        if rows != [[unquote(folder.name), snapshot]]:
+        if [row[:2] for row in rows] != [[unquote(folder.name), snapshot]]:
             connection.close()
             database.close()
             found = ", ".join(f"{row[0]!r}" for row in rows) or "no snapshot"
             raise self._damage(folder, f"{database_path.name} holds {found}, not {snapshot!r}")
-        return database, connection
+        return database, connection, rows[0][2]
 
     @staticmethod
     def _lease(database_path: Path) -> int | None | bool:
@@ -325,7 +455,7 @@ class LadybugStore:
 
     def _release(self, folder: Path) -> None:
         for path in [p for p in self._readers if p.parent == folder]:
-            database, connection, lease = self._readers.pop(path)
+            database, connection, lease, _row_key = self._readers.pop(path)
             connection.close()
             database.close()
             self._unlock(lease)
@@ -347,8 +477,8 @@ class LadybugStore:
         return self._open_current(self._folder_for(repository))[0]
 
     def query(self, cypher: str, params: dict[str, Any] | None = None, repository: str | None = None) -> QueryResult:
-        snapshot, connection = self._open_current(self._folder_for(repository))
-        return self._execute(connection, cypher, {"snapshot": snapshot, **(params or {})})
+        _snapshot, row_key, connection = self._open_current(self._folder_for(repository))
+        return self._execute(connection, cypher, {"snapshot": row_key, **(params or {})})
 
     def list_snapshots(self, repository: str | None = None) -> list[SnapshotInfo]:
         names = [repository] if repository is not None else self.repositories()

@@ -10,6 +10,15 @@ the same rows from both. A snapshot replace never shows a half graph:
 3. the old snapshot is deleted in small batches (`CALL (r) { ... } IN TRANSACTIONS`,
    relationships first), but only once no reader holds it.
 
+A rescan whose graph differs in a small share of its rows (analyzer/store/delta.py) writes only
+the difference, onto the current snapshot itself, in one transaction that holds the Repository
+node's write lock (which readers take to register) and runs only when no reader holds the
+snapshot: a reader registers before it (and the write falls back to the steps above) or after
+it commits, and a killed scan's transaction is rolled back. The snapshot keeps its id; its
+Snapshot node takes the new scan's time and fingerprint. The image the difference is found
+against is kept in the per-user cache folder, signed with the user's local key, and used only
+while the server's current snapshot is the one it names, with the fingerprint it names.
+
 A reader (`query()`) resolves the current snapshot and registers itself on it in
 one transaction (an `AnalyzerReader` node), runs the query, then removes the
 mark; the delete waits for the marks of the old snapshot to go (or leaves it to
@@ -26,6 +35,7 @@ store bookkeeping outside the graph schema, like the embedded store's lock file.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -36,9 +46,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from analyzer.cache import default_cache_dir, make_ignored_folder
 from analyzer.graph import GraphSnapshot
+from analyzer.store.delta import (
+    Delta, GraphImage, Image, graph_image, load_image, save_image, small_difference, stored_nodes, stored_rels,
+)
 from analyzer.store.port import QueryResult, SnapshotInfo, StoreError
-from analyzer.schema import NODE_TABLES, NODES_BY_NAME, REL_TABLES, SNAPSHOT_NODE_TABLES, NodeTable, RelTable
+from analyzer.schema import (
+    NODE_TABLES, NODES_BY_NAME, REL_TABLES, RELS_BY_NAME, SNAPSHOT_NODE_TABLES, NodeTable, RelTable,
+)
 
 DEFAULT_BATCH_ROWS = 5000  # rows per UNWIND transaction and per delete batch; see bench/bench_store.py
 DEFAULT_LEASE_SECONDS = 20.0
@@ -47,6 +63,7 @@ READER_SECONDS = 600.0  # a reader mark older than this belongs to a reader that
 READER_WAIT_SECONDS = 30.0  # how long a write waits for readers of the snapshot it replaced before leaving it
 RETRY_SECONDS = 30.0  # transient errors (deadlock, leader switch) are retried this long
 CONNECT_TIMEOUT_SECONDS = 5.0
+IMAGES_FOLDER = "neo4j-images"  # in the per-user cache folder: the image of each repository's current snapshot
 LEASE_LABEL = "AnalyzerWriteLease"
 READER_LABEL = "AnalyzerReader"
 
@@ -62,7 +79,8 @@ ANCHOR_INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {
 
 # What the server reports back: warnings only, and none for labels, types or properties a repository lacks
 # (every query names the whole schema; a small repository has no Todo, say). Filtered on the server.
-NOTIFICATIONS = {"notifications_min_severity": "WARNING", "notifications_disabled_classifications": ["UNRECOGNIZED"]}
+NOTIFICATIONS: dict[str, Any] = {"notifications_min_severity": "WARNING",
+                                 "notifications_disabled_classifications": ["UNRECOGNIZED"]}
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _log = logging.getLogger(__name__)
@@ -166,6 +184,20 @@ WITH l, r, r.current_snapshot AS previous
 SET r.snapshot = $snapshot, r.current_snapshot = $snapshot, r.name = $repository, r.root = $root,
     r.source = $source, l.heartbeat = timestamp()
 RETURN previous
+"""
+
+# The difference's transaction starts here: still the lease holder, both write locks taken (the Repository
+# node's orders it against readers registering), the pointer still at $key, and how many live readers hold it.
+DIFFERENCE_GATE = f"""
+MATCH (l:{LEASE_LABEL} {{repository: $repository}})
+SET l.locked = true REMOVE l.locked
+WITH l WHERE l.snapshot = $lease
+MATCH (r:Repository {{id: $repository}})
+SET r.locked = true REMOVE r.locked
+WITH r WHERE r.current_snapshot = $key
+OPTIONAL MATCH (m:{READER_LABEL} {{repository: $repository, snapshot: $key}})
+WHERE m.started >= timestamp() - $ttl_ms
+RETURN count(DISTINCT r) AS held, count(m) AS readers
 """
 
 REPOSITORY_SOURCE = "MATCH (r:Repository {id: $repository}) RETURN r.source AS source"
@@ -274,6 +306,27 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+def _apply(tx, graph: GraphSnapshot, delta: Delta, key: str) -> None:
+    """Turn snapshot `key` into `graph` within transaction `tx`; rows keep `key`."""
+    for name, pairs in delta.deleted_pairs.items():
+        rel = RELS_BY_NAME[name]
+        tx.run(f"UNWIND $rows AS row MATCH (:{_name(rel.source)} {{id: row.`from`}})-[r:{_name(name)}]->"
+               f"(:{_name(rel.target)} {{id: row.`to`}}) DELETE r",
+               rows=[{"from": key + source, "to": key + target} for source, target in pairs]).consume()
+    for name, names in delta.deleted_nodes.items():
+        tx.run(f"UNWIND $ids AS id MATCH (n:{_name(name)} {{id: id}}) DETACH DELETE n",
+               ids=[key + local for local in names]).consume()
+    for name, positions in delta.changed_nodes.items():
+        _write_batch(tx, f"UNWIND $rows AS row MATCH (n:{_name(name)} {{id: row.id}}) SET n = row "
+                         "RETURN count(*) AS written", stored_nodes(graph, name, positions, key))
+    for name, positions in delta.created_nodes.items():
+        _write_batch(tx, node_statement(NODES_BY_NAME[name]), stored_nodes(graph, name, positions, key))
+    for name, positions in delta.created_rels.items():
+        _write_batch(tx, rel_statement(RELS_BY_NAME[name]), stored_rels(graph, name, positions, key))
+    snapshot = {c: v for c, v in graph.nodes["Snapshot"].rows()[0].items() if c not in ("id", "snapshot")}
+    tx.run("MATCH (s:Snapshot {id: $key}) SET s += $snapshot", key=key, snapshot=snapshot).consume()
 
 
 # --- where a repository name comes from -------------------------------------------------------------
@@ -430,6 +483,12 @@ class Neo4jStore:
             self._check_source(graph.repository, source)
             with self._lease(graph.repository, graph.snapshot) as lease:
                 self._remove_leftovers(graph.repository, keep=graph.snapshot)
+                image = graph_image(graph)
+                written = self._write_difference(graph, image, source)
+                if written is not None:
+                    self._save_image(graph.repository, written, snapshot_row["fingerprint"], image.packed)
+                    return SnapshotInfo(graph.repository, written, snapshot_row["created_at"],
+                                        snapshot_row["fingerprint"], True)
                 try:
                     self._load(graph, lease)
                     switched = self._write(SWITCH_CURRENT, repository=graph.repository, snapshot=graph.snapshot,
@@ -441,8 +500,53 @@ class Neo4jStore:
                     self._delete_quietly(graph.snapshot)
                     raise StoreError(f"another scan took over writing {graph.repository!r}; snapshot "
                                      f"{graph.snapshot} was not made current")
+                self._save_image(graph.repository, graph.snapshot, snapshot_row["fingerprint"], image.packed)
                 self._remove_leftovers(graph.repository, keep=graph.snapshot, quietly=True, wait=self.reader_wait)
         return SnapshotInfo(graph.repository, graph.snapshot, snapshot_row["created_at"], snapshot_row["fingerprint"], True)
+
+    def _image_path(self, repository: str) -> Path:
+        where = f"{self.uri}\0{self.database or ''}\0{repository}".encode("utf-8", "surrogateescape")
+        return default_cache_dir() / IMAGES_FOLDER / f"{hashlib.sha256(where).hexdigest()}.rows"
+
+    def _save_image(self, repository: str, snapshot: str, fingerprint: str, image: Image) -> None:
+        path = self._image_path(repository)
+        try:
+            make_ignored_folder(path.parent, mode=0o700)
+            save_image(path, image, repository=repository, snapshot=snapshot, row_key=snapshot, fingerprint=fingerprint)
+        except OSError:
+            path.unlink(missing_ok=True)  # no image costs the next scan a whole write, never a wrong one
+
+    def _write_difference(self, graph: GraphSnapshot, image: GraphImage, source: str | None) -> str | None:
+        """Apply what differs from the current snapshot to it, in one transaction; the snapshot's id, or None
+        when it cannot be done (no current snapshot or trusted image of it, a large difference, a reader)."""
+        current = self._read(CURRENT_SNAPSHOTS, repository=graph.repository)
+        if not current or not current[0]["snapshot"]:
+            return None
+        key, fingerprint = current[0]["snapshot"], current[0]["fingerprint"]
+        saved = load_image(self._image_path(graph.repository))
+        if saved is None or (saved.get("repository"), saved.get("snapshot"), saved.get("fingerprint")) != (
+                graph.repository, key, fingerprint):
+            return None
+        delta = small_difference(saved["tables"], image, graph)
+        if delta is None:
+            return None
+
+        def work(tx) -> bool:
+            gate = tx.run(DIFFERENCE_GATE, repository=graph.repository, lease=graph.snapshot, key=key,
+                          ttl_ms=int(READER_SECONDS * 1000)).single(strict=True)
+            if not gate["held"] or gate["readers"]:
+                return False  # nothing written; the transaction ends with the locks
+            _apply(tx, graph, delta, key)
+            tx.run("MATCH (r:Repository {id: $repository}) SET r.root = $root, r.source = $source",
+                   repository=graph.repository, root=graph.root, source=source).consume()
+            return True
+
+        with self._session() as session:
+            try:
+                applied = session.execute_write(work)
+            except _IncompleteBatch as error:
+                raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
+        return key if applied else None
 
     def _check_source(self, repository: str, source: str | None) -> None:
         """On a shared server a name belongs to one remote and branch: another's scan would replace its graph."""

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.composer import Composer
@@ -40,6 +40,8 @@ _SAFE_BASE: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 class YamlLimitError(yaml.MarkedYAMLError):
     """A YAML text over one of the limits (size, aliases, depth); the mark is where, when known."""
+
+    problem: str  # always given, unlike a MarkedYAMLError's
 
     def __init__(self, problem: str, mark: Any = None) -> None:
         super().__init__(problem=problem, problem_mark=mark)
@@ -62,6 +64,9 @@ class BoundedComposer(Composer):
     max_bytes: int = DEFAULT_MAX_BYTES
     _alias_nodes = 0  # per loader instance (the first += makes it an instance attribute)
     _depth = 0
+    if TYPE_CHECKING:  # the parser it is mixed in with provides these
+        def check_event(self, *choices: type[yaml.Event]) -> bool: ...
+        def peek_event(self) -> Any: ...
 
     def compose_document(self) -> Any:
         self.anchors = {}  # Composer.__init__ does not run under libyaml's parser
@@ -82,7 +87,8 @@ class BoundedComposer(Composer):
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
-        self._expanded[id(node)] = self._size(node)
+        if node is not None:  # never None for a composed node (typeshed allows it)
+            self._expanded[id(node)] = self._size(node)
         return node
 
     def _charge(self, target: yaml.Node, event: Any) -> None:
@@ -114,7 +120,7 @@ def check_size(data: str | bytes, max_bytes: int) -> None:
 
 @functools.cache
 def bounded_loader(
-    base: type = _SAFE_BASE,
+    base: type[Any] = _SAFE_BASE,
     *,
     max_aliases: int = DEFAULT_MAX_ALIASES,
     max_bytes: int = DEFAULT_MAX_BYTES,

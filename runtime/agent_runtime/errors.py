@@ -77,7 +77,7 @@ class SafeExecutor:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
-        if exc_type is None or not issubclass(exc_type, Exception):
+        if exc_type is None or exc is None or not issubclass(exc_type, Exception):
             return False
         exc_info = (exc_type, exc, tb)
         if issubclass(exc_type, self.recoverable):

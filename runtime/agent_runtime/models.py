@@ -309,8 +309,9 @@ class ModelManager:
         try:
             free_before = self.probe.free_bytes()
             model = spec.loader()
-            measure = spec.size_bytes is None or spec.measured
-            size = self._measure(model, free_before) if measure else spec.size_bytes
+            declared = None if spec.measured else spec.size_bytes  # a measured size is measured again
+            measure = declared is None
+            size = self._measure(model, free_before) if declared is None else declared
         except BaseException as error:  # anything, KeyboardInterrupt included: the waiters get it too; re-raised
             with self._lock:
                 del self._loading[name]

@@ -21,6 +21,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 from agent_runtime.portsyaml import (
@@ -143,7 +144,7 @@ _parsed_cache: dict[Path, tuple[tuple[int, int], dict[str, PortEntry]]] = {}
 def _caller_dir() -> Path | None:
     """Folder of the first calling module outside this package."""
     package_dir = Path(__file__).resolve().parent
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = frame.f_globals.get("__file__")
         if filename:

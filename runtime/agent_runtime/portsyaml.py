@@ -33,7 +33,7 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 if TYPE_CHECKING:
     import yaml
@@ -52,9 +52,18 @@ HEADER = (
     "# Format (agent_runtime.portsyaml): NAME (UPPER_SNAKE_CASE): port, machine, owner, socket, purpose.\n"
 )
 _NULL_TAG = "tag:yaml.org,2002:null"
-# Node kinds by pyyaml's `Node.id`, so that `from agent_runtime import get_port` imports no yaml
-# until a file is actually read.
-SCALAR, MAPPING = "scalar", "mapping"
+
+
+def _is_scalar(node: yaml.Node) -> TypeGuard[yaml.ScalarNode]:
+    import yaml  # here, so that `from agent_runtime import get_port` imports no yaml until a file is read
+
+    return isinstance(node, yaml.ScalarNode)
+
+
+def _is_mapping(node: yaml.Node) -> TypeGuard[yaml.MappingNode]:
+    import yaml  # as in _is_scalar
+
+    return isinstance(node, yaml.MappingNode)
 
 
 class PortRegistryError(ValueError):
@@ -127,24 +136,24 @@ def registry_from_documents(documents: list[yaml.Node], source: str = "ports.yam
 
 
 def _ports_table(root: yaml.Node, source: str) -> yaml.MappingNode | None:
-    if root.id != MAPPING:
+    if not _is_mapping(root):
         raise PortRegistryError("expected a top-level mapping with a 'ports:' key", source, _line(root))
-    found = [(key, value) for key, value in root.value if key.id == SCALAR and key.value == "ports"]
+    found = [(key, value) for key, value in root.value if _is_scalar(key) and key.value == "ports"]
     if not found:
         raise PortRegistryError("expected a top-level 'ports:' mapping", source, _line(root))
     if len(found) > 1:
         raise DuplicateNameError(f"'ports' appears twice (lines {_line(found[0][0])} and {_line(found[1][0])})",
                                  source, _line(found[1][0]))
     value = found[0][1]
-    if value.id == SCALAR and value.tag == _NULL_TAG:
+    if _is_scalar(value) and value.tag == _NULL_TAG:
         return None  # `ports:` and nothing yet
-    if value.id != MAPPING:
+    if not _is_mapping(value):
         raise PortRegistryError("'ports:' must be a mapping of NAME to entry", source, _line(value))
     return value
 
 
 def _name(key: yaml.Node, source: str) -> str:
-    if key.id != SCALAR:
+    if not _is_scalar(key):
         raise PortRegistryError("a port name must be text", source, _line(key))
     if not NAME_RE.match(key.value):
         suggested = normalize_name(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key.value))  # MemoryAgent: MEMORY_AGENT
@@ -154,13 +163,13 @@ def _name(key: yaml.Node, source: str) -> str:
 
 
 def _entry(name: str, key: yaml.Node, value: yaml.Node, source: str) -> PortEntry:
-    if value.id == SCALAR:  # shorthand: NAME: 5563
+    if _is_scalar(value):  # shorthand: NAME: 5563
         return PortEntry(name, check_port(_scalar(value), source, _line(value), name), line=_line(key))
-    if value.id != MAPPING:
+    if not _is_mapping(value):
         raise PortRegistryError(f"{name} must be a mapping of fields or a port number", source, _line(value))
     fields: dict[str, yaml.Node] = {}
     for field_key, field_value in value.value:
-        label = field_key.value if field_key.id == SCALAR else "a non-scalar key"
+        label = field_key.value if _is_scalar(field_key) else "a non-scalar key"
         if label not in FIELDS:
             raise PortRegistryError(f"{name} has an unknown field {label!r} (fields: {', '.join(FIELDS)})", source,
                                     _line(field_key))
@@ -181,7 +190,7 @@ def _entry(name: str, key: yaml.Node, value: yaml.Node, source: str) -> PortEntr
 
 
 def _text(name: str, label: str, node: yaml.Node, source: str) -> str | None:
-    if node.id != SCALAR:
+    if not _is_scalar(node):
         raise PortRegistryError(f"{name}: {label} must be text", source, _line(node))
     return None if node.tag == _NULL_TAG or not node.value else node.value
 
@@ -189,7 +198,7 @@ def _text(name: str, label: str, node: yaml.Node, source: str) -> str | None:
 def _scalar(node: yaml.Node) -> Any:
     from yaml.constructor import SafeConstructor
 
-    if node.id != SCALAR:
+    if not _is_scalar(node):
         return node  # check_port refuses it with its text
     return SafeConstructor().construct_object(node)
 

@@ -338,5 +338,6 @@ def choose_smallest(
             best_name, best_model, model = name, model, best_model  # model now holds the old best
         model = None  # drop the loser before loading the next candidate
         _release_memory()
+    assert best_name is not None  # candidates is not empty
     logger.info("choose_smallest picked %s from footprints %s", best_name, footprints)
     return Choice(best_name, best_model, footprints)

@@ -83,6 +83,7 @@ NEW_FINDINGS = [
 ]
 
 
+@pytest.mark.slow  # git: a branch, a commit, and --base scans the merge base in a worktree
 @pytest.mark.parametrize(("check", "added", "flagged_line"), NEW_FINDINGS)
 def test_a_new_finding_on_a_branch_fails_with_an_annotation_at_its_line(tmp_path, check, added, flagged_line):
     clean_agent = "import os\n\n\nclass Agent:\n    def run(self):\n        self.stop()\n\n    def stop(self):\n        pass\n"

@@ -96,6 +96,14 @@ def test_fingerprint_ignores_line_numbers_and_tells_statements_apart():
     assert other_function[0].fingerprint not in {p.fingerprint for p in before}
 
 
+def test_a_located_finding_without_a_path_is_fingerprinted_without_reading_a_statement(tmp_path):
+    """A row whose path column is empty has no statement to read (it used to reach `root / None`)."""
+    findings = _shell_findings([_row(3) | {"path": None}, _row(7) | {"path": None}])
+    query = queries.get("shell-injection")
+    first, second = fingerprints(findings, {query.id: query}, SourceLines(tmp_path).statement)
+    assert first.group == second.group and first.fingerprint != second.fingerprint
+
+
 def test_a_finding_about_a_file_ignores_its_first_line():
     query = queries.get("untested-agents")
     row = {column: None for column in query.columns} | {"path": "agents/a.py", "line": 1, "dependent_agents": 0}

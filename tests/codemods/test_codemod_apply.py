@@ -42,6 +42,7 @@ def test_atomic_write_creates_new_files_with_the_umask(tmp_path) -> None:
     assert stat.S_IMODE(target.stat().st_mode) == 0o666 & ~mask
 
 
+@pytest.mark.slow  # starts a pool of worker processes (spawn)
 def test_parallel_run_equals_serial_run(agent_tree, layout, tmp_path) -> None:
     serial = run_codemod(BareExcept(), discover(agent_tree), jobs=1)
     parallel = run_codemod(BareExcept(), discover(agent_tree), jobs=2)

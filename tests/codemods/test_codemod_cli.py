@@ -104,6 +104,7 @@ def test_branch_outside_git_is_an_error(agent_tree, cli) -> None:
     assert result.exit_code == 2 and "git repository" in result.stderr
 
 
+@pytest.mark.slow  # every codemod written over the whole fixture, then run again: end to end
 @pytest.mark.skipif(not FIXTURE_REPO.is_dir(), reason="fixtures/agent_system is not there")
 def test_fixture_repository_copy(tmp_path, cli) -> None:
     root = tmp_path / "agent_system"

@@ -153,6 +153,7 @@ def test_tagged_values_name_only_fact_classes():
     assert decoder(tuple)((("call", ("here", "f"), ()), 1, None)) == (("call", ("here", "f"), ()), 1, None)
 
 
+@pytest.mark.slow  # git, scan and check end to end
 def test_scan_and_check_leave_git_status_clean(tmp_path, monkeypatch):
     from analyzer.check.run import CheckOptions, run_check
 

@@ -107,6 +107,7 @@ def neo4j_store():
     store.close()
 
 
+@pytest.mark.slow
 @pytest.mark.neo4j
 @pytest.mark.parametrize(("query", "example"), EXAMPLES)
 def test_example_returns_its_rows_on_neo4j(query, example, neo4j_store, tmp_path):

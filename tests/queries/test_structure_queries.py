@@ -9,7 +9,7 @@ import pytest
 import queries
 from analyzer.store import open_store
 from tests.conftest import FIXTURE_REPO
-from tests.queries.conftest import run_on_files
+from tests.queries.conftest import query_rows, scan_files
 
 STRUCTURE_QUERIES = ("import-cycles", "complexity-hotspots", "duplicate-agents",
                      "dead-code-on-path", "heavy-dependencies", "most-imported", "critical-path")
@@ -27,12 +27,20 @@ RING = {
 }
 
 
-def _rows(query_id: str, files: dict[str, str], workdir) -> list[dict]:
-    return run_on_files(queries.get(query_id), files, {}, workdir)
+@pytest.fixture(scope="module")
+def ring_stores(tmp_path_factory):
+    """The ring scanned twice, its files written in one order and in the opposite order: one scan each for
+    every structure query."""
+    base = tmp_path_factory.mktemp("ring")
+    return scan_files(RING, base / "one"), scan_files(dict(reversed(RING.items())), base / "two")
 
 
-def test_cycle_starts_at_its_smallest_member_and_each_import_closes_the_next_step(tmp_path):
-    rows = _rows("import-cycles", RING, tmp_path)
+def _rows(query_id: str, store_path) -> list[dict]:
+    return query_rows(store_path, queries.get(query_id))
+
+
+def test_cycle_starts_at_its_smallest_member_and_each_import_closes_the_next_step(ring_stores):
+    rows = _rows("import-cycles", ring_stores[0])
     ring = next(row for row in rows if row["size"] == 4)
     members = ring["members"].split(",")
     assert members == ["main_pc_code.agents.alpha_agent", "main_pc_code.utils.mu", "main_pc_code.agents.omega_agent",
@@ -45,8 +53,8 @@ def test_cycle_starts_at_its_smallest_member_and_each_import_closes_the_next_ste
     assert (ring["path"], ring["line"]) == ("main_pc_code/agents/alpha_agent.py", 1)
 
 
-def test_a_cycle_with_one_lazy_import_is_lazy(tmp_path):
-    rows = _rows("import-cycles", RING, tmp_path)
+def test_a_cycle_with_one_lazy_import_is_lazy(ring_stores):
+    rows = _rows("import-cycles", ring_stores[0])
     pair = next(row for row in rows if row["size"] == 2)
     assert pair["members"] == "pc2_code.agents.beta_agent,pc2_code.agents.zeta_agent"
     assert pair["timing"] == "lazy"
@@ -54,12 +62,10 @@ def test_a_cycle_with_one_lazy_import_is_lazy(tmp_path):
 
 
 @pytest.mark.parametrize("query_id", STRUCTURE_QUERIES)
-def test_rows_do_not_depend_on_the_scan(query_id, tmp_path):
+def test_rows_do_not_depend_on_the_scan(query_id, ring_stores):
     """Two scans of the repository, its files written in opposite orders, give the same rows in the same order."""
     query = queries.get(query_id)
-    first = run_on_files(query, RING, {}, tmp_path / "one")
-    reordered = dict(reversed(RING.items()))  # files written in the other order
-    second = run_on_files(query, reordered, {}, tmp_path / "two")
+    first, second = (_rows(query_id, store) for store in ring_stores)
     assert first == second
     if query.kind == "detection" and query_id != "complexity-hotspots":  # the ring has no complex function
         assert first, f"{query_id} finds nothing in the ring repository"

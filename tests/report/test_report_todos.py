@@ -7,6 +7,7 @@ import json
 import os
 import stat
 
+import pytest
 from typer.testing import CliRunner
 
 from analyzer.cli import app
@@ -45,6 +46,7 @@ def test_github_export_skips_ticketed_todos(scanned_fixture, tmp_path):
     assert "main_pc_code/agents/stt_agent.py#L47" in stt["body"] and stt["labels"] == ["todo", "main_pc_code"]
 
 
+@pytest.mark.slow  # a `gh` executable run once per comment: subprocesses end to end
 def test_create_runs_gh_once_per_todo(scanned_fixture, tmp_path, monkeypatch):
     calls = tmp_path / "gh-calls.jsonl"
     fake = tmp_path / "bin" / "gh"
