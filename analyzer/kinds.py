@@ -105,7 +105,7 @@ def _column_type(cls: type, name: str, hint: Any) -> str:
 def seal_builtin(facts_class: type) -> None:
     """The kinds declared so far are `facts_class`'s typed list fields, each of them (checked here, once),
     and take their order."""
-    lists = [f.name for f in dataclasses.fields(facts_class)  # type: ignore[arg-type]
+    lists = [f.name for f in dataclasses.fields(facts_class)
              if typing.get_origin(typing.get_type_hints(facts_class)[f.name]) is list]
     if sorted(lists) != sorted(_kinds):
         raise TypeError(f"FileFacts' fact lists {lists} are not the declared kinds {list(_kinds)}")
