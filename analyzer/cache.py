@@ -34,6 +34,7 @@ import msgpack
 from analyzer import __version__
 from analyzer.codec import EntryError, decoder, encoder
 from analyzer.facts import FileFacts
+from analyzer.kinds import code_files
 
 APP_FOLDER = "agent-graph-analyzer"
 ENTRY_FORMAT = 1
@@ -67,9 +68,36 @@ def code_key(*sources: Path) -> str:
     return f"{__version__}-{digest.hexdigest()[:12]}"
 
 
-# Changes whenever extraction (or the codec) changes what it produces for the same bytes.
-FACTS_VERSION = code_key(_PACKAGE / "extract", _PACKAGE / "facts.py", _PACKAGE / "redact.py",
-                         _PACKAGE / "narrowing" / "model.py", _PACKAGE / "codec.py", Path(__file__))
+_versions: dict[tuple[Path, ...], str] = {}
+
+
+def facts_version() -> str:
+    """Changes whenever extraction (or the codec) changes what it produces for the same bytes: a digest of the
+    extraction code and of every registered fact kind's and extractor's module (analyzer/kinds.py)."""
+    sources = (_PACKAGE / "extract", _PACKAGE / "facts.py", _PACKAGE / "kinds.py", _PACKAGE / "redact.py",
+               _PACKAGE / "narrowing" / "model.py", _PACKAGE / "codec.py", Path(__file__))
+    registered = tuple(path for path in code_files() if path.parent != _PACKAGE / "extract" and path not in sources)
+    if registered not in _versions:
+        _versions[registered] = code_key(*sources, *registered)
+    return _versions[registered]
+
+
+def graph_version() -> str:
+    """Part of the scan fingerprint: every module of the analyzer package (extraction, resolution, the graph
+    rows and every part of the scan that adds to them: none can be left out of a list, and a module that only
+    reads the graph costs a rewrite, never a stale "unchanged" snapshot) and the registered kinds' and
+    extractors' modules."""
+    registered = tuple(path for path in code_files() if _PACKAGE not in path.parents)
+    key = (_PACKAGE, *registered)
+    if key not in _versions:
+        _versions[key] = code_key(*sorted(_PACKAGE.rglob("*.py")), *registered)
+    return _versions[key]
+
+
+def __getattr__(name: str) -> str:
+    if name == "FACTS_VERSION":  # the key of the kinds registered now, not of those when this module was imported
+        return facts_version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def local_key() -> bytes:
@@ -185,7 +213,8 @@ def _field_decoder(name: str) -> Callable[[Any], Any]:
 
 class FactCache:
     def __init__(self, folder: str | os.PathLike[str]) -> None:
-        self.entries = EntryFolder(Path(folder) / FACTS_VERSION, FACTS_VERSION)
+        version = facts_version()
+        self.entries = EntryFolder(Path(folder) / version, version)
 
     @staticmethod
     def _key(sha256: str, max_bytes: int) -> str:

@@ -6,10 +6,11 @@
 
 Nothing is hand-listed: a dataclass is a map of its fields, `list[X]`, `tuple[X, ...]`
 and sets are arrays, `tuple[X, Y]` an array of two, `dict[str, X]` a map, `X | None`
-nil or X (arrays come back as tuples: msgpack builds them in C, no conversion). Where a hint says only `tuple` (the narrowing model's symbolic values),
+nil or X (arrays come back as tuples: msgpack builds them in C, no conversion). Where a hint says only `tuple`
+(the narrowing model's symbolic values) or `Any` (FileFacts.extra, the lists of kinds registered later),
 values describe themselves: tuples are arrays, and a dataclass is a map tagged with
 its class, which must be one of the dataclasses of a module whose classes are
-decoded anyway; decoding never imports or calls anything else, so data from anyone
+decoded anyway or a registered fact kind (analyzer/kinds.py); decoding never imports or calls anything else, so data from anyone
 builds fact objects or fails with EntryError, nothing more. Adding a fact kind
 needs no change here.
 """
@@ -75,6 +76,11 @@ def _register_module_of(cls: type) -> None:
     for value in vars(sys.modules[cls.__module__]).values():
         if isinstance(value, type) and dataclasses.is_dataclass(value):
             _classes.setdefault(_tag(value), value)
+
+
+def register_class(cls: type) -> None:
+    """`cls` may be named by a tag (a fact kind registered after the built-in ones, in FileFacts.extra)."""
+    _classes.setdefault(_tag(cls), cls)
 
 
 def _fields(cls: type, coder: Callable[[Any], Coder]) -> list[tuple[str, Coder]]:
@@ -150,7 +156,7 @@ _GENERIC_ENCODERS: dict[Any, Callable[[tuple], Coder]] = {
 def _build_encoder(hint: Any) -> Coder:
     if hint in _PLAIN:
         return _same
-    if hint is tuple:
+    if hint is tuple or hint is Any:
         return _untyped_encode
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _dataclass_encoder(_fields(hint, encoder))
@@ -269,7 +275,7 @@ def _dataclass(cls: type) -> Coder:
 
 
 _SCALARS: dict[Any, Coder] = {str: _scalar(str), int: _scalar(int), bool: _scalar(bool), float: _float,
-                              type(None): _none, tuple: _untyped_decode}
+                              type(None): _none, tuple: _untyped_decode, Any: _untyped_decode}
 # typing origin -> how to decode it from its arguments.
 _GENERICS: dict[Any, Callable[[tuple], Coder]] = {
     typing.Union: lambda args: _optional(decoder(_optional_inner(args))),

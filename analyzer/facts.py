@@ -1,7 +1,8 @@
 """Facts: the plain-data contract between extraction and storage.
 
-Extraction produces one `FileFacts` per file; nothing here knows about graphs or
-databases. Every fact carries the 1-based line it was found on.
+Extraction produces one `FileFacts` per file. Every fact carries the 1-based line it was found on. Each list
+of facts is a fact kind, declared once with `@fact_kind` (analyzer/kinds.py): its graph label, relationship,
+node ids and columns are derived from that declaration.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from analyzer.kinds import CODE, INT, STRING, fact_kind, seal_builtin
 from analyzer.narrowing import model
 from analyzer.narrowing.model import RaiseFacts
 
@@ -28,6 +30,7 @@ class ParseErrorFact:
     line: int
 
 
+@fact_kind(field="imports", node=False)
 @dataclass(slots=True)
 class ImportFact:
     module: str  # dotted name as written ("" for `from . import x`)
@@ -39,6 +42,8 @@ class ImportFact:
     is_from: bool
 
 
+@fact_kind(field="classes", label="Class", relationship="DEFINES_CLASS", id_tag="C", group=CODE, own_rows=True,
+           doc="A class definition; `bases` is comma-separated.", rel_doc="Module defines class.")
 @dataclass(slots=True)
 class ClassFact:
     name: str
@@ -48,6 +53,9 @@ class ClassFact:
     method_count: int
 
 
+@fact_kind(field="functions", label="Function", relationship="DEFINES_FUNCTION", id_tag="F", group=CODE,
+           own_rows=True, sorted_by_line=False, doc="A function or method with its radon cyclomatic complexity.",
+           rel_doc="Module defines function or method.", extra_rels=(("HAS_METHOD", "Class", "Class has method."),))
 @dataclass(slots=True)
 class FunctionFact:
     name: str
@@ -58,6 +66,8 @@ class FunctionFact:
     complexity: int  # radon cyclomatic complexity
 
 
+@fact_kind(field="sockets", label="Socket", relationship="HAS_SOCKET", id_tag="S", group=CODE,
+           doc="A ZeroMQ socket creation (`ctx.socket(zmq.PUB)`).", rel_doc="Module creates socket.")
 @dataclass(slots=True)
 class SocketFact:
     kind: str  # PUB, SUB, REQ, REP, PUSH, PULL, DEALER, ROUTER, PAIR, XPUB, XSUB, STREAM
@@ -140,6 +150,7 @@ class PortRef:
     operands: tuple[PortRef, ...] = ()
 
 
+@fact_kind(field="port_definitions", node=False, sorted_by_line=False)
 @dataclass(frozen=True, slots=True)
 class PortDefinitionFact:
     """A module-level name other modules can take a port from: a constant, or a helper function's return value."""
@@ -151,6 +162,22 @@ class PortDefinitionFact:
     is_function: bool = False
 
 
+@fact_kind(
+    field="endpoints", label="Endpoint", relationship="HAS_ENDPOINT", id_tag="E", group=CODE, own_rows=True,
+    # The rows hold what analyzer/endpoints.py resolved besides the fact.
+    columns={
+        "action": STRING, "endpoint": STRING, "scheme": STRING, "host": STRING, "port": INT,
+        "port_source": STRING, "port_confidence": STRING, "port_origin": STRING, "port_candidates": STRING,
+        "port_expr": STRING, "target_machine": STRING, "site": STRING, "socket_variable": STRING,
+        "socket_kind": STRING, "function": STRING, "class_name": STRING,
+    },
+    doc="A bind or connect (analyzer/endpoints.py). `port` is null unless resolved; `port_source` says where the "
+    f"number comes from ({', '.join(PORT_SOURCES)}), `port_confidence` how sure ({', '.join(CONFIDENCES)}), "
+    "`port_origin` the `path:line` it is written at (code or config), `port_candidates` every value `self.X` "
+    "may hold when they differ (comma-separated). `target_machine` is the machine a connect reaches by its "
+    "host (\"\" when the host says nothing), a bind's own machine. `site` is `path:line`, for messages.",
+    rel_doc="Module binds or connects.",
+)
 @dataclass(slots=True)
 class EndpointFact:
     action: str  # bind | connect
@@ -169,6 +196,12 @@ class EndpointFact:
     class_name: str
 
 
+@fact_kind(
+    field="excepts", label="ExceptClause", relationship="HAS_EXCEPT", id_tag="X", group=CODE,
+    doc="An except clause: bare, broad or specific. `narrowable` when every exception its try body can raise is "
+    "known (`narrow_types`, comma-separated): `analyzer fix narrow-excepts` can then narrow it.",
+    rel_doc="Module has except clause.",
+)
 @dataclass(slots=True)
 class ExceptFact:
     line: int
@@ -183,6 +216,8 @@ class ExceptFact:
     narrowable: bool = False  # `analyzer fix narrow-excepts` can narrow it without --unsafe
 
 
+@fact_kind(field="todos", label="Todo", relationship="HAS_TODO", id_tag="T", group=CODE,
+           doc="A TODO / FIXME / XXX / HACK comment.", rel_doc="Module has TODO comment.")
 @dataclass(slots=True)
 class TodoFact:
     line: int
@@ -191,6 +226,9 @@ class TodoFact:
     ticket: str  # "#123", "ABC-12" or ""
 
 
+@fact_kind(field="cuda_calls", label="CudaCall", relationship="HAS_CUDA_CALL", id_tag="G", group=CODE,
+           doc="A CUDA use; `kind` is cuda_method, to_cuda, device_arg, torch_cuda or empty_cache.",
+           rel_doc="Module uses CUDA.")
 @dataclass(slots=True)
 class CudaFact:
     line: int
@@ -199,6 +237,11 @@ class CudaFact:
     function: str
 
 
+@fact_kind(
+    field="risky_calls", label="RiskyCall", relationship="HAS_RISKY_CALL", id_tag="R", group=CODE,
+    doc="A shell command: `kind` is shell_true, os_system or os_popen; `dynamic` when built from run-time values.",
+    rel_doc="Module has risky call.",
+)
 @dataclass(slots=True)
 class RiskyCallFact:
     line: int
@@ -208,6 +251,13 @@ class RiskyCallFact:
     function: str
 
 
+@fact_kind(
+    field="secrets", label="HardcodedSecret", relationship="HAS_HARDCODED_SECRET", id_tag="K", group=CODE,
+    doc="A secret-named target given a literal that looks like a credential (analyzer/extract/secrets.py); "
+    "`target` as written (`app.config[\"SECRET_KEY\"]`), `written_as` name, attribute, subscript, dict_key "
+    "or keyword. The value is never stored.",
+    rel_doc="Module gives a secret-named target a credential.",
+)
 @dataclass(slots=True)
 class SecretFact:
     line: int
@@ -216,6 +266,10 @@ class SecretFact:
     function: str  # never the value
 
 
+# Security, performance and hygiene facts (docs/security.md).
+@fact_kind(field="zmq_auth", label="ZmqAuth", relationship="HAS_ZMQ_AUTH", id_tag="Z",
+           doc="Where a module sets CURVE keys or starts a ZAP authenticator; `kind` is curve_option, curve_sockopt, "
+           "zap_authenticator or zmq_auth_import.", rel_doc="Module configures ZeroMQ authentication.")
 @dataclass(slots=True)
 class ZmqAuthFact:
     line: int
@@ -223,6 +277,11 @@ class ZmqAuthFact:
     detail: str  # the option, class or module named
 
 
+@fact_kind(
+    field="bandit_findings", label="BanditFinding", relationship="HAS_BANDIT_FINDING", id_tag="B",
+    doc="A finding of one of Bandit's curated tests (`test_id` like B614); severity and confidence low/medium/high.",
+    rel_doc="Module has Bandit finding.",
+)
 @dataclass(slots=True)
 class BanditFact:
     line: int
@@ -234,6 +293,9 @@ class BanditFact:
     message: str  # Bandit's text, with any quoted credential value cut off
 
 
+@fact_kind(field="routes", label="Route", relationship="HAS_ROUTE", id_tag="H",
+           doc="An HTTP route (FastAPI, Flask, aiohttp); `auth` names what protects it, empty for nothing.",
+           rel_doc="Module serves HTTP route.")
 @dataclass(slots=True)
 class RouteFact:
     line: int  # the handler's `def` line
@@ -245,6 +307,11 @@ class RouteFact:
     auth: str  # what protects it ("Depends(verify_token)", "@login_required", "middleware:X"), "" for nothing
 
 
+@fact_kind(
+    field="model_loads", label="ModelLoad", relationship="HAS_MODEL_LOAD", id_tag="M",
+    doc="A heavy model load; `setup` when it runs once, `loop_line` its loop (0: none), `handler` in a request handler.",
+    rel_doc="Module loads model.",
+)
 @dataclass(slots=True)
 class ModelLoadFact:
     line: int
@@ -255,6 +322,8 @@ class ModelLoadFact:
     handler: bool  # inside a route or a request-handler-named function
 
 
+@fact_kind(field="db_calls", label="DbCall", relationship="HAS_DB_CALL", id_tag="D",
+           doc="A database call; `loop_line` is the loop it runs in (0: none).", rel_doc="Module calls database.")
 @dataclass(slots=True)
 class DbCallFact:
     line: int
@@ -264,6 +333,11 @@ class DbCallFact:
     awaited: bool
 
 
+@fact_kind(
+    field="hygiene", label="HygieneCall", relationship="HAS_HYGIENE_CALL", id_tag="Y",
+    doc="print() outside the __main__ guard, or asyncio.get_event_loop() outside an async function.",
+    rel_doc="Module has hygiene call.",
+)
 @dataclass(slots=True)
 class HygieneFact:
     line: int
@@ -308,6 +382,11 @@ class FileFacts:
     inference_guard: bool = False  # a torch.no_grad() / inference_mode() context or decorator
     frees_tensors: bool = False  # a `del` statement inside a function
     request_cuda_line: int = 0  # first CUDA move in a per-request (non-setup) function, 0 for none
+    # The lists of fact kinds registered after these (analyzer/kinds.py, docs/fact-kinds.md), by kind field.
+    extra: dict[str, list[Any]] = field(default_factory=dict)
+
+
+seal_builtin(FileFacts)
 
 
 # Scalar FileFacts fields the security and hot-path extractors fill.

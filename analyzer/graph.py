@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +11,7 @@ import networkx as nx
 
 from analyzer.copies import CopyIndex, has_content
 from analyzer.facts import MODULE_TRAITS, FileFacts
+from analyzer.kinds import facts_of, kind_named, node_kinds
 from analyzer.resolve import Resolution, module_name, pair_timing
 from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
 
@@ -152,44 +152,33 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
     located = {"snapshot": snapshot, "path": facts.path, "machine": facts.machine}
     class_ids: dict[str, str] = {}
     for n, cls in enumerate(facts.classes):
-        node_id = f"{module_id}#C{n}"
+        node_id = f"{module_id}#{kind_named('classes').id_tag}{n}"
         class_ids.setdefault(cls.name, node_id)
         nodes["Class"].add(id=node_id, **located, line=cls.line, name=cls.name, end_line=cls.end_line,
                            bases=",".join(cls.bases), method_count=cls.method_count)
         rels["DEFINES_CLASS"].add(**{"from": module_id, "to": node_id})
     for n, function in enumerate(facts.functions):
-        node_id = f"{module_id}#F{n}"
+        node_id = f"{module_id}#{kind_named('functions').id_tag}{n}"
         nodes["Function"].add(id=node_id, **located, line=function.line, name=function.name, qualname=function.qualname,
                               class_name=function.class_name, end_line=function.end_line, complexity=function.complexity)
         rels["DEFINES_FUNCTION"].add(**{"from": module_id, "to": node_id})
         if function.class_name in class_ids and function.qualname == f"{function.class_name}.{function.name}":
             rels["HAS_METHOD"].add(**{"from": class_ids[function.class_name], "to": node_id})
-    children: tuple[tuple[str, str, str, Sequence[Any]], ...] = (
-        ("Socket", "HAS_SOCKET", "S", facts.sockets),
-        ("ExceptClause", "HAS_EXCEPT", "X", facts.excepts),
-        ("Todo", "HAS_TODO", "T", facts.todos),
-        ("CudaCall", "HAS_CUDA_CALL", "G", facts.cuda_calls),
-        ("RiskyCall", "HAS_RISKY_CALL", "R", facts.risky_calls),
-        ("HardcodedSecret", "HAS_HARDCODED_SECRET", "K", facts.secrets),
-        ("ZmqAuth", "HAS_ZMQ_AUTH", "Z", facts.zmq_auth),
-        ("BanditFinding", "HAS_BANDIT_FINDING", "B", facts.bandit_findings),
-        ("Route", "HAS_ROUTE", "H", facts.routes),
-        ("ModelLoad", "HAS_MODEL_LOAD", "M", facts.model_loads),
-        ("DbCall", "HAS_DB_CALL", "D", facts.db_calls),
-        ("HygieneCall", "HAS_HYGIENE_CALL", "Y", facts.hygiene),
-    )
-    for table, rel, tag, items in children:
-        for n, item in enumerate(items):
+    for kind in node_kinds():
+        if kind.own_rows:
+            continue
+        table, rel, tag, joined = kind.label, kind.relationship, kind.id_tag, kind.joined
+        for n, item in enumerate(facts_of(facts, kind)):
             node_id = f"{module_id}#{tag}{n}"
             row = {name: getattr(item, name) for name in item.__slots__}
-            if "types" in row:
-                row["types"] = ",".join(row["types"])
+            for name in joined:
+                row[name] = ",".join(row[name])
             nodes[table].add(id=node_id, **located, **row)
             rels[rel].add(**{"from": module_id, "to": node_id})
 
 
 def endpoint_id(module_id: str, index: int) -> str:
-    return f"{module_id}#E{index}"
+    return f"{module_id}#{kind_named('endpoints').id_tag}{index}"
 
 
 def _add_endpoints(graph: GraphSnapshot, module_id: str, endpoints: list[ResolvedEndpoint]) -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import __version__, configs
-from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir, keyed_digest
+from analyzer.cache import FactCache, default_cache_dir, graph_version, keyed_digest
 from analyzer.config import ScanConfig, load_scan_config
 from analyzer.contracts import add_violations, check_contracts, parse_contracts
 from analyzer.copies import CopyIndex, classify_copies
@@ -30,7 +30,7 @@ from analyzer.graph import build_snapshot, mark_copies
 from analyzer.narrowing.infer import narrow_excepts
 from analyzer.requirements import add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
-from analyzer.schema import SCHEMA_DIGEST
+from analyzer.schema import schema_digest
 from analyzer.store import DamagedSnapshotError, GraphStore, check_repository_name, open_store
 from analyzer.testgaps import add_test_reach
 from analyzer.workers import Failure, run_bounded
@@ -190,7 +190,7 @@ def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> 
     # forgotten here would give a stale "unchanged" scan; one that only `check` reads costs a rewrite.
     settings = json.dumps(config.raw, sort_keys=True, default=str)
     digest = hashlib.sha256(
-        f"{FACTS_VERSION}|{SCHEMA_DIGEST}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
+        f"{graph_version()}|{schema_digest()}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
         f"{sorted(config.exclude)}|{settings}".encode("utf-8", "surrogateescape"))
     digest.update(extra.encode("utf-8", "surrogateescape"))  # deployment configs' paths and hashes
     for f in files:

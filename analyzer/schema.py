@@ -10,12 +10,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from analyzer.facts import CONFIDENCES, PORT_SOURCES
+import analyzer.facts  # noqa: F401  declares the built-in fact kinds
+from analyzer.kinds import BOOL, CHECKS, CODE, INT, LOCATED, STRING, node_kinds, on_change
 
-STRING, INT, BOOL = "STRING", "INT64", "BOOLEAN"
-
-# Properties every file-level child node repeats so queries need no join to report a location.
-_LOCATED = {"path": STRING, "machine": STRING, "line": INT}
 
 
 @dataclass(frozen=True)
@@ -42,7 +39,7 @@ class RelTable:
         return {"from": STRING, "to": STRING, **self.properties}
 
 
-NODE_TABLES: tuple[NodeTable, ...] = (
+_HEAD_TABLES = (
     NodeTable(
         "Repository",
         {"name": STRING, "root": STRING, "current_snapshot": STRING},
@@ -76,66 +73,9 @@ NODE_TABLES: tuple[NodeTable, ...] = (
         "`dependent_agents` count the non-test modules / agents that import it, directly or through other modules.",
     ),
     NodeTable("Package", {"name": STRING, "stdlib": BOOL}, "An imported name that no repository module provides."),
-    NodeTable(
-        "Class",
-        {**_LOCATED, "name": STRING, "end_line": INT, "bases": STRING, "method_count": INT},
-        "A class definition; `bases` is comma-separated.",
-    ),
-    NodeTable(
-        "Function",
-        {**_LOCATED, "name": STRING, "qualname": STRING, "class_name": STRING, "end_line": INT, "complexity": INT},
-        "A function or method with its radon cyclomatic complexity.",
-    ),
-    NodeTable(
-        "Socket",
-        {**_LOCATED, "kind": STRING, "variable": STRING, "function": STRING},
-        "A ZeroMQ socket creation (`ctx.socket(zmq.PUB)`).",
-    ),
-    NodeTable(
-        "Endpoint",
-        {
-            **_LOCATED, "action": STRING, "endpoint": STRING, "scheme": STRING, "host": STRING, "port": INT,
-            "port_source": STRING, "port_confidence": STRING, "port_origin": STRING, "port_candidates": STRING,
-            "port_expr": STRING, "target_machine": STRING, "site": STRING, "socket_variable": STRING,
-            "socket_kind": STRING, "function": STRING, "class_name": STRING,
-        },
-        "A bind or connect (analyzer/endpoints.py). `port` is null unless resolved; `port_source` says where the "
-        f"number comes from ({', '.join(PORT_SOURCES)}), `port_confidence` how sure ({', '.join(CONFIDENCES)}), "
-        "`port_origin` the `path:line` it is written at (code or config), `port_candidates` every value `self.X` "
-        "may hold when they differ (comma-separated). `target_machine` is the machine a connect reaches by its "
-        "host (\"\" when the host says nothing), a bind's own machine. `site` is `path:line`, for messages.",
-    ),
-    NodeTable(
-        "ExceptClause",
-        {**_LOCATED, "kind": STRING, "types": STRING, "swallows": BOOL, "reraises": BOOL,
-         "logs_traceback": BOOL, "function": STRING,
-         # analyzer/narrowing: what `analyzer fix narrow-excepts` would narrow a bare or broad handler to.
-         "narrow_types": STRING, "narrowable": BOOL},
-        "An except clause: bare, broad or specific. `narrowable` when every exception its try body can raise is "
-        "known (`narrow_types`, comma-separated): `analyzer fix narrow-excepts` can then narrow it.",
-    ),
-    NodeTable(
-        "Todo",
-        {**_LOCATED, "tag": STRING, "text": STRING, "ticket": STRING},
-        "A TODO / FIXME / XXX / HACK comment.",
-    ),
-    NodeTable(
-        "CudaCall",
-        {**_LOCATED, "kind": STRING, "call": STRING, "function": STRING},
-        "A CUDA use; `kind` is cuda_method, to_cuda, device_arg, torch_cuda or empty_cache.",
-    ),
-    NodeTable(
-        "RiskyCall",
-        {**_LOCATED, "kind": STRING, "detail": STRING, "dynamic": BOOL, "function": STRING},
-        "A shell command: `kind` is shell_true, os_system or os_popen; `dynamic` when built from run-time values.",
-    ),
-    NodeTable(
-        "HardcodedSecret",
-        {**_LOCATED, "target": STRING, "written_as": STRING, "function": STRING},
-        "A secret-named target given a literal that looks like a credential (analyzer/extract/secrets.py); "
-        "`target` as written (`app.config[\"SECRET_KEY\"]`), `written_as` name, attribute, subscript, dict_key "
-        "or keyword. The value is never stored.",
-    ),
+)
+# Whole-repository nodes, between the code's structure and the checks (analyzer/kinds.py's groups).
+_REPOSITORY_TABLES = (
     NodeTable(
         "ImportCycle",
         {"members": STRING, "size": INT, "closing_lines": STRING, "timing": STRING, "component": INT,
@@ -160,40 +100,8 @@ NODE_TABLES: tuple[NodeTable, ...] = (
         "(an agent's file name) or `class` (an agent class name); queries/duplicate-agents.cypher pairs modules "
         "through it.",
     ),
-    # Security, performance and hygiene facts (docs/security.md).
-    NodeTable(
-        "ZmqAuth",
-        {**_LOCATED, "kind": STRING, "detail": STRING},
-        "Where a module sets CURVE keys or starts a ZAP authenticator; `kind` is curve_option, curve_sockopt, "
-        "zap_authenticator or zmq_auth_import.",
-    ),
-    NodeTable(
-        "BanditFinding",
-        {**_LOCATED, "test_id": STRING, "test_name": STRING, "severity": STRING, "confidence": STRING, "cwe": INT,
-         "message": STRING},
-        "A finding of one of Bandit's curated tests (`test_id` like B614); severity and confidence low/medium/high.",
-    ),
-    NodeTable(
-        "Route",
-        {**_LOCATED, "framework": STRING, "methods": STRING, "route": STRING, "function": STRING,
-         "state_changing": BOOL, "auth": STRING},
-        "An HTTP route (FastAPI, Flask, aiohttp); `auth` names what protects it, empty for nothing.",
-    ),
-    NodeTable(
-        "ModelLoad",
-        {**_LOCATED, "call": STRING, "function": STRING, "setup": BOOL, "loop_line": INT, "handler": BOOL},
-        "A heavy model load; `setup` when it runs once, `loop_line` its loop (0: none), `handler` in a request handler.",
-    ),
-    NodeTable(
-        "DbCall",
-        {**_LOCATED, "call": STRING, "function": STRING, "loop_line": INT, "awaited": BOOL},
-        "A database call; `loop_line` is the loop it runs in (0: none).",
-    ),
-    NodeTable(
-        "HygieneCall",
-        {**_LOCATED, "kind": STRING, "call": STRING, "function": STRING},
-        "print() outside the __main__ guard, or asyncio.get_event_loop() outside an async function.",
-    ),
+)
+_CONFIG_TABLES = (
     NodeTable(
         "ConfigCredential",
         {"path": STRING, "machine": STRING, "line": INT, "key_path": STRING, "format": STRING, "is_copy": BOOL},
@@ -210,14 +118,14 @@ NODE_TABLES: tuple[NodeTable, ...] = (
     ),
     NodeTable(
         "ConfiguredAgent",
-        {**_LOCATED, "name": STRING, "group": STRING, "script": STRING, "script_path": STRING, "script_found": BOOL,
+        {**LOCATED, "name": STRING, "group": STRING, "script": STRING, "script_path": STRING, "script_found": BOOL,
          "host": STRING, "port": INT, "port_text": STRING, "health_port": INT, "required": BOOL,
          "dependencies": STRING, "undeclared_dependencies": STRING, "points_to": STRING, "is_copy": BOOL},
         "An agent entry of a startup config (`path`/`line`: the entry); `points_to`: other machines its hosts name.",
     ),
     NodeTable(
         "ConfigPort",
-        {**_LOCATED, "name": STRING, "kind": STRING, "port": INT, "text": STRING, "agent": STRING, "owner": STRING,
+        {**LOCATED, "name": STRING, "kind": STRING, "port": INT, "text": STRING, "agent": STRING, "owner": STRING,
          "socket": STRING, "is_copy": BOOL},
         "A port a config declares; `kind` is agent_port, health_port, param, registry, compose or env.",
     ),
@@ -235,7 +143,7 @@ NODE_TABLES: tuple[NodeTable, ...] = (
     ),
     NodeTable(
         "Requirement",
-        {**_LOCATED, "kind": STRING, "name": STRING, "specifier": STRING, "extras": STRING, "marker": STRING,
+        {**LOCATED, "kind": STRING, "name": STRING, "specifier": STRING, "extras": STRING, "marker": STRING,
          "dependency_group": STRING, "commented": BOOL, "editable": BOOL, "raw": STRING, "error": STRING,
          "is_copy": BOOL},
         "One declared requirement: `name` PEP 503-normalised, `specifier` sorted (`<2,>=1.24`) or `@ <url>`, "
@@ -243,30 +151,18 @@ NODE_TABLES: tuple[NodeTable, ...] = (
     ),
 )
 
-REL_TABLES: tuple[RelTable, ...] = (
+_IMPORT_RELS = (
     RelTable("IMPORTS", "Module", "Module", {"line": INT, "lines": STRING, "lazy": BOOL, "guarded": BOOL},
              "Module imports module; `lazy` when every such import is inside a function, `guarded` when every one "
              "that runs at import time is inside a try with except handlers."),
     RelTable("IMPORTS_PACKAGE", "Module", "Package", {"line": INT, "lazy": BOOL, "guarded": BOOL},
              "Module imports an outside name; `lazy` and `guarded` as for IMPORTS."),
-    RelTable("DEFINES_CLASS", "Module", "Class", {}, "Module defines class."),
-    RelTable("DEFINES_FUNCTION", "Module", "Function", {}, "Module defines function or method."),
-    RelTable("HAS_METHOD", "Class", "Function", {}, "Class has method."),
-    RelTable("HAS_SOCKET", "Module", "Socket", {}, "Module creates socket."),
-    RelTable("HAS_ENDPOINT", "Module", "Endpoint", {}, "Module binds or connects."),
-    RelTable("HAS_EXCEPT", "Module", "ExceptClause", {}, "Module has except clause."),
-    RelTable("HAS_TODO", "Module", "Todo", {}, "Module has TODO comment."),
-    RelTable("HAS_CUDA_CALL", "Module", "CudaCall", {}, "Module uses CUDA."),
-    RelTable("HAS_RISKY_CALL", "Module", "RiskyCall", {}, "Module has risky call."),
-    RelTable("HAS_HARDCODED_SECRET", "Module", "HardcodedSecret", {}, "Module gives a secret-named target a credential."),
+)
+_REPOSITORY_RELS = (
     RelTable("IN_CYCLE", "Module", "ImportCycle", {"position": INT}, "Module is member of import cycle."),
     RelTable("HAS_DUPLICATE_KEY", "Module", "DuplicateKey", {}, "Module shares this key with another module."),
-    RelTable("HAS_ZMQ_AUTH", "Module", "ZmqAuth", {}, "Module configures ZeroMQ authentication."),
-    RelTable("HAS_BANDIT_FINDING", "Module", "BanditFinding", {}, "Module has Bandit finding."),
-    RelTable("HAS_ROUTE", "Module", "Route", {}, "Module serves HTTP route."),
-    RelTable("HAS_MODEL_LOAD", "Module", "ModelLoad", {}, "Module loads model."),
-    RelTable("HAS_DB_CALL", "Module", "DbCall", {}, "Module calls database."),
-    RelTable("HAS_HYGIENE_CALL", "Module", "HygieneCall", {}, "Module has hygiene call."),
+)
+_CONFIG_RELS = (
     RelTable("DECLARES_AGENT", "ConfigFile", "ConfiguredAgent", {}, "Config file declares agent."),
     RelTable("DECLARES_PORT", "ConfigFile", "ConfigPort", {}, "Config file declares port."),
     RelTable("HAS_CONFIG_PORT", "ConfiguredAgent", "ConfigPort", {}, "Agent's own port, health port or `*_port` param."),
@@ -283,9 +179,43 @@ REL_TABLES: tuple[RelTable, ...] = (
              "`-r` / `-c` include (`constraint` for -c)."),
 )
 
-NODES_BY_NAME = {t.name: t for t in NODE_TABLES}
-RELS_BY_NAME = {t.name: t for t in REL_TABLES}
+
+
+def _kind_tables(group: str) -> list[NodeTable]:
+    return [NodeTable(kind.label, kind.columns, kind.doc) for kind in node_kinds(group)]
+
+
+def _kind_rels(group: str) -> list[RelTable]:
+    rels = []
+    for kind in node_kinds(group):
+        rels.append(RelTable(kind.relationship, "Module", kind.label, {}, kind.rel_doc))
+        rels.extend(RelTable(name, source, kind.label, {}, doc) for name, source, doc in kind.extra_rels)
+    return rels
+
+
+# Every table, in docs/graph.md's order: the fixed ones with the fact kinds' (analyzer/kinds.py) spliced in.
+# Lists and maps rebuilt in place whenever a kind is registered, so every module that imported them sees it.
+NODE_TABLES: list[NodeTable] = []
+REL_TABLES: list[RelTable] = []
+NODES_BY_NAME: dict[str, NodeTable] = {}
+RELS_BY_NAME: dict[str, RelTable] = {}
 # Node tables that belong to one snapshot (Repository is the pointer, not data).
-SNAPSHOT_NODE_TABLES = tuple(t.name for t in NODE_TABLES if t.name != "Repository")
-# Part of every scan fingerprint: a store written under another schema is rewritten, never queried stale.
-SCHEMA_DIGEST = hashlib.sha256(repr((NODE_TABLES, REL_TABLES)).encode()).hexdigest()[:16]
+SNAPSHOT_NODE_TABLES: list[str] = []
+
+
+def _rebuild() -> None:
+    NODE_TABLES[:] = [*_HEAD_TABLES, *_kind_tables(CODE), *_REPOSITORY_TABLES, *_kind_tables(CHECKS), *_CONFIG_TABLES]
+    REL_TABLES[:] = [*_IMPORT_RELS, *_kind_rels(CODE), *_REPOSITORY_RELS, *_kind_rels(CHECKS), *_CONFIG_RELS]
+    NODES_BY_NAME.clear()
+    NODES_BY_NAME.update((t.name, t) for t in NODE_TABLES)
+    RELS_BY_NAME.clear()
+    RELS_BY_NAME.update((t.name, t) for t in REL_TABLES)
+    SNAPSHOT_NODE_TABLES[:] = [t.name for t in NODE_TABLES if t.name != "Repository"]
+
+
+on_change(_rebuild)
+
+
+def schema_digest() -> str:
+    """Part of every scan fingerprint: a store written under another schema is rewritten, never queried stale."""
+    return hashlib.sha256(repr((tuple(NODE_TABLES), tuple(REL_TABLES))).encode()).hexdigest()[:16]

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir
+from analyzer.cache import FactCache, facts_version, default_cache_dir
 from analyzer.config import ScanConfig, load_scan_config
 from analyzer.discover import SourceFile, list_files
 from analyzer.scan import Progress, ScanOptions, ScanReport, collect_facts, scan
@@ -82,7 +82,7 @@ def shard_of(path: str, count: int) -> int:
 
 def file_list_key(sources: list[SourceFile], config: ScanConfig) -> str:
     """Digest of what every shard must agree on: the files, their machines, the settings facts depend on."""
-    digest = hashlib.sha256(f"{FACTS_VERSION}|{sorted(config.roots)}|{config.max_file_bytes}".encode())
+    digest = hashlib.sha256(f"{facts_version()}|{sorted(config.roots)}|{config.max_file_bytes}".encode())
     for source in sources:
         digest.update(f"{source.path}\0{source.machine}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()[:20]
@@ -120,7 +120,7 @@ def scan_shard(options: ScanOptions, shard: tuple[int, int], progress: Progress 
     files, hits = collect_facts(repo, mine, config, jobs, cache_dir, progress)
     manifest = {
         "format": MANIFEST_FORMAT, "repository": name, "shard": index, "of": count, "file_list": key,
-        "facts_version": FACTS_VERSION, "max_file_bytes": config.max_file_bytes,
+        "facts_version": facts_version(), "max_file_bytes": config.max_file_bytes,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "files": [[f.path, f.sha256] for f in files],
     }

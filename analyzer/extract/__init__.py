@@ -11,9 +11,12 @@ import hashlib
 import io
 import sys
 import tokenize
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import libcst as cst
 
+from analyzer import kinds
 from analyzer.extract.bandit import BanditExtractor
 from analyzer.extract.base import Extractor, FileContext
 from analyzer.extract.cuda import CudaExtractor
@@ -33,20 +36,40 @@ from analyzer.extract.zmq import ZmqExtractor
 from analyzer.config import DEFAULT_MAX_FILE_BYTES
 from analyzer.facts import MODULE_TRAITS, PARSE_ERROR, PARSE_SKIPPED, FileFacts, ParseErrorFact
 
-EXTRACTORS: tuple[type[Extractor], ...] = (
-    ImportExtractor,
-    DefinitionExtractor,
-    ZmqExtractor,
-    ExceptExtractor,
-    TodoExtractor,
-    CudaExtractor,
-    RiskyCallExtractor,
-    SecretExtractor,
-    ZmqAuthExtractor,
-    RouteExtractor,
-    HotPathExtractor,  # after CudaExtractor: reads cuda_calls in finish()
-    BanditExtractor,  # last: marks the shared ast tree
-)
+# Every extractor, in the order they see each node (register_extractor).
+EXTRACTORS: list[type[Extractor]] = []
+
+
+def register_extractor(extractor: type[Extractor], after: type[Extractor] | None = None) -> type[Extractor]:
+    """Run `extractor` over every file, after those registered before it (`after`: one it reads the facts
+    of in finish(), which must be registered already) and before the one that runs last (Bandit's). Its
+    module becomes part of the facts-cache key."""
+    if extractor in EXTRACTORS:
+        raise ValueError(f"{extractor.__name__} is registered twice")
+    if after is not None and after not in EXTRACTORS:
+        raise ValueError(f"{extractor.__name__} runs after {after.__name__}, which is not registered")
+    last = [e for e in EXTRACTORS if e.runs_last]
+    EXTRACTORS[len(EXTRACTORS) - len(last):len(EXTRACTORS) - len(last)] = [extractor]
+    kinds.register_code(extractor)
+    return extractor
+
+
+@contextmanager
+def registrations() -> Iterator[None]:
+    """Fact kinds and extractors registered inside the block are gone after it (tests, docs/fact-kinds.md)."""
+    extractors, saved = list(EXTRACTORS), kinds.snapshot()
+    try:
+        yield
+    finally:
+        EXTRACTORS[:] = extractors
+        kinds.restore(saved)
+
+
+for _extractor in (ImportExtractor, DefinitionExtractor, ZmqExtractor, ExceptExtractor, TodoExtractor, CudaExtractor,
+                   RiskyCallExtractor, SecretExtractor, ZmqAuthExtractor, RouteExtractor, BanditExtractor):
+    register_extractor(_extractor)
+register_extractor(HotPathExtractor, after=CudaExtractor)  # reads cuda_calls in finish()
+
 # Extractors whose examples are tested, including example-only holders.
 DOCUMENTED_EXTRACTORS: tuple[type[Extractor], ...] = (*EXTRACTORS, FunctionExamples, DbCallExamples, HygieneExamples)
 # Nesting past these gives a TooDeep parse failure instead of a parse that overflows a stack. The bracket
@@ -61,9 +84,6 @@ CPYTHON_NESTING_LIMITS = {
     "too many levels of indentation": MAX_INDENTS,
     "too many statically nested blocks": 20,
 }
-# Fact lists kept sorted by line.
-FACT_LISTS = ("imports", "classes", "sockets", "endpoints", "excepts", "todos", "cuda_calls", "risky_calls",
-              "secrets", "zmq_auth", "bandit_findings", "routes", "model_loads", "db_calls", "hygiene")
 
 
 def line_count(data: bytes) -> int:
@@ -192,11 +212,15 @@ def _extract_parsed(facts: FileFacts, module: cst.Module, source: str, tree: ast
     except RecursionError:
         # Code generation, radon and Bandit recurse per nesting level.
         return _too_deep_to_analyse()
-    for name in FACT_LISTS:
-        setattr(facts, name, sorted(getattr(found, name), key=lambda fact: fact.line))
-    facts.functions, facts.raising = found.functions, found.raising
-    facts.port_definitions, facts.has_main_guard, facts.normalized_hash = (
-        found.port_definitions, found.has_main_guard, found.normalized_hash)
+    for kind in kinds.kinds():
+        found_facts = kinds.facts_of(found, kind)
+        if kind.sorted_by_line:
+            found_facts = sorted(found_facts, key=lambda fact: fact.line)
+        if kind.builtin:
+            setattr(facts, kind.field, found_facts)
+        else:
+            facts.extra[kind.field] = found_facts
+    facts.raising, facts.has_main_guard, facts.normalized_hash = found.raising, found.has_main_guard, found.normalized_hash
     for name in MODULE_TRAITS:
         setattr(facts, name, getattr(found, name))
     return None
@@ -204,6 +228,7 @@ def _extract_parsed(facts: FileFacts, module: cst.Module, source: str, tree: ast
 
 def _run(facts: FileFacts, module: cst.Module, source: str, tree, lines) -> FileFacts:
     found = FileFacts(facts.path, facts.machine, facts.sha256, facts.size, facts.lines)
+    found.extra = {kind.field: [] for kind in kinds.kinds() if not kind.builtin}
     context = FileContext(module, source, tree, lines, found)
     extractors = [extractor(context) for extractor in EXTRACTORS]
     walk(module, merge_handlers(extractors), lines.see, lines.see_types)

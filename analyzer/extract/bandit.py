@@ -271,6 +271,7 @@ class BanditExtractor(Extractor):
     """Runs last: Bandit marks the shared `ast` tree's nodes with parent links as it walks."""
 
     facts_field = "bandit_findings"
+    runs_last = True
     EXAMPLES = [
         Example("import pickle\ndef on_message(data):\n    return pickle.loads(data)\n",
                 [{"test_id": "B301", "severity": "medium", "line": 3}]),

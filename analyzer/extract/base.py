@@ -42,11 +42,12 @@ class FileContext:
 class Extractor:
     """One fact kind. Subclasses define `on_<NodeType>(node, scope)` handlers.
 
-    `facts_field` names the FileFacts list the extractor fills; `EXAMPLES` are
-    turned into tests and docs.
+    `facts_field` names the fact kind (analyzer/kinds.py) the extractor fills; `EXAMPLES` are
+    turned into tests and docs. `register_extractor` (analyzer/extract/__init__.py) makes it run.
     """
 
     facts_field: ClassVar[str]
+    runs_last: ClassVar[bool] = False  # registered extractors run before it (analyzer/extract/__init__.py)
     EXAMPLES: ClassVar[list[Example]] = []
 
     def __init__(self, context: FileContext) -> None:

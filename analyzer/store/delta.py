@@ -21,7 +21,7 @@ import msgpack
 
 from analyzer.cache import local_key
 from analyzer.graph import GraphSnapshot
-from analyzer.schema import SCHEMA_DIGEST
+from analyzer.schema import schema_digest
 
 SNAPSHOT_TABLE = "Snapshot"
 IMAGE_FORMAT = 1
@@ -51,7 +51,7 @@ def _signature(body: bytes) -> bytes:
 def save_image(path: Path, image: Image, **identity: str | int) -> None:
     """Keep `image` with what it is the image of (repository, snapshot, row key, fingerprint), signed with this
     user's local key: only a scan of this user's can make it a base."""
-    body = _pack({"format": IMAGE_FORMAT, "schema": SCHEMA_DIGEST, **identity, "tables": image})
+    body = _pack({"format": IMAGE_FORMAT, "schema": schema_digest(), **identity, "tables": image})
     path.write_bytes(msgpack.packb({"body": body, "signature": _signature(body)}))
 
 
@@ -64,7 +64,7 @@ def load_image(path: Path) -> dict[str, Any] | None:
             return None
         saved = msgpack.unpackb(body, unicode_errors="surrogatepass")
         tables = saved.get("tables") if type(saved) is dict else None
-        if saved.get("format") != IMAGE_FORMAT or saved.get("schema") != SCHEMA_DIGEST or type(tables) is not dict \
+        if saved.get("format") != IMAGE_FORMAT or saved.get("schema") != schema_digest() or type(tables) is not dict \
                 or not all(type(name) is str and type(data) is bytes for name, data in tables.items()):
             return None  # another version's layout: the callers compare its identity with .get
         return saved
