@@ -153,7 +153,7 @@ def write_atomically(path: Path, data: bytes) -> None:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data)
         os.replace(temporary, path)
-    except BaseException:
+    except BaseException:  # any failure, interrupts included: no temporary file left behind, then re-raise
         Path(temporary).unlink(missing_ok=True)
         raise
 

@@ -37,7 +37,7 @@ import shutil
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import quote, unquote
 
 from analyzer.cache import make_ignored_folder
@@ -178,10 +178,7 @@ class LadybugStore:
     def _write_whole(self, graph: GraphSnapshot, target: Path) -> None:
         import pyarrow as pa
 
-        ladybug = _ladybug()
-        database = ladybug.Database(str(target))
-        try:
-            connection = ladybug.Connection(database)
+        with self._new_database(target, graph.snapshot) as connection:
             for statement in schema_statements():
                 connection.execute(statement)  # analyzer: ignore[query-in-loop] - schema DDL, once per table
             types: dict[str, pa.DataType] = {"STRING": pa.string(), "INT64": pa.int64(), "BOOLEAN": pa.bool_()}
@@ -197,11 +194,20 @@ class LadybugStore:
                 # A fresh Arrow table per COPY: reusing one across COPYs has crashed LadybugDB.
                 arrow_table = pa.Table.from_pydict({c: columns.data[c] for c in table.columns}, schema=schema)  # noqa: F841
                 connection.execute(f"COPY {name} FROM arrow_table")  # analyzer: ignore[query-in-loop] - one bulk COPY per table
+
+    @contextmanager
+    def _new_database(self, target: Path, snapshot: str) -> Iterator[Any]:
+        """A connection to the database file `target`; when a statement fails the file goes and StoreError says why."""
+        ladybug = _ladybug()
+        database = ladybug.Database(str(target))
+        try:
+            connection = ladybug.Connection(database)
+            yield connection
             connection.close()
         except RuntimeError as error:
             database.close()
             self._remove_database(target)
-            raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
+            raise StoreError(f"writing snapshot {snapshot} failed: {error}") from error
         database.close()
 
     def _write_difference(self, folder: Path, graph: GraphSnapshot, image: GraphImage,
@@ -217,17 +223,8 @@ class LadybugStore:
         if delta is None:
             return None
         shutil.copyfile(base_path, target)
-        ladybug = _ladybug()
-        database = ladybug.Database(str(target))
-        try:
-            connection = ladybug.Connection(database)
+        with self._new_database(target, graph.snapshot) as connection:
             _apply(connection, graph, delta, row_key)
-            connection.close()
-        except RuntimeError as error:
-            database.close()
-            self._remove_database(target)
-            raise StoreError(f"writing snapshot {graph.snapshot} failed: {error}") from error
-        database.close()
         return row_key, whole_bytes
 
     def _base(self, folder: Path, repository: str) -> tuple[Path, str, Image, int] | None:

@@ -493,7 +493,7 @@ class Neo4jStore:
                     self._load(graph, lease)
                     switched = self._write(SWITCH_CURRENT, repository=graph.repository, snapshot=graph.snapshot,
                                            root=graph.root, source=source)
-                except BaseException:
+                except BaseException:  # any failure, interrupts included: the half-written snapshot goes, then re-raise
                     self._delete_quietly(graph.snapshot)
                     raise
                 if not switched:
