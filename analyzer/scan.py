@@ -18,24 +18,25 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import __version__, configs
-from analyzer.cache import FactCache, default_cache_dir, graph_version, keyed_digest
+from analyzer.cache import FactCache, default_cache_dir, graph_version, keyed_digest, write_atomically
 from analyzer.config import ScanConfig, load_scan_config
-from analyzer.contracts import add_violations, check_contracts, parse_contracts
+from analyzer.contracts import Contract, Violation, add_violations, check_contracts, parse_contracts
 from analyzer.copies import CopyIndex, classify_copies
 from analyzer.discover import SourceFile, list_files, outside_links
-from analyzer.endpoints import resolve_endpoints
+from analyzer.endpoints import EndpointResolution, resolve_endpoints
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
-from analyzer.credentials import add_credentials, find_credentials
+from analyzer.credentials import CredentialScan, add_credentials, find_credentials
 from analyzer.graph import build_snapshot, mark_copies
 from analyzer.narrowing.infer import narrow_excepts
-from analyzer.requirements import add_requirements, find_requirements
+from analyzer.requirements import RequirementsScan, add_requirements, find_requirements
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.schema import schema_digest
-from analyzer.store import DamagedSnapshotError, GraphStore, check_repository_name, open_store
+from analyzer.store import DamagedSnapshotError, GraphStore, SnapshotInfo, check_repository_name, open_store
 from analyzer.testgaps import add_test_reach
 from analyzer.workers import Failure, run_bounded
 
 Progress = Callable[[int, int], None]  # (files done now, total files to parse)
+SCAN_REPORTS = "scan-reports"  # in the cache folder: each repository's last report, by its inputs' fingerprint
 
 
 @dataclass
@@ -140,8 +141,19 @@ def _failed(work: tuple[str, str, str], failure: Failure) -> FileFacts:
                      parse_status=PARSE_ERROR, parse_error=ParseErrorFact(failure.kind, failure.message, 1))
 
 
+def source_hashes(repo: Path, sources: list[SourceFile]) -> list[str]:
+    """Each source's content hash; "" for one that cannot be read (its facts then say why)."""
+    hashes = []
+    for source in sources:
+        try:
+            hashes.append(hashlib.sha256(source.location(repo).read_bytes()).hexdigest())
+        except OSError:
+            hashes.append("")
+    return hashes
+
+
 def collect_facts(
-    repo: Path, sources: list[SourceFile], config: ScanConfig, jobs: int, cache_dir: str | None,
+    repo: Path, sources: list[SourceFile], hashes: list[str], config: ScanConfig, jobs: int, cache_dir: str | None,
     progress: Progress | None = None,
 ) -> tuple[list[FileFacts], int]:
     """Facts for every source file, from the cache where the bytes are known. Returns (facts, cache hits).
@@ -151,15 +163,8 @@ def collect_facts(
     cache = FactCache(cache_dir) if cache_dir else None
     facts: list[FileFacts | None] = [None] * len(sources)
     misses: list[int] = []
-    for index, source in enumerate(sources):
-        cached = None
-        if cache is not None:
-            try:
-                data = source.location(repo).read_bytes()
-            except OSError:
-                data = None
-            if data is not None:
-                cached = cache.get(hashlib.sha256(data).hexdigest(), config.max_file_bytes)
+    for index, (source, sha) in enumerate(zip(sources, hashes)):
+        cached = cache.get(sha, config.max_file_bytes) if cache is not None and sha else None
         if cached is not None:
             cached.path, cached.machine = source.path, source.machine
             facts[index] = cached
@@ -183,7 +188,7 @@ def collect_facts(
     return [f for f in facts if f is not None], hits
 
 
-def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> str:
+def fingerprint(sources: list[SourceFile], hashes: list[str], config: ScanConfig, extra: str = "") -> str:
     """What a snapshot was built from, keyed with this user's local key: a snapshot planted in the store by
     the scanned repository cannot pass for an unchanged one."""
     # Every [tool.analyzer] setting, not a hand-kept list of the ones the graph depends on: a setting
@@ -193,8 +198,8 @@ def fingerprint(files: list[FileFacts], config: ScanConfig, extra: str = "") -> 
         f"{graph_version()}|{schema_digest()}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
         f"{sorted(config.exclude)}|{settings}".encode("utf-8", "surrogateescape"))
     digest.update(extra.encode("utf-8", "surrogateescape"))  # deployment configs' paths and hashes
-    for f in files:
-        digest.update(f"{f.path}\0{f.sha256}\0{f.machine}\n".encode("utf-8", "surrogateescape"))
+    for source, sha in zip(sources, hashes):
+        digest.update(f"{source.path}\0{sha}\0{source.machine}\n".encode("utf-8", "surrogateescape"))
     return keyed_digest(digest.hexdigest())
 
 
@@ -225,50 +230,118 @@ def _scan(options: ScanOptions, progress: Progress | None, store: GraphStore | N
     jobs = options.jobs or os.cpu_count() or 1
     sources = list_files(repo, config)
     cache_dir = str(options.cache_dir or default_cache_dir()) if options.use_cache else None
-    files, hits = collect_facts(repo, sources, config, jobs, cache_dir, progress)
-    resolution = resolve_repository(files)
-    files = narrow_excepts(files, config.raises)  # each bare or broad handler's provable exceptions
-    violations = check_contracts(contracts, resolution)
-    deployment = configs.read_deployment(repo, config, files, cache_dir)
-    endpoints = resolve_endpoints(files, deployment)
-    copies = classify_copies(files, config.copies, ((e.importer, e.target) for e in resolution.edges),
-                             {a.script_path for a in deployment.agents if a.runs_module and not config.copies.is_copy(a.path)})
+    hashes = source_hashes(repo, sources)
     credentials = find_credentials(repo, config)  # literal secrets in config files (keys and lines only)
     requirements = find_requirements(repo, config)  # requirements / constraints / pyproject dependency lists
-    current_fingerprint = fingerprint(files, config, deployment.digest() + credentials.digest + requirements.digest)
+    # Known from the inputs alone, so an unchanged tree is recognised before any cached fact is decoded.
+    current_fingerprint = fingerprint(sources, hashes, config,
+                                      configs.config_files_digest(repo, config) + credentials.digest + requirements.digest)
     owns_store = store is None
     store = store or open_store(options.store)
-    repairs = []
     try:
-        try:
-            previous = {s.repository: s for s in store.list_snapshots(name)}.get(name)
-        except DamagedSnapshotError as damage:
-            previous = None  # the write sets the damaged files aside
-            repairs.append(f"{damage.damage}: a fresh snapshot replaces it; the damaged files are kept aside")
-        if previous is not None and previous.fingerprint == current_fingerprint:
-            snapshot, unchanged = previous.snapshot, True
+        previous, repairs = _previous_snapshot(store, name)
+        unchanged = previous is not None and previous.fingerprint == current_fingerprint
+        saved = _saved_report(cache_dir, name, current_fingerprint) if unchanged and cache_dir else None
+        if previous is not None and saved is not None:
+            return replace(saved, repository=name, snapshot=previous.snapshot, unchanged=True, parsed=0,
+                           cache_hits=len(sources), seconds=round(time.perf_counter() - started, 3),
+                           outside_links=outside_links(repo, config), settings_warnings=config.warnings,
+                           store_repairs=repairs)
+        found = _analyse(repo, sources, hashes, config, contracts, jobs, cache_dir, progress)
+        if previous is not None and unchanged:
+            snapshot = previous.snapshot
         else:
-            snapshot, unchanged = f"{name}@{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}", False
-            meta = {
-                "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                "analyzer_version": __version__,
-                "fingerprint": current_fingerprint,
-            }
-            graph = build_snapshot(name, snapshot, str(repo), files, resolution, meta, copies, endpoints)
-            configs.add_deployment(graph, deployment, endpoints)
-            add_test_reach(graph, resolution.edges)
-            add_credentials(graph, credentials)
-            add_requirements(graph, requirements)
-            add_violations(graph, violations)
-            mark_copies(graph, copies)
-            snapshot = store.write_snapshot(graph).snapshot  # Neo4j keeps the id of a snapshot it changes in place
+            snapshot = _write(store, name, repo, current_fingerprint, found, credentials, requirements)
     finally:
         if owns_store:
             store.close()
-    report = _report(name, snapshot, unchanged, files, resolution, copies, len(files) - hits, hits,
-                     time.perf_counter() - started)
-    return replace(report, **configs.summary(deployment), **endpoints.summary(),
-                   outside_links=outside_links(repo, config), settings_warnings=config.warnings, store_repairs=repairs)
+    report = _report(name, snapshot, unchanged, found.files, found.resolution, found.copies,
+                     len(found.files) - found.hits, found.hits, time.perf_counter() - started)
+    report = replace(report, **configs.summary(found.deployment), **found.endpoints.summary(),
+                     outside_links=outside_links(repo, config), settings_warnings=config.warnings, store_repairs=repairs)
+    if cache_dir:
+        _save_report(cache_dir, name, current_fingerprint, report)
+    return report
+
+
+def _previous_snapshot(store: GraphStore, name: str) -> tuple[SnapshotInfo | None, list[str]]:
+    """The repository's current snapshot, and the repair a damaged one needs (the write sets it aside)."""
+    try:
+        return {s.repository: s for s in store.list_snapshots(name)}.get(name), []
+    except DamagedSnapshotError as damage:
+        return None, [f"{damage.damage}: a fresh snapshot replaces it; the damaged files are kept aside"]
+
+
+@dataclass
+class _Analysis:
+    """What a scan derives from the facts of every file."""
+
+    files: list[FileFacts]
+    hits: int  # facts read from the cache
+    resolution: Resolution
+    violations: list[Violation]
+    deployment: configs.Deployment
+    endpoints: EndpointResolution
+    copies: CopyIndex
+
+
+def _analyse(repo: Path, sources: list[SourceFile], hashes: list[str], config: ScanConfig, contracts: tuple[Contract, ...],
+             jobs: int, cache_dir: str | None, progress: Progress | None) -> _Analysis:
+    files, hits = collect_facts(repo, sources, hashes, config, jobs, cache_dir, progress)
+    resolution = resolve_repository(files)
+    files = narrow_excepts(files, config.raises)  # each bare or broad handler's provable exceptions
+    deployment = configs.read_deployment(repo, config, files, cache_dir)
+    endpoints = resolve_endpoints(files, deployment)
+    copies = classify_copies(files, config.copies, ((e.importer, e.target) for e in resolution.edges),
+                             {a.script_path for a in deployment.agents
+                              if a.runs_module and not config.copies.is_copy(a.path)})
+    return _Analysis(files, hits, resolution, check_contracts(contracts, resolution), deployment, endpoints, copies)
+
+
+def _write(store: GraphStore, name: str, repo: Path, current_fingerprint: str, found: _Analysis,
+           credentials: CredentialScan, requirements: RequirementsScan) -> str:
+    """Build the snapshot's graph and write it; the snapshot's name as the store reports it."""
+    snapshot = f"{name}@{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+    meta = {
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "analyzer_version": __version__,
+        "fingerprint": current_fingerprint,
+    }
+    graph = build_snapshot(name, snapshot, str(repo), found.files, found.resolution, meta, found.copies,
+                           found.endpoints)
+    configs.add_deployment(graph, found.deployment, found.endpoints)
+    add_test_reach(graph, found.resolution.edges)
+    add_credentials(graph, credentials)
+    add_requirements(graph, requirements)
+    add_violations(graph, found.violations)
+    mark_copies(graph, found.copies)
+    return store.write_snapshot(graph).snapshot  # Neo4j keeps the id of a snapshot it changes in place
+
+
+def _report_path(cache_dir: str, name: str) -> Path:
+    return Path(cache_dir) / SCAN_REPORTS / (hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest() + ".json")
+
+
+def _save_report(cache_dir: str, name: str, fingerprint_: str, report: ScanReport) -> None:
+    """The report of the repository's last scan, for a rescan of the same inputs to answer without the facts."""
+    data = json.dumps({"fingerprint": fingerprint_, "report": report.as_dict()}, sort_keys=True)
+    try:
+        write_atomically(_report_path(cache_dir, name), data.encode("utf-8", "surrogateescape"))
+    except OSError:
+        pass  # a read-only or full cache folder: the next rescan recomputes the report
+
+
+def _saved_report(cache_dir: str, name: str, fingerprint_: str) -> ScanReport | None:
+    """The saved report when it was made from the inputs `fingerprint_` names; None (recompute) otherwise."""
+    try:
+        data = json.loads(_report_path(cache_dir, name).read_bytes())
+        if data["fingerprint"] != fingerprint_:
+            return None
+        fields = dict(data["report"])
+        fields["parse_failures"] = [ParseFailure(**failure) for failure in fields["parse_failures"]]
+        return ScanReport(**fields)
+    except (OSError, ValueError, TypeError, KeyError):
+        return None  # missing, from another version or damaged: a miss, never an error
 
 
 def _report(name, snapshot, unchanged, files: list[FileFacts], resolution: Resolution, copies: CopyIndex, parsed, hits,

@@ -36,7 +36,7 @@ from pathlib import Path
 from analyzer.cache import FactCache, facts_version, default_cache_dir
 from analyzer.config import ScanConfig, load_scan_config
 from analyzer.discover import SourceFile, list_files
-from analyzer.scan import Progress, ScanOptions, ScanReport, collect_facts, scan
+from analyzer.scan import Progress, ScanOptions, ScanReport, collect_facts, scan, source_hashes
 from analyzer.store import is_server_url, resolve_store_location
 from analyzer.store.ladybug import repository_key
 
@@ -117,7 +117,7 @@ def scan_shard(options: ScanOptions, shard: tuple[int, int], progress: Progress 
     repo, config, sources, name, key = _plan(options)
     mine = [s for s in sources if shard_of(s.path, count) == index]
     jobs = options.jobs or os.cpu_count() or 1
-    files, hits = collect_facts(repo, mine, config, jobs, cache_dir, progress)
+    files, hits = collect_facts(repo, mine, source_hashes(repo, mine), config, jobs, cache_dir, progress)
     manifest = {
         "format": MANIFEST_FORMAT, "repository": name, "shard": index, "of": count, "file_list": key,
         "facts_version": facts_version(), "max_file_bytes": config.max_file_bytes,

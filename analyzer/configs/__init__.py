@@ -14,11 +14,12 @@ from pathlib import Path
 
 from analyzer.config import ScanConfig
 from analyzer.configs import deployment as _deployment
+from analyzer.configs.discover import config_files_digest
 from analyzer.configs.graph import add_deployment
 from analyzer.configs.model import PARSE_ERROR, Deployment
 from analyzer.facts import FileFacts
 
-__all__ = ["add_deployment", "read_deployment", "summary", "Deployment"]
+__all__ = ["add_deployment", "config_files_digest", "read_deployment", "summary", "Deployment"]
 
 
 def read_deployment(repo: Path, config: ScanConfig, files: list[FileFacts], cache_dir: str | None = None) -> Deployment:

@@ -11,6 +11,7 @@ of folders (zero included), `*` and `?` stay inside one path segment.
 from __future__ import annotations
 
 import re
+import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -79,3 +80,16 @@ def find_config_files(repo: Path, config: ScanConfig) -> list[tuple[SourceFile, 
         if kind is not None:
             found.append((source, kind))
     return found
+
+
+def config_files_digest(repo: Path, config: ScanConfig) -> str:
+    """Every config file's path and bytes ("" for one that cannot be read): what a snapshot built from the
+    deployment configs must change with, known before any of them is parsed."""
+    parts = []
+    for source, _kind in find_config_files(repo, config):
+        try:
+            sha = hashlib.sha256(source.location(repo).read_bytes()).hexdigest()
+        except OSError:
+            sha = ""  # the deployment reader reports it; a later scan that can read it differs
+        parts.append(f"{source.path}\0{sha}\n")
+    return "".join(parts)

@@ -130,6 +130,3 @@ class Deployment:
         agent_ports = [p for agent in self.agents for p in agent.ports()]
         return [*agent_ports, *self.registry, *self.compose_ports, *self.env_ports]
 
-    def digest(self) -> str:
-        """What the snapshot fingerprint must change with: every config file's path and bytes."""
-        return "".join(f"{f.path}\0{f.sha256}\n" for f in self.files)

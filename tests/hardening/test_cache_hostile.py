@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import msgpack
@@ -18,7 +19,7 @@ from analyzer.discover import list_files
 from analyzer.config import DEFAULT_MAX_FILE_BYTES
 from analyzer.extract import extract_file
 from analyzer.facts import FileFacts
-from analyzer.scan import ScanOptions, collect_facts, scan
+from analyzer.scan import ScanOptions, collect_facts, scan, source_hashes
 from tests.conftest import FIXTURE_REPO, write_repo
 from tests.hardening.hostile import cli, pickle_payload
 
@@ -108,21 +109,22 @@ def test_a_scan_parses_a_file_whose_entry_is_damaged_and_repairs_the_entry(tmp_p
     cache_dir = tmp_path / "cache"
     config = ScanConfig()
     sources = list_files(repo, config)
-    first, _ = collect_facts(repo, sources, config, 1, str(cache_dir))
+    first, _ = collect_facts(repo, sources, source_hashes(repo, sources), config, 1, str(cache_dir))
     entry = _entry(cache_dir, AGENT.encode())
     real = entry.read_bytes()
     entry.write_bytes(b"\x80 garbage")
-    again, hits = collect_facts(repo, sources, config, 1, str(cache_dir))
+    again, hits = collect_facts(repo, sources, source_hashes(repo, sources), config, 1, str(cache_dir))
     assert (hits, again) == (0, first)
     assert entry.read_bytes() == real
-    assert collect_facts(repo, sources, config, 1, str(cache_dir))[1] == 1
+    assert collect_facts(repo, sources, source_hashes(repo, sources), config, 1, str(cache_dir))[1] == 1
 
 
 def test_a_directory_in_place_of_an_entry_is_a_miss(tmp_path):
     repo = write_repo(tmp_path / "repo", {"agents/a.py": AGENT})
     entry = _entry(tmp_path / "cache", AGENT.encode())
     entry.mkdir(parents=True)
-    facts, hits = collect_facts(repo, list_files(repo, ScanConfig()), ScanConfig(), 1, str(tmp_path / "cache"))
+    sources = list_files(repo, ScanConfig())
+    facts, hits = collect_facts(repo, sources, source_hashes(repo, sources), ScanConfig(), 1, str(tmp_path / "cache"))
     assert hits == 0 and [f.imports[0].module for f in facts] == ["zmq"]
 
 
@@ -136,7 +138,7 @@ def test_swapped_entries_are_misses_not_wrong_facts(tmp_path):
     first, second = one.read_bytes(), two.read_bytes()
     one.write_bytes(second)
     two.write_bytes(first)
-    report = scan(options)
+    report = scan(replace(options, store=str(tmp_path / "fresh-store")))  # no unchanged snapshot: facts are read
     assert (report.parsed, report.cache_hits, report.imports_external) == (2, 0, 3)  # zmq, os, json: each file's own
 
 

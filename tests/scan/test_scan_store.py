@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from analyzer.cli import app
-from analyzer.scan import ScanOptions, scan
+from analyzer.cache import FactCache
+from analyzer.scan import SCAN_REPORTS, ScanOptions, scan
 from analyzer.store import open_store
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -70,6 +71,41 @@ def test_rescan_uses_the_cache_and_replaces_the_snapshot(small_repo, tmp_path):
     assert [s.snapshot for s in store.list_snapshots()] == [edited.snapshot]
     assert len(list((tmp_path / "store" / "repo").glob("*.lbdb"))) == 1
     assert store.query("MATCH (e:Endpoint {snapshot: $snapshot}) RETURN count(e)").rows == [[1]]
+
+
+def test_an_unchanged_tree_is_answered_from_its_inputs_without_decoding_a_fact(small_repo, tmp_path, monkeypatch):
+    _write(small_repo, {"main_pc_code/config/startup_config.yaml": "agents:\n  - {name: Pub, script_path: agents/pub.py, port: 5556}\n"})
+    options = ScanOptions(repo=small_repo, store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"), jobs=1)
+    first = scan(options)
+    assert first.configured_agents == 1
+
+    def no_decoding(*_args, **_kwargs):
+        raise AssertionError("a fact was decoded for an unchanged tree")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(FactCache, "get", no_decoding)
+        unchanged = scan(options)
+    changing = ("unchanged", "parsed", "cache_hits", "seconds")
+    assert (unchanged.unchanged, unchanged.parsed, unchanged.cache_hits) == (True, 0, 4)
+    assert ({k: v for k, v in unchanged.as_dict().items() if k not in changing}
+            == {k: v for k, v in first.as_dict().items() if k not in changing})
+    # Any input the snapshot is built from makes it a real rescan again: a config file, then a source file.
+    (small_repo / "main_pc_code/config/startup_config.yaml").write_text("agents: []\n")
+    config_changed = scan(options)
+    assert (config_changed.unchanged, config_changed.configured_agents) == (False, 0)
+    (small_repo / "pc2_code/broken.py").write_text("x = 1\n")
+    source_changed = scan(options)
+    assert (source_changed.unchanged, source_changed.parsed, len(source_changed.parse_failures)) == (False, 1, 1)
+
+
+def test_a_damaged_saved_report_is_recomputed(small_repo, tmp_path):
+    options = ScanOptions(repo=small_repo, store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"), jobs=1)
+    first = scan(options)
+    [saved] = (tmp_path / "cache" / SCAN_REPORTS).glob("*.json")
+    saved.write_text('{"fingerprint": "x", "report": ')
+    again = scan(options)
+    assert (again.unchanged, again.files, again.endpoints) == (True, first.files, first.endpoints)
+    assert json.loads(saved.read_text())["report"]["files"] == first.files  # rewritten whole
 
 
 def test_two_repositories_live_side_by_side(small_repo, tmp_path):
