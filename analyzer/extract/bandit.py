@@ -37,7 +37,7 @@ from functools import cache
 from typing import Any
 
 from analyzer.extract.base import Example, Extractor
-from analyzer.extract.lines import LocatedNode
+from analyzer.extract.pytree import LocatedNode
 from analyzer.facts import BanditFact
 
 # Test id -> why it is in the selection.
@@ -285,9 +285,8 @@ class BanditExtractor(Extractor):
     ]
 
     def finish(self) -> None:
-        tree = self.context.tree
+        tree, walked = self.context.tree, self.context.tree_walk
         if tree is not None:
-            # AstLineIndex (extract/lines.py) holds the tree's calls, imports and defs in source order.
-            listed = getattr(self.context.lines, "counterparts", None)
-            found = bandit_findings(self.context.facts.path, self.context.source, tree, listed)
+            # The walk of CPython's tree (extract/pytree.py) listed its calls, imports and defs in source order.
+            found = bandit_findings(self.context.facts.path, self.context.source, tree, walked.located if walked else None)
             self.context.facts.bandit_findings.extend(found)

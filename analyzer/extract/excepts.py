@@ -160,7 +160,7 @@ class ExceptExtractor(Extractor):
         self._record(node, scope)
 
     def _record(self, node: Handler, scope: Scope) -> None:
-        found = classify(node)
+        found = self.context.handler_class(node)
         self.context.facts.excepts.append(
             ExceptFact(self.context.line_of(node), found.kind, found.types, found.swallows, found.reraises,
                        found.logs_traceback, scope.function)

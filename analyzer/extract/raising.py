@@ -21,7 +21,7 @@ from typing import cast
 
 import libcst as cst
 
-from analyzer.extract.excepts import classify, is_logger_call
+from analyzer.extract.excepts import Handler, HandlerClass, classify, is_logger_call
 from analyzer.extract.walker import MODULE_SCOPE, Scope, _child_scope, dotted_name
 from analyzer.narrowing.model import (
     ATTRIBUTE, AWAIT, BINOP, CALL, COMPARE, FIXED, FORMAT, ITERATE, OPAQUE, RAISE, SET_ATTRIBUTE, SUBSCRIPT, UNARY,
@@ -64,9 +64,10 @@ def _method(owner: type, prefix: str, node_type: type) -> Callable | None:
         return found
 
 
-def summarize(module: cst.Module, line_of: LineOf) -> RaiseFacts:
-    """The raise facts of one parsed file; `line_of(node)` gives a node's start line (0 when unknown)."""
-    return _ModuleWalk(module, line_of).run()
+def summarize(module: cst.Module, line_of: LineOf, handler_class: Callable[[Handler], HandlerClass] = classify) -> RaiseFacts:
+    """The raise facts of one parsed file; `line_of(node)` gives a node's start line (0 when unknown),
+    `handler_class` what `classify` says of a handler (extraction passes the one it already asked)."""
+    return _ModuleWalk(module, line_of, handler_class).run()
 
 
 # --------------------------------------------------------------------- names and their values
@@ -435,9 +436,10 @@ def _nonzero_literal(node: cst.BaseExpression) -> bool:
 
 
 class _ModuleWalk:
-    def __init__(self, module: cst.Module, line_of: LineOf) -> None:
+    def __init__(self, module: cst.Module, line_of: LineOf, handler_class: Callable[[Handler], HandlerClass]) -> None:
         self.module = module
         self.line_of = line_of
+        self.handler_class = handler_class
         self.facts = RaiseFacts()
         self.module_frame = _Frame("", "", None)
         self.typer = _Typer(self.module_frame)
@@ -534,7 +536,7 @@ class _ModuleWalk:
         earlier: list[Value] = []
         for handler in node.handlers:
             types = self._handler_types(handler, body.frame)
-            found = classify(handler)
+            found = self.handler_class(handler)
             self.facts.handlers.append(HandlerRaises(
                 self.line_of(handler), scope.function, found.kind, found.reraises, tuple(inner.sites), types,
                 tuple(earlier), star,

@@ -20,6 +20,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from analyzer.extract import extract_file
 from analyzer.extract.bandit import CURATED_TESTS, bandit_findings
 from analyzer.extract.lines import LINE_NODE_TYPES, node_start_lines
+from analyzer.extract.walker import child_nodes, dotted_name
 from tests.conftest import FIXTURE_REPO
 
 EXPECTED = FIXTURE_REPO / "expected_findings"
@@ -83,3 +84,16 @@ def test_libcst_codegen_line_counting_matches_position_provider():
         assert expected and counted == expected, _upgrade_message(
             "libcst", f"other start lines than PositionProvider in {case['path']}",
             "analyzer/extract/lines.py (_LineRecordingState subclasses libcst._nodes.internal.CodegenState)")
+
+
+def test_libcst_name_and_attribute_have_no_subclasses():
+    # walker.dotted_name compares node types exactly (isinstance on libcst's ABC node classes runs Python code),
+    # and the walk skips fields declared as text: both rest on libcst's class layout.
+    for node_class in (cst.Name, cst.Attribute):
+        assert not node_class.__subclasses__(), _upgrade_message(
+            "libcst", f"subclasses of {node_class.__name__}", "analyzer/extract/walker.py (dotted_name)")
+    module = cst.parse_module("value = first.second.third(name)\n")
+    call = module.body[0].body[0].value
+    assert dotted_name(call.func) == "first.second.third" and dotted_name(call.args[0].value) == "name"
+    assert [type(node) for node in child_nodes(call)] == [cst.Attribute, cst.Arg], _upgrade_message(
+        "libcst", "other children of a call", "analyzer/extract/walker.py (child fields)")
