@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import libcst as cst
 
 from analyzer import kinds
-from analyzer.extract.bandit import BanditExtractor
+from analyzer.extract.bandit import BanditExtractor, load_bandit
 from analyzer.extract.base import Extractor, FileContext
 from analyzer.extract.cuda import CudaExtractor
 from analyzer.extract.definitions import DefinitionExtractor, FunctionExamples
@@ -239,6 +239,12 @@ def _run(facts: FileFacts, module: cst.Module, source: str, walked: PythonTree |
     for extractor in extractors:
         extractor.finish()
     return found
+
+
+def load_extractors() -> None:
+    """Load what extraction loads on first use (this module's imports and Bandit's test set), in a process
+    about to fork its parsing workers: they share it instead of each loading it again."""
+    load_bandit()
 
 
 def extract_source(code: str, path: str = "example.py", machine: str = "") -> FileFacts:

@@ -216,6 +216,11 @@ def _bandit():
     return Visitor
 
 
+def load_bandit() -> None:
+    """Build Bandit's test set and visitor now rather than on the first file (once per process)."""
+    _bandit()
+
+
 def _test_ids(check) -> frozenset[str]:
     """A plugin's test id; Bandit's blacklist wrapper (B001) stands for the ids of the entries it holds."""
     if check._test_id == "B001":
