@@ -3,6 +3,10 @@
 libcst's own visitor rebuilds each node while it walks; extraction only reads
 the tree, so this module walks the dataclass fields directly, in source order.
 Line numbers come from analyzer/extract/lines.py.
+
+Extraction tests a node's kind exactly where it can (`type(node) is cst.Call`):
+libcst's node classes are ABCs, whose failed isinstance runs Python code, and no
+concrete node class has subclasses (tests/extract/test_dependencies.py).
 """
 
 from __future__ import annotations
@@ -170,8 +174,6 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
 
 def dotted_name(node: cst.CSTNode | None) -> str:
     """`a.b.c` for Name/Attribute chains, "" for anything else."""
-    # Exact type tests: libcst's node classes are ABCs, whose isinstance runs Python code, and no class
-    # derives from Name or Attribute (tests/extract/test_dependencies.py).
     node_type = type(node)
     if node_type is cst.Name:
         return node.value  # type: ignore[union-attr]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import inspect
 import json
 
 import libcst as cst
@@ -86,12 +87,14 @@ def test_libcst_codegen_line_counting_matches_position_provider():
             "analyzer/extract/lines.py (_LineRecordingState subclasses libcst._nodes.internal.CodegenState)")
 
 
-def test_libcst_name_and_attribute_have_no_subclasses():
-    # walker.dotted_name compares node types exactly (isinstance on libcst's ABC node classes runs Python code),
-    # and the walk skips fields declared as text: both rest on libcst's class layout.
-    for node_class in (cst.Name, cst.Attribute):
-        assert not node_class.__subclasses__(), _upgrade_message(
-            "libcst", f"subclasses of {node_class.__name__}", "analyzer/extract/walker.py (dotted_name)")
+def test_libcst_concrete_node_classes_have_no_subclasses():
+    # Extraction tests node kinds exactly (`type(node) is cst.Call`): libcst's node classes are ABCs, whose
+    # failed isinstance runs Python code. That equals isinstance only while no concrete class is subclassed.
+    concrete = [value for name, value in vars(cst).items() if inspect.isclass(value) and issubclass(value, cst.CSTNode)
+                and not inspect.isabstract(value) and not name.startswith("Base")]
+    subclassed = sorted(node_class.__name__ for node_class in concrete if node_class.__subclasses__())
+    assert len(concrete) > 100 and subclassed == [], _upgrade_message(
+        "libcst", f"subclasses of {subclassed}", "analyzer/extract (exact node type tests)")
     module = cst.parse_module("value = first.second.third(name)\n")
     call = module.body[0].body[0].value
     assert dotted_name(call.func) == "first.second.third" and dotted_name(call.args[0].value) == "name"
