@@ -55,6 +55,7 @@ def test_the_candidate_files_give_the_report_of_every_file(name, options, fixtur
     full = run_codemod(codemod, tree, progress=every)
     cached = run_codemod(codemod, tree, progress=candidates, facts=facts)
     assert outcome(cached) == outcome(full)
+    assert outcome(run_codemod(codemod, tree, facts=facts, jobs=2)) == outcome(full)  # in worker processes
     needed = [path for path in tree.files if path not in facts or codemod.needs_file(facts[path])]
     from_facts = [path for path in needed if codemod.uses_plan and path in facts
                   and codemod.collect_from_facts(path, facts[path]) is not None]
