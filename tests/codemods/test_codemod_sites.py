@@ -12,10 +12,10 @@ import pytest
 
 from analyzer.extract import extract_file
 from bench.corpus import generate
-from codemods.apply import FAILED, UNPARSABLE, run_codemod
-from codemods.bare_except import BareExcept
-from codemods.base import apply_to_source, compiled_tree, rewrite_statements
-from codemods.tree import discover
+from agent_graph_codemods.apply import FAILED, UNPARSABLE, run_codemod
+from agent_graph_codemods.bare_except import BareExcept
+from agent_graph_codemods.base import apply_to_source, compiled_tree, rewrite_statements
+from agent_graph_codemods.tree import discover
 from tests.codemods.test_codemod_cached import outcome
 
 # Shapes a cut-out statement must survive: each is rewritten from its site statements alone.
@@ -26,7 +26,9 @@ SITE_SHAPES = {
         "                raise\n        else:\n            pass\n        finally:\n            self.close()\n"
     ),
     "module level without a final newline": "import os\ntry:\n    import uvloop\nexcept:pass",
-    "tabs and a comment at column 0": "def f(x):\n\tif x:\n\t\ttry:\n\t\t\tg()\n# note\n\t\texcept:\n\t\t\tpass\n\treturn 1\n",
+    "tabs and a comment at column 0": (
+        "def f(x):\n\tif x:\n\t\ttry:\n\t\t\tg()\n# note\n\t\texcept:\n\t\t\tpass\n\treturn 1\n"
+    ),
     "non-ASCII text around the sites": (
         'NAME = "café"\n\n\ndef f():\n    try:\n        print("naïve")\n    except:  # é\n        raise\n'
     ),
@@ -38,7 +40,9 @@ SITE_SHAPES = {
         "def f():\n    try:\n        g()\n    except KeyError:\n        pass\n    except:\n        h()\n"
         "    while True:\n        try: g()\n        except: continue\n"
     ),
-    "a site under a backslash continuation": "x = 1 + \\\n    2\nif x:\n    try:\n        g()\n    except:\n        pass\n",
+    "a site under a backslash continuation": (
+        "x = 1 + \\\n    2\nif x:\n    try:\n        g()\n    except:\n        pass\n"
+    ),
 }
 
 # Files rewritten whole even with facts: what the splice cannot hold. The report is the same all the same.

@@ -30,7 +30,7 @@ import libcst as cst
 from analyzer.config import DEFAULT_MAX_FILE_SECONDS
 from analyzer.facts import FileFacts
 from analyzer.workers import Failure, run_bounded
-from codemods.base import (
+from agent_graph_codemods.base import (
     Codemod,
     Edit,
     NotParsable,
@@ -40,7 +40,7 @@ from codemods.base import (
     parse_libcst,
     rewrite_statements,
 )
-from codemods.tree import TEMP_SUFFIX, Tree
+from agent_graph_codemods.tree import TEMP_SUFFIX, Tree
 
 CHANGED = "changed"
 UNCHANGED = "unchanged"
@@ -266,9 +266,9 @@ def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int 
                 facts: Mapping[str, FileFacts] | None = None, seconds: float = DEFAULT_MAX_FILE_SECONDS) -> Report:
     """Run one codemod over the tree; with `write`, rewritten files replace the originals.
     `limit` > 0 changes only the first `limit` files (by path) that would change. `facts` (path -> the
-    cached facts of its current bytes, see codemods.tree.cached_facts) spares parsing the files they show
-    the codemod has nothing to do in, and in those it has something to do in, all but the statements that
-    hold the sites (Codemod.local_sites); the report is the same as without them. With `jobs` > 1 each
+    cached facts of its current bytes, see agent_graph_codemods.tree.cached_facts) spares parsing the files
+    they show the codemod has nothing to do in, and in those it has something to do in, all but the statements
+    that hold the sites (Codemod.local_sites); the report is the same as without them. With `jobs` > 1 each
     file has `seconds` in its worker process."""
     progress = progress or NoProgress()
     overlay = overlay or {}

@@ -13,9 +13,10 @@ A file is rewritten in two steps that any codemod may use:
 2. `rewrite(module, path, file_plan)` returns the new module and one `Edit` per
    site; all fixes of one file are applied in a single transformer pass.
 
-A codemod whose rewrite of a site depends on nothing outside the statement that holds it names those
-statements (`rewrites_locally`, `local_sites` from CPython's tree): in a file a scan parsed, only they are parsed with libcst and
-rewritten, and spliced back into the file's text (`rewrite_statements`), which gives the same bytes.
+A codemod whose rewrite of a site depends on nothing outside the statement that holds it says so
+(`rewrites_locally`) and names those statements from CPython's tree (`local_sites`): in a file a scan
+parsed, only they are parsed with libcst, rewritten and spliced back into the file's text
+(`rewrite_statements`), which gives the same bytes.
 """
 
 from __future__ import annotations
