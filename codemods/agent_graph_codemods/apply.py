@@ -15,6 +15,7 @@ import codecs
 import contextlib
 import difflib
 import functools
+import hashlib
 import io
 import os
 import stat
@@ -161,12 +162,12 @@ class _Job:
     dry: bool  # nothing of the run is written: a rewritten file is verified with compile() alone
 
 
-# (path, file plan, content to use instead of the file's, whether a scan's libcst parsed these very bytes)
-_Item = tuple[str, Any, bytes | None, bool]
+# (path, file plan, content to use instead of the file's, the hash of the bytes a scan's libcst parsed or "")
+_Item = tuple[str, Any, bytes | None, str]
 
 
 def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
-    path, file_plan, override, scanned = item
+    path, file_plan, override, scanned_sha256 = item
     full = Path(job.root) / path
     try:
         data = override if override is not None else full.read_bytes()
@@ -174,7 +175,10 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
         return FileOutcome(path, FAILED, reason=f"cannot read: {error.strerror or error}")
     if not codemod.might_apply(data):
         return FileOutcome(path, UNCHANGED)
-    text = _plain_text(data) if scanned and job.phase == "rewrite" and codemod.rewrites_locally() else None
+    # Facts vouch only for the bytes they were made of, and the file may have changed since they were looked up.
+    local = (bool(scanned_sha256) and job.phase == "rewrite" and codemod.rewrites_locally()
+             and hashlib.sha256(data).hexdigest() == scanned_sha256)
+    text = _plain_text(data) if local else None
     try:
         if text is None:
             module, tree = parse_checked(data, path), None
@@ -302,8 +306,9 @@ def _needed(codemod: Codemod, files: list[str], overlay: Mapping[str, bytes],
 
 def _items(paths: list[tuple[str, Any]], overlay: Mapping[str, bytes], facts: Mapping[str, FileFacts]) -> list[_Item]:
     """What the workers get for (path, file plan) pairs: a file with facts and not rewritten by an earlier
-    codemod of the run is one a scan's libcst parsed as it is."""
-    return [(path, file_plan, overlay.get(path), path in facts and path not in overlay) for path, file_plan in paths]
+    codemod of the run is one a scan's libcst parsed, as it was when its facts were looked up."""
+    return [(path, file_plan, overlay.get(path), facts[path].sha256 if path in facts and path not in overlay else "")
+            for path, file_plan in paths]
 
 
 def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, seconds: float, overlay: dict[str, bytes],

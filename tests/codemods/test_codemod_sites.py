@@ -12,6 +12,7 @@ import pytest
 
 from analyzer.extract import extract_file
 from bench.corpus import generate
+from agent_graph_codemods import apply
 from agent_graph_codemods.apply import FAILED, UNPARSABLE, run_codemod
 from agent_graph_codemods.bare_except import BareExcept
 from agent_graph_codemods.base import apply_to_source, compiled_tree, rewrite_statements
@@ -115,3 +116,23 @@ def test_a_file_that_outruns_its_limit_or_kills_its_worker_is_skipped_and_the_ru
     assert [(o.path, o.status, o.reason) for o in report.failed] == [
         ("agent_8.py", FAILED, "codemod error: RuntimeError: boom")]
     assert report.changed_paths == [f"agent_{i}.py" for i in (0, 1, 2, 4, 5, 7, 9)]
+
+
+def test_a_file_changed_since_its_facts_were_looked_up_is_rewritten_whole(tmp_path, monkeypatch):
+    """The facts vouch that libcst parsed the bytes they were made of, not the file as it is now."""
+    (tmp_path / "kept.py").write_text("try:\n    g()\nexcept:\n    pass\n")
+    (tmp_path / "edited.py").write_text("try:\n    g()\nexcept:\n    pass\n")
+    tree = discover(tmp_path)
+    facts = _facts(tree)
+    (tmp_path / "edited.py").write_text("def f():\n    try:\n        g()\n    except:\n        raise\n")
+    cut_out = []
+
+    def spy(codemod, text, statements, path, file_plan):
+        cut_out.append(path)
+        return rewrite_statements(codemod, text, statements, path, file_plan)
+
+    monkeypatch.setattr(apply, "rewrite_statements", spy)
+    report = run_codemod(BareExcept(), tree, facts=facts)
+    assert cut_out == ["kept.py"]
+    assert outcome(report) == outcome(run_codemod(BareExcept(), tree))
+    assert b"except BaseException:" in report.changed[0].new
