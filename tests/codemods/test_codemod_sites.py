@@ -41,6 +41,9 @@ SITE_SHAPES = {
         "def f():\n    try:\n        g()\n    except KeyError:\n        pass\n    except:\n        h()\n"
         "    while True:\n        try: g()\n        except: continue\n"
     ),
+    "an indented site at the end of a file without a final newline": (
+        "class A:\n    def f(self):\n        try:\n            g()\n        except:\n            pass"
+    ),
     "a site under a backslash continuation": (
         "x = 1 + \\\n    2\nif x:\n    try:\n        g()\n    except:\n        pass\n"
     ),
@@ -68,6 +71,19 @@ def test_the_site_statements_alone_give_the_whole_module_rewrite(source):
     assert local is not None, "the statements could not be cut out"
     assert (local.code, local.edits, local.notes) == (whole.code, whole.edits, whole.notes)
     assert local.code != source
+
+
+@pytest.mark.parametrize("example", BareExcept.EXAMPLES, ids=lambda example: example.title)
+def test_each_example_rewrites_locally_as_it_does_whole_when_its_options_allow(example):
+    codemod = BareExcept(example.options)
+    whole = apply_to_source(codemod, example.before, example.path)
+    tree = compiled_tree(example.before.encode(), example.path)
+    if not codemod.rewrites_locally():
+        assert example.options.get("log_swallowed")
+        return
+    local = rewrite_statements(codemod, example.before, codemod.local_sites(tree), example.path, None)
+    assert local is not None
+    assert (local.code, local.edits, local.notes) == (whole.code, whole.edits, whole.notes)
 
 
 @pytest.mark.parametrize("shape", [*SITE_SHAPES, *WHOLE_FILE_SHAPES])
