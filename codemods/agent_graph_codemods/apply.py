@@ -162,12 +162,12 @@ class _Job:
     dry: bool  # nothing of the run is written: a rewritten file is verified with compile() alone
 
 
-# (path, file plan, content to use instead of the file's, the hash of the bytes a scan's libcst parsed or "")
-_Item = tuple[str, Any, bytes | None, str]
+# (path, file plan, content to use instead of the file's, the cached facts of the bytes a scan's libcst parsed)
+_Item = tuple[str, Any, bytes | None, FileFacts | None]
 
 
 def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
-    path, file_plan, override, scanned_sha256 = item
+    path, file_plan, override, facts = item
     full = Path(job.root) / path
     try:
         data = override if override is not None else full.read_bytes()
@@ -176,9 +176,9 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
     if not codemod.might_apply(data):
         return FileOutcome(path, UNCHANGED)
     # Facts vouch only for the bytes they were made of, and the file may have changed since they were looked up.
-    local = (bool(scanned_sha256) and job.phase == "rewrite" and codemod.rewrites_locally()
-             and hashlib.sha256(data).hexdigest() == scanned_sha256)
-    text = _plain_text(data) if local else None
+    if facts is not None and hashlib.sha256(data).hexdigest() != facts.sha256:
+        facts = None
+    text = _plain_text(data) if facts is not None and job.phase == "rewrite" and codemod.rewrites_locally() else None
     try:
         if text is None:
             module, tree = parse_checked(data, path), None
@@ -187,10 +187,11 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
     except NotParsable as error:
         return FileOutcome(path, UNPARSABLE, reason=str(error))
     if job.phase == "collect":
-        collected = codemod.collect(path, parse_libcst(data) if module is None else module)  # parsed: `text` is None
+        module = parse_libcst(data) if module is None else module  # parsed already: `text` is None
+        collected = codemod.collect(path, module) if facts is None else codemod.collect_with_facts(path, module, facts)
         return FileOutcome(path, UNCHANGED, collected=collected)
     try:
-        new, edits, notes = _rewrite(codemod, data, text, module, tree, path, file_plan)
+        new, edits, notes = _rewrite(codemod, data, text, module, tree, path, file_plan, facts)
     except NotParsable as error:
         return FileOutcome(path, UNPARSABLE, reason=str(error))
     except Exception as error:  # analyzer: ignore[broad-except] - a codemod bug on one file must not stop the run: the file is listed as failed
@@ -212,14 +213,18 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
 
 
 def _rewrite(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None, tree: ast.Module | None,
-             path: str, file_plan: Any) -> tuple[bytes, list[Edit], list[str]]:
+             path: str, file_plan: Any, facts: FileFacts | None) -> tuple[bytes, list[Edit], list[str]]:
     """The new bytes, edits and notes: from the site statements alone (`tree` and `text` given), else, or when
     one cannot be cut out, from the whole module (parsed here when it was not)."""
     if tree is not None and text is not None:
         local = rewrite_statements(codemod, text, codemod.local_sites(tree), path, file_plan)
         if local is not None:
             return local.code.encode("utf-8"), local.edits, local.notes
-    result = codemod.rewrite(module if module is not None else parse_libcst(data), path, file_plan)
+    module = module if module is not None else parse_libcst(data)
+    if facts is None:
+        result = codemod.rewrite(module, path, file_plan)
+    else:
+        result = codemod.rewrite_with_facts(module, path, file_plan, facts)
     return result.module.bytes, result.edits, result.notes
 
 
@@ -307,7 +312,7 @@ def _needed(codemod: Codemod, files: list[str], overlay: Mapping[str, bytes],
 def _items(paths: list[tuple[str, Any]], overlay: Mapping[str, bytes], facts: Mapping[str, FileFacts]) -> list[_Item]:
     """What the workers get for (path, file plan) pairs: a file with facts and not rewritten by an earlier
     codemod of the run is one a scan's libcst parsed, as it was when its facts were looked up."""
-    return [(path, file_plan, overlay.get(path), facts[path].sha256 if path in facts and path not in overlay else "")
+    return [(path, file_plan, overlay.get(path), facts[path] if path in facts and path not in overlay else None)
             for path, file_plan in paths]
 
 

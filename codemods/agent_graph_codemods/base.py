@@ -129,6 +129,11 @@ class Codemod:
         """Per-file data for `plan`; runs in worker processes, must be picklable."""
         return None
 
+    def collect_with_facts(self, path: str, module: cst.Module, facts: FileFacts) -> Any:
+        """`collect`, given also the cached facts of the module's bytes (FACT_FIELDS filled in), which it may
+        read instead of working them out again; the default ignores them."""
+        return self.collect(path, module)
+
     def collect_from_facts(self, path: str, facts: FileFacts) -> Any | None:
         """What `collect` returns for the file, worked out from the cached facts of its current bytes alone; None
         (the default) when that needs the syntax tree, and the file is parsed."""
@@ -180,6 +185,10 @@ class Codemod:
 
     def rewrite(self, module: cst.Module, path: str, file_plan: Any) -> Rewrite:
         raise NotImplementedError
+
+    def rewrite_with_facts(self, module: cst.Module, path: str, file_plan: Any, facts: FileFacts) -> Rewrite:
+        """`rewrite`, given also the cached facts of the module's bytes (see collect_with_facts)."""
+        return self.rewrite(module, path, file_plan)
 
     def commit_subject(self, sites: int, files: int) -> str:
         return f"{self.name}: fix {sites} site{'s' * (sites != 1)} in {files} file{'s' * (files != 1)}"
