@@ -59,7 +59,8 @@ analyzer fix NAME [PATH] [--diff] [--apply] [--branch NAME] [--commit] [--pr]
   others are rewritten whole.
 - Files are processed in parallel (`--jobs`, default all cores) in worker processes tied to the run, each file
   under the scan's `max_file_seconds`: a file that outlasts it or kills its worker is listed as not parsing,
-  and the run goes on. The progress bar is shown on a terminal only.
+  and the run goes on (`--jobs 1`, or fewer than 8 files: one process, no limit). The progress bar is shown
+  on a terminal only.
 - Exit codes: a dry run exits 0 when there is nothing to change, 1 when there is; with `--apply` (or
   `--branch`, `--commit`, `--pr`) 0 when every site was fixed, 1 when some were left as they are (the notes say
   which and why); 2 on an error, a file whose rewrite failed included. `analyzer fix NAME --apply && git commit`
