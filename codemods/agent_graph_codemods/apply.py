@@ -39,7 +39,6 @@ from agent_graph_codemods.base import (
     compiled_tree,
     parse_checked,
     parse_libcst,
-    rewrite_statements,
 )
 from agent_graph_codemods.tree import TEMP_SUFFIX, Tree
 
@@ -178,7 +177,7 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
     # Facts vouch only for the bytes they were made of, and the file may have changed since they were looked up.
     if facts is not None and hashlib.sha256(data).hexdigest() != facts.sha256:
         facts = None
-    text = _plain_text(data) if facts is not None and job.phase == "rewrite" and codemod.rewrites_locally() else None
+    text = _plain_text(data) if facts is not None and codemod.rewrites_locally() else None
     try:
         if text is None:
             module, tree = parse_checked(data, path), None
@@ -187,9 +186,10 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
     except NotParsable as error:
         return FileOutcome(path, UNPARSABLE, reason=str(error))
     if job.phase == "collect":
-        module = parse_libcst(data) if module is None else module  # parsed already: `text` is None
-        collected = codemod.collect(path, module) if facts is None else codemod.collect_with_facts(path, module, facts)
-        return FileOutcome(path, UNCHANGED, collected=collected)
+        try:
+            return FileOutcome(path, UNCHANGED, collected=_collect(codemod, data, text, module, tree, path, facts))
+        except NotParsable as error:
+            return FileOutcome(path, UNPARSABLE, reason=str(error))
     try:
         new, edits, notes = _rewrite(codemod, data, text, module, tree, path, file_plan, facts)
     except NotParsable as error:
@@ -212,12 +212,24 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
     return outcome
 
 
+def _collect(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None, tree: ast.Module | None,
+             path: str, facts: FileFacts | None) -> Any:
+    """What the file adds to the plan: from parts of its text alone (`tree` and `text` given), else, or when they
+    do not tell, from the whole module (parsed here when it was not)."""
+    if tree is not None and text is not None and facts is not None:
+        local = codemod.collect_locally(text, tree, path, facts)
+        if local is not None:
+            return local
+    module = module if module is not None else parse_libcst(data)
+    return codemod.collect(path, module) if facts is None else codemod.collect_with_facts(path, module, facts)
+
+
 def _rewrite(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None, tree: ast.Module | None,
              path: str, file_plan: Any, facts: FileFacts | None) -> tuple[bytes, list[Edit], list[str]]:
-    """The new bytes, edits and notes: from the site statements alone (`tree` and `text` given), else, or when
-    one cannot be cut out, from the whole module (parsed here when it was not)."""
-    if tree is not None and text is not None:
-        local = rewrite_statements(codemod, text, codemod.local_sites(tree), path, file_plan)
+    """The new bytes, edits and notes: from parts of the text alone (`tree` and `text` given), else, or when
+    they cannot be cut out, from the whole module (parsed here when it was not)."""
+    if tree is not None and text is not None and facts is not None:
+        local = codemod.rewrite_locally(text, tree, path, file_plan, facts)
         if local is not None:
             return local.code.encode("utf-8"), local.edits, local.notes
     module = module if module is not None else parse_libcst(data)
@@ -229,7 +241,7 @@ def _rewrite(codemod: Codemod, data: bytes, text: str | None, module: cst.Module
 
 
 def _plain_text(data: bytes) -> str | None:
-    """The text of a UTF-8 file with "\\n" line breaks only (what `rewrite_statements` splices), else None."""
+    """The text of a UTF-8 file with "\\n" line breaks only (what `Codemod.rewrite_locally` splices), else None."""
     if data.startswith(codecs.BOM_UTF8) or b"\r" in data or b"\x00" in data:
         return None
     try:

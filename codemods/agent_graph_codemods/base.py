@@ -16,7 +16,9 @@ A file is rewritten in two steps that any codemod may use:
 A codemod whose rewrite of a site depends on nothing outside the statement that holds it says so
 (`rewrites_locally`) and names those statements from CPython's tree (`local_sites`): in a file a scan
 parsed, only they are parsed with libcst, rewritten and spliced back into the file's text
-(`rewrite_statements`), which gives the same bytes.
+(`rewrite_statements`), which gives the same bytes. One that needs more than the statements (port-literals:
+the file's facts, the import at the top) overrides `rewrite_locally` and `collect_locally` on the same cuts
+(`cut_statements`, `splice`).
 """
 
 from __future__ import annotations
@@ -173,15 +175,29 @@ class Codemod:
         return True
 
     def rewrites_locally(self) -> bool:
-        """True when `rewrite` of each statement `local_sites` names, alone, as a module of its own, gives
-        exactly its part of the rewrite of the whole file (text, edits and notes): then, in a file a scan
-        parsed, only they are parsed with libcst (`rewrite_statements`). False, the default: the rewrite needs
-        the whole module."""
+        """True when, in a file a scan parsed, `rewrite_locally` (and `collect_locally`, for a plan) may work on
+        parts of the file's text parsed alone with libcst instead of the whole module. False, the default: the
+        rewrite needs the whole module."""
         return False
 
     def local_sites(self, tree: ast.Module) -> list[ast.stmt]:
-        """The statements of CPython's tree of a file that hold all its sites (asked when `rewrites_locally`)."""
+        """The statements of CPython's tree of a file that hold all its sites (asked by the default
+        `rewrite_locally`)."""
         raise NotImplementedError
+
+    def rewrite_locally(self, text: str, tree: ast.Module, path: str, file_plan: Any,
+                        facts: FileFacts) -> TextRewrite | None:
+        """The rewrite of a file a scan parsed (asked when `rewrites_locally`) from its text ("\\n" line breaks),
+        CPython's tree and the cached facts of its bytes: exactly what `rewrite_with_facts` of the whole module
+        gives (text, edits, notes); None when it cannot tell, and the file is rewritten whole. The default:
+        `rewrite` of each statement `local_sites` names, alone, gives exactly its part of the file's rewrite
+        (`rewrite_statements`)."""
+        return rewrite_statements(self, text, self.local_sites(tree), path, file_plan)
+
+    def collect_locally(self, text: str, tree: ast.Module, path: str, facts: FileFacts) -> Any | None:
+        """`collect_with_facts` of a file a scan parsed (asked when `rewrites_locally`), from its text, CPython's
+        tree and cached facts; None (the default) when it needs the whole module, which is then parsed."""
+        return None
 
     def rewrite(self, module: cst.Module, path: str, file_plan: Any) -> Rewrite:
         raise NotImplementedError
@@ -269,40 +285,85 @@ class TextRewrite:
     notes: list[str]
 
 
-def rewrite_statements(codemod: Codemod, text: str, statements: Sequence[ast.stmt], path: str,
-                       file_plan: Any) -> TextRewrite | None:
-    """`codemod.rewrite` of each statement (see Codemod.local_sites) parsed alone, spliced back into the file's
-    text, edits on the file's lines; None when a statement cannot be cut out and parsed alone (the file is
-    then rewritten whole). `text` has only "\\n" line breaks, as CPython's line numbers count them."""
-    starts = [0, *(match.end() for match in re.finditer("\n", text))]  # offset of each line
-    pieces: list[str] = []
-    edits: list[Edit] = []
-    notes: list[str] = []
+@dataclass
+class Cut:
+    """Whole lines of a file's text parsed alone with libcst: `before` + text[start:end] + `after` is `module`."""
+
+    start: int
+    end: int
+    shift: int  # a line of `module` + shift = that line in the file
+    module: cst.Module
+    before: str = ""
+    after: str = ""
+
+    def text_of(self, module: cst.Module) -> str | None:
+        """The file's new text for these lines from a rewrite of `module`; None when the wrapper did not stay."""
+        code = module.code
+        if not (code.startswith(self.before) and code.endswith(self.after)):
+            return None
+        return code[len(self.before): len(code) - len(self.after)]
+
+
+def line_offsets(text: str) -> list[int]:
+    """The offset of each line of `text` ("\\n" line breaks)."""
+    return [0, *(match.end() for match in re.finditer("\n", text))]
+
+
+def cut_statements(text: str, statements: Sequence[ast.stmt], starts: Sequence[int] | None = None
+                   ) -> list[Cut] | None:
+    """The outermost of `statements`, each cut out of the file's text on its whole lines and parsed alone (an
+    indented one as the body of `if 1:`), in source order; None when one does not start its line, overlaps the
+    one before or does not parse alone. `starts`: line_offsets(text) when known."""
+    starts = line_offsets(text) if starts is None else starts
+    cuts: list[Cut] = []
     done = 0
     for statement in _outermost(statements):
         start = starts[statement.lineno - 1]
         last = statement.end_lineno or statement.lineno
         end = starts[last] if last < len(starts) else len(text)
-        indented = statement.col_offset > 0
+        before = _WRAPPER if statement.col_offset > 0 else ""
         if text[start:start + statement.col_offset].strip(" \t\f") or start < done:
             return None  # a statement that does not start its line, or overlaps the one before
         try:
-            module = parse_libcst(_WRAPPER + text[start:end] if indented else text[start:end])
+            module = parse_libcst(before + text[start:end])
         except NotParsable:
             return None
-        result = codemod.rewrite(module, path, file_plan)
-        new = result.module.code
-        if indented:
-            if not new.startswith(_WRAPPER):
-                return None
-            new = new[len(_WRAPPER):]
-        shift = statement.lineno - 1 - indented  # snippet line -> file line
-        edits += [dataclasses.replace(edit, line=edit.line + shift) for edit in result.edits]
-        notes += result.notes
-        pieces += [text[done:start], new]
+        cuts.append(Cut(start, end, statement.lineno - 1 - bool(before), module, before))
         done = end
+    return cuts
+
+
+def splice(text: str, cuts: Sequence[Cut], new_texts: Sequence[str]) -> str:
+    """`text` with each cut's lines replaced by its new text (cuts in source order, not overlapping)."""
+    pieces: list[str] = []
+    done = 0
+    for cut, new in zip(cuts, new_texts):
+        pieces += [text[done:cut.start], new]
+        done = cut.end
     pieces.append(text[done:])
-    return TextRewrite("".join(pieces), edits, notes)
+    return "".join(pieces)
+
+
+def rewrite_statements(codemod: Codemod, text: str, statements: Sequence[ast.stmt], path: str,
+                       file_plan: Any) -> TextRewrite | None:
+    """`codemod.rewrite` of each statement (see Codemod.local_sites) parsed alone, spliced back into the file's
+    text, edits on the file's lines; None when a statement cannot be cut out and parsed alone (the file is
+    then rewritten whole). `text` has only "\\n" line breaks, as CPython's line numbers count them."""
+    cuts = cut_statements(text, statements)
+    if cuts is None:
+        return None
+    new_texts: list[str] = []
+    edits: list[Edit] = []
+    notes: list[str] = []
+    for cut in cuts:
+        result = codemod.rewrite(cut.module, path, file_plan)
+        new = cut.text_of(result.module)
+        if new is None:
+            return None
+        edits += [dataclasses.replace(edit, line=edit.line + cut.shift) for edit in result.edits]
+        notes += result.notes
+        new_texts.append(new)
+    return TextRewrite(splice(text, cuts, new_texts), edits, notes)
 
 
 def _outermost(statements: Sequence[ast.stmt]) -> list[ast.stmt]:

@@ -18,6 +18,7 @@ machine) keeps its name. Registries and requirements: codemods/ports_file.py.
 
 from __future__ import annotations
 
+import ast
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
@@ -46,10 +47,18 @@ from agent_graph_codemods.base import (
     UNSAFE,
     Codemod,
     CodemodError,
+    Cut,
     Edit,
     Example,
+    NotParsable,
     Option,
     Rewrite,
+    TextRewrite,
+    ast_statements,
+    cut_statements,
+    line_offsets,
+    parse_libcst,
+    splice,
     first_statement_holding,
     header_insert_index,
     insert_statements,
@@ -150,12 +159,17 @@ def _is_conversion(node: cst.CSTNode) -> TypeGuard[cst.Call]:
     return isinstance(node, cst.Call) and dotted_name(node.func) in ("int", "str") and len(node.args) == 1
 
 
-class _Locator:
-    """Finds, for each rewritable endpoint fact, the node that holds its port."""
+class _NeedsModule(Exception):
+    """A port found outside the statement of its call (a name assigned elsewhere): the whole module is needed."""
 
-    def __init__(self, module: cst.Module) -> None:
+
+class _Locator:
+    """Finds, for each rewritable endpoint fact, the node that holds its port; `whole`: `module` is the file's,
+    not a part of it cut out (then a port outside the call's statement raises _NeedsModule)."""
+
+    def __init__(self, module: cst.Module, whole: bool = True) -> None:
         self.module = module
-        self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
+        self.whole = whole
 
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node).strip()
@@ -218,6 +232,8 @@ class _Locator:
 
     def _single_assignment(self, reference: cst.BaseExpression) -> cst.BaseExpression | str:
         """The value of the one assignment of a name or `self.x` in the module."""
+        if not self.whole:
+            raise _NeedsModule
         wanted = self.code(reference)
         values, other_bindings = [], 0
         for item in _walk(self.module):
@@ -253,8 +269,14 @@ def _names_in(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(child_nodes(current))
 
 
-def _endpoint_calls(module: cst.Module, line_of) -> dict[int, list[cst.Call]]:
-    calls: dict[int, list[cst.Call]] = defaultdict(list)
+_Calls = dict[int, list[tuple[cst.Call, _Locator]]]  # file line -> the bind/connect calls there, in source order
+
+
+def _endpoint_calls(module: cst.Module, shift: int = 0, whole: bool = True) -> _Calls:
+    """The calls of `module`, whose line + `shift` is the file's line (`whole`: see _Locator)."""
+    locator = _Locator(module, whole)
+    line_of = start_lines(module, (cst.Call,))
+    calls: _Calls = defaultdict(list)
     for item in _walk(module):
         node = item.node
         if (
@@ -263,7 +285,7 @@ def _endpoint_calls(module: cst.Module, line_of) -> dict[int, list[cst.Call]]:
             and node.func.attr.value in ENDPOINT_ACTIONS
             and node.args
         ):
-            calls[line_of(node)].append(node)
+            calls[line_of(node) + shift].append((node, locator))
     return calls
 
 
@@ -287,8 +309,13 @@ def locate(module: cst.Module, path: str, cached: FileFacts | None = None
     fixed = _fixed_binds(endpoints, path)
     if not _rewritable(endpoints):
         return [], fixed, _left_notes(endpoints, path), []
-    calls = _endpoint_calls(module, start_lines(module, (cst.Call,)))
-    locator = _Locator(module)
+    located, notes, left = _find_targets(endpoints, path, _endpoint_calls(module))
+    return located, fixed, notes, left
+
+
+def _find_targets(endpoints: list[ResolvedEndpoint], path: str, calls: _Calls
+                  ) -> tuple[list[_Located], list[str], list[str]]:
+    """`locate`'s rewritable sites, notes and left ports, given the bind/connect calls on the endpoints' lines."""
     located, notes, left, used = [], [], [], set()
     ordinals: dict[int, int] = defaultdict(int)
     for endpoint in endpoints:
@@ -296,10 +323,12 @@ def locate(module: cst.Module, path: str, cached: FileFacts | None = None
         if endpoint.port is None or endpoint.source not in REWRITTEN_SOURCES:
             notes.extend(_left_notes([endpoint], path))
             continue
-        call = next((c for c in calls.get(fact.line, []) if c not in used and _matches(locator, c, endpoint)), None)
-        if call is None:
+        found = next(((call, locator) for call, locator in calls.get(fact.line, [])
+                      if call not in used and _matches(locator, call, endpoint)), None)
+        if found is None:
             left.append(f"{path}:{fact.line}: cannot find the {fact.action} call of {fact.endpoint}")
             continue
+        call, locator = found
         used.add(call)
         target = locator.target(call, endpoint)
         if isinstance(target, str):
@@ -310,7 +339,7 @@ def locate(module: cst.Module, path: str, cached: FileFacts | None = None
         site = PortSite(path, fact.line, ordinal, fact.action, endpoint.port, fact.socket_kind, fact.host,
                         fact.class_name)
         located.append(_Located(site, target))
-    return located, fixed, notes, left
+    return located, notes, left
 
 
 def _file_endpoints(facts: FileFacts, path: str) -> list[ResolvedEndpoint]:
@@ -350,6 +379,79 @@ def _matches(locator: _Locator, call: cst.Call, endpoint: ResolvedEndpoint) -> b
         ENDPOINT_ACTIONS[call.func.attr.value] == endpoint.fact.action  # type: ignore[attr-defined]
         and locator.code(call.args[0].value) == endpoint.fact.endpoint
     )
+
+
+# --------------------------------------------------------------------- the file in parts
+
+
+def _site_statements(tree: ast.Module, endpoints: list[ResolvedEndpoint]) -> list[ast.stmt] | None:
+    """The innermost statement holding each rewritable endpoint's line (a call starts on the line its fact
+    names); None when a line has none, or is a decorator's, which a cut from the statement's line leaves out."""
+    lines = {e.fact.line for e in endpoints if e.port is not None and e.source in REWRITTEN_SOURCES}
+    holders: dict[int, ast.stmt] = {}
+    for statement in ast_statements(tree):  # outer before inner: the innermost holder comes last
+        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+        last = statement.end_lineno or statement.lineno
+        holders.update((line, statement) for line in lines if first <= line <= last)
+    if lines - holders.keys() or any(line < holders[line].lineno for line in lines):
+        return None
+    return list(holders.values())
+
+
+_HEAD_END = "pass\n"  # stands for the first def or class after a module's head cut out alone
+
+
+def _head(text: str, tree: ast.Module, starts: list[int]) -> Cut | None:
+    """The top-level statements before the first def or class, parsed alone with a `pass` standing for the
+    rest: where the import goes (base.header_insert_index never looks further); the whole file when it has no
+    def or class. None when that does not parse alone."""
+    first = next((s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))),
+                 None)
+    try:
+        if first is None:
+            return Cut(0, len(text), 0, parse_libcst(text))
+        end = starts[min([first.lineno, *(d.lineno for d in first.decorator_list)]) - 1]
+        if not text.startswith(("@", "def", "async", "class"), end):  # a decorator continued from the line before
+            return None
+        return Cut(0, end, 0, parse_libcst(text[:end] + _HEAD_END), after=_HEAD_END)
+    except NotParsable:
+        return None
+
+
+def _cut_calls(cuts: list[Cut]) -> _Calls:
+    calls: _Calls = defaultdict(list)
+    for cut in cuts:
+        for line, found in _endpoint_calls(cut.module, cut.shift, whole=False).items():
+            calls[line] += found
+    return calls
+
+
+def _registry_function_in(tree: ast.Module) -> tuple[str, str]:
+    """PortLiterals._registry_function from CPython's tree: libcst's top-level simple statements are CPython's
+    top-level statements, grouped by line."""
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and (statement.module or "") in REGISTRY_MODULES:
+            for alias in statement.names:
+                if alias.name == "get_port":
+                    return alias.asname or alias.name, ""
+    bound: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(statement.name)
+        elif isinstance(statement, (ast.Import, ast.ImportFrom)):
+            bound.update(alias.asname or alias.name.split(".")[0] for alias in statement.names)
+        elif isinstance(statement, ast.Assign):
+            bound.update(target.id for target in statement.targets if isinstance(target, ast.Name))
+        elif isinstance(statement, (ast.AnnAssign, ast.AugAssign)) and isinstance(statement.target, ast.Name):
+            bound.add(statement.target.id)
+    return _registry_import("get_port" in bound)
+
+
+def _registry_import(get_port_taken: bool) -> tuple[str, str]:
+    """The name get_port is called by and the import to add, when the module does not import it."""
+    if get_port_taken:
+        return "registry_port", f"from {REGISTRY_MODULE} import get_port as registry_port\n"
+    return "get_port", f"from {REGISTRY_MODULE} import get_port\n"
 
 
 # --------------------------------------------------------------------- naming
@@ -608,6 +710,70 @@ class _Replacer(cst.CSTTransformer):
         return updated_node
 
 
+@dataclass
+class _Swaps:
+    """What a file's rewrite swaps: nodes replaced, f-string texts split, the node each name went to."""
+
+    replacements: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict)
+    splits: dict[cst.CSTNode, list[cst.CSTNode]] = field(default_factory=dict)
+    chosen: dict[cst.CSTNode, str] = field(default_factory=dict)
+    edits: list[Edit] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def sorted_edits(self) -> list[Edit]:
+        return sorted(self.edits, key=lambda e: e.line)
+
+
+def _swaps(located: list[_Located], path: str, file_plan: dict[tuple[int, int], str] | None,
+           function: str) -> _Swaps:
+    swaps = _Swaps()
+    for item in located:
+        name = (file_plan or {}).get((item.site.line, item.site.ordinal))
+        if name is None:
+            continue
+        target = item.target
+        if swaps.chosen.setdefault(target.node, name) != name:
+            swaps.notes.append(f"{path}:{item.site.line}: shares its endpoint string with another port name; left")
+            continue
+        problem = _swap(target, function, name, swaps.replacements, swaps.splits)
+        if problem:
+            swaps.notes.append(f"{path}:{item.site.line}: {problem}")
+            continue
+        swaps.edits.append(Edit(item.site.line, f"port {item.site.port} -> {function}('{name}')"))
+    return swaps
+
+
+def _swap(target: _Target, function: str, name: str, replacements, splits) -> str:
+    call_text = _registry_call(function, name, target.fstring_quote)
+    if target.node in replacements or target.node in splits:
+        return ""  # the same node, already swapped for the same name
+    if target.kind == "expression":
+        text = f"str({call_text})" if target.wrap_str else call_text
+        replacements[target.node] = cst.parse_expression(text)
+    elif target.kind == "string":
+        string = ensure_type(target.node, cst.SimpleString)
+        fstring = _as_fstring(string, target.digits, _registry_call(function, name, string.quote[0]))
+        if isinstance(fstring, str):
+            return fstring
+        replacements[target.node] = fstring
+    else:
+        written = ensure_type(target.node, cst.FormattedStringText).value
+        text = written[: len(written) - len(target.digits)]
+        parts: list[cst.CSTNode] = [cst.FormattedStringText(text)] if text else []
+        parts.append(cst.FormattedStringExpression(cst.parse_expression(call_text)))
+        splits[target.node] = parts
+    return ""
+
+
+def _with_import(module: cst.Module, new_module: cst.Module, needs_import: str,
+                 chosen: Mapping[cst.CSTNode, str]) -> cst.Module:
+    """`new_module` (`module` rewritten) with the import added after the top imports, before the first use."""
+    if not needs_import:
+        return new_module
+    first_use = first_statement_holding(module, set(chosen))
+    return insert_statements(new_module, header_insert_index(module, first_use), [cst.parse_statement(needs_import)])
+
+
 def _registry_call(function: str, name: str, fstring_quote: str) -> str:
     quote = "'" if fstring_quote == '"' else '"'
     return f"{function}({quote}{name}{quote})"
@@ -750,6 +916,56 @@ class PortLiterals(Codemod):
     def collect_with_facts(self, path: str, module: cst.Module, facts: FileFacts) -> Collected:
         return _collected(*locate(module, path, facts))
 
+    def rewrites_locally(self) -> bool:
+        return True
+
+    def collect_locally(self, text: str, tree: ast.Module, path: str, facts: FileFacts) -> Collected | None:
+        # Only the statements of the bind/connect calls with a port to rewrite are parsed, each alone.
+        endpoints = _file_endpoints(facts, path)
+        statements = _site_statements(tree, endpoints)
+        cuts = None if statements is None else cut_statements(text, statements)
+        if cuts is None:
+            return None
+        try:
+            located, notes, left = _find_targets(endpoints, path, _cut_calls(cuts))
+        except _NeedsModule:
+            return None
+        return _collected(located, _fixed_binds(endpoints, path), notes, left)
+
+    def rewrite_locally(self, text: str, tree: ast.Module, path: str, file_plan: dict[tuple[int, int], str] | None,
+                        facts: FileFacts) -> TextRewrite | None:
+        # The call statements, each alone, and the module's head when the import is added there.
+        endpoints = _file_endpoints(facts, path)
+        function, needs_import = _registry_function_in(tree)
+        starts = line_offsets(text)
+        statements = _site_statements(tree, endpoints)
+        head = _head(text, tree, starts) if needs_import else None
+        if statements is None or (needs_import and head is None):
+            return None
+        if head is not None:
+            statements = [statement for statement in statements if starts[statement.lineno - 1] >= head.end]
+        cuts = cut_statements(text, statements, starts)
+        if cuts is None:
+            return None
+        cuts = [head, *cuts] if head is not None else cuts
+        try:
+            located = _find_targets(endpoints, path, _cut_calls(cuts))[0]
+        except _NeedsModule:
+            return None
+        swaps = _swaps(located, path, file_plan, function)
+        if not swaps.edits:
+            return TextRewrite(text, [], swaps.notes)
+        new_texts = []
+        for cut in cuts:
+            new_module = cut.module.visit(_Replacer(swaps.replacements, swaps.splits))
+            if cut is head:
+                new_module = _with_import(cut.module, new_module, needs_import, swaps.chosen)
+            new = cut.text_of(new_module)
+            if new is None:
+                return None
+            new_texts.append(new)
+        return TextRewrite(splice(text, cuts, new_texts), swaps.sorted_edits(), swaps.notes)
+
     def _included(self, kind: str) -> bool:
         return kind == LIVE or (kind == COPY and bool(self.options["include_copies"])) or (
             kind == TEST and bool(self.options["include_tests"]))
@@ -814,54 +1030,12 @@ class PortLiterals(Codemod):
     def _rewrite(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None,
                  located: list[_Located]) -> Rewrite:
         function, needs_import = self._registry_function(module)
-        replacements: dict[cst.CSTNode, cst.CSTNode] = {}
-        splits: dict[cst.CSTNode, list[cst.CSTNode]] = {}
-        chosen: dict[cst.CSTNode, str] = {}
-        edits, notes = [], []
-        for item in located:
-            name = (file_plan or {}).get((item.site.line, item.site.ordinal))
-            if name is None:
-                continue
-            target = item.target
-            if chosen.setdefault(target.node, name) != name:
-                notes.append(f"{path}:{item.site.line}: shares its endpoint string with another port name; left")
-                continue
-            problem = self._swap(target, function, name, replacements, splits)
-            if problem:
-                notes.append(f"{path}:{item.site.line}: {problem}")
-                continue
-            edits.append(Edit(item.site.line, f"port {item.site.port} -> {function}('{name}')"))
-        if not edits:
-            return Rewrite(module, [], notes)
-        new_module = module.visit(_Replacer(replacements, splits))
-        if needs_import:
-            first_use = first_statement_holding(module, set(chosen))
-            new_module = insert_statements(
-                new_module, header_insert_index(module, first_use), [cst.parse_statement(needs_import)]
-            )
-        return Rewrite(new_module, sorted(edits, key=lambda e: e.line), notes)
-
-    @staticmethod
-    def _swap(target: _Target, function: str, name: str, replacements, splits) -> str:
-        call_text = _registry_call(function, name, target.fstring_quote)
-        if target.node in replacements or target.node in splits:
-            return ""  # the same node, already swapped for the same name
-        if target.kind == "expression":
-            text = f"str({call_text})" if target.wrap_str else call_text
-            replacements[target.node] = cst.parse_expression(text)
-        elif target.kind == "string":
-            string = ensure_type(target.node, cst.SimpleString)
-            fstring = _as_fstring(string, target.digits, _registry_call(function, name, string.quote[0]))
-            if isinstance(fstring, str):
-                return fstring
-            replacements[target.node] = fstring
-        else:
-            written = ensure_type(target.node, cst.FormattedStringText).value
-            text = written[: len(written) - len(target.digits)]
-            parts: list[cst.CSTNode] = [cst.FormattedStringText(text)] if text else []
-            parts.append(cst.FormattedStringExpression(cst.parse_expression(call_text)))
-            splits[target.node] = parts
-        return ""
+        swaps = _swaps(located, path, file_plan, function)
+        if not swaps.edits:
+            return Rewrite(module, [], swaps.notes)
+        new_module = module.visit(_Replacer(swaps.replacements, swaps.splits))
+        return Rewrite(_with_import(module, new_module, needs_import, swaps.chosen), swaps.sorted_edits(),
+                       swaps.notes)
 
     @staticmethod
     def _registry_function(module: cst.Module) -> tuple[str, str]:
@@ -880,9 +1054,7 @@ class PortLiterals(Codemod):
                             bound = alias.asname.name if alias.asname is not None else alias.name
                             if isinstance(bound, cst.Name):
                                 return bound.value, ""
-        if "get_port" in module_bound_names(module):
-            return "registry_port", f"from {REGISTRY_MODULE} import get_port as registry_port\n"
-        return "get_port", f"from {REGISTRY_MODULE} import get_port\n"
+        return _registry_import("get_port" in module_bound_names(module))
 
 
 __all__ = ["PortLiterals", "PortSite", "locate", "machine_of", "name_ports"]

@@ -5,17 +5,19 @@ every file in one process."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
 from analyzer.extract import extract_file
 from bench.corpus import generate
-from agent_graph_codemods import apply
 from agent_graph_codemods.apply import FAILED, UNPARSABLE, run_codemod
 from agent_graph_codemods.bare_except import BareExcept
-from agent_graph_codemods.base import apply_to_source, compiled_tree, rewrite_statements
+from agent_graph_codemods.base import apply_to_source, compiled_tree, parse_checked, rewrite_statements
+from agent_graph_codemods.port_literals import PortLiterals
 from agent_graph_codemods.tree import discover
 from tests.codemods.test_codemod_cached import outcome
 
@@ -54,6 +56,43 @@ WHOLE_FILE_SHAPES = {
     "CRLF line breaks": b"def f():\r\n    try:\r\n        g()\r\n    except:\r\n        pass\r\n",
     "a latin-1 coding cookie": b"# -*- coding: latin-1 -*-\nS = '\xe9'\ntry:\n    g()\nexcept:\n    pass\n",
     "a UTF-8 BOM": b"\xef\xbb\xbftry:\n    g()\nexcept:\n    pass\n",
+}
+
+
+# port-literals: the call statements and the module's head, each parsed alone, give the whole-module rewrite.
+PORT_SHAPES = {
+    "docstring, future import, comments before the first class": (
+        '"""Agent."""\nfrom __future__ import annotations\n\nimport zmq\n# ports\n\n\n@dataclass\nclass A:\n'
+        '    def run(self):\n        self.sock.bind("tcp://*:5556")  # pub\n'
+    ),
+    "module-level binds before and after the defs, no final newline": (
+        'import zmq\nPORT = 7100\ns = zmq.Context().socket(zmq.PULL)\ns.bind("tcp://0.0.0.0:%d" % PORT)\n\n\n'
+        'def f():\n    pass\n\n\nt = zmq.Context().socket(zmq.PUSH)\nt.connect("tcp://localhost:" + str(PORT))'
+    ),
+    "no def or class at all": 'import zmq\nsock = zmq.Context().socket(zmq.REP)\nsock.bind(f"tcp://*:{5570}")\n',
+    "an import guard, then a multi-line call in a nested block": (
+        "try:\n    import zmq\nexcept ImportError:\n    zmq = None\n\n\nclass Agent:\n    def start(self):\n"
+        "        if self.ok:\n            self.sock.bind(\n                'tcp://*:'\n                '6001'\n"
+        "            )\n        self.other.connect('tcp://127.0.0.1:6001')\n"
+    ),
+    "get_port defined here: the import takes another name": (
+        "import zmq\n\n\ndef get_port(name):\n    return 1\n\n\nclass B:\n    def run(self):\n"
+        "        self.sock.bind('tcp://*:5590')\n"
+    ),
+    "get_port imported already": (
+        "import zmq\nfrom agent_runtime import get_port as gp\n\n\nclass C:\n    def run(self):\n"
+        "        self.sock.bind('tcp://*:5591')\n        self.b.bind(f'tcp://*:{gp(\"X_PUB\")}')\n"
+    ),
+    "two binds on one line, and an indented comment ending a block": (
+        "import zmq\n\n\nclass D:\n    def run(self):\n        self.a.bind('tcp://*:5592'); self.b.bind('tcp://*:5593')\n"
+        "        # done\n# end\n"
+    ),
+    "a bind in a decorator's arguments": (
+        "import zmq\n\n\n@register(sock.bind('tcp://*:5594'))\ndef f():\n    pass\n"
+    ),
+    "a constant endpoint string: rewritten where it is assigned": (
+        'import zmq\nENDPOINT = "tcp://*:6000"\n\n\ndef run(sock):\n    sock.bind(ENDPOINT)\n'
+    ),
 }
 
 
@@ -142,13 +181,94 @@ def test_a_file_changed_since_its_facts_were_looked_up_is_rewritten_whole(tmp_pa
     facts = _facts(tree)
     (tmp_path / "edited.py").write_text("def f():\n    try:\n        g()\n    except:\n        raise\n")
     cut_out = []
+    rewrite_locally = BareExcept.rewrite_locally
 
-    def spy(codemod, text, statements, path, file_plan):
+    def spy(codemod, text, tree, path, file_plan, facts):
         cut_out.append(path)
-        return rewrite_statements(codemod, text, statements, path, file_plan)
+        return rewrite_locally(codemod, text, tree, path, file_plan, facts)
 
-    monkeypatch.setattr(apply, "rewrite_statements", spy)
+    monkeypatch.setattr(BareExcept, "rewrite_locally", spy)
     report = run_codemod(BareExcept(), tree, facts=facts)
     assert cut_out == ["kept.py"]
     assert outcome(report) == outcome(run_codemod(BareExcept(), tree))
     assert b"except BaseException:" in report.changed[0].new
+
+
+def _port_rewrites(source: str, path: str):
+    """(whole, local) for port-literals on one file: collected data, then the rewrite's text, edits and notes."""
+    codemod, data = PortLiterals(), source.encode()
+    facts = extract_file(path, data)
+    module, tree = parse_checked(data, path), compiled_tree(data, path)
+    collected = codemod.collect_with_facts(path, module, facts)
+    file_plan = codemod.plan_for_file(codemod.plan({path: collected}, None), path)
+    assert file_plan, "the shape must have a port to rewrite"
+    whole = codemod.rewrite_with_facts(module, path, file_plan, facts)
+    local = codemod.rewrite_locally(source, tree, path, file_plan, facts)
+    local_collected = codemod.collect_locally(source, tree, path, facts)
+    return ((collected, whole.module.code, whole.edits, whole.notes),
+            None if local is None else (local_collected, local.code, local.edits, local.notes))
+
+
+@pytest.mark.parametrize("shape", PORT_SHAPES)
+def test_port_literals_from_the_call_statements_and_the_head_equals_the_whole_module(shape):
+    whole, local = _port_rewrites(PORT_SHAPES[shape], "main_pc_code/agents/agent.py")
+    assert whole[1] != PORT_SHAPES[shape]
+    if shape in ("a bind in a decorator's arguments", "a constant endpoint string: rewritten where it is assigned",
+                 "two binds on one line, and an indented comment ending a block"):
+        assert local is None  # the port is outside the call's statement, or the statement cannot be cut out
+        return
+    assert local == whole
+
+
+@pytest.mark.parametrize("example", [e for e in PortLiterals.EXAMPLES if e.after is not None],
+                         ids=lambda example: example.title)
+def test_each_port_literals_example_rewrites_locally_or_says_it_cannot(example):
+    whole, local = _port_rewrites(example.before, example.path)
+    assert whole[1] == example.after
+    assert local in (whole, None)
+    assert local is not None or "ENDPOINT" in example.before  # only the constant string needs the module
+
+
+def _run_counting_whole_parses(tree, facts, monkeypatch, jobs=1):
+    """port-literals on `tree`, and the paths it parsed whole with libcst (one process: the spies see them)."""
+    whole = []
+    for name in ("collect_with_facts", "rewrite_with_facts"):
+        method = getattr(PortLiterals, name)
+
+        def spy(codemod, module, path, *rest, method=method, name=name):
+            whole.append((name, path))
+            return method(codemod, module, path, *rest)
+
+        monkeypatch.setattr(PortLiterals, name, spy)
+    report = run_codemod(PortLiterals(), tree, jobs=jobs, facts=facts)
+    monkeypatch.undo()
+    return report, whole
+
+
+@pytest.mark.parametrize("fixture", ["agent_system", "port_registry/tree"])
+def test_port_literals_on_facts_parses_only_parts_and_reports_what_the_whole_module_run_does(fixture, tmp_path,
+                                                                                            monkeypatch):
+    root = tmp_path / "repo"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "fixtures" / fixture, root)
+    tree = discover(root)
+    full = run_codemod(PortLiterals(), tree)
+    assert full.changed and any(o.extra for o in full.changed)  # a ports.yaml or requirements.txt besides sources
+    facts = {path: extract_file(path, tree.path_of(path).read_bytes()) for path in tree.files}
+    facts = {path: value for path, value in facts.items() if value.parse_status == "ok"}  # what a scan caches
+    report, whole = _run_counting_whole_parses(tree, facts, monkeypatch)
+    assert outcome(report) == outcome(full)
+    rewritten = [o.path for o in full.changed if not o.extra]
+    assert len({path for _, path in whole}) < len(rewritten), whole
+
+
+def test_port_literals_on_a_generated_corpus_in_two_workers_on_facts_equals_one_process_without(tmp_path,
+                                                                                               monkeypatch):
+    generate(tmp_path, 6000)
+    tree = discover(tmp_path)
+    facts = _facts(tree)
+    full = run_codemod(PortLiterals(), tree, jobs=1)
+    assert len([o for o in full.changed if not o.extra]) > 8 and full.left
+    report, whole = _run_counting_whole_parses(tree, facts, monkeypatch)
+    assert outcome(report) == outcome(full)
+    assert not whole, "every generated file is rewritten from its parts"
+    assert outcome(run_codemod(PortLiterals(), tree, jobs=2, facts=facts)) == outcome(full)
