@@ -293,6 +293,7 @@ def _endpoint_calls(module: cst.Module, shift: int = 0, whole: bool = True) -> _
 class _Located:
     site: PortSite
     target: _Target
+    module: cst.Module  # the one the target is in: the file's, or a part of it cut out
 
 
 def locate(module: cst.Module, path: str, cached: FileFacts | None = None
@@ -338,7 +339,7 @@ def _find_targets(endpoints: list[ResolvedEndpoint], path: str, calls: _Calls
         ordinals[fact.line] += 1
         site = PortSite(path, fact.line, ordinal, fact.action, endpoint.port, fact.socket_kind, fact.host,
                         fact.class_name)
-        located.append(_Located(site, target))
+        located.append(_Located(site, target, locator.module))
     return located, notes, left
 
 
@@ -955,12 +956,16 @@ class PortLiterals(Codemod):
         swaps = _swaps(located, path, file_plan, function)
         if not swaps.edits:
             return TextRewrite(text, [], swaps.notes)
+        changed = swaps.replacements.keys() | swaps.splits.keys()
+        swapped = [item.module for item in located if item.target.node in changed]
         new_texts = []
         for cut in cuts:
-            new_module = cut.module.visit(_Replacer(swaps.replacements, swaps.splits))
+            new_module = cut.module
+            if any(module is cut.module for module in swapped):  # the head seldom is: only the import goes in
+                new_module = new_module.visit(_Replacer(swaps.replacements, swaps.splits))
             if cut is head:
                 new_module = _with_import(cut.module, new_module, needs_import, swaps.chosen)
-            new = cut.text_of(new_module)
+            new = cut.text_of(new_module) if new_module is not cut.module else text[cut.start:cut.end]
             if new is None:
                 return None
             new_texts.append(new)
