@@ -51,10 +51,15 @@ def test_a_command_that_parses_does_import_them():
 def test_check_on_an_unchanged_tree_parses_nothing_and_imports_no_parser(scanned_fixture, fixture_repo,
                                                                             fixture_cache_dir):
     store, _report = scanned_fixture
-    output, modules = imported_by("check", str(fixture_repo), "--store", str(store), "--cache-dir",
-                                  str(fixture_cache_dir), "--no-baseline", "--format", "json")
+    check = ("check", str(fixture_repo), "--store", str(store), "--cache-dir", str(fixture_cache_dir), "--no-baseline",
+             "--format", "json")
+    output, modules = imported_by(*check)
     assert '"findings"' in output  # the report was written
     assert sorted(modules & {"libcst", "bandit", "radon", "pyarrow", "codemods"}) == []
+    # Asked again, the check answers with the report it saved: no graph library, store engine or query.
+    again, modules = imported_by(*check)
+    assert again == output
+    assert sorted(modules & {"libcst", "bandit", "radon", "pyarrow", "codemods", "networkx", "ladybug", "queries"}) == []
 
 
 def test_each_command_run_in_process_gets_a_console_for_its_own_environment():
