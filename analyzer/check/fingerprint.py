@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:  # the baseline reads fingerprints without the query machinery
     from analyzer.findings import Finding
-    from queries import Query
+    from analyzer.queries import Query
 
 StatementReader = Callable[[str, int], str]  # (path, 1-based line) -> the statement's normalised text
 DIGITS = 40

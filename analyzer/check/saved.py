@@ -7,7 +7,8 @@ format is identical to a run that computes it.
 
 The key is everything the report depends on, keyed with this user's local key (analyzer/cache.py):
 the scan's inputs fingerprint (sources, configs, settings, the analyzer's own code: analyzer/inputs.py),
-the store's stamp of the snapshot the findings came from (`GraphStore.snapshot_stamp`), the rule files,
+the store's stamp of the snapshot the findings came from (`GraphStore.snapshot_stamp`), the rule files
+(`library_folder()`, the bundled `queries/` or $ANALYZER_QUERIES),
 the codemods (SARIF's fixes), the baseline file's bytes, the query engine's version and the request (the
 check options, the format, the folder paths are shown relative to). The entry also lists the files whose
 lines placed or suppressed findings, with their hashes, and is checked against them again when used.
@@ -36,11 +37,11 @@ from analyzer.check.options import CheckOptions, baseline_file
 from analyzer.check.sources import file_digest
 from analyzer.config import load_check_config
 from analyzer.inputs import Inputs, read_inputs
+from analyzer.queries import library_folder  # where the rule files are: a module of names, no rule is read
 from analyzer.store import check_repository_name, is_server_url, open_store, resolve_store_location
 
 CHECK_REPORTS = "check-reports"
-RULES_PACKAGE = "queries"  # its folder holds the rule files (.cypher, examples) and their loader
-CODEMODS_PACKAGE = "codemods"  # SARIF carries their fixes
+CODEMODS_PACKAGE = "agent_graph_codemods"  # SARIF carries their fixes
 QUERY_ENGINE = "ladybug"  # the embedded store's library: its version is part of every answer
 
 
@@ -63,7 +64,7 @@ class SavedChecks:
         baseline = baseline_file(self.repo, load_check_config(self.inputs.config.raw), options)
         self.request = {
             "repository": self.name, "repo": str(self.repo), "cwd": os.getcwd(), "python": sys.version,
-            "engine": importlib.metadata.version(QUERY_ENGINE), "rules": _package_digest(RULES_PACKAGE),
+            "engine": importlib.metadata.version(QUERY_ENGINE), "rules": _folder_digest(library_folder()),
             "codemods": _package_digest(CODEMODS_PACKAGE) if request.get("format") == "sarif" else "",
             "baseline": [str(baseline), file_digest(_read(baseline))] if baseline is not None else None,
             "roots": options.roots, "exclude": options.exclude, "select": options.select, "ignore": options.ignore,
@@ -146,12 +147,16 @@ def _read(path: Path) -> bytes | None:
 
 
 def _package_digest(name: str) -> str:
-    """Every file under a package's folder (code and data), found without importing it."""
+    """Every file of a package (code and data), found without importing it."""
     spec = importlib.util.find_spec(name)
-    digest = hashlib.sha256()
     folders = (spec.submodule_search_locations or []) if spec is not None else []
-    for folder in folders:
-        for path in sorted(Path(folder).rglob("*")):
-            if path.is_file() and "__pycache__" not in path.parts:
-                digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
+    return "".join(_folder_digest(Path(folder)) for folder in folders)
+
+
+def _folder_digest(folder: Path) -> str:
+    """Every file under `folder`, by relative path and bytes (bytecode left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

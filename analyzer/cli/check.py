@@ -159,7 +159,7 @@ def _run(options: CheckOptions, output_format: str, to_file: bool, path: str | N
     from analyzer.check.run import run_check
     from analyzer.check.saved import CheckReport
     from analyzer.findings import RowFilter
-    from queries import QueryError
+    from analyzer.queries import QueryError
 
     try:
         result = run_check(options)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 
 import pytest
 
 import analyzer.check.run
 from analyzer.check.saved import CHECK_REPORTS, _package_digest
+from analyzer.queries import library_folder
 from analyzer.scan import ScanOptions, scan
 from analyzer.store.ladybug import LadybugStore
 from tests.check.check_repo import check_args, make_repo, run_cli, write
@@ -102,9 +104,15 @@ def test_each_input_of_the_answer_makes_the_check_run_again(repo, runs):
     assert len(runs) == 7
 
 
-def test_changed_rules_make_the_check_run_again(repo, runs, monkeypatch):
+def test_changed_rules_make_the_check_run_again(repo, runs, monkeypatch, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(library_folder(), rules)
+    monkeypatch.setenv("ANALYZER_QUERIES", str(rules))  # a team's own copy of the library
     _check(repo, "--no-baseline")
-    monkeypatch.setattr("analyzer.check.saved._package_digest", lambda name: f"{name} edited")
+    _check(repo, "--no-baseline")
+    assert len(runs) == 1
+    rule = next(rules.glob("*.cypher"))
+    rule.write_text(rule.read_text(encoding="utf-8") + "\n// edited\n", encoding="utf-8")
     _check(repo, "--no-baseline")
     assert len(runs) == 2
 
