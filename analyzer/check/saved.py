@@ -1,22 +1,23 @@
 """A check's report, saved to answer the same check of the same inputs again.
 
-`analyzer check` on a tree unchanged since the last check answers from here without opening the store,
-running a query or importing the query machinery. What it answers is the very text the last run printed
-(rendering 15,000 findings as indented JSON alone takes longer than the whole answer may), so every
-format is identical to a run that computes it.
+`analyzer check` on a tree unchanged since the last check answers from here without opening the store or
+reading a rule. What it answers is the very text the last run printed (rendering 15,000 findings as
+indented JSON alone takes longer than the whole answer may), so every format is identical to a run that
+computes it.
 
-The key is everything the report depends on, keyed with this user's local key (analyzer/cache.py):
-the scan's inputs fingerprint (sources, configs, settings, the analyzer's own code: analyzer/inputs.py),
-the store's stamp of the snapshot the findings came from (`GraphStore.snapshot_stamp`), the rule files
-(`library_folder()`, the bundled `queries/` or $ANALYZER_QUERIES),
-the codemods (SARIF's fixes), the baseline file's bytes, the query engine's version and the request (the
-check options, the format, the folder paths are shown relative to). The entry also lists the files whose
-lines placed or suppressed findings, with their hashes, and is checked against them again when used.
+The key is everything the report depends on, keyed with this user's local key (analyzer/cache.py): the
+scan's inputs fingerprint (sources, configs, settings, the analyzer's own code: analyzer/inputs.py), the
+store's stamp of the snapshot the findings came from (`GraphStore.snapshot_stamp`), the rule files
+(`library_folder()`: the bundled `queries/` or $ANALYZER_QUERIES), the codemods (SARIF's fixes), the
+baseline file's bytes, the query engine's and Python's versions, and the request (the check options, the
+format, the folder paths are shown relative to). The entry also lists the files whose lines placed or
+suppressed findings, with their hashes, and is checked against them again when used.
 
-One entry per repository, format and destination in `<cache>/check-reports/`: a line of JSON (the key, the
-files, the summary and exit code) and the report's text, signed with the local key: an entry planted, edited, damaged or made from other inputs is a miss (the check runs), never an
-error. Reports are saved only for a store that can stamp its snapshots (the embedded one), a check that
-scans first and uses the cache, and not for `--base` (its answer depends on git history).
+One entry per repository, format and destination in `<cache>/check-reports/`: its signature (keyed with
+the local key), a line of JSON (the key, the files, the summary and exit code), then the report's text. An
+entry planted, edited, damaged or made from other inputs is a miss (the check runs), never an error.
+Reports are saved only for a store that stamps its snapshots (the embedded one), for a check that scans
+first and uses the cache, and not for `--base` (its answer depends on git history).
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ class SavedChecks:
             "params": options.params, "fail_on": options.fail_on, "files": options.files, **request,
         }
         slot = json.dumps([self.name, request.get("format"), request.get("to_file")])
-        self.path = Path(self.cache_dir) / CHECK_REPORTS / f"{hashlib.sha256(slot.encode()).hexdigest()}.json"
+        self.path = Path(self.cache_dir) / CHECK_REPORTS / f"{hashlib.sha256(slot.encode()).hexdigest()}.report"
 
     @classmethod
     def for_check(cls, options: CheckOptions, request: dict[str, Any]) -> SavedChecks | None:
