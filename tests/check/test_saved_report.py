@@ -4,7 +4,6 @@ the same bytes in every format, without running a query; any input that changes 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 
@@ -13,8 +12,6 @@ import pytest
 import analyzer.check.run
 from analyzer.check.saved import CHECK_REPORTS, _package_digest
 from analyzer.queries import library_folder
-from analyzer.scan import ScanOptions, scan
-from analyzer.store.ladybug import LadybugStore
 from tests.check.check_repo import check_args, make_repo, run_cli, write
 
 AGENT = "import os\n\n\ndef restart(cmd):\n    os.system(cmd)\n    try:\n        pass\n    except:\n        pass\n"
@@ -149,24 +146,3 @@ def test_a_check_that_does_not_scan_or_use_the_cache_never_reuses(repo, runs):
     _check(repo, "--no-baseline", "--no-scan")
     _check(repo, "--no-baseline", "--no-cache")
     assert len(runs) == 3
-
-
-def test_an_unchanged_rescan_opens_no_snapshot_until_its_file_is_touched(repo, tmp_path, monkeypatch):
-    options = ScanOptions(repo=repo, store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"), jobs=1)
-    first = scan(options)
-    real = LadybugStore._open_current
-
-    def no_open(*_args, **_kwargs):
-        raise AssertionError("the unchanged snapshot was opened")
-
-    with monkeypatch.context() as patched:
-        patched.setattr(LadybugStore, "_open_current", no_open)
-        unchanged = scan(options)
-    assert (unchanged.unchanged, unchanged.snapshot, unchanged.files) == (True, first.snapshot, first.files)
-    # A database file changed behind the store's back (same name): opened and read before it is trusted.
-    [database] = (tmp_path / "store" / "repo").glob("*.lbdb")
-    os.utime(database, ns=(0, 0))
-    opened = []
-    monkeypatch.setattr(LadybugStore, "_open_current", lambda *a, **k: opened.append(1) or real(*a, **k))
-    again = scan(options)
-    assert opened and (again.unchanged, again.snapshot) == (True, first.snapshot)
