@@ -95,10 +95,14 @@ def test_each_input_of_the_answer_makes_the_check_run_again(repo, runs):
     assert check()["findings"] == [] and len(runs) == 5
     (repo / ".analyzer-baseline.json").write_text(json.dumps({"version": 2, "findings": []}))
     assert check()["findings"] and len(runs) == 6
-    # The options, then the same options again.
+    # The options, then the same options again; the scope of the report.
     _check(repo, "--format", "json", "--select", "shell-injection")
     _check(repo, "--format", "json", "--select", "shell-injection")
     assert len(runs) == 7
+    (repo / ".analyzer-baseline.json").unlink()
+    whole = check()
+    limited = json.loads(_check(repo, "--format", "json", "--limit", "1").stdout)
+    assert len(runs) == 9 and len(limited["findings"]) == 1 < len(whole["findings"])
 
 
 def test_changed_rules_make_the_check_run_again(repo, runs, monkeypatch, tmp_path):
