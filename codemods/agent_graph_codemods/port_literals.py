@@ -272,20 +272,23 @@ def _names_in(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 _Calls = dict[int, list[tuple[cst.Call, _Locator]]]  # file line -> the bind/connect calls there, in source order
 
 
-def _endpoint_calls(module: cst.Module, shift: int = 0, whole: bool = True) -> _Calls:
-    """The calls of `module`, whose line + `shift` is the file's line (`whole`: see _Locator)."""
-    locator = _Locator(module, whole)
-    line_of = start_lines(module, (cst.Call,))
+def _endpoint_calls(module: cst.Module, shift: int = 0, whole: bool = True, line: int | None = None) -> _Calls:
+    """The calls of `module`, whose line + `shift` is the file's line (`whole`: see _Locator); `line`: the file
+    line all of `module`'s code is on (a one-line part), which spares working out the calls' positions."""
+    found = [
+        node for node in (item.node for item in _walk(module))
+        if isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ENDPOINT_ACTIONS
+        and node.args
+    ]
     calls: _Calls = defaultdict(list)
-    for item in _walk(module):
-        node = item.node
-        if (
-            isinstance(node, cst.Call)
-            and isinstance(node.func, cst.Attribute)
-            and node.func.attr.value in ENDPOINT_ACTIONS
-            and node.args
-        ):
-            calls[line_of(node) + shift].append((node, locator))
+    if not found:
+        return calls
+    locator = _Locator(module, whole)
+    line_of = start_lines(module, (cst.Call,)) if line is None else None
+    for node in found:
+        calls[line if line_of is None else line_of(node) + shift].append((node, locator))
     return calls
 
 
@@ -419,11 +422,13 @@ def _head(text: str, tree: ast.Module, starts: list[int]) -> Cut | None:
         return None
 
 
-def _cut_calls(cuts: list[Cut]) -> _Calls:
+def _cut_calls(text: str, cuts: list[Cut]) -> _Calls:
     calls: _Calls = defaultdict(list)
     for cut in cuts:
-        for line, found in _endpoint_calls(cut.module, cut.shift, whole=False).items():
-            calls[line] += found
+        one_line = "\n" not in text[cut.start:cut.end].removesuffix("\n")
+        line = cut.shift + 1 + cut.before.count("\n") if one_line else None  # the file line it starts on
+        for at, found in _endpoint_calls(cut.module, cut.shift, whole=False, line=line).items():
+            calls[at] += found
     return calls
 
 
@@ -928,7 +933,7 @@ class PortLiterals(Codemod):
         if cuts is None:
             return None
         try:
-            located, notes, left = _find_targets(endpoints, path, _cut_calls(cuts))
+            located, notes, left = _find_targets(endpoints, path, _cut_calls(text, cuts))
         except _NeedsModule:
             return None
         return _collected(located, _fixed_binds(endpoints, path), notes, left)
@@ -950,7 +955,7 @@ class PortLiterals(Codemod):
             return None
         cuts = [head, *cuts] if head is not None else cuts
         try:
-            located = _find_targets(endpoints, path, _cut_calls(cuts))[0]
+            located = _find_targets(endpoints, path, _cut_calls(text, cuts))[0]
         except _NeedsModule:
             return None
         swaps = _swaps(located, path, file_plan, function)
