@@ -260,13 +260,16 @@ def compiled_tree(data: bytes, path: str) -> ast.Module:
     return tree
 
 
-def ast_statements(tree: ast.Module) -> Iterator[ast.stmt]:
+def ast_statements(tree: ast.Module, enter: Callable[[ast.stmt], bool] | None = None) -> Iterator[ast.stmt]:
     """Every statement of CPython's tree, outer before inner: only blocks are entered (no statement is ever
-    inside an expression), a fraction of ast.walk's nodes."""
+    inside an expression), a fraction of ast.walk's nodes; with `enter`, only the blocks of the statements it
+    accepts."""
     stack: list[ast.stmt] = list(reversed(tree.body))
     while stack:
         statement = stack.pop()
         yield statement
+        if enter is not None and not enter(statement):
+            continue
         inner: list[ast.stmt] = []
         for name in ("body", "orelse", "finalbody"):
             inner += getattr(statement, name, ())

@@ -393,10 +393,15 @@ def _site_statements(tree: ast.Module, endpoints: list[ResolvedEndpoint]) -> lis
     names); None when a line has none, or is a decorator's, which a cut from the statement's line leaves out."""
     lines = {e.fact.line for e in endpoints if e.port is not None and e.source in REWRITTEN_SOURCES}
     holders: dict[int, ast.stmt] = {}
-    for statement in ast_statements(tree):  # outer before inner: the innermost holder comes last
+
+    def holding(statement: ast.stmt) -> list[int]:
         first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
         last = statement.end_lineno or statement.lineno
-        holders.update((line, statement) for line in lines if first <= line <= last)
+        return [line for line in lines if first <= line <= last]
+
+    # Outer before inner, entering only statements that hold a line: the innermost holder comes last.
+    for statement in ast_statements(tree, lambda statement: bool(holding(statement))):
+        holders.update((line, statement) for line in holding(statement))
     if lines - holders.keys() or any(line < holders[line].lineno for line in lines):
         return None
     return list(holders.values())
