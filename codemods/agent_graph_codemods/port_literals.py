@@ -286,9 +286,12 @@ def _endpoint_calls(module: cst.Module, shift: int = 0, whole: bool = True, line
     if not found:
         return calls
     locator = _Locator(module, whole)
-    line_of = start_lines(module, (cst.Call,)) if line is None else None
+    if line is not None:
+        calls[line] = [(node, locator) for node in found]
+        return calls
+    line_of = start_lines(module, (cst.Call,))
     for node in found:
-        calls[line if line_of is None else line_of(node) + shift].append((node, locator))
+        calls[line_of(node) + shift].append((node, locator))
     return calls
 
 

@@ -263,7 +263,7 @@ def test_port_literals_on_facts_parses_only_parts_and_reports_what_the_whole_mod
 
 def test_port_literals_on_a_generated_corpus_in_two_workers_on_facts_equals_one_process_without(tmp_path,
                                                                                                monkeypatch):
-    generate(tmp_path, 6000)
+    generate(tmp_path, 4000)
     tree = discover(tmp_path)
     facts = _facts(tree)
     full = run_codemod(PortLiterals(), tree, jobs=1)
