@@ -177,19 +177,12 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
     # Facts vouch only for the bytes they were made of, and the file may have changed since they were looked up.
     if facts is not None and hashlib.sha256(data).hexdigest() != facts.sha256:
         facts = None
-    text = _plain_text(data) if facts is not None and codemod.rewrites_locally() else None
     try:
-        if text is None:
-            module, tree = parse_checked(data, path), None
-        else:  # libcst parsed these bytes in the scan (the facts cache is keyed by their hash): compile() is the rest
-            module, tree = None, compiled_tree(data, path)
+        text, module, tree = _parsed(codemod, data, path, facts)
     except NotParsable as error:
         return FileOutcome(path, UNPARSABLE, reason=str(error))
     if job.phase == "collect":
-        try:
-            return FileOutcome(path, UNCHANGED, collected=_collect(codemod, data, text, module, tree, path, facts))
-        except NotParsable as error:
-            return FileOutcome(path, UNPARSABLE, reason=str(error))
+        return _collect(codemod, data, text, module, tree, path, facts)
     try:
         new, edits, notes = _rewrite(codemod, data, text, module, tree, path, file_plan, facts)
     except NotParsable as error:
@@ -212,16 +205,31 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
     return outcome
 
 
+def _parsed(codemod: Codemod, data: bytes, path: str, facts: FileFacts | None
+            ) -> tuple[str | None, cst.Module | None, ast.Module | None]:
+    """(None, libcst's tree, None) of the file, both parsers' check passed; or, for a file a scan parsed
+    (`facts`) that the codemod may work on in parts, (its text, None, CPython's tree). NotParsable otherwise."""
+    text = _plain_text(data) if facts is not None and codemod.rewrites_locally() else None
+    if text is None:
+        return None, parse_checked(data, path), None
+    # libcst parsed these bytes in the scan (the facts cache is keyed by their hash): compile() is the rest
+    return text, None, compiled_tree(data, path)
+
+
 def _collect(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None, tree: ast.Module | None,
-             path: str, facts: FileFacts | None) -> Any:
+             path: str, facts: FileFacts | None) -> FileOutcome:
     """What the file adds to the plan: from parts of its text alone (`tree` and `text` given), else, or when they
     do not tell, from the whole module (parsed here when it was not)."""
     if tree is not None and text is not None and facts is not None:
         local = codemod.collect_locally(text, tree, path, facts)
         if local is not None:
-            return local
-    module = module if module is not None else parse_libcst(data)
-    return codemod.collect(path, module) if facts is None else codemod.collect_with_facts(path, module, facts)
+            return FileOutcome(path, UNCHANGED, collected=local)
+    try:
+        module = module if module is not None else parse_libcst(data)
+    except NotParsable as error:
+        return FileOutcome(path, UNPARSABLE, reason=str(error))
+    collected = codemod.collect(path, module) if facts is None else codemod.collect_with_facts(path, module, facts)
+    return FileOutcome(path, UNCHANGED, collected=collected)
 
 
 def _rewrite(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None, tree: ast.Module | None,

@@ -440,6 +440,41 @@ def _cut_calls(text: str, cuts: list[Cut]) -> _Calls:
     return calls
 
 
+def _parts(text: str, tree: ast.Module, endpoints: list[ResolvedEndpoint], needs_import: str) -> list[Cut] | None:
+    """The parts of the file a local rewrite parses: the module's head first when the import goes there, then
+    the call statements after it; None when one cannot be cut out."""
+    starts = line_offsets(text)
+    statements = _site_statements(tree, endpoints)
+    head = _head(text, tree, starts) if needs_import else None
+    if statements is None or (needs_import and head is None):
+        return None
+    if head is not None:
+        statements = [statement for statement in statements if starts[statement.lineno - 1] >= head.end]
+    cuts = cut_statements(text, statements, starts)
+    if cuts is None:
+        return None
+    return [head, *cuts] if head is not None else cuts
+
+
+def _new_texts(text: str, parts: list[Cut], located: list[_Located], swaps: _Swaps, needs_import: str
+               ) -> list[str] | None:
+    """Each part's new text: swapped, and the head (first, when `needs_import`) with the import added."""
+    changed = swaps.replacements.keys() | swaps.splits.keys()
+    swapped = [item.module for item in located if item.target.node in changed]
+    new_texts = []
+    for index, part in enumerate(parts):
+        new_module = part.module
+        if any(module is part.module for module in swapped):  # the head seldom is: only the import goes in
+            new_module = new_module.visit(_Replacer(swaps.replacements, swaps.splits))
+        if index == 0 and needs_import:
+            new_module = _with_import(part.module, new_module, needs_import, swaps.chosen)
+        new = part.text_of(new_module) if new_module is not part.module else text[part.start:part.end]
+        if new is None:
+            return None
+        new_texts.append(new)
+    return new_texts
+
+
 def _registry_function_in(tree: ast.Module) -> tuple[str, str]:
     """PortLiterals._registry_function from CPython's tree: libcst's top-level simple statements are CPython's
     top-level statements, grouped by line."""
@@ -951,38 +986,19 @@ class PortLiterals(Codemod):
         # The call statements, each alone, and the module's head when the import is added there.
         endpoints = _file_endpoints(facts, path)
         function, needs_import = _registry_function_in(tree)
-        starts = line_offsets(text)
-        statements = _site_statements(tree, endpoints)
-        head = _head(text, tree, starts) if needs_import else None
-        if statements is None or (needs_import and head is None):
+        parts = _parts(text, tree, endpoints, needs_import)
+        if parts is None:
             return None
-        if head is not None:
-            statements = [statement for statement in statements if starts[statement.lineno - 1] >= head.end]
-        cuts = cut_statements(text, statements, starts)
-        if cuts is None:
-            return None
-        cuts = [head, *cuts] if head is not None else cuts
         try:
-            located = _find_targets(endpoints, path, _cut_calls(text, cuts))[0]
+            located = _find_targets(endpoints, path, _cut_calls(text, parts))[0]
         except _NeedsModule:
             return None
         swaps = _swaps(located, path, file_plan, function)
         if not swaps.edits:
             return TextRewrite(text, [], swaps.notes)
-        changed = swaps.replacements.keys() | swaps.splits.keys()
-        swapped = [item.module for item in located if item.target.node in changed]
-        new_texts = []
-        for cut in cuts:
-            new_module = cut.module
-            if any(module is cut.module for module in swapped):  # the head seldom is: only the import goes in
-                new_module = new_module.visit(_Replacer(swaps.replacements, swaps.splits))
-            if cut is head:
-                new_module = _with_import(cut.module, new_module, needs_import, swaps.chosen)
-            new = cut.text_of(new_module) if new_module is not cut.module else text[cut.start:cut.end]
-            if new is None:
-                return None
-            new_texts.append(new)
-        return TextRewrite(splice(text, cuts, new_texts), swaps.sorted_edits(), swaps.notes)
+        new_texts = _new_texts(text, parts, located, swaps, needs_import)
+        return None if new_texts is None else TextRewrite(splice(text, parts, new_texts), swaps.sorted_edits(),
+                                                          swaps.notes)
 
     def _included(self, kind: str) -> bool:
         return kind == LIVE or (kind == COPY and bool(self.options["include_copies"])) or (
