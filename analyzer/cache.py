@@ -227,7 +227,7 @@ _IDENTITY_FIELDS = ("path", "machine", "sha256", "size", "lines", "parse_status"
 def _field_decoder(name: str) -> Callable[[Any], Any]:
     if name not in _FACT_FIELDS:
         raise ValueError(f"FileFacts has no field {name!r}")
-    return decoder(typing.get_type_hints(FileFacts)[name])
+    return decoder(typing.get_type_hints(FileFacts, include_extras=True)[name])
 
 
 class FactCache:

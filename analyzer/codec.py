@@ -6,9 +6,10 @@
 
 Nothing is hand-listed: a dataclass is a map of its fields, `list[X]`, `tuple[X, ...]`
 and sets are arrays, `tuple[X, Y]` an array of two, `dict[str, X]` a map, `X | None`
-nil or X (arrays come back as tuples: msgpack builds them in C, no conversion), and
+nil or X (arrays come back as tuples: msgpack builds them in C, no conversion),
 `Annotated[dict[str, X], DEFERRED]` a map of packed values, each decoded when it is first read
-(a `DeferredMap`). Where a hint says only `tuple`
+(a `DeferredMap`), and `Annotated[X | None, DEFERRED]` nil or X packed, decoded when first used (a
+`DeferredValue`). Where a hint says only `tuple`
 (the narrowing model's symbolic values) or `Any` (FileFacts.extra, the lists of kinds registered later),
 values describe themselves: tuples are arrays, and a dataclass is a map tagged with
 its class, which must be one of the dataclasses of a module whose classes are
@@ -97,11 +98,12 @@ def _fields(cls: type, coder: Callable[[Any], Coder]) -> list[tuple[str, Coder]]
 
 
 class Deferred:
-    """The mark of `Annotated[dict[str, X], DEFERRED]`: a map whose values are packed one by one and decoded
-    when first read. For maps of which a reader needs a few values: the narrowing pass reads about a fifth
-    of the raise facts' functions, and a rescan skips unpacking and building the rest. A value decoded late
-    that does not fit raises EntryError where it is read, so only data known to be this codec's own output
-    may hold one (cache entries are signed: analyzer/cache.py)."""
+    """The mark of `Annotated[dict[str, X], DEFERRED]` (a map whose values are packed one by one and decoded
+    when first read) and of `Annotated[X | None, DEFERRED]` (a value packed whole, decoded when first used).
+    For data a reader needs a part of: a rescan's narrowing pass reads the raise facts of the files its
+    changed files touch, and of those about a fifth of the functions. A value decoded late that does not
+    fit raises EntryError where it is used, so only data known to be this codec's own output may hold one
+    (cache entries are signed: analyzer/cache.py)."""
 
 
 DEFERRED = Deferred()
@@ -146,29 +148,73 @@ class DeferredMap(Mapping[str, Any]):
         return dict, (dict(self.items()),)  # pickled (to a worker) as the plain map it stands for
 
 
-def _deferred_parts(hint: Any) -> Any | None:
-    """X of `Annotated[dict[str, X], DEFERRED]`; None for a hint without the mark."""
+class DeferredValue:
+    """A value kept packed until first used; attribute reads, equality and pickling see the decoded value."""
+
+    __slots__ = ("_packed", "_decode", "_value")
+
+    def __init__(self, packed: bytes, decode: Coder) -> None:
+        self._packed: bytes | None = packed
+        self._decode, self._value = decode, None
+
+    def value(self) -> Any:
+        if self._packed is not None:
+            self._value, self._packed = self._decode(_unpack(self._packed)), None
+        return self._value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.value(), name)
+
+    def __eq__(self, other: object) -> bool:
+        return self.value() == (other.value() if isinstance(other, DeferredValue) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to its (unhashable) value
+
+    def __repr__(self) -> str:
+        return repr(self.value())
+
+    def __reduce__(self) -> tuple[Callable[[Any], Any], tuple[Any]]:
+        return _same, (self.value(),)  # pickled (to a worker) as the value it stands for
+
+
+def _deferred_parts(hint: Any) -> tuple[str, Any] | None:
+    """("map", X) of `Annotated[dict[str, X], DEFERRED]`, ("value", X) of `Annotated[X | None, DEFERRED]`;
+    None for a hint without the mark."""
     if typing.get_origin(hint) is not typing.Annotated or DEFERRED not in hint.__metadata__:
         return None
-    mapping = hint.__origin__
-    if typing.get_origin(mapping) is not dict or typing.get_args(mapping)[0] is not str:
-        raise TypeError(f"DEFERRED marks a dict keyed by str only, not {mapping!r}")
-    return typing.get_args(mapping)[1]
+    inner = hint.__origin__
+    if typing.get_origin(inner) is dict:
+        if typing.get_args(inner)[0] is not str:
+            raise TypeError(f"DEFERRED marks a dict keyed by str only, not {inner!r}")
+        return "map", typing.get_args(inner)[1]
+    return "value", _optional_inner(typing.get_args(inner))
 
 
-def _deferred_encoder(hint: Any) -> Coder:
+def _deferred_encoder(parts: tuple[str, Any]) -> Coder:
+    shape, hint = parts
     inner = encoder(hint)
-    return lambda value: {key: _pack(inner(item)) for key, item in value.items()}
+    if shape == "map":
+        return lambda value: {key: _pack(inner(item)) for key, item in value.items()}
+    return lambda value: None if value is None else _pack(inner(value.value() if type(value) is DeferredValue
+                                                                else value))
 
 
-def _deferred_decoder(hint: Any) -> Coder:
+def _deferred_decoder(parts: tuple[str, Any]) -> Coder:
+    shape, hint = parts
     inner = decoder(hint)
 
-    def decode(data: Any) -> DeferredMap:
+    def decode_map(data: Any) -> DeferredMap:
         if type(data) is not dict or not all(type(key) is str and type(value) is bytes for key, value in data.items()):
             _fail("a map of packed values", data)
         return DeferredMap(data, inner)
-    return decode
+
+    def decode_value(data: Any) -> DeferredValue | None:
+        if data is None:
+            return None
+        if type(data) is not bytes:
+            _fail("a packed value", data)
+        return DeferredValue(data, inner)
+    return decode_map if shape == "map" else decode_value
 
 
 # --- encoding -----------------------------------------------------------------------------------------

@@ -116,7 +116,8 @@ class RecordedReads(Mapping[str, RaiseFacts]):
         return self._facts[path]
 
     def __contains__(self, path: object) -> bool:
-        self.reads.add(path)  # type: ignore[arg-type]  # a miss is a read too: the file's absence is an input
+        if isinstance(path, str):
+            self.reads.add(path)  # a miss is a read too: the file's absence is an input
         return path in self._facts
 
     def __iter__(self) -> Iterator[str]:

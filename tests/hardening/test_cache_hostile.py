@@ -13,7 +13,7 @@ import msgpack
 import pytest
 
 from analyzer.cache import FACTS_VERSION, SIGNATURE_BYTES, FactCache, default_cache_dir, signature
-from analyzer.codec import DeferredMap, EntryError, decoder, encoder
+from analyzer.codec import DeferredMap, DeferredValue, EntryError, decoder, encoder
 from analyzer.config import ScanConfig
 from analyzer.discover import list_files
 from analyzer.config import DEFAULT_MAX_FILE_BYTES
@@ -117,12 +117,13 @@ def test_an_entry_this_user_did_not_sign_is_a_miss(tmp_path):
     assert cache.get(facts.sha256, DEFAULT_MAX_FILE_BYTES) == facts
 
 
-def test_raise_facts_functions_are_decoded_when_read(tmp_path):
+def test_raise_facts_are_decoded_when_used(tmp_path):
     source = "def f(x):\n    return int(x)\n\ndef g():\n    try:\n        f('1')\n    except Exception:\n        pass\n"
     facts = extract_file("agents/a.py", source.encode())
     cache = FactCache(tmp_path / "cache")
     cache.put(facts, DEFAULT_MAX_FILE_BYTES)
     cached = cache.get(facts.sha256, DEFAULT_MAX_FILE_BYTES)
+    assert type(cached.raising) is DeferredValue and cached.raising == facts.raising  # packed until used
     functions = cached.raising.functions
     assert type(functions) is DeferredMap and sorted(functions) == ["f", "g"] and "f" in functions
     assert functions["f"] == facts.raising.functions["f"] and functions.get("missing") is None
@@ -136,6 +137,14 @@ def test_raise_facts_functions_are_decoded_when_read(tmp_path):
         damaged.functions["f"]
     with pytest.raises(EntryError):  # a map whose values are not packed values is refused when it is decoded
         decoder(RaiseFacts)({**data, "functions": {"f": {"qualname": "f"}}})
+    entry = encoder(FileFacts)(facts)
+    entry["raising"] = msgpack.packb({"functions": 3})
+    later = decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
+    assert later.path == "agents/a.py"
+    with pytest.raises(EntryError):
+        later.raising.handlers
+    with pytest.raises(EntryError):  # a deferred value that is not packed is refused when it is decoded
+        decoder(FileFacts)({**entry, "raising": {"functions": {}}})
 
 
 def test_a_scan_parses_a_file_whose_entry_is_damaged_and_repairs_the_entry(tmp_path):
