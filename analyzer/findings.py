@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import queries
+from analyzer import queries
 from analyzer.store import GraphStore
-from queries import Query
+from analyzer.queries import Query
 
 SEVERITY_RANK = {severity: rank for rank, severity in enumerate(queries.SEVERITIES)}
 T = TypeVar("T")

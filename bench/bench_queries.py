@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import queries  # noqa: E402
+from analyzer import queries  # noqa: E402
 from analyzer.scan import ScanOptions, scan  # noqa: E402
 from analyzer.store.ladybug import LadybugStore  # noqa: E402
 from analyzer.schema import NODE_TABLES, REL_TABLES  # noqa: E402

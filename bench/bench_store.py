@@ -29,7 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-import queries  # noqa: E402
+from analyzer import queries  # noqa: E402
 from analyzer.export import CapturingStore  # noqa: E402
 from analyzer.graph import Columns, GraphSnapshot  # noqa: E402
 from analyzer.scan import ScanOptions, scan  # noqa: E402

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from analyzer.findings import Finding
-from queries import Query
+from analyzer.queries import Query
 
 StatementReader = Callable[[str, int], str]  # (path, 1-based line) -> the statement's normalised text
 DIGITS = 40

@@ -6,7 +6,7 @@ import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import queries
+from analyzer import queries
 from analyzer import git
 from analyzer.cache import default_cache_dir
 from analyzer.check.attribute import PATH_LINE, attribute, concerns
@@ -19,7 +19,7 @@ from analyzer.config import CheckConfig, ConfigError, load_check_config, read_to
 from analyzer.findings import SEVERITY_RANK, Finding, collect_findings
 from analyzer.scan import Progress, ScanOptions, scan
 from analyzer.store import open_store
-from queries import Query
+from analyzer.queries import Query
 
 
 # Where each endpoint's port came from (`path:line` of the config that gave it, or the code itself).

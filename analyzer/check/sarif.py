@@ -7,14 +7,14 @@ import difflib
 import json
 from pathlib import Path
 
-import queries
+from analyzer import queries
 from analyzer import __version__
 from analyzer.check.reported import Reported
 from analyzer.check.run import CheckResult
 from analyzer.check.sources import SourceLines
-from codemods import get_codemod
-from codemods.base import CodemodError, NotParsable, apply_to_source
-from queries import Query
+from agent_graph_codemods import get_codemod
+from agent_graph_codemods.base import CodemodError, NotParsable, apply_to_source
+from analyzer.queries import Query
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
@@ -31,7 +31,7 @@ def _help_markdown(query: Query, docs_url: str | None) -> str:
 
 
 def _codemod_url(docs_url: str, codemod_name: str) -> str:
-    from codemods.docs import anchor
+    from agent_graph_codemods.docs import anchor
 
     return f"{docs_url.rstrip('/')}/codemods.md#{anchor(get_codemod(codemod_name))}"
 

@@ -36,7 +36,7 @@ def baseline_command(
     from analyzer.cli.check import parse_params, split_ids
     from analyzer.config import ConfigError, read_tool_table
     from analyzer.store import StoreError
-    from queries import QueryError
+    from analyzer.queries import QueryError
 
     options = CheckOptions(repo=path, store=store, cache_dir=cache_dir, jobs=jobs, run_scan=not no_scan,
                            select=split_ids(select), ignore=split_ids(ignore) or [], params=parse_params(param),

@@ -125,7 +125,7 @@ def check_command(
     from analyzer.findings import RowFilter
     from analyzer.git import GitError
     from analyzer.store import StoreError
-    from queries import QueryError
+    from analyzer.queries import QueryError
 
     if output_format not in FORMATS:
         fail(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")

@@ -86,7 +86,7 @@ def fix(
     """
     from analyzer.config import ConfigError
     from analyzer.git import GitError
-    from codemods import CodemodError
+    from agent_graph_codemods import CodemodError
 
     if list_codemods:
         _print_list()
@@ -125,7 +125,7 @@ def _print_list() -> None:
     from rich.table import Table
 
     from analyzer.cli._common import console
-    from codemods import all_codemods
+    from agent_graph_codemods import all_codemods
 
     table = Table(title="Codemods (`analyzer fix NAME [PATH]`)")
     for column in ("name", "code", "safety", "what it fixes", "options"):
@@ -137,7 +137,7 @@ def _print_list() -> None:
 
 
 def _codemods(settings: _Settings) -> list:
-    from codemods import UNSAFE, CodemodError, select
+    from agent_graph_codemods import UNSAFE, CodemodError, select
 
     classes = select(settings.name, include_unsafe=settings.unsafe)
     options: dict[str, str | bool] = {}
@@ -165,8 +165,8 @@ def _codemods(settings: _Settings) -> list:
 
 def _run(settings: _Settings) -> int:
     from analyzer import git
-    from codemods.apply import commit_message, run_codemod
-    from codemods.tree import discover, load_scope
+    from agent_graph_codemods.apply import commit_message, run_codemod
+    from agent_graph_codemods.tree import discover, load_scope
 
     overlay: dict[str, bytes]  # path -> what the codemods so far made of it (a dry run)
     if not settings.path.exists():
@@ -209,7 +209,7 @@ def _cached_facts(settings: _Settings, tree, codemods, max_file_bytes: int) -> d
     """The facts a scan cached for the tree's files as they are now, as far as the codemods read them; none
     (every file parsed) with --no-cache or codemods that read none."""
     from analyzer.cache import default_cache_dir
-    from codemods.tree import cached_facts
+    from agent_graph_codemods.tree import cached_facts
 
     fields = sorted({name for codemod in codemods for name in codemod.FACT_FIELDS})
     if settings.cache_dir is None or not fields:
@@ -326,8 +326,8 @@ def _print_summary(report, settings: _Settings) -> None:
 def _pull_request(root: Path, branch: str, base_branch: str, base_commit: str, reports, commits: int) -> None:
     from rich.markup import escape
 
-    from codemods.apply import pull_request_text
-    from codemods.pull_request import open_pull_request
+    from agent_graph_codemods.apply import pull_request_text
+    from agent_graph_codemods.pull_request import open_pull_request
 
     if not commits:
         _say("nothing was committed: no pull request to open")

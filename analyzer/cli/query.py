@@ -27,7 +27,7 @@ from analyzer.cli._common import console, fail
 
 if TYPE_CHECKING:
     from analyzer.findings import RowFilter
-    from queries import Query
+    from analyzer.queries import Query
 
 FORMATS = ("table", "json", "csv", "markdown")
 ORDER_BY = re.compile(r"\bORDER\s+BY\b", re.IGNORECASE)
@@ -141,7 +141,7 @@ def print_rows(columns: list[str], rows: list[list[Any]], output_format: str, ti
 # --- library ------------------------------------------------------------------------------------
 
 def find_query(name: str) -> "Query":
-    import queries
+    from analyzer import queries
 
     by_id = {query.id: query for query in queries.load_all()}
     if name in by_id:
@@ -152,7 +152,7 @@ def find_query(name: str) -> "Query":
 
 
 def list_rows() -> tuple[list[str], list[list[Any]]]:
-    import queries
+    from analyzer import queries
 
     rows = [[q.id, q.category, q.kind, q.severity, q.title, ", ".join(f"{k}={v!r}" for k, v in q.params.items())]
             for q in queries.load_all()]
@@ -268,7 +268,7 @@ def query_command(
     Narrow the rows with --path 'main_pc_code/agents/*', --machine pc2_code and
     --limit 20, e.g. `analyzer query todos-without-ticket --machine pc2_code --limit 20`.
     """
-    import queries
+    from analyzer import queries
 
     if output_format not in FORMATS:
         fail(f"unknown --format {output_format!r} (known: {', '.join(FORMATS)})")

@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import queries
+from analyzer import queries
 from analyzer.findings import SEVERITY_RANK, Finding, collect_findings, run_query
 from analyzer.report.html import bar_chart, cytoscape_source, page, topology_fragment
 from analyzer.report.reads import MODULES, read, repository_info

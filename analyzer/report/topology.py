@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-import queries
+from analyzer import queries
 from analyzer.findings import Finding, collect_findings, run_query
 from analyzer.report.reads import CROSS_MACHINE_DEPENDENCIES, ENDPOINTS, MODULES, read
 from analyzer.store import GraphStore

@@ -8,7 +8,7 @@ import re
 import jsonschema
 import pytest
 
-import queries
+from analyzer import queries
 from tests.check.check_repo import check_args, commit, git, make_repo, run_cli, stdout_json, write
 
 SCHEMA_PATH = "data/sarif-schema-2.1.0.json"

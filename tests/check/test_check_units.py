@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import queries
+from analyzer import queries
 from analyzer.check.baseline import BaselineError, read_baseline, write_baseline
 from analyzer.check.fingerprint import Known, Prints, fingerprints, is_whole_graph
 from analyzer.check.formats import render_github

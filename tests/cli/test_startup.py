@@ -54,7 +54,7 @@ def test_check_on_an_unchanged_tree_parses_nothing_and_imports_no_parser(scanned
     output, modules = imported_by("check", str(fixture_repo), "--store", str(store), "--cache-dir",
                                   str(fixture_cache_dir), "--no-baseline", "--format", "json")
     assert '"findings"' in output  # the report was written
-    assert sorted(modules & {"libcst", "bandit", "radon", "pyarrow", "codemods"}) == []
+    assert sorted(modules & {"libcst", "bandit", "radon", "pyarrow", "agent_graph_codemods"}) == []
 
 
 def test_each_command_run_in_process_gets_a_console_for_its_own_environment():

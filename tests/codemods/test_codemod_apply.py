@@ -8,11 +8,11 @@ import stat
 import libcst as cst
 import pytest
 
-from codemods.apply import FAILED, atomic_write, run_codemod
-from codemods.asyncio_run import AsyncioRun
-from codemods.bare_except import BareExcept
-from codemods.base import Rewrite
-from codemods.tree import TEMP_SUFFIX, discover
+from agent_graph_codemods.apply import FAILED, atomic_write, run_codemod
+from agent_graph_codemods.asyncio_run import AsyncioRun
+from agent_graph_codemods.bare_except import BareExcept
+from agent_graph_codemods.base import Rewrite
+from agent_graph_codemods.tree import TEMP_SUFFIX, discover
 
 
 def test_atomic_write_keeps_mode_and_leaves_no_temporary_file(tmp_path) -> None:

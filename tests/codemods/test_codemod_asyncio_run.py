@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from codemods.asyncio_run import AsyncioRun
-from codemods.base import apply_to_source
+from agent_graph_codemods.asyncio_run import AsyncioRun
+from agent_graph_codemods.base import apply_to_source
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ import difflib
 import pytest
 
 from analyzer.extract import extract_file
-from codemods.bare_except import BareExcept
-from codemods.base import NotParsable, apply_to_source, parse_checked
+from agent_graph_codemods.bare_except import BareExcept
+from agent_graph_codemods.base import NotParsable, apply_to_source, parse_checked
 
 
 def _bare_count(path: str, data: bytes) -> int:

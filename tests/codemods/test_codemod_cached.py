@@ -12,10 +12,10 @@ from analyzer.cache import FactCache
 from analyzer.config import DEFAULT_MAX_FILE_BYTES
 from analyzer.extract import extract_file
 from analyzer.facts import FileFacts
-from codemods import all_codemods
-from codemods.apply import NoProgress, run_codemod
-from codemods.base import parse_checked
-from codemods.tree import cached_facts, discover, load_scope
+from agent_graph_codemods import all_codemods
+from agent_graph_codemods.apply import NoProgress, run_codemod
+from agent_graph_codemods.base import parse_checked
+from agent_graph_codemods.tree import cached_facts, discover, load_scope
 
 IDENTITY = ("path", "machine", "sha256", "size", "lines", "parse_status", "parse_error")  # always decoded
 # Options that change which files a codemod needs (bare-except's log_swallowed also rewrites broad handlers).

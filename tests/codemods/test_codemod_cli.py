@@ -11,8 +11,8 @@ import pytest
 from analyzer.config import load_scan_config
 from analyzer.endpoints import resolve_file_endpoints
 from analyzer.extract import extract_file
-from codemods import all_codemods
-from codemods.port_literals import COPY, path_kind
+from agent_graph_codemods import all_codemods
+from agent_graph_codemods.port_literals import COPY, path_kind
 
 FIXTURE_REPO = Path(__file__).resolve().parents[2] / "fixtures" / "agent_system"
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from analyzer.extract import extract_file
-from codemods import all_codemods
-from codemods.docs import DOC_PATH, main, render
+from agent_graph_codemods import all_codemods
+from agent_graph_codemods.docs import DOC_PATH, main, render
 
 ROOT = Path(__file__).resolve().parents[2]
-OWN_CODE = sorted((ROOT / "codemods").glob("*.py")) + [ROOT / "analyzer" / "cli" / "fix.py"]
+OWN_CODE = sorted((ROOT / "codemods" / "agent_graph_codemods").glob("*.py")) + [ROOT / "analyzer" / "cli" / "fix.py"]
 
 
 def test_docs_are_current() -> None:
-    assert DOC_PATH.read_text(encoding="utf-8") == render(), "docs/codemods.md is stale: run `python -m codemods.docs`"
+    assert DOC_PATH.read_text(encoding="utf-8") == render(), "docs/codemods.md is stale: run `python -m agent_graph_codemods.docs`"
     assert main(["--check"]) == 0
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from codemods import SAFE, UNSAFE, CodemodError, all_codemods, select
-from codemods.base import Codemod, Example, apply_to_source, parse_checked
+from agent_graph_codemods import SAFE, UNSAFE, CodemodError, all_codemods, select
+from agent_graph_codemods.base import Codemod, Example, apply_to_source, parse_checked
 
 CASES = [
     pytest.param(codemod, example, id=f"{name}-{index}")

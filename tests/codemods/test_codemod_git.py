@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from analyzer import git as git_module
-from codemods import pull_request
+from agent_graph_codemods import pull_request
 
 
 @pytest.fixture

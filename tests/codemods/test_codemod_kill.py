@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from codemods.bare_except import BareExcept
-from codemods.base import apply_to_source
+from agent_graph_codemods.bare_except import BareExcept
+from agent_graph_codemods.base import apply_to_source
 
 ROOT = Path(__file__).resolve().parents[2]
 FILES = 2000

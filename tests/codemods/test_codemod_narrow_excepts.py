@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import shutil
 
-from codemods.apply import pull_request_text, run_codemod
-from codemods.base import parse_checked
-from codemods.narrow_excepts import NarrowExcepts
-from codemods.tree import discover, load_scope
+from agent_graph_codemods.apply import pull_request_text, run_codemod
+from agent_graph_codemods.base import parse_checked
+from agent_graph_codemods.narrow_excepts import NarrowExcepts
+from agent_graph_codemods.tree import discover, load_scope
 from tests.conftest import FIXTURE_REPO, write_repo
 
 TREE = {

@@ -8,11 +8,11 @@ import yaml
 
 from analyzer.endpoints import resolve_file_endpoints
 from analyzer.extract import extract_file
-from codemods.base import apply_to_source, parse_checked
+from agent_graph_codemods.base import apply_to_source, parse_checked
 from agent_runtime.ports import load_registry
 from agent_runtime.portsyaml import PortEntry
 from analyzer.configs.model import ConfiguredAgent, DeclaredPort
-from codemods.port_literals import PortLiterals, PortSite, name_ports
+from agent_graph_codemods.port_literals import PortLiterals, PortSite, name_ports
 
 
 class _ResolvePorts(cst.CSTTransformer):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-import queries
+from analyzer import queries
 from analyzer.scan import ScanOptions, scan
 from analyzer.store import open_store
 from tests.conftest import write_repo

@@ -7,7 +7,7 @@ from typing import Any
 
 from analyzer.scan import ScanOptions, scan
 from analyzer.store import open_store
-from queries import Example, Query
+from analyzer.queries import Example, Query
 from tests.conftest import write_repo
 
 

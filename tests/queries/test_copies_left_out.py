@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import queries
+from analyzer import queries
 from tests.queries.conftest import run_on_files
 
 ARCHIVE = "ARCHIVEDONTUSE/"  # a copy folder holding whole machine roots, as real trees keep them

@@ -11,7 +11,7 @@ from collections import Counter
 
 import pytest
 
-import queries
+from analyzer import queries
 from analyzer.store import open_store
 
 EVERY_MODULE = {"limit": "100000"}

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-import queries
+from analyzer import queries
 from analyzer.store import open_store
 from tests.conftest import FIXTURE_REPO
 

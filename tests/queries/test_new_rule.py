@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-import queries
+from analyzer import queries
 from analyzer.check.run import CheckOptions, run_check
 from analyzer.check.sarif import render_sarif
 from analyzer.cli import app
 from analyzer.report.discovery import build_report
 from analyzer.store import open_store
-from queries import docs
+from analyzer.queries import docs
 from tests.conftest import FIXTURE_REPO
 from tests.queries.conftest import run_example
 

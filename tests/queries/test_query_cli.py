@@ -9,7 +9,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import queries
+from analyzer import queries
 from analyzer.cli import app
 from analyzer.store import open_store
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import queries
-from queries import docs
+from analyzer import queries
+from analyzer.queries import docs
 
 
 def test_docs_are_up_to_date():
     on_disk = docs.DOC_PATH.read_text(encoding="utf-8") if docs.DOC_PATH.is_file() else ""
-    assert on_disk == docs.render(), "docs/queries.md is stale: run `PYTHONPATH=. python -m queries.docs`"
+    assert on_disk == docs.render(), "docs/queries.md is stale: run `python -m analyzer.queries.docs`"
 
 
 def test_every_query_has_its_section_summary_row_cypher_and_examples():

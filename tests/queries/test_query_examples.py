@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-import queries
+from analyzer import queries
 from tests.queries.conftest import run_example
 
 EXAMPLES = [example for query in queries.load_all() for example in query.examples()]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-import queries
+from analyzer import queries
 from analyzer.scan import ScanOptions, scan
 from analyzer.schema import NODE_TABLES, REL_TABLES
 from tests.conftest import write_repo

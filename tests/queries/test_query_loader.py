@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-import queries
-from queries import QueryError
+from analyzer import queries
+from analyzer.queries import QueryError
 
 
 def test_list_parameter_takes_comma_separated_items():
@@ -81,7 +81,7 @@ def test_a_malformed_header_is_refused_with_the_reason(tmp_path, change, error):
 
 
 def test_every_fixed_by_names_a_registered_codemod_and_security_rules_carry_a_security_severity():
-    from codemods import all_codemods
+    from agent_graph_codemods import all_codemods
 
     registered = all_codemods()
     for query in queries.load_all():

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import queries
+from analyzer import queries
 from analyzer.store import open_store
 from tests.conftest import FIXTURE_REPO
 from tests.queries.conftest import query_rows, scan_files

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-import queries
+from analyzer import queries
 from analyzer.extract.zmq import SOCKET_KINDS
 
 # Kinds whose peers the table decides; STREAM talks to plain TCP peers, never to a ZeroMQ socket kind.

@@ -8,7 +8,7 @@ from collections import Counter
 
 from typer.testing import CliRunner
 
-import queries
+from analyzer import queries
 from analyzer.cli import app
 from analyzer.findings import SEVERITY_RANK, Finding, run_query
 from analyzer.report.discovery import build_report, to_markdown, touches_copies

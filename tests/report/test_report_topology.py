@@ -7,7 +7,7 @@ import re
 
 from typer.testing import CliRunner
 
-import queries
+from analyzer import queries
 from analyzer.cli import app
 from analyzer.findings import run_query
 from analyzer.report.topology import (MAX_CHARACTERS, MAX_EDGES, AgentNode, Edge, Topology, build_topology,

@@ -44,7 +44,7 @@ def test_a_fresh_environment_gets_the_runtime_and_nothing_of_the_analyzer(runtim
                                               "load_bounded_yaml; print(agent_runtime.__file__)", cwd=Path("/"))
     assert imported.returncode == 0, imported.stderr
     assert "site-packages" in imported.stdout  # the installed copy, not this checkout
-    for gone in ("analyzer", "codemods", "runtime"):
+    for gone in ("analyzer", "agent_graph_codemods", "codemods", "queries", "runtime"):
         missing = run(runtime_venv, "-I", "-c", f"import {gone}", cwd=Path("/"))
         assert "ModuleNotFoundError" in missing.stderr, gone
 

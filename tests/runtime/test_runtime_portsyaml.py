@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import queries
+from analyzer import queries
 from agent_runtime.ports import load_registry
 from agent_runtime.portsyaml import (
     HEADER,

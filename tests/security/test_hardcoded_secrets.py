@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import queries
+from analyzer import queries
 from analyzer.check.formats import render_json
 from analyzer.check.run import CheckOptions, run_check
 from analyzer.check.sarif import render_sarif

@@ -20,7 +20,7 @@ from pathlib import Path
 import msgpack
 import pytest
 
-import queries
+from analyzer import queries
 from analyzer.export import read_graph
 from analyzer.scan import ScanOptions, scan
 from analyzer.schema import NODE_TABLES, REL_TABLES

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-import queries
+from analyzer import queries
 from analyzer.cli.query import show_text
 from analyzer.scan import ScanOptions, scan
 from analyzer.store.ladybug import LadybugStore

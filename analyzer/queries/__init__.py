@@ -54,6 +54,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import sysconfig
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -77,7 +78,11 @@ CATEGORIES = {
     "hygiene": "logging and asyncio idioms",
     "debt": "TODO, FIXME, HACK and XXX comments",
 }
-QUERY_FOLDER = Path(__file__).parent
+# The rule files live in queries/ at the top of a checkout (editable installs read them there); a wheel
+# installs them as data under the environment's prefix, so no top-level `queries` package is installed.
+_CHECKOUT_FOLDER = Path(__file__).resolve().parents[2] / "queries"
+QUERY_FOLDER = (_CHECKOUT_FOLDER if (_CHECKOUT_FOLDER.parent / "pyproject.toml").is_file() and _CHECKOUT_FOLDER.is_dir()
+                else Path(sysconfig.get_path("data")) / "share" / "agent-graph-analyzer" / "queries")
 # A folder holding a whole library instead of the bundled one (a team's own copy with its own rules).
 LIBRARY_ENV = "ANALYZER_QUERIES"
 KINDS = ("detection", "report")

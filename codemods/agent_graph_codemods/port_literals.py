@@ -40,8 +40,8 @@ from analyzer.extract.zmq import ENDPOINT_ACTIONS
 from analyzer.facts import FileFacts
 from analyzer.copies import DEFAULT_RULES, CopyRules
 from analyzer.graph import is_test_path
-from codemods import ports_file
-from codemods.base import (
+from agent_graph_codemods import ports_file
+from agent_graph_codemods.base import (
     child_nodes,
     UNSAFE,
     Codemod,

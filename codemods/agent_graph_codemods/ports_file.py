@@ -23,7 +23,7 @@ from packaging.utils import canonicalize_name
 
 from analyzer.configs.registry import registry_location
 from analyzer.requirements import parse_requirements_text
-from codemods.base import CodemodError
+from agent_graph_codemods.base import CodemodError
 
 RUNTIME_DISTRIBUTION = "agent-graph-runtime"
 RUNTIME_REQUIREMENT = f"{RUNTIME_DISTRIBUTION}>=0.1.0"  # get_port() and per-machine registries came with 0.1.0

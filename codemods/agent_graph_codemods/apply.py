@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from analyzer.facts import FileFacts
-from codemods import get_codemod
-from codemods.base import Codemod, Edit, NotParsable, parse_checked
-from codemods.tree import TEMP_SUFFIX, Tree
+from agent_graph_codemods import get_codemod
+from agent_graph_codemods.base import Codemod, Edit, NotParsable, parse_checked
+from agent_graph_codemods.tree import TEMP_SUFFIX, Tree
 
 CHANGED = "changed"
 UNCHANGED = "unchanged"
@@ -227,7 +227,7 @@ def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int 
                 facts: Mapping[str, FileFacts] | None = None) -> Report:
     """Run one codemod over the tree; with `write`, rewritten files replace the originals.
     `limit` > 0 changes only the first `limit` files (by path) that would change. `facts` (path -> the
-    cached facts of its current bytes, see codemods.tree.cached_facts) spares parsing the files they show
+    cached facts of its current bytes, see agent_graph_codemods.tree.cached_facts) spares parsing the files they show
     the codemod has nothing to do in; the report is the same as without them."""
     progress = progress or NoProgress()
     overlay = overlay or {}

@@ -26,8 +26,8 @@ from analyzer.extract.walker import walk
 from analyzer.narrowing.infer import LEFT, NARROW, UNPROVEN, Inference, Repository, Verdict, verdicts
 from analyzer.narrowing.model import RaiseFacts
 from analyzer.narrowing.table import TableError, load_table
-from codemods.bare_except import log_through_module_logger, logging_statement, only_pass, replace_pass
-from codemods.base import (
+from agent_graph_codemods.bare_except import log_through_module_logger, logging_statement, only_pass, replace_pass
+from agent_graph_codemods.base import (
     SAFE,
     Codemod,
     CodemodError,

@@ -10,7 +10,7 @@ from libcst.helpers import ensure_type
 from analyzer.extract.excepts import LOGGER_NAMES, body_raises, catches_everything
 from analyzer.extract.walker import dotted_name
 from analyzer.facts import FileFacts
-from codemods.base import (
+from agent_graph_codemods.base import (
     SAFE,
     Codemod,
     Edit,

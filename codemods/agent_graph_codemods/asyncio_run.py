@@ -8,7 +8,7 @@ from typing import TypeGuard
 import libcst as cst
 
 from analyzer.extract.walker import dotted_name
-from codemods.base import SAFE, Codemod, Edit, Example, Rewrite, child_nodes, start_lines
+from agent_graph_codemods.base import SAFE, Codemod, Edit, Example, Rewrite, child_nodes, start_lines
 
 
 def _is_main_guard(statement: cst.CSTNode) -> bool:

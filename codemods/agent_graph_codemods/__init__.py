@@ -2,8 +2,8 @@
 
 The registry is found by name: every module of this package is imported and each
 `Codemod` subclass it defines is registered under its `name`, so adding a
-codemod is adding a file. `codemods.tree` picks the files, `codemods.apply` runs
-them over a tree, `codemods.pull_request` opens a pull request for the commits.
+codemod is adding a file. `agent_graph_codemods.tree` picks the files, `agent_graph_codemods.apply` runs
+them over a tree, `agent_graph_codemods.pull_request` opens a pull request for the commits.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from codemods.base import SAFE, UNSAFE, Codemod, CodemodError
+from agent_graph_codemods.base import SAFE, UNSAFE, Codemod, CodemodError
 
 __all__ = ["SAFE", "UNSAFE", "Codemod", "CodemodError", "all_codemods", "get_codemod", "select"]
 
