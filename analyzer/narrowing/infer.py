@@ -23,7 +23,7 @@ from analyzer.narrowing.model import (
     UNPACK, WITH, CallShape, ClassRaises, HandlerRaises, RaiseFacts, Site, Value,
 )
 from analyzer.config import ConfigError
-from analyzer.narrowing.table import RaiseTable, Row, TableError, is_builtin_exception, load_table
+from analyzer.narrowing.table import TABLE_PATH, RaiseTable, Row, TableError, is_builtin_exception, load_table
 from analyzer.resolve import STDLIB, ModuleIndex, _package_of, module_name
 
 MAX_CALL_DEPTH = 4  # calls into the repository's own functions followed from a try body
@@ -947,7 +947,9 @@ class Narrowing:
 
 
 def _inputs(files: list[FileFacts], extra_rows: Any) -> str:
-    digest = hashlib.sha256(json.dumps(extra_rows, sort_keys=True, default=str).encode("utf-8", "surrogateescape"))
+    """The raise table (the bundled file is data: the analyzer's code version does not cover it) and the paths."""
+    digest = hashlib.sha256(TABLE_PATH.read_bytes())
+    digest.update(json.dumps(extra_rows, sort_keys=True, default=str).encode("utf-8", "surrogateescape"))
     for path in sorted(f.path for f in files):
         digest.update(b"\0" + path.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()

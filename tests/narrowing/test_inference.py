@@ -390,7 +390,7 @@ def _narrowed(facts) -> dict[str, list[str]]:
     return {f.path: [x.narrow_types for x in f.excepts] for f in facts}
 
 
-def test_a_rescan_reuses_the_verdicts_of_files_whose_reads_are_unchanged(monkeypatch) -> None:
+def test_a_rescan_reuses_the_verdicts_of_files_whose_reads_are_unchanged(monkeypatch, tmp_path) -> None:
     from analyzer.narrowing import infer
 
     facts = {path: extract_source(code, path) for path, code in REUSE_FILES.items()}
@@ -415,8 +415,14 @@ def test_a_rescan_reuses_the_verdicts_of_files_whose_reads_are_unchanged(monkeyp
     assert _narrowed(again) == _narrowed(narrow_excepts(list(facts.values()))[0])
     assert _narrowed(again)["agents/a.py"] != _narrowed(first)["agents/a.py"]
 
-    # Another set of paths or another raise table: nothing is reused.
+    # Another set of paths or another raise table (the bundled one edited, or rows added): nothing is reused.
     inferred.clear()
     narrow_excepts(list(facts.values()), extra_rows=[], previous=kept)
     narrow_excepts([*facts.values(), extract_source("x = 1\n", "agents/d.py")], previous=kept)
     assert sorted(inferred) == sorted([*REUSE_FILES, *REUSE_FILES, "agents/d.py"])
+    edited = tmp_path / "raises.yaml"
+    edited.write_bytes(infer.TABLE_PATH.read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(infer, "TABLE_PATH", edited)
+    inferred.clear()
+    narrow_excepts(list(facts.values()), previous=kept)
+    assert sorted(inferred) == sorted(REUSE_FILES)
