@@ -228,11 +228,14 @@ def _untyped_encode(value: Any) -> Any:
     """A value whose hint is only `tuple`: scalars, tuples of them, and dataclasses of the decoded modules."""
     kind = type(value)
     if kind is tuple:
-        # msgpack packs a tuple as the array a list gives: one of scalars is passed on as it is (the raise
-        # facts hold a million of them), the others are rebuilt only where an item needs encoding.
-        for item in value:
-            if type(item) not in _SCALAR_TYPES:
-                return [_untyped_encode(item) for item in value]
+        # msgpack packs a tuple as the array a list gives, nested ones too: a tuple is passed on as it is (the
+        # raise facts hold a million of them) unless an item, at any depth, needs encoding (a dataclass).
+        for index, item in enumerate(value):
+            if type(item) in _SCALAR_TYPES:
+                continue
+            encoded = _untyped_encode(item)
+            if encoded is not item:
+                return [*value[:index], encoded, *[_untyped_encode(rest) for rest in value[index + 1:]]]
         return value
     if kind in _SCALAR_TYPES or isinstance(value, _PLAIN):
         return value

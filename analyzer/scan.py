@@ -184,6 +184,10 @@ def collect_facts(
         if progress:
             progress(finished, len(work))
 
+    if work:
+        from analyzer.extract import load_extractors  # once here: the forked workers share it
+
+        load_extractors()
     task = functools.partial(_extract_one, cache_dir, config.max_file_bytes)
     run_bounded(task, work, max(1, jobs), config.max_file_seconds, done)
     return [f for f in facts if f is not None], hits

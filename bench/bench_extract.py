@@ -28,11 +28,11 @@ from bench.corpus import generate  # noqa: E402
 STAGES = (
     (cst, "parse_module", "libcst parse"),
     (extract, "_python_tree", "CPython ast.parse"),
-    (extract, "index_lines", "line index over the ast"),
+    (extract, "PythonTree", "one walk of the ast (lines, strings, hash)"),
+    (extract, "index_lines", "line index (tagged comments)"),
     (extract, "walk", "walk + every extractor's handlers"),
     (definitions, "summarize", "raise facts (analyzer/extract/raising.py)"),
     (definitions, "cc_visit_ast", "radon complexity"),
-    (definitions, "normalized_hash", "normalized hash"),
     (bandit, "bandit_findings", "Bandit"),
 )
 

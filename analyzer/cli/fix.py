@@ -181,7 +181,8 @@ def _run(settings: _Settings) -> int:
     for codemod in codemods:
         with _progress() as progress:
             report = run_codemod(codemod, tree, write=settings.write, jobs=settings.jobs, overlay=overlay,
-                                 progress=progress, limit=settings.limit, facts=facts)
+                                 progress=progress, limit=settings.limit, facts=facts,
+                                 seconds=scope.max_file_seconds)
         reports.append(report)
         if not settings.write:
             overlay.update({o.path: o.new for o in report.changed})  # the next codemod sees this one's result

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 import libcst as cst
 
 from analyzer import kinds
-from analyzer.extract.bandit import BanditExtractor
+from analyzer.extract.bandit import BanditExtractor, load_bandit
 from analyzer.extract.base import Extractor, FileContext
 from analyzer.extract.cuda import CudaExtractor
 from analyzer.extract.definitions import DefinitionExtractor, FunctionExamples
@@ -31,6 +31,7 @@ from analyzer.extract.security import ZmqAuthExtractor
 from analyzer.extract.syntax import comments_up_to, syntax_error
 from analyzer.extract.todos import COMMENT_TAG_RE, TodoExtractor, todo_facts
 from analyzer.extract.lines import index_lines, lines_from_codegen
+from analyzer.extract.pytree import PythonTree
 from analyzer.extract.walker import merge_handlers, walk
 from analyzer.extract.zmq import ZmqExtractor
 from analyzer.config import DEFAULT_MAX_FILE_BYTES
@@ -204,13 +205,14 @@ def run_extractors(facts: FileFacts, module: cst.Module, source: str) -> ParseEr
 def _extract_parsed(facts: FileFacts, module: cst.Module, source: str, tree: ast.Module | None) -> ParseErrorFact | None:
     """Every extractor over one parsed file; TooDeep (and no facts but the file's own) when nesting defeats a walk."""
     try:
-        lines = index_lines(module, source, tree, COMMENT_TAG_RE)
-        found = _run(facts, module, source, tree, lines)
+        walked = PythonTree(tree) if tree is not None else None
+        lines = index_lines(module, source, walked, COMMENT_TAG_RE)
+        found = _run(facts, module, source, walked, lines)
         if not lines.complete():
             # libcst and CPython disagree on a node count: take lines from libcst itself.
-            found = _run(facts, module, source, tree, lines_from_codegen(module, COMMENT_TAG_RE))
+            found = _run(facts, module, source, walked, lines_from_codegen(module, COMMENT_TAG_RE))
     except RecursionError:
-        # Code generation, radon and Bandit recurse per nesting level.
+        # The walk of CPython's tree, code generation, radon and Bandit recurse per nesting level.
         return _too_deep_to_analyse()
     for kind in kinds.kinds():
         found_facts = kinds.facts_of(found, kind)
@@ -226,15 +228,23 @@ def _extract_parsed(facts: FileFacts, module: cst.Module, source: str, tree: ast
     return None
 
 
-def _run(facts: FileFacts, module: cst.Module, source: str, tree, lines) -> FileFacts:
+def _run(facts: FileFacts, module: cst.Module, source: str, walked: PythonTree | None, lines) -> FileFacts:
     found = FileFacts(facts.path, facts.machine, facts.sha256, facts.size, facts.lines)
+    if walked is not None:
+        found.normalized_hash = walked.normalized_hash
     found.extra = {kind.field: [] for kind in kinds.kinds() if not kind.builtin}
-    context = FileContext(module, source, tree, lines, found)
+    context = FileContext(module, source, walked.tree if walked is not None else None, lines, found, tree_walk=walked)
     extractors = [extractor(context) for extractor in EXTRACTORS]
     walk(module, merge_handlers(extractors), lines.see, lines.see_types)
     for extractor in extractors:
         extractor.finish()
     return found
+
+
+def load_extractors() -> None:
+    """Load what extraction loads on first use (this module's imports and Bandit's test set), in a process
+    about to fork its parsing workers: they share it instead of each loading it again."""
+    load_bandit()
 
 
 def extract_source(code: str, path: str = "example.py", machine: str = "") -> FileFacts:

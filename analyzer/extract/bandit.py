@@ -37,7 +37,7 @@ from functools import cache
 from typing import Any
 
 from analyzer.extract.base import Example, Extractor
-from analyzer.extract.lines import LocatedNode
+from analyzer.extract.pytree import LocatedNode
 from analyzer.facts import BanditFact
 
 # Test id -> why it is in the selection.
@@ -216,6 +216,11 @@ def _bandit():
     return Visitor
 
 
+def load_bandit() -> None:
+    """Build Bandit's test set and visitor now rather than on the first file (once per process)."""
+    _bandit()
+
+
 def _test_ids(check) -> frozenset[str]:
     """A plugin's test id; Bandit's blacklist wrapper (B001) stands for the ids of the entries it holds."""
     if check._test_id == "B001":
@@ -285,9 +290,8 @@ class BanditExtractor(Extractor):
     ]
 
     def finish(self) -> None:
-        tree = self.context.tree
+        tree, walked = self.context.tree, self.context.tree_walk
         if tree is not None:
-            # AstLineIndex (extract/lines.py) holds the tree's calls, imports and defs in source order.
-            listed = getattr(self.context.lines, "counterparts", None)
-            found = bandit_findings(self.context.facts.path, self.context.source, tree, listed)
+            # The walk of CPython's tree (extract/pytree.py) listed its calls, imports and defs in source order.
+            found = bandit_findings(self.context.facts.path, self.context.source, tree, walked.located if walked else None)
             self.context.facts.bandit_findings.extend(found)

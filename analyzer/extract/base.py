@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import libcst as cst
 
 import ast
 
 from analyzer.extract.lines import LineIndex
+from analyzer.extract.pytree import PythonTree
 from analyzer.extract.walker import Scope, _child_scope
 from analyzer.facts import FileFacts
+
+if TYPE_CHECKING:
+    from analyzer.extract.excepts import Handler, HandlerClass
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,17 @@ class FileContext:
     tree: ast.Module | None  # CPython's tree of the same source; None where CPython rejects it
     lines: LineIndex
     facts: FileFacts
+    tree_walk: PythonTree | None = None  # what the one walk of `tree` found (analyzer/extract/pytree.py)
+    handler_classes: dict[int, HandlerClass] = field(default_factory=dict)  # by id(handler): see handler_class
+
+    def handler_class(self, handler: Handler) -> HandlerClass:
+        """`classify(handler)`, once per handler: the except facts and the raise facts both need it."""
+        found = self.handler_classes.get(id(handler))
+        if found is None:
+            from analyzer.extract.excepts import classify  # excepts builds on this module
+
+            found = self.handler_classes[id(handler)] = classify(handler)
+        return found
 
     def line_of(self, node: cst.CSTNode) -> int:
         """Start line of `node`: ask only for the handled node or its ancestors (lines are

@@ -22,12 +22,12 @@ _DEVICE_NAME_RE = re.compile(r"(^|_)device$", re.I)
 
 
 def _names_cuda(node: cst.BaseExpression) -> bool:
-    if isinstance(node, cst.SimpleString):
+    if type(node) is cst.SimpleString:
         value = node.evaluated_value
         return isinstance(value, str) and value.startswith("cuda")
-    if isinstance(node, cst.Call) and dotted_name(node.func) in ("torch.device", "device") and node.args:
+    if type(node) is cst.Call and dotted_name(node.func) in ("torch.device", "device") and node.args:
         return _names_cuda(node.args[0].value)
-    if isinstance(node, cst.IfExp):  # "cuda" if torch.cuda.is_available() else "cpu"
+    if type(node) is cst.IfExp:  # "cuda" if torch.cuda.is_available() else "cpu"
         return _names_cuda(node.body) or _names_cuda(node.orelse)
     return False
 
@@ -76,7 +76,7 @@ class CudaExtractor(Extractor):
     def _kind(self, node: cst.Call, callee: str) -> str:
         if callee.startswith("torch.cuda."):
             return "empty_cache" if callee == "torch.cuda.empty_cache" else "torch_cuda"
-        if isinstance(node.func, cst.Attribute):
+        if type(node.func) is cst.Attribute:
             method = node.func.attr.value
             if method == "cuda":
                 return "cuda_method"

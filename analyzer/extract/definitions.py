@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import hashlib
-
 import libcst as cst
 from radon.complexity import cc_visit_ast
 from radon.visitors import Class as RadonClass
@@ -14,57 +11,6 @@ from analyzer.extract.base import Example, Extractor
 from analyzer.extract.raising import summarize
 from analyzer.extract.walker import Scope, dotted_name
 from analyzer.facts import ClassFact, FunctionFact
-
-
-def normalized_hash(tree: ast.Module) -> str:
-    """Equal for copies that differ only in comments, formatting, quotes and parentheses: the digest of
-    `ast.dump(tree)`, built by `_dump_into` at a third of ast.dump's cost."""
-    pieces: list[str] = []
-    _dump_into(tree, pieces)
-    return hashlib.sha1("".join(pieces).encode()).hexdigest()
-
-
-# ast class -> ("Name(", ((field, "field=", whether a None value is left out), ...)).
-_DUMP_SHAPES: dict[type, tuple[str, tuple[tuple[str, str, bool], ...]]] = {}
-
-
-def _dump_shape(cls: type) -> tuple[str, tuple[tuple[str, str, bool], ...]]:
-    shape = _DUMP_SHAPES[cls] = (f"{cls.__name__}(", tuple(
-        (name, f"{name}=", getattr(cls, name, ...) is None) for name in cls._fields))  # type: ignore[attr-defined]
-    return shape
-
-
-def _dump_into(node: ast.AST, pieces: list[str]) -> None:
-    """Append exactly what `ast.dump(node)` returns (one line, field names, no attributes)."""
-    append = pieces.append
-    head, fields = _DUMP_SHAPES.get(type(node)) or _dump_shape(type(node))
-    append(head)
-    separator = ""
-    for name, label, none_left_out in fields:
-        try:
-            value = getattr(node, name)
-        except AttributeError:
-            continue
-        if value is None and none_left_out:
-            continue
-        append(separator)
-        separator = ", "
-        append(label)
-        if isinstance(value, ast.AST):
-            _dump_into(value, pieces)
-        elif isinstance(value, list):
-            append("[")
-            for index, item in enumerate(value):
-                if index:
-                    append(", ")
-                if isinstance(item, ast.AST):
-                    _dump_into(item, pieces)
-                else:
-                    append(repr(item))
-            append("]")
-        else:
-            append(repr(value))
-    append(")")
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:
@@ -122,10 +68,9 @@ class DefinitionExtractor(Extractor):
 
     def finish(self) -> None:
         facts = self.context.facts
-        facts.raising = summarize(self.context.module, self.context.line_of)  # per-function raise facts
+        facts.raising = summarize(self.context.module, self.context.line_of, self.context.handler_class)
         if self.context.tree is None:
             return
-        facts.normalized_hash = normalized_hash(self.context.tree)
         blocks = cc_visit_ast(self.context.tree)
         facts.functions = sorted(_flatten(blocks), key=lambda f: (f.line, f.qualname))
         end_lines = dict(_class_end_lines(blocks))

@@ -38,10 +38,10 @@ class HandlerClass:
 def handler_types(handler: Handler) -> tuple[str, ...]:
     if handler.type is None:
         return ()
-    elements = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    elements = handler.type.elements if type(handler.type) is cst.Tuple else [handler.type]
     names = []
     for element in elements:
-        value = element.value if isinstance(element, cst.Element) else element
+        value = element.value if type(element) is cst.Element else element
         names.append(dotted_name(value) or "?")
     return tuple(names)
 
@@ -60,44 +60,44 @@ def catches_everything(handler: Handler) -> bool:
 def is_logger_call(call: cst.Call) -> bool:
     """`logger.warning(...)`, `self._log.error(...)`: a log method on something named like a logger."""
     func = call.func
-    if not isinstance(func, cst.Attribute) or func.attr.value not in LOG_METHODS:
+    if type(func) is not cst.Attribute or func.attr.value not in LOG_METHODS:
         return False
     return dotted_name(func.value).rsplit(".", 1)[-1] in LOGGER_NAMES
 
 
 def _is_logging_call(call: cst.Call) -> bool:
     func = call.func
-    if isinstance(func, cst.Attribute) and func.attr.value in LOG_METHODS:
+    if type(func) is cst.Attribute and func.attr.value in LOG_METHODS:
         return True
     return dotted_name(func) == "print"
 
 
 def _logs_traceback(call: cst.Call) -> bool:
     callee = dotted_name(call.func)
-    if callee in TRACEBACK_CALLS or (isinstance(call.func, cst.Attribute) and call.func.attr.value == "exception"):
+    if callee in TRACEBACK_CALLS or (type(call.func) is cst.Attribute and call.func.attr.value == "exception"):
         return True
     return any(
         arg.keyword is not None
         and arg.keyword.value == "exc_info"
-        and not (isinstance(arg.value, cst.Name) and arg.value.value in ("False", "None"))
+        and not (type(arg.value) is cst.Name and arg.value.value in ("False", "None"))
         for arg in call.args
     )
 
 
 def _is_swallowing_statement(statement: cst.BaseSmallStatement) -> bool:
-    if isinstance(statement, (cst.Pass, cst.Continue)):
+    if type(statement) in (cst.Pass, cst.Continue):
         return True
-    if isinstance(statement, cst.Return):
-        return statement.value is None or (isinstance(statement.value, cst.Name) and statement.value.value == "None")
-    if isinstance(statement, cst.Expr):
+    if type(statement) is cst.Return:
+        return statement.value is None or (type(statement.value) is cst.Name and statement.value.value == "None")
+    if type(statement) is cst.Expr:
         value = statement.value
-        return isinstance(value, cst.Ellipsis) or (isinstance(value, cst.Call) and _is_logging_call(value))
+        return type(value) is cst.Ellipsis or (type(value) is cst.Call and _is_logging_call(value))
     return False
 
 
 def _small_statements(body: cst.BaseSuite) -> list[cst.BaseSmallStatement] | None:
     """Every small statement of a handler body, or None if it holds a compound one."""
-    lines = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    lines = body.body if type(body) is cst.IndentedBlock else [body]
     statements: list[cst.BaseSmallStatement] = []
     for line in lines:
         if not isinstance(line, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
@@ -115,11 +115,11 @@ class _BodyScan:
         stack: list[cst.CSTNode] = [body]
         while stack:
             node = stack.pop()
-            if isinstance(node, cst.Raise):
+            if type(node) is cst.Raise:
                 self.reraises = True
-            elif isinstance(node, cst.Call) and _logs_traceback(node):
+            elif type(node) is cst.Call and _logs_traceback(node):
                 self.logs_traceback = True
-            elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            elif type(node) in (cst.FunctionDef, cst.ClassDef, cst.Lambda):
                 continue
             stack.extend(child_nodes(node))
 
@@ -160,7 +160,7 @@ class ExceptExtractor(Extractor):
         self._record(node, scope)
 
     def _record(self, node: Handler, scope: Scope) -> None:
-        found = classify(node)
+        found = self.context.handler_class(node)
         self.context.facts.excepts.append(
             ExceptFact(self.context.line_of(node), found.kind, found.types, found.swallows, found.reraises,
                        found.logs_traceback, scope.function)

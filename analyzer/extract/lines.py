@@ -13,14 +13,15 @@ only the node kinds asked for; both give PositionProvider's numbers
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import re
-from typing import cast
+
 import libcst as cst
 from libcst._nodes.internal import CodegenState  # internal: bounded in pyproject.toml, checked by tests/extract/test_dependencies.py
 
-# libcst node kind -> the bucket its ast counterpart falls in.
+from analyzer.extract.pytree import PythonTree, StringSpan
+
+# libcst node kind -> the bucket its ast counterpart falls in (analyzer/extract/pytree.py's AST_BUCKETS).
 _CST_BUCKETS: dict[type, str] = {
     cst.Call: "call",
     cst.ExceptHandler: "except",
@@ -35,22 +36,6 @@ _CST_BUCKETS: dict[type, str] = {
     cst.For: "for",
     cst.While: "while",
 }
-LocatedNode = ast.stmt | ast.expr | ast.excepthandler  # the ast nodes that carry a position
-_AST_BUCKETS: dict[type, str] = {
-    ast.Call: "call",
-    ast.ExceptHandler: "except",
-    ast.Import: "import",
-    ast.ImportFrom: "from",
-    ast.ClassDef: "class",
-    ast.FunctionDef: "def",
-    ast.AsyncFunctionDef: "def",
-    ast.Assign: "assign",
-    ast.AnnAssign: "annassign",
-    ast.If: "if",
-    ast.For: "for",
-    ast.AsyncFor: "for",
-    ast.While: "while",
-}
 LINE_NODE_TYPES: tuple[type, ...] = tuple(_CST_BUCKETS)
 
 
@@ -59,12 +44,14 @@ class LineIndex:
 
     see_types: tuple[type, ...] = ()
 
-    def __init__(self, node_lines: dict[cst.CSTNode, int], comments: list[tuple[int, str]]) -> None:
+    def __init__(self, node_lines: dict[int, int], comments: list[tuple[int, str]]) -> None:
+        # Keyed by id(node): a libcst node hashes by identity through a Python-level __hash__, and the tree
+        # outlives the index, so ids stay unique.
         self.node_lines = node_lines
         self.comments = comments  # (line, "# text") for comments matching the tag pattern
 
     def line_of(self, node: cst.CSTNode) -> int:
-        return self.node_lines.get(node, 0)
+        return self.node_lines.get(id(node), 0)
 
     def see(self, node: cst.CSTNode) -> None:
         """Lines are known up front; nothing to learn from the walk."""
@@ -82,32 +69,10 @@ class AstLineIndex(LineIndex):
 
     see_types = LINE_NODE_TYPES
 
-    def __init__(self, source: str, tree: ast.Module, comment_pattern: re.Pattern[str]) -> None:
-        self.counterparts: dict[str, list[LocatedNode]] = {bucket: [] for bucket in _AST_BUCKETS.values()}
-        strings: list[tuple[int, int, int, int]] = []
-        stack: list[ast.AST] = [tree]
-        pop, push, is_node = stack.pop, stack.append, ast.AST
-        while stack:  # every node, in no particular order (the buckets are sorted below): ast.walk's work, faster
-            node = pop()
-            for name in node._fields:
-                value = getattr(node, name, None)
-                if type(value) is list:
-                    for item in value:
-                        if isinstance(item, is_node):
-                            push(item)
-                elif isinstance(value, is_node):
-                    push(value)
-            node_type = type(node)
-            bucket = _AST_BUCKETS.get(node_type)
-            if bucket is not None:
-                self.counterparts[bucket].append(cast(LocatedNode, node))  # every _AST_BUCKETS type is one
-            elif isinstance(node, ast.JoinedStr) or (isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes))):
-                strings.append((node.lineno, node.col_offset, node.end_lineno or node.lineno, node.end_col_offset or 0))
-        for found in self.counterparts.values():
-            # Outer nodes before the nested ones that start at the same place, as in a pre-order walk.
-            found.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
+    def __init__(self, source: str, tree: PythonTree, comment_pattern: re.Pattern[str]) -> None:
+        self.counterparts = tree.located
         self.seen = dict.fromkeys(self.counterparts, 0)
-        super().__init__({}, _tagged_comments(source, strings, comment_pattern))
+        super().__init__({}, _tagged_comments(source, tree.strings, comment_pattern))
 
     def see(self, node: cst.CSTNode) -> None:
         bucket = _CST_BUCKETS.get(type(node))
@@ -117,20 +82,20 @@ class AstLineIndex(LineIndex):
         self.seen[bucket] = index + 1
         counterparts = self.counterparts[bucket]
         if index < len(counterparts):
-            self.node_lines[node] = counterparts[index].lineno
+            self.node_lines[id(node)] = counterparts[index].lineno
 
     def complete(self) -> bool:
         return all(self.seen[b] == len(found) for b, found in self.counterparts.items())
 
 
-def index_lines(module: cst.Module, source: str, tree: ast.Module | None, comment_pattern: re.Pattern[str]) -> LineIndex:
+def index_lines(module: cst.Module, source: str, tree: PythonTree | None, comment_pattern: re.Pattern[str]) -> LineIndex:
     """The cheap index when CPython parsed the file too, else one code generation."""
     if tree is not None and module.default_newline != "\r":
         return AstLineIndex(source, tree, comment_pattern)
     return lines_from_codegen(module, comment_pattern)
 
 
-def _tagged_comments(source: str, strings: list[tuple[int, int, int, int]], pattern: re.Pattern[str]) -> list[tuple[int, str]]:
+def _tagged_comments(source: str, strings: list[StringSpan], pattern: re.Pattern[str]) -> list[tuple[int, str]]:
     """Comments that match `pattern`; a `#` inside a string literal is not a comment."""
     if pattern.search(source) is None:
         return []
@@ -202,4 +167,4 @@ def node_start_lines(module: cst.Module, node_types: tuple[type, ...], keep_comm
 
 def lines_from_codegen(module: cst.Module, comment_pattern: re.Pattern[str]) -> LineIndex:
     lines, comments = node_start_lines(module, LINE_NODE_TYPES, keep_comments=True)
-    return LineIndex(lines, sorted((line, text) for line, text in comments if comment_pattern.search(text)))
+    return LineIndex({id(node): line for node, line in lines.items()}, sorted((line, text) for line, text in comments if comment_pattern.search(text)))

@@ -21,7 +21,7 @@ from typing import cast
 
 import libcst as cst
 
-from analyzer.extract.excepts import classify, is_logger_call
+from analyzer.extract.excepts import Handler, HandlerClass, classify, is_logger_call
 from analyzer.extract.walker import MODULE_SCOPE, Scope, _child_scope, dotted_name
 from analyzer.narrowing.model import (
     ATTRIBUTE, AWAIT, BINOP, CALL, COMPARE, FIXED, FORMAT, ITERATE, OPAQUE, RAISE, SET_ATTRIBUTE, SUBSCRIPT, UNARY,
@@ -64,9 +64,10 @@ def _method(owner: type, prefix: str, node_type: type) -> Callable | None:
         return found
 
 
-def summarize(module: cst.Module, line_of: LineOf) -> RaiseFacts:
-    """The raise facts of one parsed file; `line_of(node)` gives a node's start line (0 when unknown)."""
-    return _ModuleWalk(module, line_of).run()
+def summarize(module: cst.Module, line_of: LineOf, handler_class: Callable[[Handler], HandlerClass] = classify) -> RaiseFacts:
+    """The raise facts of one parsed file; `line_of(node)` gives a node's start line (0 when unknown),
+    `handler_class` what `classify` says of a handler (extraction passes the one it already asked)."""
+    return _ModuleWalk(module, line_of, handler_class).run()
 
 
 # --------------------------------------------------------------------- names and their values
@@ -106,7 +107,7 @@ def _import_values(node: cst.Import | cst.ImportFrom) -> list[tuple[str, Value]]
         found = []
         for alias in node.names:
             module = dotted_name(alias.name)
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            if alias.asname is not None and type(alias.asname.name) is cst.Name:
                 found.append((alias.asname.name.value, ("import", module, 0, "")))
             else:
                 top = module.split(".")[0]
@@ -119,17 +120,17 @@ def _import_values(node: cst.Import | cst.ImportFrom) -> list[tuple[str, Value]]
     found = []
     for alias in node.names:
         name = dotted_name(alias.name)
-        bound = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+        bound = alias.asname.name.value if alias.asname is not None and type(alias.asname.name) is cst.Name else name
         found.append((bound, ("import", module, level, name)))
     return found
 
 
 def _target_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
+    if type(target) is cst.Name:
         return [target.value]
     if isinstance(target, (cst.Tuple, cst.List)):
         return [name for element in target.elements for name in _target_names(element.value)]
-    if isinstance(target, cst.StarredElement):
+    if type(target) is cst.StarredElement:
         return _target_names(target.value)
     return []
 
@@ -153,11 +154,11 @@ class _BindingCollector:
                 self._small(small)
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             self.frame.bind(node.name.value, _Binding(value=("here", self.qualname_of(node))))
-        elif isinstance(node, cst.For):
+        elif type(node) is cst.For:
             for name in _target_names(node.target):
                 self.frame.bind(name, _Binding(value=UNKNOWN))
             self._blocks(node.body, node.orelse)
-        elif isinstance(node, cst.With):
+        elif type(node) is cst.With:
             for item in node.items:
                 if item.asname is not None:
                     self._with_target(item.asname.name, item.item)
@@ -166,11 +167,11 @@ class _BindingCollector:
             self._try(node)
         elif isinstance(node, (cst.If, cst.While)):
             self._blocks(node.body, node.orelse)
-        elif isinstance(node, cst.Match):
+        elif type(node) is cst.Match:
             self._blocks(*[case.body for case in node.cases])
 
     def _with_target(self, target: cst.BaseExpression, manager: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             # `with open(p) as f`: f is what the manager's __enter__ returns.
             self.frame.bind(target.value, _Binding(expression=manager, augmented="__enter__"))
             return
@@ -189,28 +190,28 @@ class _BindingCollector:
         for block in blocks:
             if block is None:
                 continue
-            if isinstance(block, (cst.If, cst.Else, cst.Finally)) and not isinstance(block, cst.If):
+            if type(block) in (cst.Else, cst.Finally):
                 block = block.body
-            if isinstance(block, cst.If):
+            if type(block) is cst.If:
                 self._statement(block)
                 continue
-            body = block.body if isinstance(block, cst.IndentedBlock) else [block]
+            body = block.body if type(block) is cst.IndentedBlock else [block]
             self.collect(body)
 
     def _small(self, small: cst.BaseSmallStatement) -> None:
         frame = self.frame
-        if isinstance(small, cst.Global):
+        if type(small) is cst.Global:
             frame.global_names.update(item.name.value for item in small.names)
-        elif isinstance(small, cst.Assign):
+        elif type(small) is cst.Assign:
             for target in small.targets:
                 self._assign(target.target, small.value)
-        elif isinstance(small, cst.AnnAssign):
+        elif type(small) is cst.AnnAssign:
             if small.value is not None:
                 self._assign(small.target, small.value)
-            elif isinstance(small.target, cst.Name):
+            elif type(small.target) is cst.Name:
                 frame.bind(small.target.value, _Binding(value=annotation_value(small.annotation.annotation,
                                                                                self.resolve)))
-        elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+        elif type(small) is cst.AugAssign and type(small.target) is cst.Name:
             operator = type(small.operator).__name__.removesuffix("Assign")
             frame.bind(small.target.value, _Binding(expression=small.value, augmented=operator))
         elif isinstance(small, (cst.Import, cst.ImportFrom)):
@@ -218,7 +219,7 @@ class _BindingCollector:
                 frame.bind(name, _Binding(value=value))
 
     def _assign(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
-        if isinstance(target, cst.Name):
+        if type(target) is cst.Name:
             self.frame.bind(target.value, _Binding(expression=value))
         else:
             for name in _target_names(target):
@@ -228,15 +229,15 @@ class _BindingCollector:
 def annotation_value(annotation: cst.BaseExpression, resolve: Callable[[cst.BaseExpression], Value]) -> Value:
     """An instance of what an annotation names (`resolve` gives a class expression's value);
     `Optional[X]` and `X | None` count as X."""
-    if isinstance(annotation, cst.Subscript):
+    if type(annotation) is cst.Subscript:
         base = dotted_name(annotation.value)
         if base in OPTIONAL_WRAPPERS and len(annotation.slice) == 1:
             inner = annotation.slice[0].slice
-            return annotation_value(inner.value, resolve) if isinstance(inner, cst.Index) else UNKNOWN
+            return annotation_value(inner.value, resolve) if type(inner) is cst.Index else UNKNOWN
         return ("lit", ANNOTATION_TYPES[base]) if base in ANNOTATION_TYPES else UNKNOWN
-    if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+    if type(annotation) is cst.BinaryOperation and type(annotation.operator) is cst.BitOr:
         sides = [annotation.left, annotation.right]
-        rest = [side for side in sides if not (isinstance(side, cst.Name) and side.value == "None")]
+        rest = [side for side in sides if not (type(side) is cst.Name and side.value == "None")]
         return annotation_value(rest[0], resolve) if len(rest) == 1 else UNKNOWN
     name = dotted_name(annotation)
     if name in ANNOTATION_TYPES:
@@ -306,7 +307,7 @@ class _Typer:
         return ("any", (self.value(node.body, frame), self.value(node.orelse, frame)))
 
     def _UnaryOperation(self, node: cst.UnaryOperation, frame: _Frame) -> Value:
-        if isinstance(node.operator, cst.Not):
+        if type(node.operator) is cst.Not:
             return ("lit", "bool")
         return self.value(node.expression, frame)
 
@@ -315,7 +316,7 @@ class _Typer:
 
     def _Subscript(self, node: cst.Subscript, frame: _Frame) -> Value:
         # A slice of a list, str, tuple or bytes has the container's type; an item is what the table says.
-        tag = "slice" if len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Slice) else "item"
+        tag = "slice" if len(node.slice) == 1 and type(node.slice[0].slice) is cst.Slice else "item"
         return (tag, self.value(node.value, frame))
 
     def name(self, name: str, frame: _Frame) -> Value:
@@ -359,7 +360,7 @@ class _Typer:
 
 
 def _is_super_call(node: cst.CSTNode) -> bool:
-    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "super"
+    return type(node) is cst.Call and type(node.func) is cst.Name and node.func.value == "super"
 
 
 # --------------------------------------------------------------------- walking bodies
@@ -381,11 +382,11 @@ def _text(node: cst.CSTNode) -> str:
     name = dotted_name(node)
     if name:
         text = name
-    elif isinstance(node, cst.Call):
+    elif type(node) is cst.Call:
         text = f"{_text(node.func)}()"
-    elif isinstance(node, cst.Subscript):
+    elif type(node) is cst.Subscript:
         text = f"{_text(node.value)}[...]"
-    elif isinstance(node, cst.Attribute):
+    elif type(node) is cst.Attribute:
         text = f"{_text(node.value)}.{node.attr.value}"
     else:
         text = f"({type(node).__name__})"
@@ -393,15 +394,15 @@ def _text(node: cst.CSTNode) -> str:
 
 
 def _is_literal(node: cst.BaseExpression) -> bool:
-    if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString)):
+    if type(node) in (cst.Integer, cst.Float, cst.Imaginary, cst.SimpleString, cst.ConcatenatedString):
         return True
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+    if type(node) is cst.UnaryOperation and type(node.operator) in (cst.Minus, cst.Plus):
         return _is_literal(node.expression)
-    return isinstance(node, cst.Name) and node.value in ("True", "False", "None")
+    return type(node) is cst.Name and node.value in ("True", "False", "None")
 
 
 def _keyword_kind(node: cst.BaseExpression) -> str:
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+    if type(node) is cst.Name and node.value in ("True", "False", "None"):
         return node.value.lower()
     return "literal" if _is_literal(node) else "expr"
 
@@ -415,12 +416,12 @@ def _mentions(node: cst.CSTNode) -> list[str]:
     found, stack = [], [node]
     while stack:
         current = stack.pop()
-        if isinstance(current, cst.Name):
+        if type(current) is cst.Name:
             found.append(current.value)
-        elif isinstance(current, cst.Attribute):
+        elif type(current) is cst.Attribute:
             found.append(current.attr.value)
             stack.append(current.value)
-        elif isinstance(current, cst.BinaryOperation):
+        elif type(current) is cst.BinaryOperation:
             stack.extend((current.left, current.right))
     return found
 
@@ -435,9 +436,10 @@ def _nonzero_literal(node: cst.BaseExpression) -> bool:
 
 
 class _ModuleWalk:
-    def __init__(self, module: cst.Module, line_of: LineOf) -> None:
+    def __init__(self, module: cst.Module, line_of: LineOf, handler_class: Callable[[Handler], HandlerClass]) -> None:
         self.module = module
         self.line_of = line_of
+        self.handler_class = handler_class
         self.facts = RaiseFacts()
         self.module_frame = _Frame("", "", None)
         self.typer = _Typer(self.module_frame)
@@ -455,9 +457,9 @@ class _ModuleWalk:
 
     def _star_imports(self):
         for statement in self.module.body:
-            if isinstance(statement, cst.SimpleStatementLine):
+            if type(statement) is cst.SimpleStatementLine:
                 for small in statement.body:
-                    if isinstance(small, cst.ImportFrom) and isinstance(small.names, cst.ImportStar):
+                    if type(small) is cst.ImportFrom and type(small.names) is cst.ImportStar:
                         module = dotted_name(small.module) if small.module is not None else ""
                         yield module, len(small.relative)
 
@@ -473,12 +475,12 @@ class _ModuleWalk:
     def _suite(self, suite, body: _Body, scope: Scope) -> None:
         if suite is None:
             return
-        if isinstance(suite, cst.If):
+        if type(suite) is cst.If:
             self._statement(suite, body, scope)
             return
-        if isinstance(suite, (cst.Else, cst.Finally)):
+        if type(suite) in (cst.Else, cst.Finally):
             suite = suite.body
-        self._block(suite.body if isinstance(suite, cst.IndentedBlock) else [suite], body, scope)
+        self._block(suite.body if type(suite) is cst.IndentedBlock else [suite], body, scope)
 
     def _statement(self, node: cst.CSTNode, body: _Body, scope: Scope) -> None:
         handler = _method(_ModuleWalk, "_stmt_", type(node))
@@ -507,7 +509,7 @@ class _ModuleWalk:
     def _stmt_For(self, node: cst.For, body: _Body, scope: Scope) -> None:
         self.expression(node.iter, body)
         self._site(body, node.iter, ITERATE, self.typer.value(node.iter, body.frame))
-        if not isinstance(node.target, cst.Name) and not _pairs_safely(node.target, node.iter):
+        if type(node.target) is not cst.Name and not _pairs_safely(node.target, node.iter):
             self._site(body, node.iter, UNPACK, UNKNOWN)
         self._target(node.target, body)
         self._suite(node.body, body, scope._replace(loop_depth=scope.loop_depth + 1))
@@ -530,11 +532,11 @@ class _ModuleWalk:
     def _stmt_Try(self, node: cst.Try | cst.TryStar, body: _Body, scope: Scope) -> None:
         inner = _Body(body.frame, handler_names=body.handler_names, in_handler=body.in_handler, line=body.line)
         self._suite(node.body, inner, scope._replace(in_try=True))
-        star = isinstance(node, cst.TryStar)
+        star = type(node) is cst.TryStar
         earlier: list[Value] = []
         for handler in node.handlers:
             types = self._handler_types(handler, body.frame)
-            found = classify(handler)
+            found = self.handler_class(handler)
             self.facts.handlers.append(HandlerRaises(
                 self.line_of(handler), scope.function, found.kind, found.reraises, tuple(inner.sites), types,
                 tuple(earlier), star,
@@ -555,9 +557,9 @@ class _ModuleWalk:
     def _handler_types(self, handler, frame: _Frame) -> tuple[Value, ...]:
         if handler.type is None:
             return ()
-        elements = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+        elements = handler.type.elements if type(handler.type) is cst.Tuple else [handler.type]
         # A StarredElement is an expression itself.
-        return tuple(self.typer.value(e.value if isinstance(e, cst.Element) else cast(cst.BaseExpression, e), frame)
+        return tuple(self.typer.value(e.value if type(e) is cst.Element else cast(cst.BaseExpression, e), frame)
                      for e in elements)
 
     def _stmt_FunctionDef(self, node: cst.FunctionDef, body: _Body, scope: Scope) -> None:
@@ -614,23 +616,23 @@ class _ModuleWalk:
         self.expression(small.value, body)
         target, frame = small.target, body.frame
         operator = type(small.operator).__name__.removesuffix("Assign")
-        if isinstance(target, cst.Attribute):
+        if type(target) is cst.Attribute:
             self.expression(target.value, body)
             self._site(body, target, SET_ATTRIBUTE, self.typer.value(target.value, frame), (target.attr.value,))
             self._record_attribute(target, body, _Binding(expression=small.value, augmented=operator))
-        elif isinstance(target, cst.Subscript):
+        elif type(target) is cst.Subscript:
             self._subscript(target, body, "load")
             self._subscript(target, body, "store", walk=False)
         detail = (operator, self.typer.value(small.value, frame), _nonzero_literal(small.value))
         self._site(body, small, BINOP, self.typer.value(target, frame), detail)
 
     def _small_Del(self, small: cst.Del, body: _Body) -> None:
-        for target in [small.target] if not isinstance(small.target, cst.Tuple) else [
+        for target in [small.target] if type(small.target) is not cst.Tuple else [
             e.value for e in small.target.elements
         ]:
-            if isinstance(target, cst.Subscript):
+            if type(target) is cst.Subscript:
                 self._subscript(target, body, "del")
-            elif isinstance(target, cst.Attribute):
+            elif type(target) is cst.Attribute:
                 self.expression(target.value, body)
                 self._site(body, target, SET_ATTRIBUTE, self.typer.value(target.value, body.frame), (target.attr.value,))
 
@@ -657,11 +659,11 @@ class _ModuleWalk:
             if not body.in_handler:
                 self._opaque(body, small, "a bare raise outside a handler")
             return  # a re-raise inside a handler of this body: that handler does not count as catching
-        if isinstance(exc, cst.Name) and exc.value in body.handler_names:
+        if type(exc) is cst.Name and exc.value in body.handler_names:
             return
-        raised = exc.func if isinstance(exc, cst.Call) else exc
+        raised = exc.func if type(exc) is cst.Call else exc
         self.expression(exc, body)
-        if isinstance(raised, (cst.Name, cst.Attribute)):
+        if type(raised) in (cst.Name, cst.Attribute):
             self._site(body, small, RAISE, self.typer.value(raised, body.frame), text=f"raise {_text(raised)}")
         else:
             self._opaque(body, small, "raises an exception chosen at run time")
@@ -669,17 +671,17 @@ class _ModuleWalk:
     # --- targets of assignments --------------------------------------------
 
     def _target(self, target: cst.BaseExpression, body: _Body, value: cst.BaseExpression | None = None) -> None:
-        if isinstance(target, cst.Attribute):
+        if type(target) is cst.Attribute:
             self.expression(target.value, body)
             self._site(body, target, SET_ATTRIBUTE, self.typer.value(target.value, body.frame), (target.attr.value,))
             if value is not None:
                 self._record_attribute(target, body, _Binding(expression=value))
-        elif isinstance(target, cst.Subscript):
+        elif type(target) is cst.Subscript:
             self._subscript(target, body, "store")
         elif isinstance(target, (cst.Tuple, cst.List)):
             for element in target.elements:
                 self._target(element.value, body)
-        elif isinstance(target, cst.StarredElement):
+        elif type(target) is cst.StarredElement:
             self._target(target.value, body)
 
     def _record_attribute(self, target: cst.Attribute, body: _Body, binding: _Binding) -> None:
@@ -697,7 +699,7 @@ class _ModuleWalk:
     def expression(self, node: cst.BaseExpression, body: _Body) -> None:
         handler = _method(_ModuleWalk, "_expr_", type(node))
         if handler is None:
-            if type(node) not in LITERAL_TYPES and not isinstance(node, (cst.SimpleString, cst.Name, cst.Ellipsis)):
+            if type(node) not in LITERAL_TYPES and type(node) not in (cst.SimpleString, cst.Name, cst.Ellipsis):
                 self._opaque(body, node, f"a {type(node).__name__} expression")
             return
         handler(self, node, body)
@@ -707,10 +709,10 @@ class _ModuleWalk:
         if line:
             body.line = line
         frame = body.frame
-        if isinstance(node.func, cst.Attribute):
+        if type(node.func) is cst.Attribute:
             if not _is_super_call(node.func.value):
                 self.expression(node.func.value, body)
-        elif not isinstance(node.func, cst.Name):
+        elif type(node.func) is not cst.Name:
             self.expression(node.func, body)
         for arg in node.args:
             self.expression(arg.value, body)
@@ -733,7 +735,7 @@ class _ModuleWalk:
         )
 
     def _expr_Await(self, node: cst.Await, body: _Body) -> None:
-        if isinstance(node.expression, cst.Call):
+        if type(node.expression) is cst.Call:
             self._expr_Call(node.expression, body, awaited=True)
             return
         self.expression(node.expression, body)
@@ -754,7 +756,7 @@ class _ModuleWalk:
                     self.expression(part, body)
         if len(node.slice) != 1:
             key = "other"
-        elif not isinstance(node.slice[0].slice, cst.Index):
+        elif type(node.slice[0].slice) is not cst.Index:
             key = "slice"
         else:
             key = "literal" if _is_literal(node.slice[0].slice.value) else "other"
@@ -769,7 +771,7 @@ class _ModuleWalk:
 
     def _expr_UnaryOperation(self, node: cst.UnaryOperation, body: _Body) -> None:
         self.expression(node.expression, body)
-        if not isinstance(node.operator, cst.Not):
+        if type(node.operator) is not cst.Not:
             operator = type(node.operator).__name__
             self._site(body, node, UNARY, self.typer.value(node.expression, body.frame), (operator,))
 
@@ -808,12 +810,12 @@ class _ModuleWalk:
 
     def _expr_FormattedString(self, node: cst.FormattedString, body: _Body) -> None:
         for part in node.parts:
-            if isinstance(part, cst.FormattedStringExpression):
+            if type(part) is cst.FormattedStringExpression:
                 self.expression(part.expression, body)
                 if part.format_spec:
                     self._site(body, part.expression, FORMAT, self.typer.value(part.expression, body.frame))
                     for spec in part.format_spec:
-                        if isinstance(spec, cst.FormattedStringExpression):
+                        if type(spec) is cst.FormattedStringExpression:
                             self.expression(spec.expression, body)
 
     def _expr_ConcatenatedString(self, node: cst.ConcatenatedString, body: _Body) -> None:
@@ -823,14 +825,14 @@ class _ModuleWalk:
     def _expr_List(self, node, body: _Body) -> None:
         for element in node.elements:
             self.expression(element.value, body)
-            if isinstance(element, cst.StarredElement):
+            if type(element) is cst.StarredElement:
                 self._site(body, element.value, ITERATE, self.typer.value(element.value, body.frame))
 
     _expr_Tuple = _expr_Set = _expr_List
 
     def _expr_Dict(self, node: cst.Dict, body: _Body) -> None:
         for element in node.elements:
-            if isinstance(element, cst.DictElement):
+            if type(element) is cst.DictElement:
                 self.expression(element.key, body)
                 self.expression(element.value, body)
             else:
@@ -849,7 +851,7 @@ class _ModuleWalk:
             for condition in for_in.ifs:
                 self.expression(condition.test, inner)
             for_in = for_in.inner_for_in
-        if isinstance(node, cst.DictComp):
+        if type(node) is cst.DictComp:
             self.expression(node.key, inner)
             self.expression(node.value, inner)
         else:
@@ -869,7 +871,7 @@ class _ModuleWalk:
         for index, param in enumerate(params):
             frame.bind(param.name.value, _Binding(value=self._param_value(param, index, kind, method_class)))
         _BindingCollector(frame, lambda child: _child_scope(child, inner).function
-                          if isinstance(child, cst.FunctionDef) else child.name.value,
+                          if type(child) is cst.FunctionDef else child.name.value,
                           self._module_value).collect(_statements(node.body))
         body = _Body(frame, line=self.line_of(node))
         self._block(_statements(node.body), body, inner)
@@ -921,13 +923,13 @@ class _ModuleWalk:
 
 
 def _statements(suite: cst.BaseSuite):
-    return suite.body if isinstance(suite, cst.IndentedBlock) else [suite]
+    return suite.body if type(suite) is cst.IndentedBlock else [suite]
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:
     found = [*params.posonly_params, *params.params, *params.kwonly_params]
     for extra in (params.star_arg, params.star_kwarg):
-        if isinstance(extra, cst.Param):
+        if type(extra) is cst.Param:
             found.append(extra)
     return found
 
@@ -942,27 +944,27 @@ def _method_kind(decorators: tuple[str, ...]) -> str:
 
 
 def _slice_parts(part: cst.BaseSlice) -> list[cst.BaseExpression]:
-    if isinstance(part, cst.Slice):
+    if type(part) is cst.Slice:
         return [p for p in (part.lower, part.upper, part.step) if p is not None]
-    return [part.value] if isinstance(part, cst.Index) else []
+    return [part.value] if type(part) is cst.Index else []
 
 
 def _same_length(target: cst.Tuple | cst.List, value: cst.BaseExpression) -> bool:
     """`a, b = 1, 2`: unpacking a literal of the same length cannot fail."""
     if not isinstance(value, (cst.Tuple, cst.List)):
         return False
-    starred = any(isinstance(e, cst.StarredElement) for e in (*target.elements, *value.elements))
+    starred = any(type(e) is cst.StarredElement for e in (*target.elements, *value.elements))
     return not starred and len(target.elements) == len(value.elements)
 
 
 def _pairs_safely(target: cst.BaseExpression, iterable: cst.BaseExpression) -> bool:
     """`for k, v in d.items()`, `for i, x in enumerate(...)`, `for a, b in zip(x, y)`: the shapes always fit."""
-    if not isinstance(target, (cst.Tuple, cst.List)) or not isinstance(iterable, cst.Call):
+    if not isinstance(target, (cst.Tuple, cst.List)) or type(iterable) is not cst.Call:
         return False
-    if any(isinstance(e, cst.StarredElement) for e in target.elements):
+    if any(type(e) is cst.StarredElement for e in target.elements):
         return False
     count = len(target.elements)
     callee = dotted_name(iterable.func)
-    if callee in ("enumerate",) or (isinstance(iterable.func, cst.Attribute) and iterable.func.attr.value == "items"):
+    if callee in ("enumerate",) or (type(iterable.func) is cst.Attribute and iterable.func.attr.value == "items"):
         return count == 2
     return callee == "zip" and count == len(iterable.args) and not any(a.star for a in iterable.args)

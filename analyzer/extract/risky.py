@@ -12,7 +12,7 @@ SHELL_FUNCTIONS = {"os.system": "os_system", "os.popen": "os_popen", "system": "
 
 
 def _is_literal_command(node: cst.BaseExpression) -> bool:
-    if isinstance(node, (cst.SimpleString, cst.ConcatenatedString)):
+    if type(node) in (cst.SimpleString, cst.ConcatenatedString):
         return True
     if isinstance(node, (cst.List, cst.Tuple)):
         return all(isinstance(e.value, (cst.SimpleString, cst.ConcatenatedString)) for e in node.elements)
@@ -36,7 +36,7 @@ class RiskyCallExtractor(Extractor):
         if callee in SHELL_FUNCTIONS and callee.startswith("os."):
             self._add(line, SHELL_FUNCTIONS[callee], callee, dynamic, scope)
         elif any(
-            a.keyword is not None and a.keyword.value == "shell" and isinstance(a.value, cst.Name) and a.value.value == "True"
+            a.keyword is not None and a.keyword.value == "shell" and type(a.value) is cst.Name and a.value.value == "True"
             for a in node.args
         ):
             self._add(line, "shell_true", callee or self.context.code(node.func), dynamic, scope)

@@ -63,13 +63,13 @@ def _literal_text(node: cst.BaseExpression | None) -> str | None:
 
 def _target(node: cst.BaseExpression) -> tuple[str, str, str] | None:
     """(the secret name judged, the target as written, how it is written) of an assignment target."""
-    if isinstance(node, cst.Name):
+    if type(node) is cst.Name:
         return node.value, node.value, NAME
-    if isinstance(node, cst.Attribute):
+    if type(node) is cst.Attribute:
         return node.attr.value, dotted_name(node) or node.attr.value, ATTRIBUTE
-    if isinstance(node, cst.Subscript) and len(node.slice) == 1:
+    if type(node) is cst.Subscript and len(node.slice) == 1:
         index = node.slice[0].slice
-        key = _literal_text(index.value) if isinstance(index, cst.Index) else None
+        key = _literal_text(index.value) if type(index) is cst.Index else None
         if key is not None:
             owner = dotted_name(node.value)
             return key, f'{owner}["{key}"]' if owner else f'["{key}"]', SUBSCRIPT
@@ -106,7 +106,7 @@ class SecretExtractor(Extractor):
     def _line(self, node: cst.CSTNode) -> int:
         """A statement's line from the shared index; an argument's or a dict entry's own line (in a call or dict
         over many lines) from one code generation of the file, which only files holding a secret pay for."""
-        if isinstance(node, (cst.Assign, cst.AnnAssign)):
+        if type(node) in (cst.Assign, cst.AnnAssign):
             return self.context.line_of(node)
         if self.positions is None:
             from libcst.metadata import MetadataWrapper, PositionProvider
@@ -132,7 +132,7 @@ class SecretExtractor(Extractor):
 
     def on_Dict(self, node: cst.Dict, scope: Scope) -> None:
         for element in node.elements:
-            if isinstance(element, cst.DictElement):
+            if type(element) is cst.DictElement:
                 key = _literal_text(element.key)
                 if key is not None:
                     self._judge(key, key, DICT_KEY, element.value, element, scope)

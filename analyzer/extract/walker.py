@@ -3,13 +3,18 @@
 libcst's own visitor rebuilds each node while it walks; extraction only reads
 the tree, so this module walks the dataclass fields directly, in source order.
 Line numbers come from analyzer/extract/lines.py.
+
+Extraction tests a node's kind exactly where it can (`type(node) is cst.Call`):
+libcst's node classes are ABCs, whose failed isinstance runs Python code, and no
+concrete node class has subclasses (tests/extract/test_dependencies.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import typing
 from collections.abc import Callable, Iterable
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import libcst as cst
 
@@ -43,17 +48,20 @@ _SOURCE_ORDER: dict[type, tuple[str, ...]] = {
     cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
 }
 _child_fields_cache: dict[type, tuple[str, ...]] = {}
+_reversed_fields: dict[type, tuple[str, ...]] = {}  # the same, last first: the walk pushes children on a stack
 _is_node_type: dict[type, bool] = {}
 
 
 def _child_fields(node_type: type) -> tuple[str, ...]:
     fields = _child_fields_cache.get(node_type)
     if fields is None:
-        declared = [f.name for f in dataclasses.fields(node_type)]
+        # A field declared as text (a Name's value, an Arg's star) never holds a node: leaves get no fields at all.
+        declared = [f.name for f in dataclasses.fields(node_type) if f.type is not str and typing.get_origin(f.type) is not Literal]
         ordered = [n for n in _SOURCE_ORDER.get(node_type, ()) if n in declared]
         ordered += [n for n in declared if n not in ordered]
         fields = tuple(n for n in ordered if "whitespace" not in n and n not in _SKIPPED_FIELDS)
         _child_fields_cache[node_type] = fields
+        _reversed_fields[node_type] = fields[::-1]
     return fields
 
 
@@ -122,20 +130,22 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
     """Visit every node once, in source order: `see(node)` first (for every node, or only for nodes of
     `see_types` when given), then the handlers for its type."""
     seen = None if see_types is None else frozenset(see_types)
-    # Per node type, worked out on first meeting: what to call and whether the type changes the scope.
-    plans: dict[type, tuple[list[Handler], bool]] = {}
+    # Per node type, worked out on first meeting: whether `see` takes it, its handlers, whether the type
+    # changes the scope, and its child fields last first.
+    plans: dict[type, tuple[bool, list[Handler], bool, tuple[str, ...]]] = {}
     stack: list[tuple[cst.CSTNode, Scope]] = [(module, MODULE_SCOPE)]
-    pop, push = stack.pop, stack.append
+    pop, push, is_node = stack.pop, stack.append, _is_node_type
     while stack:
         node, scope = pop()
         node_type = type(node)
         plan = plans.get(node_type)
         if plan is None:
-            calls = list(handlers.get(node_type, ()))
-            if seen is None or node_type in seen:
-                calls.insert(0, lambda node, scope: see(node))
-            plan = plans[node_type] = (calls, node_type in _SCOPE_NODES or node_type in _TRY_NODES)
-        calls, scoped = plan
+            _child_fields(node_type)
+            plan = plans[node_type] = (seen is None or node_type in seen, handlers.get(node_type, []),
+                                       node_type in _SCOPE_NODES or node_type in _TRY_NODES, _reversed_fields[node_type])
+        sees, calls, scoped, fields = plan
+        if sees:
+            see(node)
         for call in calls:
             call(node, scope)
         if scoped:
@@ -146,18 +156,34 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
                 for child in reversed(child_nodes(node)):
                     push((child, guarded if child is node.body else scope))
                 continue
-        for child in reversed(child_nodes(node)):
-            push((child, scope))
+        # child_nodes(node), inlined and pushed last first: most nodes are visited here.
+        for name in fields:
+            value = getattr(node, name)
+            value_type = type(value)
+            if value_type is tuple or value_type is list:
+                for item in reversed(value):
+                    item_type = type(item)
+                    flag = is_node.get(item_type)
+                    if flag or (flag is None and _node_type(item_type)):
+                        push((item, scope))
+            else:
+                flag = is_node.get(value_type)
+                if flag or (flag is None and _node_type(value_type)):
+                    push((value, scope))
 
 
 def dotted_name(node: cst.CSTNode | None) -> str:
     """`a.b.c` for Name/Attribute chains, "" for anything else."""
+    node_type = type(node)
+    if node_type is cst.Name:
+        return node.value  # type: ignore[union-attr]
     parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if isinstance(node, cst.Name):
-        parts.append(node.value)
+    while node_type is cst.Attribute:
+        parts.append(node.attr.value)  # type: ignore[union-attr]
+        node = node.value  # type: ignore[union-attr]
+        node_type = type(node)
+    if node_type is cst.Name:
+        parts.append(node.value)  # type: ignore[union-attr]
         return ".".join(reversed(parts))
     return ""
 
@@ -166,8 +192,18 @@ def merge_handlers(extractors: Iterable[object]) -> dict[type, list[Handler]]:
     """Collect each extractor's `on_<NodeType>` methods into one dispatch table."""
     table: dict[type, list[Handler]] = {}
     for extractor in extractors:
-        for attr in dir(type(extractor)):
-            if attr.startswith("on_"):
-                node_type = getattr(cst, attr[3:])
-                table.setdefault(node_type, []).append(getattr(extractor, attr))
+        for node_type, attr in _handler_names(type(extractor)):
+            table.setdefault(node_type, []).append(getattr(extractor, attr))
     return table
+
+
+_handler_names_cache: dict[type, tuple[tuple[type, str], ...]] = {}
+
+
+def _handler_names(extractor_type: type) -> tuple[tuple[type, str], ...]:
+    """(node type, method name) of each `on_<NodeType>` method: worked out once per class, not once per file."""
+    names = _handler_names_cache.get(extractor_type)
+    if names is None:
+        names = _handler_names_cache[extractor_type] = tuple(
+            (getattr(cst, attr[3:]), attr) for attr in dir(extractor_type) if attr.startswith("on_"))
+    return names

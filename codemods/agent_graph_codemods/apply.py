@@ -10,24 +10,37 @@ as it was or fully rewritten.
 
 from __future__ import annotations
 
+import ast
+import codecs
 import contextlib
 import difflib
+import functools
+import hashlib
 import io
-import math
-import multiprocessing
 import os
 import stat
 import tempfile
 import tokenize
-from collections.abc import Iterable, Mapping
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+import libcst as cst
+
+from analyzer.config import DEFAULT_MAX_FILE_SECONDS
 from analyzer.facts import FileFacts
-from agent_graph_codemods import get_codemod
-from agent_graph_codemods.base import Codemod, Edit, NotParsable, parse_checked
+from analyzer.workers import Failure, run_bounded
+from agent_graph_codemods.base import (
+    Codemod,
+    Edit,
+    NotParsable,
+    check_compiles,
+    compiled_tree,
+    parse_checked,
+    parse_libcst,
+    rewrite_statements,
+)
 from agent_graph_codemods.tree import TEMP_SUFFIX, Tree
 
 CHANGED = "changed"
@@ -35,7 +48,6 @@ UNCHANGED = "unchanged"
 UNPARSABLE = "unparsable"
 FAILED = "failed"
 INLINE_LIMIT = 8  # fewer files than this are not worth starting worker processes
-MAX_CHUNK = 64
 
 
 class FileChangedError(OSError):
@@ -144,15 +156,18 @@ def _fsync_directory(directory: Path) -> None:
 
 @dataclass
 class _Job:
-    codemod: str
-    options: dict
     root: str
     phase: str  # collect | rewrite
-    write: bool
-    items: list[tuple[str, Any, bytes | None]]  # (path, file plan, content to use instead of the file's)
+    write: bool  # write each rewritten file as soon as it is verified
+    dry: bool  # nothing of the run is written: a rewritten file is verified with compile() alone
 
 
-def _process(codemod: Codemod, job: _Job, path: str, file_plan: Any, override: bytes | None) -> FileOutcome:
+# (path, file plan, content to use instead of the file's, the cached facts of the bytes a scan's libcst parsed)
+_Item = tuple[str, Any, bytes | None, FileFacts | None]
+
+
+def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
+    path, file_plan, override, facts = item
     full = Path(job.root) / path
     try:
         data = override if override is not None else full.read_bytes()
@@ -160,24 +175,35 @@ def _process(codemod: Codemod, job: _Job, path: str, file_plan: Any, override: b
         return FileOutcome(path, FAILED, reason=f"cannot read: {error.strerror or error}")
     if not codemod.might_apply(data):
         return FileOutcome(path, UNCHANGED)
+    # Facts vouch only for the bytes they were made of, and the file may have changed since they were looked up.
+    if facts is not None and hashlib.sha256(data).hexdigest() != facts.sha256:
+        facts = None
+    text = _plain_text(data) if facts is not None and job.phase == "rewrite" and codemod.rewrites_locally() else None
     try:
-        module = parse_checked(data, path)
+        if text is None:
+            module, tree = parse_checked(data, path), None
+        else:  # libcst parsed these bytes in the scan (the facts cache is keyed by their hash): compile() is the rest
+            module, tree = None, compiled_tree(data, path)
     except NotParsable as error:
         return FileOutcome(path, UNPARSABLE, reason=str(error))
     if job.phase == "collect":
-        return FileOutcome(path, UNCHANGED, collected=codemod.collect(path, module))
+        module = parse_libcst(data) if module is None else module  # parsed already: `text` is None
+        collected = codemod.collect(path, module) if facts is None else codemod.collect_with_facts(path, module, facts)
+        return FileOutcome(path, UNCHANGED, collected=collected)
     try:
-        result = codemod.rewrite(module, path, file_plan)
-        new = result.module.bytes
+        new, edits, notes = _rewrite(codemod, data, text, module, tree, path, file_plan, facts)
+    except NotParsable as error:
+        return FileOutcome(path, UNPARSABLE, reason=str(error))
     except Exception as error:  # analyzer: ignore[broad-except] - a codemod bug on one file must not stop the run: the file is listed as failed
         return FileOutcome(path, FAILED, reason=f"codemod error: {type(error).__name__}: {error}")
     if new == data:
-        return FileOutcome(path, UNCHANGED, notes=result.notes)
+        return FileOutcome(path, UNCHANGED, notes=notes)
     try:
-        parse_checked(new, path)
+        # A dry run shows the change; only what is written must also parse with libcst again.
+        check_compiles(new, path) if job.dry else parse_checked(new, path)
     except NotParsable as error:
         return FileOutcome(path, FAILED, reason=f"the rewritten file does not parse, not written: {error}")
-    outcome = FileOutcome(path, CHANGED, data, new, result.edits, result.notes)
+    outcome = FileOutcome(path, CHANGED, data, new, edits, notes)
     if job.write:
         try:
             atomic_write(full, new, expected=data if override is None else None)
@@ -186,37 +212,59 @@ def _process(codemod: Codemod, job: _Job, path: str, file_plan: Any, override: b
     return outcome
 
 
-def run_job(job: _Job) -> list[FileOutcome]:
-    """Worker entry point: one chunk of files."""
-    codemod = get_codemod(job.codemod)(job.options)
-    return [_process(codemod, job, path, file_plan, override) for path, file_plan, override in job.items]
+def _rewrite(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None, tree: ast.Module | None,
+             path: str, file_plan: Any, facts: FileFacts | None) -> tuple[bytes, list[Edit], list[str]]:
+    """The new bytes, edits and notes: from the site statements alone (`tree` and `text` given), else, or when
+    one cannot be cut out, from the whole module (parsed here when it was not)."""
+    if tree is not None and text is not None:
+        local = rewrite_statements(codemod, text, codemod.local_sites(tree), path, file_plan)
+        if local is not None:
+            return local.code.encode("utf-8"), local.edits, local.notes
+    module = module if module is not None else parse_libcst(data)
+    if facts is None:
+        result = codemod.rewrite(module, path, file_plan)
+    else:
+        result = codemod.rewrite_with_facts(module, path, file_plan, facts)
+    return result.module.bytes, result.edits, result.notes
 
 
-def _chunks(items: list, jobs: int) -> Iterable[list]:
-    size = max(1, min(MAX_CHUNK, math.ceil(len(items) / (jobs * 4))))
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _plain_text(data: bytes) -> str | None:
+    """The text of a UTF-8 file with "\\n" line breaks only (what `rewrite_statements` splices), else None."""
+    if data.startswith(codecs.BOM_UTF8) or b"\r" in data or b"\x00" in data:
+        return None
+    try:
+        if tokenize.detect_encoding(io.BytesIO(data).readline)[0] != "utf-8":
+            return None  # a coding cookie
+        return data.decode("utf-8")
+    except (SyntaxError, UnicodeDecodeError):
+        return None
 
 
-def _map(codemod: Codemod, root: Path, phase: str, write: bool, items: list, jobs: int,
+def _failed(path: str, failure: Failure) -> FileOutcome:
+    """A worker's failure on a file: one that killed the parser or outran the limit is skipped as unparsable."""
+    status = FAILED if failure.kind == "Failed" else UNPARSABLE
+    return FileOutcome(path, status, reason=f"{failure.kind}: {failure.message}")
+
+
+def _map(codemod: Codemod, job: _Job, items: list[_Item], jobs: int, seconds: float,
          progress: Progress) -> list[FileOutcome]:
-    def job(chunk: list) -> _Job:
-        return _Job(codemod.name, dict(codemod.options), str(root), phase, write, chunk)
-
-    outcomes: list[FileOutcome] = []
+    """Every item's outcome, in item order; in up to `jobs` worker processes (analyzer/workers.py: forked, so
+    they share the loaded parser; killed with the parent) that give each file `seconds`."""
+    task = functools.partial(_process, codemod, job)
     if jobs <= 1 or len(items) < INLINE_LIMIT:
-        for chunk in _chunks(items, 1):
-            outcomes.extend(run_job(job(chunk)))
-            progress.advance(len(chunk))
+        outcomes = []
+        for item in items:
+            outcomes.append(task(item))
+            progress.advance(1)
         return outcomes
-    # spawn, not fork: the progress bar runs a thread, and forking a threaded process can deadlock.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {pool.submit(run_job, job(chunk)): len(chunk) for chunk in _chunks(items, jobs)}
-        for future in as_completed(futures):
-            outcomes.extend(future.result())
-            progress.advance(futures[future])
-    return sorted(outcomes, key=lambda outcome: outcome.path)
+    found: list[FileOutcome | None] = [None] * len(items)
+
+    def done(index: int, outcome: FileOutcome | Failure) -> None:
+        found[index] = _failed(items[index][0], outcome) if isinstance(outcome, Failure) else outcome
+        progress.advance(1)
+
+    run_bounded(task, items, jobs, seconds, done)
+    return [outcome for outcome in found if outcome is not None]
 
 
 # --------------------------------------------------------------------- one codemod over a tree
@@ -224,18 +272,22 @@ def _map(codemod: Codemod, root: Path, phase: str, write: bool, items: list, job
 
 def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int = 1,
                 overlay: dict[str, bytes] | None = None, progress: Progress | None = None, limit: int = 0,
-                facts: Mapping[str, FileFacts] | None = None) -> Report:
+                facts: Mapping[str, FileFacts] | None = None, seconds: float = DEFAULT_MAX_FILE_SECONDS) -> Report:
     """Run one codemod over the tree; with `write`, rewritten files replace the originals.
     `limit` > 0 changes only the first `limit` files (by path) that would change. `facts` (path -> the
-    cached facts of its current bytes, see agent_graph_codemods.tree.cached_facts) spares parsing the files they show
-    the codemod has nothing to do in; the report is the same as without them."""
+    cached facts of its current bytes, see agent_graph_codemods.tree.cached_facts) spares parsing the files
+    they show the codemod has nothing to do in, and in those it has something to do in, all but the statements
+    that hold the sites (Codemod.local_sites); the report is the same as without them. With `jobs` > 1 each
+    file has `seconds` in its worker process."""
     progress = progress or NoProgress()
     overlay = overlay or {}
+    facts = facts or {}
     report = Report(codemod, len(tree.files), write)
-    plan, items = _plan(codemod, tree, write, jobs, overlay, facts or {}, progress, report)
-    progress.start(f"{codemod.name}: {'fixing' if write else 'checking'}", len(items))
+    plan, paths = _plan(codemod, tree, write, jobs, seconds, overlay, facts, progress, report)
+    progress.start(f"{codemod.name}: {'fixing' if write else 'checking'}", len(paths))
     # With a limit, nothing is written until the first files that change are known.
-    outcomes = _map(codemod, tree.root, "rewrite", write and not limit, items, jobs, progress)
+    job = _Job(str(tree.root), "rewrite", write and not limit, not write)
+    outcomes = _map(codemod, job, _items(paths, overlay, facts), jobs, seconds, progress)
     outcomes = _first_files(outcomes, limit, tree.root if write else None, overlay, report)
     for outcome in outcomes:
         {CHANGED: report.changed, UNPARSABLE: report.unparsable, FAILED: report.failed}.get(
@@ -257,12 +309,20 @@ def _needed(codemod: Codemod, files: list[str], overlay: Mapping[str, bytes],
     return [path for path in files if path in overlay or path not in facts or codemod.needs_file(facts[path])]
 
 
-def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, overlay: dict[str, bytes],
-          facts: Mapping[str, FileFacts], progress: Progress, report: Report) -> tuple[Any, list]:
-    """The whole-tree plan of a codemod that uses one (None otherwise) and the files to rewrite."""
+def _items(paths: list[tuple[str, Any]], overlay: Mapping[str, bytes], facts: Mapping[str, FileFacts]) -> list[_Item]:
+    """What the workers get for (path, file plan) pairs: a file with facts and not rewritten by an earlier
+    codemod of the run is one a scan's libcst parsed, as it was when its facts were looked up."""
+    return [(path, file_plan, overlay.get(path), facts[path] if path in facts and path not in overlay else None)
+            for path, file_plan in paths]
+
+
+def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, seconds: float, overlay: dict[str, bytes],
+          facts: Mapping[str, FileFacts], progress: Progress, report: Report) -> tuple[Any, list[tuple[str, Any]]]:
+    """The whole-tree plan of a codemod that uses one (None otherwise) and the files to rewrite, each with
+    its part of the plan."""
     needed = _needed(codemod, tree.files, overlay, facts)
     if not codemod.uses_plan:
-        return None, [(path, None, overlay.get(path)) for path in needed]
+        return None, [(path, None) for path in needed]
     # A file not parsed collected nothing, as one `might_apply` turns away; the plan still sees every path.
     collected: dict[str, Any] = dict.fromkeys(tree.files)
     from_facts = {path: codemod.collect_from_facts(path, facts[path]) for path in needed
@@ -270,18 +330,18 @@ def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, overlay: dict[st
     collected.update((path, value) for path, value in from_facts.items() if value is not None)
     to_parse = [path for path in needed if from_facts.get(path) is None]
     progress.start(f"{codemod.name}: reading", len(to_parse))
-    items = [(path, None, overlay.get(path)) for path in to_parse]
-    for outcome in _map(codemod, tree.root, "collect", False, items, jobs, progress):
+    items = _items([(path, None) for path in to_parse], overlay, facts)
+    for outcome in _map(codemod, _Job(str(tree.root), "collect", False, not write), items, jobs, seconds, progress):
         if outcome.status == UNCHANGED:
             collected[outcome.path] = outcome.collected
         else:
             del collected[outcome.path]
             (report.unparsable if outcome.status == UNPARSABLE else report.failed).append(outcome)
     plan = codemod.plan(collected, tree.root)
-    items = [(p, codemod.plan_for_file(plan, p), overlay.get(p)) for p in tree.files]
+    paths = [(path, codemod.plan_for_file(plan, path)) for path in tree.files]
     for path, content in codemod.extra_files(plan, tree.root).items():
         report.changed.append(_extra_file(tree.root, path, content, write, overlay.get(path)))
-    return plan, [item for item in items if item[1] is not None]
+    return plan, [(path, file_plan) for path, file_plan in paths if file_plan is not None]
 
 
 def _first_files(outcomes: list[FileOutcome], limit: int, root: Path | None, overlay: dict[str, bytes],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
@@ -17,6 +18,7 @@ from agent_graph_codemods.base import (
     Example,
     Option,
     Rewrite,
+    ast_statements,
     first_statement_holding,
     header_insert_index,
     insert_statements,
@@ -221,6 +223,15 @@ class BareExcept(Codemod):
         # The extractor classifies handlers as the rewrite does (handler_kind): bare, or broad = catches everything.
         wanted = {"bare", "broad"} if self.options["log_swallowed"] else {"bare"}
         return any(handler.kind in wanted for handler in facts.excepts)
+
+    def rewrites_locally(self) -> bool:
+        # A bare handler's new text depends on its own body alone (whether it raises); a logged one needs the
+        # module's logger and the names of the scopes around it.
+        return not self.options["log_swallowed"]
+
+    def local_sites(self, tree: ast.Module) -> list[ast.stmt]:
+        return [statement for statement in ast_statements(tree)
+                if isinstance(statement, ast.Try) and any(handler.type is None for handler in statement.handlers)]
 
     def rewrite(self, module: cst.Module, path: str, file_plan) -> Rewrite:
         transformers: list[_Transformer] = []

@@ -12,13 +12,20 @@ A file is rewritten in two steps that any codemod may use:
    Codemods that look at one file at a time leave `uses_plan` False and skip this.
 2. `rewrite(module, path, file_plan)` returns the new module and one `Edit` per
    site; all fixes of one file are applied in a single transformer pass.
+
+A codemod whose rewrite of a site depends on nothing outside the statement that holds it says so
+(`rewrites_locally`) and names those statements from CPython's tree (`local_sites`): in a file a scan
+parsed, only they are parsed with libcst, rewritten and spliced back into the file's text
+(`rewrite_statements`), which gives the same bytes.
 """
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,6 +129,11 @@ class Codemod:
         """Per-file data for `plan`; runs in worker processes, must be picklable."""
         return None
 
+    def collect_with_facts(self, path: str, module: cst.Module, facts: FileFacts) -> Any:
+        """`collect`, given also the cached facts of the module's bytes (FACT_FIELDS filled in), which it may
+        read instead of working them out again; the default ignores them."""
+        return self.collect(path, module)
+
     def collect_from_facts(self, path: str, facts: FileFacts) -> Any | None:
         """What `collect` returns for the file, worked out from the cached facts of its current bytes alone; None
         (the default) when that needs the syntax tree, and the file is parsed."""
@@ -160,8 +172,23 @@ class Codemod:
         if `might_apply` had said False). The default, True, parses every file."""
         return True
 
+    def rewrites_locally(self) -> bool:
+        """True when `rewrite` of each statement `local_sites` names, alone, as a module of its own, gives
+        exactly its part of the rewrite of the whole file (text, edits and notes): then, in a file a scan
+        parsed, only they are parsed with libcst (`rewrite_statements`). False, the default: the rewrite needs
+        the whole module."""
+        return False
+
+    def local_sites(self, tree: ast.Module) -> list[ast.stmt]:
+        """The statements of CPython's tree of a file that hold all its sites (asked when `rewrites_locally`)."""
+        raise NotImplementedError
+
     def rewrite(self, module: cst.Module, path: str, file_plan: Any) -> Rewrite:
         raise NotImplementedError
+
+    def rewrite_with_facts(self, module: cst.Module, path: str, file_plan: Any, facts: FileFacts) -> Rewrite:
+        """`rewrite`, given also the cached facts of the module's bytes (see collect_with_facts)."""
+        return self.rewrite(module, path, file_plan)
 
     def commit_subject(self, sites: int, files: int) -> str:
         return f"{self.name}: fix {sites} site{'s' * (sites != 1)} in {files} file{'s' * (files != 1)}"
@@ -172,16 +199,21 @@ class Codemod:
 
 def parse_checked(data: bytes, path: str) -> cst.Module:
     """Parse with libcst and compile(); NotParsable when either refuses the file."""
-    if b"\x00" in data:
+    module = parse_libcst(data)
+    check_compiles(data, path)
+    return module
+
+
+def parse_libcst(data: bytes | str) -> cst.Module:
+    """libcst's tree of a file or snippet; NotParsable when libcst refuses it."""
+    if (b"\x00" in data) if isinstance(data, bytes) else ("\x00" in data):
         raise NotParsable("source contains a null byte")
     try:
-        module = cst.parse_module(data)
+        return cst.parse_module(data)
     except cst.ParserSyntaxError as error:
         raise NotParsable(f"libcst: {_short(error.message)} (line {error.raw_line})") from None
     except (cst.CSTValidationError, UnicodeDecodeError, LookupError, RecursionError, ValueError) as error:
         raise NotParsable(f"libcst: {type(error).__name__}: {_short(str(error))}") from None
-    check_compiles(data, path)
-    return module
 
 
 def _short(message: str, limit: int = 100) -> str:
@@ -197,6 +229,89 @@ def check_compiles(data: bytes, path: str) -> None:
             compile(data, path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         raise NotParsable(f"compile: {type(error).__name__}: {_short(str(error))}") from None
+
+
+def compiled_tree(data: bytes, path: str) -> ast.Module:
+    """CPython's tree of the file, which must compile: check_compiles in its two steps (what compile() of the
+    source does), at four times its cost (the tree's Python objects)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(data, path)
+            compile(tree, path, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        raise NotParsable(f"compile: {type(error).__name__}: {_short(str(error))}") from None
+    return tree
+
+
+def ast_statements(tree: ast.Module) -> Iterator[ast.stmt]:
+    """Every statement of CPython's tree, outer before inner: only blocks are entered (no statement is ever
+    inside an expression), a fraction of ast.walk's nodes."""
+    stack: list[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        statement = stack.pop()
+        yield statement
+        inner: list[ast.stmt] = []
+        for name in ("body", "orelse", "finalbody"):
+            inner += getattr(statement, name, ())
+        for holder in (*getattr(statement, "handlers", ()), *getattr(statement, "cases", ())):
+            inner += holder.body
+        stack += reversed(inner)
+
+
+_WRAPPER = "if 1:\n"  # an indented statement cut out of a file parses as the body of this
+
+
+@dataclass
+class TextRewrite:
+    code: str
+    edits: list[Edit]
+    notes: list[str]
+
+
+def rewrite_statements(codemod: Codemod, text: str, statements: Sequence[ast.stmt], path: str,
+                       file_plan: Any) -> TextRewrite | None:
+    """`codemod.rewrite` of each statement (see Codemod.local_sites) parsed alone, spliced back into the file's
+    text, edits on the file's lines; None when a statement cannot be cut out and parsed alone (the file is
+    then rewritten whole). `text` has only "\\n" line breaks, as CPython's line numbers count them."""
+    starts = [0, *(match.end() for match in re.finditer("\n", text))]  # offset of each line
+    pieces: list[str] = []
+    edits: list[Edit] = []
+    notes: list[str] = []
+    done = 0
+    for statement in _outermost(statements):
+        start = starts[statement.lineno - 1]
+        last = statement.end_lineno or statement.lineno
+        end = starts[last] if last < len(starts) else len(text)
+        indented = statement.col_offset > 0
+        if text[start:start + statement.col_offset].strip(" \t\f") or start < done:
+            return None  # a statement that does not start its line, or overlaps the one before
+        try:
+            module = parse_libcst(_WRAPPER + text[start:end] if indented else text[start:end])
+        except NotParsable:
+            return None
+        result = codemod.rewrite(module, path, file_plan)
+        new = result.module.code
+        if indented:
+            if not new.startswith(_WRAPPER):
+                return None
+            new = new[len(_WRAPPER):]
+        shift = statement.lineno - 1 - indented  # snippet line -> file line
+        edits += [dataclasses.replace(edit, line=edit.line + shift) for edit in result.edits]
+        notes += result.notes
+        pieces += [text[done:start], new]
+        done = end
+    pieces.append(text[done:])
+    return TextRewrite("".join(pieces), edits, notes)
+
+
+def _outermost(statements: Sequence[ast.stmt]) -> list[ast.stmt]:
+    """The statements whose lines are not inside another one's, in source order."""
+    kept: list[ast.stmt] = []
+    for statement in sorted(statements, key=lambda s: (s.lineno, -(s.end_lineno or s.lineno))):
+        if not kept or (statement.end_lineno or statement.lineno) > (kept[-1].end_lineno or kept[-1].lineno):
+            kept.append(statement)
+    return kept
 
 
 @dataclass

@@ -25,7 +25,8 @@ analyzer fix NAME [PATH] [--diff] [--apply] [--branch NAME] [--commit] [--pr]
 
 - NAME is one codemod, several joined by commas (one commit each), or `all` (unsafe ones only with `--unsafe`).
 - Without `--apply` the run is dry: the unified diff goes to stdout, the summary (files, edits per file,
-  files skipped because they do not parse, notes) to stderr.
+  files skipped because they do not parse, notes) to stderr. A dry run checks each rewritten file with
+  `compile()`; what `--apply` writes is also parsed with libcst again.
 - `--apply` writes: every rewritten file is parsed with libcst and compiled before it replaces the original,
   through a temporary file in the same folder, fsync and `os.replace`, keeping the mode bits. A run that is
   killed leaves each file either as it was or fully rewritten. Running a codemod twice changes nothing the
@@ -52,7 +53,14 @@ analyzer fix NAME [PATH] [--diff] [--apply] [--branch NAME] [--commit] [--pr]
   The result is the same as parsing every file. A file whose bytes changed since the scan, or that did not
   parse, is parsed as before; with no cached facts at all the run says so in one line and parses every file.
   `--cache-dir` names the cache folder (as for `scan`), `--no-cache` parses every file.
-- Files are processed in parallel (`--jobs`, default all cores); the progress bar is shown on a terminal only.
+- In such a file `bare-except` (without `--log-swallowed`) parses with libcst only the `try` statements that
+  hold a bare handler, found with CPython's parser, and splices their rewrite into the file's text: the same
+  bytes as a rewrite of the whole module, at a fraction of the cost. UTF-8 files with `\\n` line breaks only;
+  others are rewritten whole.
+- Files are processed in parallel (`--jobs`, default all cores) in worker processes tied to the run, each file
+  under the scan's `max_file_seconds`: a file that outlasts it or kills its worker is listed as not parsing,
+  and the run goes on (`--jobs 1`, or fewer than 8 files: one process, no limit). The progress bar is shown
+  on a terminal only.
 - Exit codes: a dry run exits 0 when there is nothing to change, 1 when there is; with `--apply` (or
   `--branch`, `--commit`, `--pr`) 0 when every site was fixed, 1 when some were left as they are (the notes say
   which and why); 2 on an error, a file whose rewrite failed included. `analyzer fix NAME --apply && git commit`

@@ -273,12 +273,17 @@ class _Located:
     target: _Target
 
 
-def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite], list[str], list[str]]:
+def locate(module: cst.Module, path: str, cached: FileFacts | None = None
+           ) -> tuple[list[_Located], list[PortSite], list[str], list[str]]:
     """Every bind/connect with a literal or constant port and the node holding it; binds whose port stays;
-    notes on ports from other sources; the literal or constant ports it cannot rewrite, and why."""
-    facts = FileFacts(path, machine_of(path), "", 0)
-    run_extractors(facts, module, module.code)
-    endpoints = resolve_file_endpoints(facts)
+    notes on ports from other sources; the literal or constant ports it cannot rewrite, and why. `cached`: the
+    facts cached for the module's bytes, whose endpoints spare running the extractors again."""
+    if cached is not None:
+        endpoints = _file_endpoints(cached, path)
+    else:
+        facts = FileFacts(path, machine_of(path), "", 0)
+        run_extractors(facts, module, module.code)
+        endpoints = resolve_file_endpoints(facts)
     fixed = _fixed_binds(endpoints, path)
     if not _rewritable(endpoints):
         return [], fixed, _left_notes(endpoints, path), []
@@ -311,6 +316,10 @@ def locate(module: cst.Module, path: str) -> tuple[list[_Located], list[PortSite
 def _file_endpoints(facts: FileFacts, path: str) -> list[ResolvedEndpoint]:
     """The endpoints of a file's cached facts, resolved as `locate` resolves those it extracts."""
     return resolve_file_endpoints(replace(facts, path=path, machine=machine_of(path)))
+
+
+def _collected(located: list[_Located], fixed: list[PortSite], notes: list[str], left: list[str]) -> Collected:
+    return Collected([item.site for item in located] + fixed, notes, left)
 
 
 def _rewritable(endpoints: list[ResolvedEndpoint]) -> bool:
@@ -736,8 +745,10 @@ class PortLiterals(Codemod):
         return Collected(_fixed_binds(endpoints, path), _left_notes(endpoints, path), [])
 
     def collect(self, path: str, module: cst.Module) -> Collected:
-        located, fixed, notes, left = locate(module, path)
-        return Collected([item.site for item in located] + fixed, notes, left)
+        return _collected(*locate(module, path))
+
+    def collect_with_facts(self, path: str, module: cst.Module, facts: FileFacts) -> Collected:
+        return _collected(*locate(module, path, facts))
 
     def _included(self, kind: str) -> bool:
         return kind == LIVE or (kind == COPY and bool(self.options["include_copies"])) or (
@@ -794,7 +805,14 @@ class PortLiterals(Codemod):
     # --- the rewrite -------------------------------------------------------
 
     def rewrite(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None) -> Rewrite:
-        located, _fixed, _notes, _left = locate(module, path)
+        return self._rewrite(module, path, file_plan, locate(module, path)[0])
+
+    def rewrite_with_facts(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None,
+                           facts: FileFacts) -> Rewrite:
+        return self._rewrite(module, path, file_plan, locate(module, path, facts)[0])
+
+    def _rewrite(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None,
+                 located: list[_Located]) -> Rewrite:
         function, needs_import = self._registry_function(module)
         replacements: dict[cst.CSTNode, cst.CSTNode] = {}
         splits: dict[cst.CSTNode, list[cst.CSTNode]] = {}

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analyzer import git
-from analyzer.config import DEFAULT_MAX_FILE_BYTES, load_scan_config, read_tool_table
+from analyzer.config import DEFAULT_MAX_FILE_BYTES, DEFAULT_MAX_FILE_SECONDS, load_scan_config, read_tool_table
 from analyzer.copies import CopyRules
 from analyzer.discover import is_excluded
 from analyzer.facts import PARSE_OK, FileFacts
@@ -51,6 +51,7 @@ class Scope:
     extra_exclude: tuple[str, ...] = ()  # --exclude
     copies: CopyRules | None = None  # None: copies are fixed too (--include-copies)
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # the scan's limit, part of the facts cache's key
+    max_file_seconds: float = DEFAULT_MAX_FILE_SECONDS  # the scan's time limit per file, a worker's here too
 
     def why_skipped(self, relative: str) -> str | None:
         """Why a path relative to `config_root` is out of scope, None when it is in."""
@@ -78,7 +79,7 @@ def load_scope(path: Path | str, exclude: list[str] | tuple[str, ...] = (), incl
             break
     config = load_scan_config(config_root)
     return Scope(config_root, tuple(config.exclude), tuple(exclude), None if include_copies else config.copies,
-                 config.max_file_bytes)
+                 config.max_file_bytes, config.max_file_seconds)
 
 
 def _walk_python(target: Path) -> list[Path]:

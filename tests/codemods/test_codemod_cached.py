@@ -15,6 +15,7 @@ from analyzer.facts import FileFacts
 from agent_graph_codemods import all_codemods
 from agent_graph_codemods.apply import NoProgress, run_codemod
 from agent_graph_codemods.base import parse_checked
+from agent_graph_codemods.port_literals import locate
 from agent_graph_codemods.tree import cached_facts, discover, load_scope
 
 IDENTITY = ("path", "machine", "sha256", "size", "lines", "parse_status", "parse_error")  # always decoded
@@ -55,6 +56,7 @@ def test_the_candidate_files_give_the_report_of_every_file(name, options, fixtur
     full = run_codemod(codemod, tree, progress=every)
     cached = run_codemod(codemod, tree, progress=candidates, facts=facts)
     assert outcome(cached) == outcome(full)
+    assert outcome(run_codemod(codemod, tree, facts=facts, jobs=2)) == outcome(full)  # in worker processes
     needed = [path for path in tree.files if path not in facts or codemod.needs_file(facts[path])]
     from_facts = [path for path in needed if codemod.uses_plan and path in facts
                   and codemod.collect_from_facts(path, facts[path]) is not None]
@@ -121,3 +123,16 @@ def test_a_partial_read_decodes_the_named_lists_as_a_full_read_does_and_no_other
     assert compared
     with pytest.raises(ValueError, match="no field"):
         cache.get_fields("0" * 64, DEFAULT_MAX_FILE_BYTES, ["no_such_list"])
+
+
+def test_port_sites_located_with_the_cached_facts_are_those_located_by_extracting_again(fixture_copy,
+                                                                                     fixture_cache_dir):
+    tree = discover(fixture_copy, load_scope(fixture_copy, include_copies=True))
+    codemod = all_codemods()["port-literals"]()
+    compared = 0
+    for path, facts in cached_facts(tree, fixture_cache_dir, codemod.FACT_FIELDS).items():
+        module = parse_checked(tree.path_of(path).read_bytes(), path)
+        extracted = locate(module, path)
+        assert locate(module, path, facts) == extracted, path
+        compared += bool(extracted[0])
+    assert compared

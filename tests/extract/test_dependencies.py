@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import inspect
 import json
 
 import libcst as cst
@@ -20,6 +21,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from analyzer.extract import extract_file
 from analyzer.extract.bandit import CURATED_TESTS, bandit_findings
 from analyzer.extract.lines import LINE_NODE_TYPES, node_start_lines
+from analyzer.extract.walker import child_nodes, dotted_name
 from tests.conftest import FIXTURE_REPO
 
 EXPECTED = FIXTURE_REPO / "expected_findings"
@@ -83,3 +85,18 @@ def test_libcst_codegen_line_counting_matches_position_provider():
         assert expected and counted == expected, _upgrade_message(
             "libcst", f"other start lines than PositionProvider in {case['path']}",
             "analyzer/extract/lines.py (_LineRecordingState subclasses libcst._nodes.internal.CodegenState)")
+
+
+def test_libcst_concrete_node_classes_have_no_subclasses():
+    # Extraction tests node kinds exactly (`type(node) is cst.Call`): libcst's node classes are ABCs, whose
+    # failed isinstance runs Python code. That equals isinstance only while no concrete class is subclassed.
+    concrete = [value for name, value in vars(cst).items() if inspect.isclass(value) and issubclass(value, cst.CSTNode)
+                and not inspect.isabstract(value) and not name.startswith("Base")]
+    subclassed = sorted(node_class.__name__ for node_class in concrete if node_class.__subclasses__())
+    assert len(concrete) > 100 and subclassed == [], _upgrade_message(
+        "libcst", f"subclasses of {subclassed}", "analyzer/extract (exact node type tests)")
+    module = cst.parse_module("value = first.second.third(name)\n")
+    call = module.body[0].body[0].value
+    assert dotted_name(call.func) == "first.second.third" and dotted_name(call.args[0].value) == "name"
+    assert [type(node) for node in child_nodes(call)] == [cst.Attribute, cst.Arg], _upgrade_message(
+        "libcst", "other children of a call", "analyzer/extract/walker.py (child fields)")

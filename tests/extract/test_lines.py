@@ -10,6 +10,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from analyzer.extract.lines import LINE_NODE_TYPES, lines_from_codegen, index_lines
+from analyzer.extract.pytree import PythonTree
 from analyzer.extract.todos import COMMENT_TAG_RE
 from analyzer.extract.walker import walk
 
@@ -44,7 +45,7 @@ class C(Base(), metaclass=meta()):
 
 
 def _ast_index(module: cst.Module, source: str):
-    index = index_lines(module, source, ast.parse(source), COMMENT_TAG_RE)
+    index = index_lines(module, source, PythonTree(ast.parse(source)), COMMENT_TAG_RE)
     walk(module, {}, index.see)
     assert index.complete()
     return index
@@ -52,7 +53,7 @@ def _ast_index(module: cst.Module, source: str):
 
 def _position_lines(module: cst.Module) -> dict:
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    return {node: r.start.line for node, r in positions.items() if isinstance(node, LINE_NODE_TYPES)}
+    return {id(node): r.start.line for node, r in positions.items() if isinstance(node, LINE_NODE_TYPES)}
 
 
 def _parse(path: Path) -> str | None:
