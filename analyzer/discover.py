@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,8 +96,34 @@ def inside(repo: Path, name: str) -> bool:
     return Path(os.path.realpath(repo / name)).is_relative_to(os.path.realpath(repo))
 
 
+# Inside `one_listing()`: (repository, excludes) -> its candidates, listed once for every reader of the inputs.
+_listings: ContextVar[dict[tuple[Path, tuple[str, ...]], list[str]] | None] = ContextVar("listings", default=None)
+
+
+@contextmanager
+def one_listing() -> Iterator[None]:
+    """Within: the sources, configs, credentials and requirements of a repository are picked from one listing
+    of it (one `git ls-files` or walk) instead of one each: what a scan's inputs are read from."""
+    token = _listings.set({})
+    try:
+        yield
+    finally:
+        _listings.reset(token)
+
+
 def _candidates(repo: Path, config: ScanConfig) -> list[str]:
     """Every file name under `repo` that the excludes keep, in the OS's form."""
+    listings = _listings.get()
+    key = (repo, tuple(config.exclude))
+    if listings is not None and key in listings:
+        return listings[key]
+    kept = _listed(repo, config)
+    if listings is not None:
+        listings[key] = kept
+    return kept
+
+
+def _listed(repo: Path, config: ScanConfig) -> list[str]:
     names = git.listed_files(repo)  # relative to `repo` even when it is a subfolder of the work tree
     if names is None:
         names = _walk_files(repo)

@@ -110,6 +110,9 @@ class CapturingStore:
     def list_snapshots(self, repository: str | None = None) -> list[SnapshotInfo]:
         return []  # nothing is current: the scan always builds its graph
 
+    def snapshot_stamp(self, repository: str) -> str | None:
+        return None
+
     def close(self) -> None:
         """Nothing to release."""
 

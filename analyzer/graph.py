@@ -7,8 +7,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from analyzer.copies import CopyIndex, has_content
 from analyzer.facts import MODULE_TRAITS, FileFacts
 from analyzer.kinds import facts_of, kind_named, node_kinds
@@ -16,6 +14,8 @@ from analyzer.resolve import Resolution, module_name, pair_timing
 from analyzer.schema import NODES_BY_NAME, RELS_BY_NAME
 
 if TYPE_CHECKING:  # analyzer.endpoints reads the configs package, whose graph rows import this module
+    import networkx as nx
+
     from analyzer.endpoints import EndpointResolution, ResolvedEndpoint
 
 TEST_STEM_RE = re.compile(r"(^test_)|(_test$)|(^conftest$)")
@@ -218,6 +218,8 @@ def _add_reach(graph: GraphSnapshot, resolution: Resolution) -> None:
     """
     modules = graph.nodes["Module"].data
     paths = modules["path"]
+    import networkx as nx  # loaded where a graph is built, not by an unchanged check (docs/performance.md)
+
     index = {path: i for i, path in enumerate(paths)}
     imports: nx.DiGraph[int] = nx.DiGraph()
     imports.add_nodes_from(range(len(paths)))

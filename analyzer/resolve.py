@@ -13,10 +13,12 @@ import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from analyzer.facts import FileFacts, ImportFact
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 STDLIB = frozenset(sys.stdlib_module_names)
 MAX_CYCLE_LENGTH = 8
@@ -186,6 +188,8 @@ def resolve_repository(files: list[FileFacts]) -> Resolution:
 
 
 def _find_cycles(resolution: Resolution) -> None:
+    import networkx as nx  # loaded where a graph is built, not by an unchanged check (docs/performance.md)
+
     graph: nx.DiGraph[str] = nx.DiGraph()
     lines: dict[tuple[str, str], int] = {}
     pairs: dict[tuple[str, str], list[ImportEdge]] = defaultdict(list)

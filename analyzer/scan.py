@@ -18,19 +18,19 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import __version__, configs
-from analyzer.cache import EntryFolder, FactCache, default_cache_dir, graph_version, keyed_digest, write_atomically
-from analyzer.config import ScanConfig, load_scan_config
+from analyzer.cache import EntryFolder, FactCache, default_cache_dir, graph_version, write_atomically
+from analyzer.config import ScanConfig
 from analyzer.contracts import Contract, Violation, add_violations, check_contracts, parse_contracts
 from analyzer.copies import CopyIndex, classify_copies
 from analyzer.discover import SourceFile, list_files, outside_links
 from analyzer.endpoints import EndpointResolution, resolve_endpoints
 from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
-from analyzer.credentials import CredentialScan, add_credentials, find_credentials
+from analyzer.credentials import CredentialScan, add_credentials
 from analyzer.graph import build_snapshot, mark_copies
+from analyzer.inputs import Inputs, read_inputs
 from analyzer.narrowing.infer import Narrowing, narrow_excepts
-from analyzer.requirements import RequirementsScan, add_requirements, find_requirements
+from analyzer.requirements import RequirementsScan, add_requirements
 from analyzer.resolve import Resolution, resolve_repository
-from analyzer.schema import schema_digest
 from analyzer.store import DamagedSnapshotError, GraphStore, SnapshotInfo, check_repository_name, open_store
 from analyzer.testgaps import add_test_reach
 from analyzer.workers import Failure, run_bounded
@@ -142,17 +142,6 @@ def _failed(work: tuple[str, str, str], failure: Failure) -> FileFacts:
                      parse_status=PARSE_ERROR, parse_error=ParseErrorFact(failure.kind, failure.message, 1))
 
 
-def source_hashes(repo: Path, sources: list[SourceFile]) -> list[str]:
-    """Each source's content hash; "" for one that cannot be read (its facts then say why)."""
-    hashes = []
-    for source in sources:
-        try:
-            hashes.append(hashlib.sha256(source.location(repo).read_bytes()).hexdigest())
-        except OSError:
-            hashes.append("")
-    return hashes
-
-
 def collect_facts(
     repo: Path, sources: list[SourceFile], hashes: list[str], config: ScanConfig, jobs: int, cache_dir: str | None,
     progress: Progress | None = None,
@@ -193,21 +182,6 @@ def collect_facts(
     return [f for f in facts if f is not None], hits
 
 
-def fingerprint(sources: list[SourceFile], hashes: list[str], config: ScanConfig, extra: str = "") -> str:
-    """What a snapshot was built from, keyed with this user's local key: a snapshot planted in the store by
-    the scanned repository cannot pass for an unchanged one."""
-    # Every [tool.analyzer] setting, not a hand-kept list of the ones the graph depends on: a setting
-    # forgotten here would give a stale "unchanged" scan; one that only `check` reads costs a rewrite.
-    settings = json.dumps(config.raw, sort_keys=True, default=str)
-    digest = hashlib.sha256(
-        f"{graph_version()}|{schema_digest()}|{sorted(config.roots)}|{config.max_file_bytes}|{config.copies}|"
-        f"{sorted(config.exclude)}|{settings}".encode("utf-8", "surrogateescape"))
-    digest.update(extra.encode("utf-8", "surrogateescape"))  # deployment configs' paths and hashes
-    for source, sha in zip(sources, hashes):
-        digest.update(f"{source.path}\0{sha}\0{source.machine}\n".encode("utf-8", "surrogateescape"))
-    return keyed_digest(digest.hexdigest())
-
-
 @contextmanager
 def _cycle_collector_paused() -> Iterator[None]:
     """A scan builds millions of small objects (cached facts, graph rows) that hold no reference cycles; the
@@ -230,33 +204,25 @@ def _scan(options: ScanOptions, progress: Progress | None, store: GraphStore | N
     started = time.perf_counter()
     repo = options.repo.resolve()
     name = check_repository_name(repo.name if options.repository is None else options.repository)
-    config = load_scan_config(repo, options.roots, options.exclude)
+    # Known from the inputs alone, so an unchanged tree is recognised before any cached fact is decoded.
+    inputs = read_inputs(repo, options.roots, options.exclude)
+    config = inputs.config
     contracts = parse_contracts(config.raw.get("contracts"))  # a malformed contract stops the scan before parsing
     jobs = options.jobs or os.cpu_count() or 1
-    sources = list_files(repo, config)
     cache_dir = str(options.cache_dir or default_cache_dir()) if options.use_cache else None
-    hashes = source_hashes(repo, sources)
-    credentials = find_credentials(repo, config)  # literal secrets in config files (keys and lines only)
-    requirements = find_requirements(repo, config)  # requirements / constraints / pyproject dependency lists
-    # Known from the inputs alone, so an unchanged tree is recognised before any cached fact is decoded.
-    current_fingerprint = fingerprint(sources, hashes, config,
-                                      configs.config_files_digest(repo, config) + credentials.digest + requirements.digest)
     owns_store = store is None
     store = store or open_store(options.store)
     try:
-        previous, repairs = _previous_snapshot(store, name)
-        unchanged = previous is not None and previous.fingerprint == current_fingerprint
-        saved = _saved_report(cache_dir, name, current_fingerprint) if unchanged and cache_dir else None
-        if previous is not None and saved is not None:
-            return replace(saved, repository=name, snapshot=previous.snapshot, unchanged=True, parsed=0,
-                           cache_hits=len(sources), seconds=round(time.perf_counter() - started, 3),
-                           outside_links=outside_links(repo, config), settings_warnings=config.warnings,
-                           store_repairs=repairs)
-        found = _analyse(repo, name, sources, hashes, config, contracts, jobs, cache_dir, progress)
+        answer, previous, repairs = _saved_answer(store, name, cache_dir, inputs.fingerprint)
+        if answer is not None:
+            return _unchanged(answer, name, repairs, started, repo, inputs)
+        unchanged = previous is not None and previous.fingerprint == inputs.fingerprint
+        found = _analyse(repo, name, inputs.sources, inputs.hashes, config, contracts, jobs, cache_dir, progress)
         if previous is not None and unchanged:
             snapshot = previous.snapshot
         else:
-            snapshot = _write(store, name, repo, current_fingerprint, found, credentials, requirements)
+            snapshot = _write(store, name, repo, inputs.fingerprint, found, inputs.credentials, inputs.requirements)
+        stamp = store.snapshot_stamp(name)
     finally:
         if owns_store:
             store.close()
@@ -265,8 +231,33 @@ def _scan(options: ScanOptions, progress: Progress | None, store: GraphStore | N
     report = replace(report, **configs.summary(found.deployment), **found.endpoints.summary(),
                      outside_links=outside_links(repo, config), settings_warnings=config.warnings, store_repairs=repairs)
     if cache_dir:
-        _save_report(cache_dir, name, current_fingerprint, report)
+        _save_report(cache_dir, name, inputs.fingerprint, stamp, report)
     return report
+
+
+def _saved_answer(store: GraphStore, name: str, cache_dir: str | None,
+                  fingerprint_: str) -> tuple[ScanReport | None, SnapshotInfo | None, list[str]]:
+    """(the saved report when it answers for these inputs, else None; the current snapshot, None when the
+    stamp answered or there is none; the repair a damaged one needs)."""
+    saved = saved_scan(cache_dir, name, fingerprint_) if cache_dir else None
+    stamp = store.snapshot_stamp(name)
+    if saved is not None and stamp is not None and saved.stamp == stamp:
+        return saved.report, None, []  # the snapshot it was saved with is current, its file untouched: not opened
+    previous, repairs = _previous_snapshot(store, name)
+    if cache_dir and saved is not None and previous is not None and previous.fingerprint == fingerprint_:
+        report = replace(saved.report, snapshot=previous.snapshot)
+        _save_report(cache_dir, name, fingerprint_, stamp, report)  # with the stamp of the store's file now
+        return report, previous, repairs
+    return None, previous, repairs
+
+
+def _unchanged(saved: ScanReport, name: str, repairs: list[str], started: float, repo: Path,
+               inputs: Inputs) -> ScanReport:
+    """The saved report of the scan that made the current snapshot, as a rescan of the same inputs reports it."""
+    return replace(saved, repository=name, unchanged=True, parsed=0,
+                   cache_hits=len(inputs.sources), seconds=round(time.perf_counter() - started, 3),
+                   outside_links=outside_links(repo, inputs.config), settings_warnings=inputs.config.warnings,
+                   store_repairs=repairs)
 
 
 def _previous_snapshot(store: GraphStore, name: str) -> tuple[SnapshotInfo | None, list[str]]:
@@ -338,16 +329,23 @@ def _report_path(cache_dir: str, name: str) -> Path:
     return Path(cache_dir) / SCAN_REPORTS / (hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest() + ".json")
 
 
-def _save_report(cache_dir: str, name: str, fingerprint_: str, report: ScanReport) -> None:
-    """The report of the repository's last scan, for a rescan of the same inputs to answer without the facts."""
-    data = json.dumps({"fingerprint": fingerprint_, "report": report.as_dict()}, sort_keys=True)
+@dataclass
+class SavedScan:
+    """The repository's last scan report, saved in the cache folder for a rescan of the same inputs."""
+
+    report: ScanReport
+    stamp: str | None  # the store's stamp of the snapshot the report describes (GraphStore.snapshot_stamp)
+
+
+def _save_report(cache_dir: str, name: str, fingerprint_: str, stamp: str | None, report: ScanReport) -> None:
+    data = json.dumps({"fingerprint": fingerprint_, "stamp": stamp, "report": report.as_dict()}, sort_keys=True)
     try:
         write_atomically(_report_path(cache_dir, name), data.encode("utf-8", "surrogateescape"))
     except OSError:
         pass  # a read-only or full cache folder: the next rescan recomputes the report
 
 
-def _saved_report(cache_dir: str, name: str, fingerprint_: str) -> ScanReport | None:
+def saved_scan(cache_dir: str, name: str, fingerprint_: str) -> SavedScan | None:
     """The saved report when it was made from the inputs `fingerprint_` names; None (recompute) otherwise."""
     try:
         data = json.loads(_report_path(cache_dir, name).read_bytes())
@@ -355,7 +353,8 @@ def _saved_report(cache_dir: str, name: str, fingerprint_: str) -> ScanReport | 
             return None
         fields = dict(data["report"])
         fields["parse_failures"] = [ParseFailure(**failure) for failure in fields["parse_failures"]]
-        return ScanReport(**fields)
+        stamp = data.get("stamp")
+        return SavedScan(ScanReport(**fields), stamp if isinstance(stamp, str) else None)
     except (OSError, ValueError, TypeError, KeyError):
         return None  # missing, from another version or damaged: a miss, never an error
 

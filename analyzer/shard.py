@@ -36,7 +36,8 @@ from pathlib import Path
 from analyzer.cache import FactCache, facts_version, default_cache_dir
 from analyzer.config import ScanConfig, load_scan_config
 from analyzer.discover import SourceFile, list_files
-from analyzer.scan import Progress, ScanOptions, ScanReport, collect_facts, scan, source_hashes
+from analyzer.inputs import source_hashes
+from analyzer.scan import Progress, ScanOptions, ScanReport, collect_facts, scan
 from analyzer.store import is_server_url, resolve_store_location
 from analyzer.store.ladybug import repository_key
 

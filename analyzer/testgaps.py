@@ -8,17 +8,21 @@ Rules `untested-agents` and `test-coverage-ratio` read `Module.tested` and `Modu
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from analyzer.graph import GraphSnapshot, is_test_path
 from analyzer.resolve import ImportEdge
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 _TESTS = object()  # one source node standing for every test module
 
 
 def tested_modules(paths: Iterable[str], edges: Iterable[ImportEdge]) -> set[str]:
     """Non-test modules reachable from a test module along import edges (lazy and guarded ones included)."""
+    import networkx as nx  # loaded where a graph is built, not by an unchanged rescan (docs/performance.md)
+
     graph: nx.DiGraph[object] = nx.DiGraph()  # module paths and _TESTS
     graph.add_edges_from((edge.importer, edge.target) for edge in edges)
     tests = [path for path in paths if is_test_path(path)]

@@ -24,10 +24,11 @@ import json
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from analyzer.findings import Finding
-from analyzer.queries import Query
+if TYPE_CHECKING:  # the baseline reads fingerprints without the query machinery
+    from analyzer.findings import Finding
+    from analyzer.queries import Query
 
 StatementReader = Callable[[str, int], str]  # (path, 1-based line) -> the statement's normalised text
 DIGITS = 40

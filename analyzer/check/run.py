@@ -10,14 +10,15 @@ from analyzer import queries
 from analyzer import git
 from analyzer.cache import default_cache_dir
 from analyzer.check.attribute import PATH_LINE, attribute, concerns
-from analyzer.check.baseline import DEFAULT_BASELINE, read_baseline
+from analyzer.check.baseline import read_baseline
 from analyzer.check.fingerprint import Known, fingerprints
+from analyzer.check.options import CheckOptions, baseline_file
 from analyzer.check.reported import Reported
 from analyzer.check.sources import SourceLines
 from analyzer.check.suppress import is_ignored_for_path, is_suppressed
 from analyzer.config import CheckConfig, ConfigError, load_check_config, read_tool_table
 from analyzer.findings import SEVERITY_RANK, Finding, collect_findings
-from analyzer.scan import Progress, ScanOptions, scan
+from analyzer.scan import ScanOptions, scan
 from analyzer.store import open_store
 from analyzer.queries import Query
 
@@ -32,28 +33,6 @@ ORDER BY path, line, origin
 
 
 @dataclass
-class CheckOptions:
-    repo: Path
-    store: str | None = None
-    cache_dir: str | None = None
-    use_cache: bool = True
-    jobs: int = 0
-    run_scan: bool = True
-    repository: str | None = None  # name in the store; default: the folder's name
-    roots: list[str] | None = None
-    exclude: list[str] | None = None
-    select: list[str] | None = None  # check ids to run instead of the configured ones
-    ignore: list[str] = field(default_factory=list)  # check ids to skip
-    params: dict[str, dict[str, str]] = field(default_factory=dict)  # check id -> parameter -> value
-    fail_on: str | None = None
-    baseline: Path | None = None  # default: [tool.analyzer] baseline, else REPO/.analyzer-baseline.json if present
-    no_baseline: bool = False
-    base: str | None = None  # git ref: report only findings introduced since its merge base with HEAD
-    files: list[str] | None = None  # repo-relative: report only findings touching these (pre-commit)
-    progress: Progress | None = None  # told how many files each scan parses (the CLI says when it builds the cache)
-
-
-@dataclass
 class CheckResult:
     repository: str
     checks: list[Query]
@@ -64,6 +43,7 @@ class CheckResult:
     known: int = 0  # in the baseline, or already at the base
     baseline: Path | None = None  # the baseline file compared with, None for none
     base: str | None = None  # the commit compared with under --base
+    sources_read: dict[str, str] = field(default_factory=dict)  # files the findings were placed with -> sha256
 
     @property
     def failing(self) -> list[Reported]:
@@ -94,20 +74,6 @@ def check_params(config: CheckConfig, options: CheckOptions, checks: list[Query]
     for query in checks:
         query.bind(merged.get(query.id))
     return merged
-
-
-def baseline_file(repo: Path, config: CheckConfig, options: CheckOptions) -> Path | None:
-    """The baseline to compare with: --baseline, else the configured one, else REPO/.analyzer-baseline.json
-    when it exists; None with --no-baseline or when there is none. A named file that is missing is an error
-    (read_baseline says so)."""
-    if options.no_baseline:
-        return None
-    if options.baseline is not None:
-        return options.baseline
-    if config.baseline:
-        return repo / config.baseline
-    default = repo / DEFAULT_BASELINE
-    return default if default.is_file() else None
 
 
 @dataclass
@@ -171,6 +137,7 @@ def run_check(options: CheckOptions) -> CheckResult:
         current.repository, current.checks, fail_on,
         sorted(new, key=lambda r: (r.path or "", r.line or 0, r.finding.check, r.fingerprint)),
         suppressed=current.suppressed, ignored=current.ignored, known=known, baseline=baseline, base=commit,
+        sources_read=current.sources.digests(),
     )
 
 

@@ -16,6 +16,7 @@ function) for placing findings on changed lines.
 from __future__ import annotations
 
 import ast
+import hashlib
 import re
 from pathlib import Path
 
@@ -39,20 +40,31 @@ CODE = re.compile(
 KEPT = frozenset({"string", "open", "close", "code"})
 
 
+def file_digest(data: bytes | None) -> str:
+    """sha256 of a file's bytes, as the scan's source hashes; "" for a file that cannot be read."""
+    return hashlib.sha256(data).hexdigest() if data is not None else ""
+
+
 class SourceLines:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._files: dict[str, list[str]] = {}
+        self._hashes: dict[str, str] = {}
         self._python: dict[str, _Statements | None] = {}
 
     def lines(self, path: str) -> list[str]:
         if path not in self._files:
             try:
-                text = (self.root / path).read_text(encoding="utf-8", errors="replace")
+                data = (self.root / path).read_bytes()
             except OSError:  # deleted or unreadable since the scan: nothing to read
-                text = ""
-            self._files[path] = text.splitlines()
+                data = None
+            self._hashes[path] = file_digest(data)
+            self._files[path] = data.decode("utf-8", errors="replace").splitlines() if data is not None else []
         return self._files[path]
+
+    def digests(self) -> dict[str, str]:
+        """Each file read so far -> `file_digest` of the bytes read: what a saved report was placed with."""
+        return dict(self._hashes)
 
     def line(self, path: str, number: int) -> str:
         lines = self.lines(path)

@@ -22,7 +22,7 @@ app = typer.Typer(
     help="Scan multi-agent ZeroMQ Python systems into a code graph, query it, fix what it finds.",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode=None,  # click's plain help: rich's (typer.rich_utils) imports markdown-it, 250 ms of --help
     pretty_exceptions_enable=False,
 )
 

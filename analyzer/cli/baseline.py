@@ -12,7 +12,7 @@ from analyzer.cli._common import announce_cache_building, console, fail
 
 def baseline_command(
     path: Annotated[Path, typer.Argument(help="Repository folder.", exists=True, file_okay=False, metavar="PATH")] = Path("."),
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Baseline file. Default: \\[tool.analyzer] baseline, else PATH/.analyzer-baseline.json.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Baseline file. Default: [tool.analyzer] baseline, else PATH/.analyzer-baseline.json.")] = None,
     select: Annotated[Optional[list[str]], typer.Option(help="Record only these check ids (comma-separated).")] = None,
     ignore: Annotated[Optional[list[str]], typer.Option(help="Skip these check ids (comma-separated).")] = None,
     param: Annotated[Optional[list[str]], typer.Option(help="A check's parameter, CHECK.PARAM=VALUE; repeatable.")] = None,
@@ -27,12 +27,14 @@ def baseline_command(
     drops the findings fixed since. Suppressed and path-ignored findings are not
     recorded. Commit the file.
 
+    \b
     Examples:
       analyzer baseline .                  # writes ./.analyzer-baseline.json
       analyzer baseline . --select bare-except -o bare.json
     """
     from analyzer.check.baseline import DEFAULT_BASELINE, write_baseline
-    from analyzer.check.run import CheckOptions, all_findings
+    from analyzer.check.options import CheckOptions
+    from analyzer.check.run import all_findings
     from analyzer.cli.check import parse_params, split_ids
     from analyzer.config import ConfigError, read_tool_table
     from analyzer.store import StoreError

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from analyzer.cli._common import announce_cache_building, err_console, fail
+
+if TYPE_CHECKING:
+    from analyzer.check.options import CheckOptions
+    from analyzer.check.saved import CheckReport
 
 FORMATS = ("text", "json", "sarif", "github", "junit")
 
@@ -83,8 +87,8 @@ def check_command(
     paths: Annotated[Optional[list[Path]], typer.Argument(help="Repository folder (default: current). With --changed-only: the changed files.", metavar="[PATH|FILES...]")] = None,
     output_format: Annotated[str, typer.Option("--format", help="text, json, sarif, github (workflow annotations) or junit.")] = "text",
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the report to a file instead of stdout.")] = None,
-    fail_on: Annotated[Optional[str], typer.Option(help="Lowest severity that fails the check (info, low, medium, high, critical). Default: \\[tool.analyzer] fail_on, else info.")] = None,
-    baseline: Annotated[Optional[Path], typer.Option(help="Report only findings this baseline file does not list (see `analyzer baseline`). Default: \\[tool.analyzer] baseline, else PATH/.analyzer-baseline.json when it exists.")] = None,
+    fail_on: Annotated[Optional[str], typer.Option(help="Lowest severity that fails the check (info, low, medium, high, critical). Default: [tool.analyzer] fail_on, else info.")] = None,
+    baseline: Annotated[Optional[Path], typer.Option(help="Report only findings this baseline file does not list (see `analyzer baseline`). Default: [tool.analyzer] baseline, else PATH/.analyzer-baseline.json when it exists.")] = None,
     no_baseline: Annotated[bool, typer.Option("--no-baseline", help="Compare with no baseline: report every finding (or, with --base, every new one).")] = False,
     base: Annotated[Optional[str], typer.Option(metavar="REF", help="Report only findings introduced since the merge base of REF and HEAD (scanned in a temporary git worktree).")] = None,
     changed_only: Annotated[bool, typer.Option("--changed-only", help="The arguments are changed files: report only findings in them or whose members include them (pre-commit).")] = False,
@@ -108,9 +112,10 @@ def check_command(
     Exit codes: 0 nothing new, 1 new findings at or above --fail-on, 2 error.
     Scope the report with --path, --machine and --limit (the exit code then
     counts the new findings in that path and machine). Suppress one finding
-    with `# analyzer: ignore\\[check-id]` on its line; configure checks in
-    `\\[tool.analyzer]` of pyproject.toml (docs/ci.md).
+    with `# analyzer: ignore[check-id]` on its line; configure checks in
+    `[tool.analyzer]` of pyproject.toml (docs/ci.md).
 
+    \b
     Examples:
       analyzer baseline . && analyzer check .     # nothing new: exit 0
       analyzer check . --base origin/main --format github
@@ -119,13 +124,11 @@ def check_command(
     """
 
     from analyzer.check.baseline import BaselineError
-    from analyzer.check.formats import compared_with, render_github, render_json, render_junit, render_text
-    from analyzer.check.run import CheckOptions, run_check
+    from analyzer.check.options import CheckOptions
+    from analyzer.check.saved import SavedChecks
     from analyzer.config import ConfigError
-    from analyzer.findings import RowFilter
     from analyzer.git import GitError
     from analyzer.store import StoreError
-    from analyzer.queries import QueryError
 
     if output_format not in FORMATS:
         fail(f"--format {output_format!r} is not one of {', '.join(FORMATS)}")
@@ -136,26 +139,53 @@ def check_command(
         fail_on=fail_on, baseline=baseline, no_baseline=no_baseline, base=base, files=files,
         progress=announce_cache_building,
     )
+    request = {"format": output_format, "to_file": output is not None, "path": path, "machine": machine, "limit": limit}
+    try:
+        saved = SavedChecks.for_check(options, request)
+        report = saved.load() if saved is not None else None
+        if report is None:
+            report, sources_read = _run(options, output_format, output is not None, path, machine, limit)
+            if saved is not None:
+                saved.save(report, sources_read)
+    except (ConfigError, BaselineError, GitError, StoreError) as error:
+        fail(str(error))
+    _emit(report, output)
+
+
+def _run(options: CheckOptions, output_format: str, to_file: bool, path: str | None, machine: str | None,
+         limit: int | None) -> tuple[CheckReport, dict[str, str]]:
+    """(the report of a check that runs, the files its findings were placed with)."""
+    from analyzer.check.formats import compared_with, render_github, render_json, render_junit, render_text
+    from analyzer.check.run import run_check
+    from analyzer.check.saved import CheckReport
+    from analyzer.findings import RowFilter
+    from analyzer.queries import QueryError
+
     try:
         result = run_check(options)
-        in_scope, shown = scope_findings(result, RowFilter(path, machine, limit), store)
-    except (ConfigError, QueryError, BaselineError, GitError, StoreError) as error:
+        in_scope, shown = scope_findings(result, RowFilter(path, machine, limit), options.store)
+    except QueryError as error:
         fail(str(error))
     renderers = {
         "text": render_text, "json": render_json, "github": render_github, "junit": render_junit,
-        "sarif": lambda r: _sarif(r, repo),
+        "sarif": lambda r: _sarif(r, options.repo),
     }
     text = renderers[output_format](shown)
+    summary = ""
+    if output_format != "text":  # the report is for a machine; the baseline used is for the person
+        summary = render_text(shown) if to_file else \
+            f"{len(in_scope.findings)} new finding(s); {compared_with(result)}\n"
+    return CheckReport(text, summary, in_scope.exit_code), result.sources_read
+
+
+def _emit(report: CheckReport, output: Path | None) -> None:
     if output is None:
-        sys.stdout.write(text)
-        if output_format != "text":  # the report is for a machine; the baseline used is for the person
-            err_console.print(f"{len(in_scope.findings)} new finding(s); {compared_with(result)}",
-                              highlight=False, soft_wrap=True, markup=False)
+        sys.stdout.write(report.text)
     else:
-        output.write_text(text, encoding="utf-8")
-        if output_format != "text":
-            err_console.print(render_text(shown), end="", highlight=False, soft_wrap=True, markup=False)
-    raise typer.Exit(in_scope.exit_code)
+        output.write_text(report.text, encoding="utf-8")
+    if report.summary:
+        err_console.print(report.summary, end="", highlight=False, soft_wrap=True, markup=False)
+    raise typer.Exit(report.exit_code)
 
 
 def _sarif(result, repo: Path) -> str:

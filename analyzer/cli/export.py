@@ -32,10 +32,12 @@ def export_command(
     """Write the code graph as the CSV files that `neo4j-admin database import full` loads, and print the command.
 
     The command creates the database and fails when it exists; with --overwrite-database it replaces
-    it, and everything in it is lost. Examples:
+    it, and everything in it is lost.
 
-        analyzer export neo4j-import .                      # scan . into CSVs
-        analyzer export neo4j-import --store bolt://host:7687 --overwrite-database
+    \b
+    Examples:
+      analyzer export neo4j-import .                      # scan . into CSVs
+      analyzer export neo4j-import --store bolt://host:7687 --overwrite-database
     """
     from analyzer.config import ConfigError
     from analyzer.export import CapturingStore, export_neo4j_admin, overwrite_note, read_graph

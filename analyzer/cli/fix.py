@@ -51,7 +51,7 @@ def fix(
     allow_dirty: bool = typer.Option(False, "--allow-dirty", help="Write even with uncommitted changes under PATH."),
     exclude: list[str] = typer.Option(
         [], "--exclude", metavar="GLOB", help="Leave out files matching this glob (repeatable, comma-separated), "
-        "besides \\[tool.analyzer] exclude; e.g. --exclude 'tests/*'."
+        "besides [tool.analyzer] exclude; e.g. --exclude 'tests/*'."
     ),
     include_copies: bool = typer.Option(
         False, "--include-copies", help="Fix archived, backup and reference copies too (skipped by default; "
@@ -78,6 +78,7 @@ def fix(
     After `analyzer scan`, the facts it cached pick the files worth parsing
     (e.g. only those with a bare `except:`); without a cache every file is parsed.
 
+    \b
     Examples:
       analyzer fix --list
       analyzer fix bare-except .                # the diff, nothing written

@@ -21,7 +21,7 @@ def _split(values: list[str] | None) -> list[str] | None:
 def scan_command(
     path: Annotated[Path, typer.Argument(help="Repository (or any folder) to scan.", exists=True, file_okay=False, metavar="PATH")],
     store: Annotated[Optional[str], typer.Option(help="Embedded store folder, or bolt://host:7687 / neo4j://... for Neo4j; `neo4j` uses env NEO4J_URI. Default: env ANALYZER_STORE or .analyzer/store.")] = None,
-    roots: Annotated[Optional[list[str]], typer.Option(help="Machine roots, comma-separated top-level folders (e.g. main_pc_code,pc2_code). Default: \\[tool.analyzer] roots, else every top-level folder.")] = None,
+    roots: Annotated[Optional[list[str]], typer.Option(help="Machine roots, comma-separated top-level folders (e.g. main_pc_code,pc2_code). Default: [tool.analyzer] roots, else every top-level folder.")] = None,
     jobs: Annotated[int, typer.Option(help="Parser processes; 0 uses every core.")] = 0,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file even if its facts are cached.")] = False,
     cache_dir: Annotated[Optional[str], typer.Option(help="Facts cache folder. Default: env ANALYZER_CACHE_DIR, else $XDG_CACHE_HOME/agent-graph-analyzer, else ~/.cache/agent-graph-analyzer (outside the scanned tree).")] = None,

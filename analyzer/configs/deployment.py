@@ -17,9 +17,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import cached_property, partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import yaml
 
 from analyzer.config import ScanConfig
@@ -35,6 +34,9 @@ from analyzer.configs.model import (
 from analyzer.configs.registry import read_registry
 from analyzer.configs.startup import read_agents
 from analyzer.configs.values import Lookup, port_number, variables
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 MAX_CYCLE_LENGTH = 8
 MAX_CYCLES = 200
@@ -236,6 +238,8 @@ def _link_dependencies(agents: list[ConfiguredAgent]) -> None:
 
 
 def find_cycles(agents: list[ConfiguredAgent]) -> list[DependencyCycle]:
+    import networkx as nx  # loaded where a graph is built, not by an unchanged check (docs/performance.md)
+
     graph: nx.DiGraph[int] = nx.DiGraph()
     for index, agent in enumerate(agents):
         for target, _line in agent.depends_on:

@@ -488,6 +488,23 @@ class LadybugStore:
             infos.append(SnapshotInfo(name, meta["snapshot"], meta["created_at"], meta["fingerprint"], True))
         return infos
 
+    def snapshot_stamp(self, repository: str) -> str | None:
+        """CURRENT's snapshot and its database file's identity (device, inode, size, modification time): every
+        write makes a new file under a new name, so an equal stamp is the same snapshot, untouched. None for a
+        snapshot with a write-ahead log beside it (its file alone is not the snapshot) or none at all."""
+        folder = self.root / repository_key(repository)
+        snapshot = self._pointer_text(folder)
+        if not snapshot or "\n" in snapshot:
+            return None
+        try:
+            database = folder / (repository_key(snapshot) + DB_SUFFIX)
+            if Path(f"{database}.wal").exists():
+                return None
+            info = database.stat()
+        except (OSError, StoreError):
+            return None  # no such file, or CURRENT names no valid snapshot: opening it reports why
+        return f"{snapshot}\n{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
+
     def close(self) -> None:
         for folder in {path.parent for path in self._readers}:
             self._release(folder)

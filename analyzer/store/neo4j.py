@@ -691,6 +691,9 @@ class Neo4jStore:
             if row["snapshot"]
         ]
 
+    def snapshot_stamp(self, repository: str) -> str | None:
+        return None  # a snapshot changed in place keeps its id: only its Snapshot node tells, in a round trip
+
     def close(self) -> None:
         self._driver.close()
 

@@ -71,4 +71,9 @@ class GraphStore(Protocol):
     def list_snapshots(self, repository: str | None = None) -> list[SnapshotInfo]:
         """Current (and any leftover) snapshots, per repository."""
 
+    def snapshot_stamp(self, repository: str) -> str | None:
+        """A token that names the repository's current snapshot as stored, read without opening it: equal
+        tokens mean the very same snapshot, unchanged since. None when the store cannot tell so cheaply (or
+        holds no snapshot): the caller reads the snapshot instead."""
+
     def close(self) -> None: ...

@@ -11,7 +11,7 @@ import pytest
 
 HEAVY = ("libcst", "networkx", "bandit", "pyarrow", "ladybug", "neo4j", "radon", "yaml", "msgpack")
 
-# Runs the CLI as the `analyzer` executable does, then lists the top-level packages it imported.
+# Runs the CLI as the `analyzer` executable does, then lists the modules it imported and their top-level packages.
 PROBE = """
 import json, sys
 sys.argv = ["analyzer", *json.loads(sys.argv[1])]
@@ -21,7 +21,7 @@ try:
 except SystemExit:
     pass
 sys.stdout.flush()
-print("\\nMODULES " + json.dumps(sorted({name.split(".")[0] for name in sys.modules})))
+print("\\nMODULES " + json.dumps(sorted({*sys.modules, *(name.split(".")[0] for name in sys.modules)})))
 """
 
 
@@ -51,10 +51,16 @@ def test_a_command_that_parses_does_import_them():
 def test_check_on_an_unchanged_tree_parses_nothing_and_imports_no_parser(scanned_fixture, fixture_repo,
                                                                             fixture_cache_dir):
     store, _report = scanned_fixture
-    output, modules = imported_by("check", str(fixture_repo), "--store", str(store), "--cache-dir",
-                                  str(fixture_cache_dir), "--no-baseline", "--format", "json")
+    check = ("check", str(fixture_repo), "--store", str(store), "--cache-dir", str(fixture_cache_dir), "--no-baseline",
+             "--format", "json")
+    output, modules = imported_by(*check)
     assert '"findings"' in output  # the report was written
     assert sorted(modules & {"libcst", "bandit", "radon", "pyarrow", "agent_graph_codemods"}) == []
+    # Asked again, the check answers with the report it saved: no graph library, store engine or finding.
+    again, modules = imported_by(*check)
+    assert again == output
+    assert sorted(modules & {"libcst", "bandit", "radon", "pyarrow", "agent_graph_codemods", "networkx", "ladybug",
+                             "analyzer.findings", "analyzer.check.run", "analyzer.scan"}) == []
 
 
 def test_each_command_run_in_process_gets_a_console_for_its_own_environment():

@@ -19,8 +19,9 @@ from analyzer.discover import list_files
 from analyzer.config import DEFAULT_MAX_FILE_BYTES
 from analyzer.extract import extract_file
 from analyzer.facts import FileFacts
+from analyzer.inputs import source_hashes
 from analyzer.narrowing.model import RaiseFacts
-from analyzer.scan import ScanOptions, collect_facts, scan, source_hashes
+from analyzer.scan import ScanOptions, collect_facts, scan
 from tests.conftest import FIXTURE_REPO, write_repo
 from tests.hardening.hostile import cli, pickle_payload
 

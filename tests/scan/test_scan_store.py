@@ -17,6 +17,7 @@ from analyzer.cli import app
 from analyzer.cache import FactCache
 from analyzer.scan import SCAN_REPORTS, ScanOptions, scan
 from analyzer.store import open_store
+from analyzer.store.ladybug import LadybugStore
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -96,6 +97,27 @@ def test_an_unchanged_tree_is_answered_from_its_inputs_without_decoding_a_fact(s
     (small_repo / "pc2_code/broken.py").write_text("x = 1\n")
     source_changed = scan(options)
     assert (source_changed.unchanged, source_changed.parsed, len(source_changed.parse_failures)) == (False, 1, 1)
+
+
+def test_an_unchanged_rescan_opens_no_snapshot_until_its_file_is_touched(small_repo, tmp_path, monkeypatch):
+    options = ScanOptions(repo=small_repo, store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"), jobs=1)
+    first = scan(options)
+    real = LadybugStore._open_current
+
+    def no_open(*_args, **_kwargs):
+        raise AssertionError("the unchanged snapshot was opened")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(LadybugStore, "_open_current", no_open)
+        unchanged = scan(options)
+    assert (unchanged.unchanged, unchanged.snapshot, unchanged.files) == (True, first.snapshot, first.files)
+    # A database file changed behind the store's back (same name): opened and read before it is trusted.
+    [database] = (tmp_path / "store" / "repo").glob("*.lbdb")
+    os.utime(database, ns=(0, 0))
+    opened = []
+    monkeypatch.setattr(LadybugStore, "_open_current", lambda *a, **k: opened.append(1) or real(*a, **k))
+    again = scan(options)
+    assert opened and (again.unchanged, again.snapshot) == (True, first.snapshot)
 
 
 def test_a_damaged_saved_report_is_recomputed(small_repo, tmp_path):
