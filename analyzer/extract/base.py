@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import libcst as cst
 
-import ast
-
+from analyzer.extract.handlers import Handler, HandlerClass, classify
 from analyzer.extract.lines import LineIndex
 from analyzer.extract.pytree import PythonTree
 from analyzer.extract.walker import Scope, _child_scope
 from analyzer.facts import FileFacts
-
-if TYPE_CHECKING:
-    from analyzer.extract.excepts import Handler, HandlerClass
 
 
 @dataclass(frozen=True)
@@ -40,8 +37,6 @@ class FileContext:
         """`classify(handler)`, once per handler: the except facts and the raise facts both need it."""
         found = self.handler_classes.get(id(handler))
         if found is None:
-            from analyzer.extract.excepts import classify  # excepts builds on this module
-
             found = self.handler_classes[id(handler)] = classify(handler)
         return found
 

@@ -21,7 +21,7 @@ from typing import cast
 
 import libcst as cst
 
-from analyzer.extract.excepts import Handler, HandlerClass, classify, is_logger_call
+from analyzer.extract.handlers import Handler, HandlerClass, classify, is_logger_call
 from analyzer.extract.walker import MODULE_SCOPE, Scope, _child_scope, dotted_name
 from analyzer.narrowing.model import (
     ATTRIBUTE, AWAIT, BINOP, CALL, COMPARE, FIXED, FORMAT, ITERATE, OPAQUE, RAISE, SET_ATTRIBUTE, SUBSCRIPT, UNARY,

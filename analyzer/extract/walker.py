@@ -130,19 +130,13 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
     """Visit every node once, in source order: `see(node)` first (for every node, or only for nodes of
     `see_types` when given), then the handlers for its type."""
     seen = None if see_types is None else frozenset(see_types)
-    # Per node type, worked out on first meeting: whether `see` takes it, its handlers, whether the type
-    # changes the scope, and its child fields last first.
-    plans: dict[type, tuple[bool, list[Handler], bool, tuple[str, ...]]] = {}
+    plans: dict[type, _Plan] = {}
     stack: list[tuple[cst.CSTNode, Scope]] = [(module, MODULE_SCOPE)]
     pop, push, is_node = stack.pop, stack.append, _is_node_type
     while stack:
         node, scope = pop()
         node_type = type(node)
-        plan = plans.get(node_type)
-        if plan is None:
-            _child_fields(node_type)
-            plan = plans[node_type] = (seen is None or node_type in seen, handlers.get(node_type, []),
-                                       node_type in _SCOPE_NODES or node_type in _TRY_NODES, _reversed_fields[node_type])
+        plan = plans.get(node_type) or plans.setdefault(node_type, _plan(node_type, seen, handlers))
         sees, calls, scoped, fields = plan
         if sees:
             see(node)
@@ -151,12 +145,10 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
         if scoped:
             if node_type in _SCOPE_NODES:
                 scope = _child_scope(node, scope)
-            elif isinstance(node, _TRY_NODES) and node.handlers:  # a try with handlers guards its body only
-                guarded = scope._replace(in_try=True)
-                for child in reversed(child_nodes(node)):
-                    push((child, guarded if child is node.body else scope))
+            elif _push_guarded(node, scope, push):
                 continue
-        # child_nodes(node), inlined and pushed last first: most nodes are visited here.
+        # child_nodes(node), inlined and pushed last first: most nodes are visited here (a call per node
+        # would cost a tenth of the walk).
         for name in fields:
             value = getattr(node, name)
             value_type = type(value)
@@ -170,6 +162,27 @@ def walk(module: cst.Module, handlers: dict[type, list[Handler]], see: Callable[
                 flag = is_node.get(value_type)
                 if flag or (flag is None and _node_type(value_type)):
                     push((value, scope))
+
+
+# Per node type, worked out on first meeting: whether `see` takes it, its handlers, whether the type
+# changes the scope, and its child fields last first.
+_Plan = tuple[bool, list[Handler], bool, tuple[str, ...]]
+
+
+def _plan(node_type: type, seen: frozenset[type] | None, handlers: dict[type, list[Handler]]) -> _Plan:
+    _child_fields(node_type)
+    return (seen is None or node_type in seen, handlers.get(node_type, []),
+            node_type in _SCOPE_NODES or node_type in _TRY_NODES, _reversed_fields[node_type])
+
+
+def _push_guarded(node: cst.CSTNode, scope: Scope, push: Callable[[tuple[cst.CSTNode, Scope]], None]) -> bool:
+    """A try with handlers guards its body only: push its children with their scopes; False for any other."""
+    if not (isinstance(node, _TRY_NODES) and node.handlers):
+        return False
+    guarded = scope._replace(in_try=True)
+    for child in reversed(child_nodes(node)):
+        push((child, guarded if child is node.body else scope))
+    return True
 
 
 def dotted_name(node: cst.CSTNode | None) -> str:

@@ -107,7 +107,7 @@ class HandlerRaises:
 
     line: int  # the except line, as ExceptFact.line
     function: str  # enclosing function's qualname, "" at module level
-    kind: str  # bare | broad | specific, as analyzer/extract/excepts.py classifies it
+    kind: str  # bare | broad | specific, as analyzer/extract/handlers.py classifies it
     reraises: bool  # its body raises (excepts.py's classification too)
     sites: tuple[Site, ...]  # the try body's
     types: tuple[Value, ...]  # the classes this handler names (empty for a bare except)

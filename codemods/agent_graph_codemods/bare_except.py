@@ -8,7 +8,7 @@ import re
 import libcst as cst
 from libcst.helpers import ensure_type
 
-from analyzer.extract.excepts import LOGGER_NAMES, body_raises, catches_everything
+from analyzer.extract.handlers import LOGGER_NAMES, body_raises, catches_everything
 from analyzer.extract.walker import dotted_name
 from analyzer.facts import FileFacts
 from agent_graph_codemods.base import (

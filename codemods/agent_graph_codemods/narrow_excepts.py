@@ -20,7 +20,7 @@ from libcst.helpers import ensure_type
 
 from analyzer.check.suppress import is_suppressed
 from analyzer.config import ConfigError, read_tool_table
-from analyzer.extract.excepts import classify, is_logger_call
+from analyzer.extract.handlers import classify, is_logger_call
 from analyzer.extract.raising import summarize
 from analyzer.extract.walker import walk
 from analyzer.narrowing.infer import LEFT, NARROW, UNPROVEN, Inference, Repository, Verdict, verdicts

@@ -19,7 +19,7 @@ import pytest
 
 import analyzer.extract as extract
 from analyzer.codec import encoder
-from analyzer.extract import bandit, excepts
+from analyzer.extract import bandit, handlers
 from analyzer.extract.base import FileContext
 from analyzer.extract.lines import AstLineIndex, lines_from_codegen
 from analyzer.extract.pytree import PythonTree
@@ -74,7 +74,7 @@ def test_fast_and_reference_paths_give_the_same_facts(sources, monkeypatch):
     monkeypatch.setattr(extract, "PythonTree", _DumpedTree)
     whole_tree = bandit.bandit_findings
     monkeypatch.setattr(bandit, "bandit_findings", lambda path, source, tree, listed=None: whole_tree(path, source, tree))
-    monkeypatch.setattr(FileContext, "handler_class", lambda context, handler: excepts.classify(handler))
+    monkeypatch.setattr(FileContext, "handler_class", lambda context, handler: handlers.classify(handler))
     reference = {path: _encoded(extract.extract_file(path, data)) for path, data in sources}
 
     assert [path for path, facts in fast.items() if _encoded(facts) != reference[path]] == []
