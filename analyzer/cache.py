@@ -8,7 +8,10 @@ adding a fact kind needs no codec change): loading an entry can never run code,
 whoever wrote it. Every entry records the content hash it is filed under and the
 facts key (analyzer version and a digest of the extraction code); an entry
 that does not decode, decodes to the wrong shape or names another hash is a
-miss, parsed again and overwritten, never an error.
+miss, parsed again and overwritten, never an error. Every entry is signed with this user's local key
+(`signature`): one this user's scans did not write is a miss before it is unpacked, so values the codec
+decodes only when they are read (the raise facts' functions, `analyzer.codec.DEFERRED`) are known to be
+its own output.
 
 The cache lives in a per-user folder outside any scanned repository
 (`default_cache_dir`), so a repository cannot plant entries in it.
@@ -37,7 +40,8 @@ from analyzer.facts import FileFacts
 from analyzer.kinds import code_files
 
 APP_FOLDER = "agent-graph-analyzer"
-ENTRY_FORMAT = 1
+ENTRY_FORMAT = 2  # 2: signed; deferred maps
+SIGNATURE_BYTES = 32
 _PACKAGE = Path(__file__).resolve().parent
 # Libraries whose answers are part of the facts.
 _EXTRACTION_LIBRARIES = ("libcst", "bandit", "radon")
@@ -126,6 +130,11 @@ def keyed_digest(text: str) -> str:
     return hmac.new(local_key(), text.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
 
 
+def signature(body: bytes, key: bytes | None = None) -> bytes:
+    """`body` signed with this user's local key (or `key`, that key read once by a caller signing many)."""
+    return hashlib.blake2b(body, key=key or local_key(), digest_size=SIGNATURE_BYTES).digest()
+
+
 def make_ignored_folder(folder: Path, mode: int = 0o777) -> None:
     """Create `folder` (`mode` for the folders this call creates) and mark the topmost one it creates ignored by git."""
     missing = []
@@ -166,6 +175,12 @@ class EntryFolder:
 
     def __init__(self, folder: Path, version: str) -> None:
         self.folder, self.version = folder, version
+        self._key: bytes | None = None  # the local key, read on first use
+
+    def _signature(self, body: bytes) -> bytes:
+        if self._key is None:
+            self._key = local_key()
+        return signature(body, self._key)
 
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.msgpack"
@@ -178,7 +193,11 @@ class EntryFolder:
         """`read`, the entry's msgpack value turned into the result by `decode` (a codec decoder, or one that
         decodes only part of it); None on a miss, or when `decode` refuses the value (raises ValueError)."""
         try:
-            entry = msgpack.unpackb(self._path(key).read_bytes(), use_list=False, unicode_errors="surrogatepass")
+            data = self._path(key).read_bytes()
+            body = data[SIGNATURE_BYTES:]
+            if not hmac.compare_digest(self._signature(body), data[:SIGNATURE_BYTES]):
+                return None  # not written by this user's scans (or damaged since)
+            entry = msgpack.unpackb(body, use_list=False, unicode_errors="surrogatepass")
             if type(entry) is not dict or entry.get("format") != ENTRY_FORMAT or entry.get("version") != self.version \
                     or entry.get("key") != key:
                 return None
@@ -190,11 +209,11 @@ class EntryFolder:
 
     def write(self, key: str, value: Any, hint: Any) -> None:
         entry = {"format": ENTRY_FORMAT, "version": self.version, "key": key, "value": encoder(hint)(value)}
-        data = msgpack.packb(entry, unicode_errors="surrogatepass")  # lone surrogates of escaped names survive
+        body = msgpack.packb(entry, unicode_errors="surrogatepass")  # lone surrogates of escaped names survive
         try:
             if not self.folder.exists():
                 make_ignored_folder(self.folder, mode=0o700)
-            write_atomically(self._path(key), data)
+            write_atomically(self._path(key), self._signature(body) + body)
         except OSError:
             pass  # a full disk or a read-only cache costs speed, never the scan
 
@@ -208,7 +227,7 @@ _IDENTITY_FIELDS = ("path", "machine", "sha256", "size", "lines", "parse_status"
 def _field_decoder(name: str) -> Callable[[Any], Any]:
     if name not in _FACT_FIELDS:
         raise ValueError(f"FileFacts has no field {name!r}")
-    return decoder(typing.get_type_hints(FileFacts)[name])
+    return decoder(typing.get_type_hints(FileFacts, include_extras=True)[name])
 
 
 class FactCache:

@@ -6,7 +6,10 @@
 
 Nothing is hand-listed: a dataclass is a map of its fields, `list[X]`, `tuple[X, ...]`
 and sets are arrays, `tuple[X, Y]` an array of two, `dict[str, X]` a map, `X | None`
-nil or X (arrays come back as tuples: msgpack builds them in C, no conversion). Where a hint says only `tuple`
+nil or X (arrays come back as tuples: msgpack builds them in C, no conversion),
+`Annotated[dict[str, X], DEFERRED]` a map of packed values, each decoded when it is first read
+(a `DeferredMap`), and `Annotated[X | None, DEFERRED]` nil or X packed, decoded when first used (a
+`DeferredValue`). Where a hint says only `tuple`
 (the narrowing model's symbolic values) or `Any` (FileFacts.extra, the lists of kinds registered later),
 values describe themselves: tuples are arrays, and a dataclass is a map tagged with
 its class, which must be one of the dataclasses of a module whose classes are
@@ -22,8 +25,10 @@ import operator
 import sys
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
+
+import msgpack
 
 Coder = Callable[[Any], Any]
 _PLAIN = (str, int, float, bool, type(None))
@@ -84,9 +89,132 @@ def register_class(cls: type) -> None:
 
 
 def _fields(cls: type, coder: Callable[[Any], Coder]) -> list[tuple[str, Coder]]:
-    hints = typing.get_type_hints(cls)
+    hints = typing.get_type_hints(cls, include_extras=True)
     _register_module_of(cls)
     return [(f.name, coder(hints[f.name])) for f in dataclasses.fields(cls)]
+
+
+# --- deferred maps ------------------------------------------------------------------------------------
+
+
+class Deferred:
+    """The mark of `Annotated[dict[str, X], DEFERRED]` (a map whose values are packed one by one and decoded
+    when first read) and of `Annotated[X | None, DEFERRED]` (a value packed whole, decoded when first used).
+    For data a reader needs a part of: a rescan's narrowing pass reads the raise facts of the files its
+    changed files touch, and of those about a fifth of the functions. A value decoded late that does not
+    fit raises EntryError where it is used, so only data known to be this codec's own output may hold one
+    (cache entries are signed: analyzer/cache.py)."""
+
+
+DEFERRED = Deferred()
+
+
+def _pack(data: Any) -> bytes:
+    return msgpack.packb(data, unicode_errors="surrogatepass")
+
+
+def _unpack(data: bytes) -> Any:
+    return msgpack.unpackb(data, use_list=False, unicode_errors="surrogatepass")
+
+
+class DeferredMap(Mapping[str, Any]):
+    """A read-only map of packed values, each decoded on first read and kept."""
+
+    __slots__ = ("_packed", "_decoded", "_decode")
+
+    def __init__(self, packed: dict[str, bytes], decode: Coder) -> None:
+        self._packed, self._decode = packed, decode
+        self._decoded: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        found = self._decoded.get(key, self)
+        if found is self:
+            found = self._decoded[key] = self._decode(_unpack(self._packed[key]))
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._packed
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._packed)
+
+    def __len__(self) -> int:
+        return len(self._packed)
+
+    def __repr__(self) -> str:
+        return repr(dict(self.items()))
+
+    def __reduce__(self) -> tuple[type, tuple[dict[str, Any]]]:
+        return dict, (dict(self.items()),)  # pickled (to a worker) as the plain map it stands for
+
+
+class DeferredValue:
+    """A value kept packed until first used; attribute reads, equality and pickling see the decoded value."""
+
+    __slots__ = ("_packed", "_decode", "_value")
+
+    def __init__(self, packed: bytes, decode: Coder) -> None:
+        self._packed: bytes | None = packed
+        self._decode, self._value = decode, None
+
+    def value(self) -> Any:
+        if self._packed is not None:
+            self._value, self._packed = self._decode(_unpack(self._packed)), None
+        return self._value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.value(), name)
+
+    def __eq__(self, other: object) -> bool:
+        return self.value() == (other.value() if isinstance(other, DeferredValue) else other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal to its (unhashable) value
+
+    def __repr__(self) -> str:
+        return repr(self.value())
+
+    def __reduce__(self) -> tuple[Callable[[Any], Any], tuple[Any]]:
+        return _same, (self.value(),)  # pickled (to a worker) as the value it stands for
+
+
+def _deferred_parts(hint: Any) -> tuple[str, Any] | None:
+    """("map", X) of `Annotated[dict[str, X], DEFERRED]`, ("value", X) of `Annotated[X | None, DEFERRED]`;
+    None for a hint without the mark."""
+    if typing.get_origin(hint) is not typing.Annotated or DEFERRED not in hint.__metadata__:
+        return None
+    inner = hint.__origin__
+    if typing.get_origin(inner) is dict:
+        if typing.get_args(inner)[0] is not str:
+            raise TypeError(f"DEFERRED marks a dict keyed by str only, not {inner!r}")
+        return "map", typing.get_args(inner)[1]
+    return "value", _optional_inner(typing.get_args(inner))
+
+
+def _deferred_encoder(parts: tuple[str, Any]) -> Coder:
+    shape, hint = parts
+    inner = encoder(hint)
+    if shape == "map":
+        return lambda value: {key: _pack(inner(item)) for key, item in value.items()}
+    return lambda value: None if value is None else _pack(inner(value.value() if type(value) is DeferredValue
+                                                                else value))
+
+
+def _deferred_decoder(parts: tuple[str, Any]) -> Coder:
+    shape, hint = parts
+    inner = decoder(hint)
+
+    def decode_map(data: Any) -> DeferredMap:
+        if type(data) is not dict or not all(type(key) is str and type(value) is bytes for key, value in data.items()):
+            _fail("a map of packed values", data)
+        return DeferredMap(data, inner)
+
+    def decode_value(data: Any) -> DeferredValue | None:
+        if data is None:
+            return None
+        if type(data) is not bytes:
+            _fail("a packed value", data)
+        return DeferredValue(data, inner)
+    return decode_map if shape == "map" else decode_value
 
 
 # --- encoding -----------------------------------------------------------------------------------------
@@ -159,6 +287,9 @@ _GENERIC_ENCODERS: dict[Any, Callable[[tuple], Coder]] = {
 def _build_encoder(hint: Any) -> Coder:
     if hint in _PLAIN:
         return _same
+    if typing.get_origin(hint) is typing.Annotated:
+        deferred = _deferred_parts(hint)
+        return encoder(hint.__origin__) if deferred is None else _deferred_encoder(deferred)
     if hint is tuple or hint is Any:
         return _untyped_encode
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
@@ -303,6 +434,9 @@ def _no_rule(args: tuple) -> Coder:
 def _build_decoder(hint: Any) -> Coder:
     if hint in _SCALARS:
         return _SCALARS[hint]
+    if typing.get_origin(hint) is typing.Annotated:
+        deferred = _deferred_parts(hint)
+        return decoder(hint.__origin__) if deferred is None else _deferred_decoder(deferred)
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         return _dataclass(hint)
     build = _GENERICS.get(typing.get_origin(hint))

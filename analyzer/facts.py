@@ -12,8 +12,9 @@ import operator
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
+from analyzer.codec import DEFERRED
 from analyzer.kinds import CODE, INT, STRING, fact_kind, seal_builtin
 from analyzer.narrowing import model
 from analyzer.narrowing.model import RaiseFacts
@@ -376,7 +377,8 @@ class FileFacts:
     db_calls: list[DbCallFact] = field(default_factory=list)
     hygiene: list[HygieneFact] = field(default_factory=list)
     # What each function and try body does that may raise (analyzer/extract/raising.py), None if unparsed.
-    raising: RaiseFacts | None = None
+    # Cached packed: a rescan decodes those of the files its narrowing pass follows (analyzer/codec.py).
+    raising: Annotated[RaiseFacts | None, DEFERRED] = None
     # Module traits for security and GPU rules (analyzer/extract/security.py, hotpaths.py).
     uses_curve: bool = False  # sets CURVE keys or starts a ZAP authenticator (zmq_auth is not empty)
     inference_guard: bool = False  # a torch.no_grad() / inference_mode() context or decorator

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import __version__, configs
-from analyzer.cache import FactCache, default_cache_dir, write_atomically
+from analyzer.cache import EntryFolder, FactCache, default_cache_dir, graph_version, write_atomically
 from analyzer.config import ScanConfig
 from analyzer.contracts import Contract, Violation, add_violations, check_contracts, parse_contracts
 from analyzer.copies import CopyIndex, classify_copies
@@ -28,7 +28,7 @@ from analyzer.facts import PARSE_ERROR, PARSE_OK, FileFacts, ParseErrorFact
 from analyzer.credentials import CredentialScan, add_credentials
 from analyzer.graph import build_snapshot, mark_copies
 from analyzer.inputs import Inputs, read_inputs
-from analyzer.narrowing.infer import narrow_excepts
+from analyzer.narrowing.infer import Narrowing, narrow_excepts
 from analyzer.requirements import RequirementsScan, add_requirements
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.store import DamagedSnapshotError, GraphStore, SnapshotInfo, check_repository_name, open_store
@@ -37,6 +37,7 @@ from analyzer.workers import Failure, run_bounded
 
 Progress = Callable[[int, int], None]  # (files done now, total files to parse)
 SCAN_REPORTS = "scan-reports"  # in the cache folder: each repository's last report, by its inputs' fingerprint
+NARROWING = "narrowing"  # in the cache folder: each repository's last narrowing verdicts, for the next scan to reuse
 
 
 @dataclass
@@ -216,7 +217,7 @@ def _scan(options: ScanOptions, progress: Progress | None, store: GraphStore | N
         if answer is not None:
             return _unchanged(answer, name, repairs, started, repo, inputs)
         unchanged = previous is not None and previous.fingerprint == inputs.fingerprint
-        found = _analyse(repo, inputs.sources, inputs.hashes, config, contracts, jobs, cache_dir, progress)
+        found = _analyse(repo, name, inputs.sources, inputs.hashes, config, contracts, jobs, cache_dir, progress)
         if previous is not None and unchanged:
             snapshot = previous.snapshot
         else:
@@ -280,11 +281,17 @@ class _Analysis:
     copies: CopyIndex
 
 
-def _analyse(repo: Path, sources: list[SourceFile], hashes: list[str], config: ScanConfig, contracts: tuple[Contract, ...],
-             jobs: int, cache_dir: str | None, progress: Progress | None) -> _Analysis:
+def _analyse(repo: Path, name: str, sources: list[SourceFile], hashes: list[str], config: ScanConfig,
+             contracts: tuple[Contract, ...], jobs: int, cache_dir: str | None, progress: Progress | None) -> _Analysis:
     files, hits = collect_facts(repo, sources, hashes, config, jobs, cache_dir, progress)
     resolution = resolve_repository(files)
-    files = narrow_excepts(files, config.raises)  # each bare or broad handler's provable exceptions
+    # Each bare or broad handler's provable exceptions; a file's verdicts of the last scan are kept while the
+    # files they read are unchanged.
+    kept = _narrowing_folder(cache_dir)
+    key = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()
+    files, narrowing = narrow_excepts(files, config.raises, kept.read(key, Narrowing) if kept else None)
+    if kept:
+        kept.write(key, narrowing, Narrowing)
     deployment = configs.read_deployment(repo, config, files, cache_dir)
     endpoints = resolve_endpoints(files, deployment)
     copies = classify_copies(files, config.copies, ((e.importer, e.target) for e in resolution.edges),
@@ -311,6 +318,11 @@ def _write(store: GraphStore, name: str, repo: Path, current_fingerprint: str, f
     add_violations(graph, found.violations)
     mark_copies(graph, found.copies)
     return store.write_snapshot(graph).snapshot  # Neo4j keeps the id of a snapshot it changes in place
+
+
+def _narrowing_folder(cache_dir: str | None) -> EntryFolder | None:
+    """Signed entries of the analyzer's own version: a verdict is only reused by the code that made it."""
+    return EntryFolder(Path(cache_dir) / NARROWING, graph_version()) if cache_dir else None
 
 
 def _report_path(cache_dir: str, name: str) -> Path:

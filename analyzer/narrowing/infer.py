@@ -11,8 +11,11 @@ a handler narrowed without `--unsafe`.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from analyzer.facts import FileFacts
 from analyzer.narrowing.model import (
@@ -20,7 +23,7 @@ from analyzer.narrowing.model import (
     UNPACK, WITH, CallShape, ClassRaises, HandlerRaises, RaiseFacts, Site, Value,
 )
 from analyzer.config import ConfigError
-from analyzer.narrowing.table import RaiseTable, Row, TableError, is_builtin_exception, load_table
+from analyzer.narrowing.table import TABLE_PATH, RaiseTable, Row, TableError, is_builtin_exception, load_table
 from analyzer.resolve import STDLIB, ModuleIndex, _package_of, module_name
 
 MAX_CALL_DEPTH = 4  # calls into the repository's own functions followed from a try body
@@ -96,15 +99,63 @@ def display_name(exception: str) -> str:
 # --------------------------------------------------------------------- the repository
 
 
+class RecordedReads(Mapping[str, RaiseFacts]):
+    """Every file's raise facts, recording which files were looked up (found or not) since `start`, and whether
+    every file was (`everything`): a file's verdicts depend on those files' facts alone."""
+
+    def __init__(self, facts: dict[str, RaiseFacts]) -> None:
+        self._facts = facts
+        self.reads: set[str] = set()
+        self.everything = False
+
+    def start(self) -> None:
+        self.reads, self.everything = set(), False
+
+    def __getitem__(self, path: str) -> RaiseFacts:
+        self.reads.add(path)
+        return self._facts[path]
+
+    def __contains__(self, path: object) -> bool:
+        if isinstance(path, str):
+            self.reads.add(path)  # a miss is a read too: the file's absence is an input
+        return path in self._facts
+
+    def __iter__(self) -> Iterator[str]:
+        self.everything = True
+        return iter(self._facts)
+
+    def __len__(self) -> int:
+        self.everything = True
+        return len(self._facts)
+
+    def paths(self) -> list[str]:
+        """The files that have raise facts, sorted; not a read."""
+        return sorted(self._facts)
+
+
 class Repository:
     """Every file's raise facts, with name lookups across files."""
 
     def __init__(self, facts: dict[str, RaiseFacts], all_paths: Iterable[str] = ()) -> None:
-        self.files = facts
+        self.files = RecordedReads(facts)
         self.paths = frozenset((*facts, *all_paths))
+        self._children: dict[tuple[str, str], list[tuple[str, str]]] | None = None  # class -> direct subclasses
         self.index = ModuleIndex(sorted(self.paths))
         self.prefixes = {base: {name.rsplit(".", n)[0] for name in names for n in range(1, name.count(".") + 1)}
                          for base, names in self.index.by_base.items()}
+
+    def children(self, bases: Callable[[str, str], list[Value | None]]) -> dict[tuple[str, str], list[tuple[str, str]]]:
+        """Each class's direct subclasses, built once (`bases` evaluates a class's bases); it reads every file."""
+        self.files.everything = True
+        if self._children is None:
+            children: dict[tuple[str, str], list[tuple[str, str]]] = {}
+            for file, facts in self.files.items():
+                for name in facts.classes:
+                    for base in bases(file, name):
+                        if base is not None and base[0] == "pclass":
+                            children.setdefault((base[1], base[2]), []).append((file, name))
+            self._children = children
+        return self._children
 
     def is_namespace(self, dotted: str) -> bool:
         return any(dotted in prefixes for prefixes in self.prefixes.values())
@@ -137,7 +188,6 @@ class Values:
         self.table = table or load_table()
         self._values: dict[tuple[str, Value], Value | None] = {}
         self._ancestors: dict[str, tuple[str, ...]] = {}
-        self._children: dict[tuple[str, str], list[tuple[str, str]]] | None = None  # class -> direct subclasses
 
     # --- values -------------------------------------------------------------
 
@@ -394,17 +444,10 @@ class Values:
 
     def subclasses(self, path: str, cls: str) -> list[tuple[str, str]]:
         """Every repository class that derives from path::cls, directly or not."""
-        if self._children is None:
-            children: dict[tuple[str, str], list[tuple[str, str]]] = {}
-            for file, facts in self.repo.files.items():
-                for name in facts.classes:
-                    for base in self.bases(file, name):
-                        if base is not None and base[0] == "pclass":
-                            children.setdefault((base[1], base[2]), []).append((file, name))
-            self._children = children
+        children = self.repo.children(self.bases)
         found, queue = [], [(path, cls)]
         while queue:
-            for child in self._children.get(queue.pop(), []):
+            for child in children.get(queue.pop(), []):
                 if child not in found:
                     found.append(child)
                     queue.append(child)
@@ -873,33 +916,90 @@ def repository_of(files: Iterable[FileFacts]) -> Repository:
     return Repository({f.path: f.raising for f in files if f.raising is not None}, [f.path for f in files])
 
 
+def file_verdicts(repo: Repository, table: RaiseTable, path: str) -> list[Verdict]:
+    """A verdict for every bare or broad handler of one file, from an inference of its own: they depend on the
+    file, the files it reads (`repo.files` records which) and the raise table, never on the files before it."""
+    inference = Inference(repo, table)
+    return [inference.handler(path, handler) for handler in repo.files[path].handlers
+            if handler.kind in ("bare", "broad")]
+
+
 def verdicts(inference: Inference) -> list[Verdict]:
     """A verdict for every bare or broad handler of the repository."""
-    found = []
-    for path, facts in sorted(inference.repo.files.items()):
-        for handler in facts.handlers:
-            if handler.kind in ("bare", "broad"):
-                found.append(inference.handler(path, handler))
+    return [verdict for path in inference.repo.files.paths()
+            for verdict in file_verdicts(inference.repo, inference.table, path)]
+
+
+@dataclass
+class FileNarrowing:
+    sha256: str
+    reads: tuple[str, ...] | None  # the files its verdicts read; None: every file (a subclass lookup)
+    narrowed: tuple[tuple[int, str], ...]  # (except line, types) of each handler proven narrowable
+
+
+@dataclass
+class Narrowing:
+    """What the scan's pass found, kept for the next scan: a file's verdicts are reused while it and the files
+    they read are unchanged, under the same raise table and set of paths (`inputs`)."""
+
+    inputs: str
+    files: dict[str, FileNarrowing]
+
+
+def _inputs(files: list[FileFacts], extra_rows: Any) -> str:
+    """The raise table (the bundled file is data: the analyzer's code version does not cover it) and the paths."""
+    digest = hashlib.sha256(TABLE_PATH.read_bytes())
+    digest.update(json.dumps(extra_rows, sort_keys=True, default=str).encode("utf-8", "surrogateescape"))
+    for path in sorted(f.path for f in files):
+        digest.update(b"\0" + path.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _reusable(previous: Narrowing, path: str, shas: dict[str, str]) -> FileNarrowing | None:
+    found = previous.files.get(path)
+    if found is None or found.reads is None or found.sha256 != shas[path]:
+        return None
+    for read in found.reads:
+        before = previous.files.get(read)
+        if (before.sha256 if before else None) != shas.get(read):
+            return None
     return found
 
 
-def narrow_excepts(files: list[FileFacts], extra_rows=None) -> list[FileFacts]:
-    """The scan's pass: each bare or broad ExceptFact gets the types narrow-excepts would narrow it to."""
+def narrow_excepts(files: list[FileFacts], extra_rows=None,
+                   previous: Narrowing | None = None) -> tuple[list[FileFacts], Narrowing]:
+    """The scan's pass: each bare or broad ExceptFact gets the types narrow-excepts would narrow it to. A file
+    whose verdicts `previous` holds for the same inputs keeps them without its raise facts being followed."""
     try:
         table = load_table(extra_rows)
     except TableError as error:
         raise ConfigError(str(error)) from None
-    inference = Inference(repository_of(files), table)
-    by_handler = {(v.path, v.line): v for v in verdicts(inference) if v.status == NARROW}
+    inputs = _inputs(files, extra_rows)
+    if previous is not None and previous.inputs != inputs:
+        previous = None
+    repo = repository_of(files)
+    shas = {f.path: f.sha256 for f in files}
+    found: dict[str, FileNarrowing] = {}
+    for facts in files:
+        reused = _reusable(previous, facts.path, shas) if previous is not None else None
+        if reused is not None:
+            found[facts.path] = reused
+        elif facts.raising is None:
+            found[facts.path] = FileNarrowing(facts.sha256, (), ())
+        else:
+            repo.files.start()
+            narrowed = tuple((v.line, v.display_types) for v in file_verdicts(repo, table, facts.path)
+                             if v.status == NARROW)
+            reads = None if repo.files.everything else tuple(sorted(repo.files.reads))
+            found[facts.path] = FileNarrowing(facts.sha256, reads, narrowed)
     updated = []
     for facts in files:
-        if not any((facts.path, x.line) in by_handler for x in facts.excepts):
+        types = dict(found[facts.path].narrowed)
+        if not any(x.line in types for x in facts.excepts):
             updated.append(facts)
             continue
-        excepts = []
-        for fact in facts.excepts:
-            verdict = by_handler.get((facts.path, fact.line))
-            excepts.append(replace(fact, narrow_types=verdict.display_types, narrowable=True) if verdict else fact)
+        excepts = [replace(x, narrow_types=types[x.line], narrowable=True) if x.line in types else x
+                   for x in facts.excepts]
         updated.append(replace(facts, excepts=excepts))
-    return updated
+    return updated, Narrowing(inputs, found)
 

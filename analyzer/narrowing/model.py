@@ -30,6 +30,9 @@ be another file's class or an outside library's function).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Annotated
+
+from analyzer.codec import DEFERRED
 
 Value = tuple
 UNKNOWN: Value = ("unknown",)
@@ -114,7 +117,8 @@ class HandlerRaises:
 
 @dataclass(slots=True)
 class RaiseFacts:
-    functions: dict[str, FunctionRaises] = field(default_factory=dict)
+    # Cached packed one by one (analyzer/codec.py): a rescan decodes only the functions narrowing follows.
+    functions: Annotated[dict[str, FunctionRaises], DEFERRED] = field(default_factory=dict)
     classes: dict[str, ClassRaises] = field(default_factory=dict)
     handlers: list[HandlerRaises] = field(default_factory=list)
     # Module-level names: imports bind ("import", ...) values, assignments their values.

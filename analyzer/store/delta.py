@@ -10,7 +10,6 @@ rewritten together). The Snapshot node, which differs every time, is not in the 
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from collections import Counter
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any
 
 import msgpack
 
-from analyzer.cache import local_key
+from analyzer.cache import signature
 from analyzer.graph import GraphSnapshot
 from analyzer.schema import schema_digest
 
@@ -44,23 +43,19 @@ def _unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, use_list=False, unicode_errors="surrogatepass")
 
 
-def _signature(body: bytes) -> bytes:
-    return hashlib.blake2b(body, key=local_key(), digest_size=32).digest()
-
-
 def save_image(path: Path, image: Image, **identity: str | int) -> None:
     """Keep `image` with what it is the image of (repository, snapshot, row key, fingerprint), signed with this
     user's local key: only a scan of this user's can make it a base."""
     body = _pack({"format": IMAGE_FORMAT, "schema": schema_digest(), **identity, "tables": image})
-    path.write_bytes(msgpack.packb({"body": body, "signature": _signature(body)}))
+    path.write_bytes(msgpack.packb({"body": body, "signature": signature(body)}))
 
 
 def load_image(path: Path) -> dict[str, Any] | None:
     """A saved image and its identity, when this user's scan signed it for this schema; None otherwise."""
     try:
         envelope = msgpack.unpackb(path.read_bytes())
-        body, signature = envelope["body"], envelope["signature"]
-        if not hmac.compare_digest(_signature(body), signature):
+        body, signed = envelope["body"], envelope["signature"]
+        if not hmac.compare_digest(signature(body), signed):
             return None
         saved = msgpack.unpackb(body, unicode_errors="surrogatepass")
         tables = saved.get("tables") if type(saved) is dict else None

@@ -135,6 +135,7 @@ def test_a_run_on_facts_reports_what_a_run_without_them_does(shape, tmp_path):
     assert outcome(run_codemod(BareExcept(), tree, facts=_facts(tree))) == outcome(full)
 
 
+@pytest.mark.slow  # a worker pool over a generated corpus
 def test_a_generated_corpus_in_two_workers_on_facts_equals_one_process_without(tmp_path):
     generate(tmp_path, 4000)
     (tmp_path / "common" / "broken.py").write_text("try:\n    pass\nexcept:\n    return 1\n")  # compile() refuses it

@@ -12,14 +12,15 @@ from pathlib import Path
 import msgpack
 import pytest
 
-from analyzer.cache import FACTS_VERSION, FactCache, default_cache_dir
-from analyzer.codec import EntryError, decoder, encoder
+from analyzer.cache import FACTS_VERSION, SIGNATURE_BYTES, FactCache, default_cache_dir, signature
+from analyzer.codec import DeferredMap, DeferredValue, EntryError, decoder, encoder
 from analyzer.config import ScanConfig
 from analyzer.discover import list_files
 from analyzer.config import DEFAULT_MAX_FILE_BYTES
 from analyzer.extract import extract_file
 from analyzer.facts import FileFacts
 from analyzer.inputs import source_hashes
+from analyzer.narrowing.model import RaiseFacts
 from analyzer.scan import ScanOptions, collect_facts, scan
 from tests.conftest import FIXTURE_REPO, write_repo
 from tests.hardening.hostile import cli, pickle_payload
@@ -103,6 +104,48 @@ def test_a_damaged_entry_is_a_miss_and_a_put_overwrites_it(tmp_path, damage):
     assert cache.get(facts.sha256, DEFAULT_MAX_FILE_BYTES) is None
     cache.put(facts, DEFAULT_MAX_FILE_BYTES)
     assert entry.read_bytes() == real and cache.get(facts.sha256, DEFAULT_MAX_FILE_BYTES) == facts
+
+
+def test_an_entry_this_user_did_not_sign_is_a_miss(tmp_path):
+    facts = extract_file("agents/a.py", AGENT.encode())
+    cache = FactCache(tmp_path / "cache")
+    cache.put(facts, DEFAULT_MAX_FILE_BYTES)
+    entry = _entry(tmp_path / "cache", AGENT.encode())
+    body = entry.read_bytes()[SIGNATURE_BYTES:]
+    entry.write_bytes(signature(body, key=b"another user's key".ljust(32, b"!")) + body)
+    assert cache.get(facts.sha256, DEFAULT_MAX_FILE_BYTES) is None
+    entry.write_bytes(signature(body) + body)  # the same body under this user's signature: a hit
+    assert cache.get(facts.sha256, DEFAULT_MAX_FILE_BYTES) == facts
+
+
+def test_raise_facts_are_decoded_when_used(tmp_path):
+    source = "def f(x):\n    return int(x)\n\ndef g():\n    try:\n        f('1')\n    except Exception:\n        pass\n"
+    facts = extract_file("agents/a.py", source.encode())
+    cache = FactCache(tmp_path / "cache")
+    cache.put(facts, DEFAULT_MAX_FILE_BYTES)
+    cached = cache.get(facts.sha256, DEFAULT_MAX_FILE_BYTES)
+    assert type(cached.raising) is DeferredValue and cached.raising == facts.raising  # packed until used
+    functions = cached.raising.functions
+    assert type(functions) is DeferredMap and sorted(functions) == ["f", "g"] and "f" in functions
+    assert functions["f"] == facts.raising.functions["f"] and functions.get("missing") is None
+    assert cached == facts
+    # Only the codec's own output may be deferred: a packed value that does not fit fails where it is read.
+    data = encoder(RaiseFacts)(facts.raising)
+    data["functions"]["f"] = msgpack.packb({"qualname": 3})
+    damaged = decoder(RaiseFacts)(msgpack.unpackb(msgpack.packb(data), use_list=False))
+    assert damaged.functions["g"] == facts.raising.functions["g"]
+    with pytest.raises(EntryError):
+        damaged.functions["f"]
+    with pytest.raises(EntryError):  # a map whose values are not packed values is refused when it is decoded
+        decoder(RaiseFacts)({**data, "functions": {"f": {"qualname": "f"}}})
+    entry = encoder(FileFacts)(facts)
+    entry["raising"] = msgpack.packb({"functions": 3})
+    later = decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
+    assert later.path == "agents/a.py"
+    with pytest.raises(EntryError):
+        later.raising.handlers
+    with pytest.raises(EntryError):  # a deferred value that is not packed is refused when it is decoded
+        decoder(FileFacts)({**entry, "raising": {"functions": {}}})
 
 
 def test_a_scan_parses_a_file_whose_entry_is_damaged_and_repairs_the_entry(tmp_path):

@@ -372,7 +372,57 @@ def test_the_scan_pass_marks_only_proven_bare_and_broad_handlers() -> None:
             "    except Exception:\n        return 1\n\n\ndef g(x):\n    try:\n        x.go()\n"
             "    except Exception:\n        pass\n")
     files = [extract_source(code, "agents/a.py")]
-    marked = narrow_excepts(files)
+    marked, _kept = narrow_excepts(files)
     assert [(x.line, x.kind, x.narrowable, x.narrow_types) for x in marked[0].excepts] == [
         (4, "specific", False, ""), (6, "broad", True, "TypeError"), (13, "broad", False, "")]
     assert [x.narrowable for x in files[0].excepts] == [False, False, False]  # the input facts are not changed
+
+
+REUSE_FILES = {
+    "agents/a.py": "from utils.io import load\n\n\ndef f(path):\n    try:\n        return load(path)\n"
+                   "    except Exception:\n        return None\n",
+    "utils/io.py": "def load(path):\n    return open(path).read()\n",
+    "agents/c.py": "def g(x):\n    try:\n        return int(x)\n    except Exception:\n        return 0\n",
+}
+
+
+def _narrowed(facts) -> dict[str, list[str]]:
+    return {f.path: [x.narrow_types for x in f.excepts] for f in facts}
+
+
+def test_a_rescan_reuses_the_verdicts_of_files_whose_reads_are_unchanged(monkeypatch, tmp_path) -> None:
+    from analyzer.narrowing import infer
+
+    facts = {path: extract_source(code, path) for path, code in REUSE_FILES.items()}
+    first, kept = narrow_excepts(list(facts.values()))
+    assert kept.files["agents/a.py"].reads == ("agents/a.py", "utils/io.py")  # the helper its handler calls
+    inferred: list[str] = []
+    follow = infer.file_verdicts
+    monkeypatch.setattr(infer, "file_verdicts", lambda repo, table, path: inferred.append(path) or follow(repo, table, path))
+
+    # c.py changes: only it is inferred again; a.py keeps its verdict, and the result is a full pass's.
+    facts["agents/c.py"] = extract_source(REUSE_FILES["agents/c.py"].replace("int(x)", "x.go()"), "agents/c.py")
+    again, kept = narrow_excepts(list(facts.values()), previous=kept)
+    assert inferred == ["agents/c.py"]
+    assert _narrowed(again) == _narrowed(narrow_excepts(list(facts.values()))[0])
+    assert _narrowed(again)["agents/a.py"] == _narrowed(first)["agents/a.py"] != [""]
+
+    # The helper changes: a.py, which read it, is inferred again and narrows to the new helper's exceptions.
+    inferred.clear()
+    facts["utils/io.py"] = extract_source("def load(path):\n    return int(path)\n", "utils/io.py")
+    again, kept = narrow_excepts(list(facts.values()), previous=kept)
+    assert sorted(inferred) == ["agents/a.py", "utils/io.py"]
+    assert _narrowed(again) == _narrowed(narrow_excepts(list(facts.values()))[0])
+    assert _narrowed(again)["agents/a.py"] != _narrowed(first)["agents/a.py"]
+
+    # Another set of paths or another raise table (the bundled one edited, or rows added): nothing is reused.
+    inferred.clear()
+    narrow_excepts(list(facts.values()), extra_rows=[], previous=kept)
+    narrow_excepts([*facts.values(), extract_source("x = 1\n", "agents/d.py")], previous=kept)
+    assert sorted(inferred) == sorted([*REUSE_FILES, *REUSE_FILES, "agents/d.py"])
+    edited = tmp_path / "raises.yaml"
+    edited.write_bytes(infer.TABLE_PATH.read_bytes() + b"\n# edited\n")
+    monkeypatch.setattr(infer, "TABLE_PATH", edited)
+    inferred.clear()
+    narrow_excepts(list(facts.values()), previous=kept)
+    assert sorted(inferred) == sorted(REUSE_FILES)

@@ -76,6 +76,22 @@ def _edit(repo: Path) -> None:
                     "        pass  # TODO: added\n")
 
 
+HELPER = "main_pc_code/utils/payload_reader.py"
+
+
+def _call_a_helper(repo: Path) -> None:
+    """A broad handler in the agent around a call into another module: narrowing follows the call."""
+    (repo / HELPER).write_text("def load(path):\n    return open(path).read()\n")
+    path = repo / AGENT
+    path.write_text(path.read_text() + "\nfrom utils.payload_reader import load\n\n\ndef read_payload(path):\n"
+                    "    try:\n        return load(path)\n    except Exception:\n        return None\n")
+
+
+def _change_the_helper(repo: Path) -> None:
+    """Only the helper changes: the agent's handler is narrowed again from its cached raise facts."""
+    (repo / HELPER).write_text("import json\n\n\ndef load(path):\n    return json.loads(path)\n")
+
+
 def _delete(repo: Path) -> None:
     (repo / "main_pc_code/agents/chitchat_agent.py").unlink()
 
@@ -94,7 +110,7 @@ def _reconfigure(repo: Path) -> None:
     path.write_text(path.read_text().replace("port: 5570", "port: 5571"))
 
 
-STEPS = [_edit, _delete, _rename, _break, _reconfigure]
+STEPS = [_edit, _call_a_helper, _change_the_helper, _delete, _rename, _break, _reconfigure]
 
 
 @pytest.mark.slow
@@ -107,24 +123,33 @@ def test_each_rescan_writes_a_difference_that_equals_a_full_scan(backend, tmp_pa
     incremental = ScanOptions(repo=repo, store=backend.location, cache_dir=backend.cache_dir, jobs=2, repository=name)
     first = scan(incremental)
     assert "port: 5570" in (repo / CONFIG).read_text()  # the config step changes something real
+    narrowed: dict = {}  # step -> what the agent's handler around the helper's call narrows to
     for number, step in enumerate(STEPS):
         step(repo)
         report = scan(incremental)
         fresh_name = backend.name(f"fresh{number}")
         fresh_location = backend.location if backend.kind == "neo4j" else str(tmp_path / f"fresh{number}")
-        scan(ScanOptions(repo=repo, store=fresh_location, cache_dir=backend.cache_dir, jobs=2, repository=fresh_name))
+        # From nothing: every file parsed again, none of the incremental scan's cached facts read.
+        scan(ScanOptions(repo=repo, store=fresh_location, use_cache=False, jobs=2, repository=fresh_name))
         incremental_store, fresh_store = _open(backend, backend.location), _open(backend, fresh_location)
         try:
             # Written as a difference: the rows kept the first snapshot's key; the pointer names the scan's.
             assert incremental_store.current_snapshot(name) == report.snapshot
             assert _row_key(incremental_store, name) == first.snapshot, step.__name__
             assert _answers(incremental_store, name) == _answers(fresh_store, fresh_name), step.__name__
+            if step in (_call_a_helper, _change_the_helper):
+                narrowed[step] = incremental_store.query(
+                    "MATCH (e:ExceptClause {snapshot: $snapshot, path: $path, function: 'read_payload'}) "
+                    "RETURN e.narrow_types", {"path": AGENT}, repository=name).rows
             if step is STEPS[-1]:  # and an export reads it back as the same graph
                 assert normalized(read_graph(incremental_store, name), name) == \
                     normalized(read_graph(fresh_store, fresh_name), fresh_name)
         finally:
             incremental_store.close()
             fresh_store.close()
+    # Only the helper changed, yet the agent's handler narrows to the new helper's exceptions.
+    opened, parsed = narrowed[_call_a_helper], narrowed[_change_the_helper]
+    assert len(opened) == len(parsed) == 1 and "" not in (opened[0][0], parsed[0][0]) and opened != parsed
 
 
 # Runs `analyzer scan` with the difference's write held at one point until it is killed there.
