@@ -262,6 +262,7 @@ def test_port_literals_on_facts_parses_only_parts_and_reports_what_the_whole_mod
     assert len({path for _, path in whole}) < len(rewritten), whole
 
 
+@pytest.mark.slow  # a worker pool over a generated corpus
 def test_port_literals_on_a_generated_corpus_in_two_workers_on_facts_equals_one_process_without(tmp_path,
                                                                                                monkeypatch):
     generate(tmp_path, 4000)
