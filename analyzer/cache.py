@@ -35,7 +35,7 @@ from typing import Any
 import msgpack
 
 from analyzer import __version__
-from analyzer.codec import EntryError, decoder, encoder
+from analyzer.codec import EntryError, decoder, encoder, pack, unpack
 from analyzer.facts import FileFacts
 from analyzer.kinds import code_files
 
@@ -197,7 +197,7 @@ class EntryFolder:
             body = data[SIGNATURE_BYTES:]
             if not hmac.compare_digest(self._signature(body), data[:SIGNATURE_BYTES]):
                 return None  # not written by this user's scans (or damaged since)
-            entry = msgpack.unpackb(body, use_list=False, unicode_errors="surrogatepass")
+            entry = unpack(body)
             if type(entry) is not dict or entry.get("format") != ENTRY_FORMAT or entry.get("version") != self.version \
                     or entry.get("key") != key:
                 return None
@@ -209,7 +209,7 @@ class EntryFolder:
 
     def write(self, key: str, value: Any, hint: Any) -> None:
         entry = {"format": ENTRY_FORMAT, "version": self.version, "key": key, "value": encoder(hint)(value)}
-        body = msgpack.packb(entry, unicode_errors="surrogatepass")  # lone surrogates of escaped names survive
+        body = pack(entry)
         try:
             if not self.folder.exists():
                 make_ignored_folder(self.folder, mode=0o700)

@@ -109,11 +109,14 @@ class Deferred:
 DEFERRED = Deferred()
 
 
-def _pack(data: Any) -> bytes:
+def pack(data: Any) -> bytes:
+    """msgpack of encoded data, the one way this project writes it: lone surrogates (of escaped file names)
+    survive."""
     return msgpack.packb(data, unicode_errors="surrogatepass")
 
 
-def _unpack(data: bytes) -> Any:
+def unpack(data: bytes) -> Any:
+    """What `pack` wrote, arrays as tuples (built in C, as decoders expect them)."""
     return msgpack.unpackb(data, use_list=False, unicode_errors="surrogatepass")
 
 
@@ -129,7 +132,7 @@ class DeferredMap(Mapping[str, Any]):
     def __getitem__(self, key: str) -> Any:
         found = self._decoded.get(key, self)
         if found is self:
-            found = self._decoded[key] = self._decode(_unpack(self._packed[key]))
+            found = self._decoded[key] = self._decode(unpack(self._packed[key]))
         return found
 
     def __contains__(self, key: object) -> bool:
@@ -159,7 +162,7 @@ class DeferredValue:
 
     def value(self) -> Any:
         if self._packed is not None:
-            self._value, self._packed = self._decode(_unpack(self._packed)), None
+            self._value, self._packed = self._decode(unpack(self._packed)), None
         return self._value
 
     def __getattr__(self, name: str) -> Any:
@@ -194,8 +197,8 @@ def _deferred_encoder(parts: tuple[str, Any]) -> Coder:
     shape, hint = parts
     inner = encoder(hint)
     if shape == "map":
-        return lambda value: {key: _pack(inner(item)) for key, item in value.items()}
-    return lambda value: None if value is None else _pack(inner(value.value() if type(value) is DeferredValue
+        return lambda value: {key: pack(inner(item)) for key, item in value.items()}
+    return lambda value: None if value is None else pack(inner(value.value() if type(value) is DeferredValue
                                                                 else value))
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import msgpack
 
 from analyzer.cache import signature
+from analyzer.codec import pack, unpack
 from analyzer.graph import GraphSnapshot
 from analyzer.schema import schema_digest
 
@@ -35,18 +36,10 @@ def local_name(value: str, snapshot: str) -> str:
     return value[len(snapshot):] if value.startswith(snapshot) else value
 
 
-def _pack(value: Any) -> bytes:
-    return msgpack.packb(value, unicode_errors="surrogatepass")
-
-
-def _unpack(data: bytes) -> Any:
-    return msgpack.unpackb(data, use_list=False, unicode_errors="surrogatepass")
-
-
 def save_image(path: Path, image: Image, **identity: str | int) -> None:
     """Keep `image` with what it is the image of (repository, snapshot, row key, fingerprint), signed with this
     user's local key: only a scan of this user's can make it a base."""
-    body = _pack({"format": IMAGE_FORMAT, "schema": schema_digest(), **identity, "tables": image})
+    body = pack({"format": IMAGE_FORMAT, "schema": schema_digest(), **identity, "tables": image})
     path.write_bytes(msgpack.packb({"body": body, "signature": signature(body)}))
 
 
@@ -88,7 +81,7 @@ def graph_image(graph: GraphSnapshot) -> GraphImage:
     for name, table in graph.rels.items():
         sources, targets, *rest = (table.data[c] for c in table.names)
         columns[name] = [local(sources), local(targets), *rest]
-    return GraphImage(columns, {name: _pack(data) for name, data in columns.items()})
+    return GraphImage(columns, {name: pack(data) for name, data in columns.items()})
 
 
 @dataclass
@@ -120,7 +113,7 @@ def difference(stored: Image, new: GraphImage, node_tables: set[str]) -> Delta:
     for table, columns in new.columns.items():
         if stored.get(table) == new.packed[table]:
             continue
-        old_rows = list(zip(*_unpack(stored[table]))) if table in stored else []
+        old_rows = list(zip(*unpack(stored[table]))) if table in stored else []
         new_rows = list(zip(*columns))
         if table in node_tables:
             _node_difference(delta, table, old_rows, new_rows)
