@@ -130,7 +130,7 @@ def keyed_digest(text: str) -> str:
     return hmac.new(local_key(), text.encode("utf-8", "surrogateescape"), hashlib.sha256).hexdigest()
 
 
-def signature(body: bytes, key: bytes | None = None) -> bytes:
+def signature(body: bytes | memoryview, key: bytes | None = None) -> bytes:
     """`body` signed with this user's local key (or `key`, that key read once by a caller signing many)."""
     return hashlib.blake2b(body, key=key or local_key(), digest_size=SIGNATURE_BYTES).digest()
 

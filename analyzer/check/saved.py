@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from analyzer.cache import default_cache_dir, keyed_digest, local_key, write_atomically
+from analyzer.cache import default_cache_dir, keyed_digest, signature, write_atomically
 from analyzer.check.options import CheckOptions, baseline_file
 from analyzer.check.sources import file_digest
 from analyzer.config import load_check_config
@@ -104,7 +104,7 @@ class SavedChecks:
             signed_from = data.index(b"\n") + 1
             text_from = data.index(b"\n", signed_from) + 1
             view = memoryview(data)  # slices without copying: a report at 1M lines is over 100 MB
-            if not hmac.compare_digest(data[:signed_from - 1], _mac(view[signed_from:]).encode()):
+            if not hmac.compare_digest(data[:signed_from - 1], signature(view[signed_from:]).hex().encode()):
                 return None
             entry = json.loads(data[signed_from:text_from])
             if entry["key"] != self._key(stamp) or not self._same_files(entry["files"]):
@@ -127,7 +127,7 @@ class SavedChecks:
                            "files": files}, ensure_ascii=True)
         signed = head.encode() + b"\n" + report.text.encode("utf-8", "surrogateescape")
         try:
-            write_atomically(self.path, _mac(signed).encode() + b"\n" + signed)
+            write_atomically(self.path, signature(signed).hex().encode() + b"\n" + signed)
         except OSError:
             pass  # a read-only or full cache folder: the next check runs again
 
@@ -136,10 +136,6 @@ class SavedChecks:
         known = self.inputs.source_hashes_by_path()
         return all((known[path] if path in known else file_digest(_read(self.repo / path))) == sha
                    for path, sha in files.items())
-
-
-def _mac(signed: bytes | memoryview) -> str:
-    return hmac.new(local_key(), signed, hashlib.sha256).hexdigest()
 
 
 def _read(path: Path) -> bytes | None:
