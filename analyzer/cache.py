@@ -185,6 +185,9 @@ class EntryFolder:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.msgpack"
 
+    def has(self, key: str) -> bool:
+        return self._path(key).is_file()
+
     def read(self, key: str, hint: Any) -> Any | None:
         """The value filed under `key`, or None when there is none or it is damaged, foreign or misfiled."""
         return self.read_with(key, decoder(hint))
@@ -238,6 +241,10 @@ class FactCache:
     @staticmethod
     def _key(sha256: str, max_bytes: int) -> str:
         return f"{sha256}-{max_bytes}"
+
+    def has(self, sha256: str, max_bytes: int) -> bool:
+        """Whether an entry is filed for these bytes (it may still be refused when read)."""
+        return self.entries.has(self._key(sha256, max_bytes))
 
     def get(self, sha256: str, max_bytes: int) -> FileFacts | None:
         facts = self.entries.read(self._key(sha256, max_bytes), FileFacts)

@@ -33,7 +33,7 @@ from analyzer.requirements import RequirementsScan, add_requirements
 from analyzer.resolve import Resolution, resolve_repository
 from analyzer.store import DamagedSnapshotError, GraphStore, SnapshotInfo, check_repository_name, open_store
 from analyzer.testgaps import add_test_reach
-from analyzer.workers import Failure, run_bounded
+from analyzer.workers import Failure, bounded_run
 
 Progress = Callable[[int, int], None]  # (files done now, total files to parse)
 SCAN_REPORTS = "scan-reports"  # in the cache folder: each repository's last report, by its inputs' fingerprint
@@ -148,22 +148,14 @@ def collect_facts(
 ) -> tuple[list[FileFacts], int]:
     """Facts for every source file, from the cache where the bytes are known. Returns (facts, cache hits).
 
-    Files not in the cache are parsed in worker processes, each under `config.max_file_seconds`.
+    Files not in the cache are parsed in worker processes, each under `config.max_file_seconds`. The files
+    with no cache entry start parsing first, while the cached facts of the others are decoded.
     """
     cache = FactCache(cache_dir) if cache_dir else None
     facts: list[FileFacts | None] = [None] * len(sources)
-    misses: list[int] = []
-    for index, (source, sha) in enumerate(zip(sources, hashes)):
-        cached = cache.get(sha, config.max_file_bytes) if cache is not None and sha else None
-        if cached is not None:
-            cached.path, cached.machine = source.path, source.machine
-            facts[index] = cached
-        else:
-            misses.append(index)
-    hits = len(sources) - len(misses)
-    work = [(str(sources[i].location(repo)), sources[i].path, sources[i].machine) for i in misses]
-    if progress:
-        progress(0, len(work))
+    absent = [i for i, sha in enumerate(hashes) if cache is None or not sha or not cache.has(sha, config.max_file_bytes)]
+    misses: list[int] = []  # in the order they were handed to the workers
+    work: list[tuple[str, str, str]] = []
     finished = 0
 
     def done(position: int, outcome: FileFacts | Failure) -> None:
@@ -173,13 +165,37 @@ def collect_facts(
         if progress:
             progress(finished, len(work))
 
-    if work:
+    def parse(indexes: list[int]) -> None:
+        batch = [(str(sources[i].location(repo)), sources[i].path, sources[i].machine) for i in indexes]
+        misses.extend(indexes)
+        work.extend(batch)
+        if progress:
+            progress(finished, len(work))
+        parsing.submit(batch)
+
+    jobs = max(1, jobs)
+    if len(absent) > jobs:
         from analyzer.extract import load_extractors  # once here: the forked workers share it
 
-        load_extractors()
+        load_extractors()  # (a worker with a file or two loads it itself, while this process decodes)
     task = functools.partial(_extract_one, cache_dir, config.max_file_bytes)
-    run_bounded(task, work, max(1, jobs), config.max_file_seconds, done)
-    return [f for f in facts if f is not None], hits
+    with bounded_run(task, jobs, config.max_file_seconds, done) as parsing:
+        parse(absent)
+        if cache is not None:
+            unknown = set(absent)
+            damaged = []  # entries present but refused (foreign, damaged, misfiled): parsed after all
+            for index, (source, sha) in enumerate(zip(sources, hashes)):
+                if index in unknown:
+                    continue
+                cached = cache.get(sha, config.max_file_bytes)
+                if cached is None:
+                    damaged.append(index)
+                    continue
+                cached.path, cached.machine = source.path, source.machine
+                facts[index] = cached
+            if damaged:
+                parse(damaged)
+    return [f for f in facts if f is not None], len(sources) - len(misses)
 
 
 @contextmanager

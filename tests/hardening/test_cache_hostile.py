@@ -163,6 +163,22 @@ def test_a_scan_parses_a_file_whose_entry_is_damaged_and_repairs_the_entry(tmp_p
     assert collect_facts(repo, sources, source_hashes(repo, sources), config, 1, str(cache_dir))[1] == 1
 
 
+def test_new_damaged_and_cached_files_together_give_the_facts_of_a_scan_without_cache(tmp_path):
+    files = {"agents/a.py": AGENT, "agents/b.py": "import json\n", "agents/c.py": "import sys\n"}
+    repo = write_repo(tmp_path / "repo", files)
+    cache_dir, config = tmp_path / "cache", ScanConfig()
+    sources = list_files(repo, config)
+    hashes = source_hashes(repo, sources)
+    uncached, _ = collect_facts(repo, sources, hashes, config, 2, None)
+    collect_facts(repo, sources, hashes, config, 2, str(cache_dir))
+    _entry(cache_dir, files["agents/a.py"].encode()).unlink()  # a new file: parsed before the others are decoded
+    _entry(cache_dir, files["agents/b.py"].encode()).write_bytes(b"\x80 garbage")  # refused when read: parsed after
+    calls: list[tuple[int, int]] = []
+    facts, hits = collect_facts(repo, sources, hashes, config, 2, str(cache_dir), lambda *call: calls.append(call))
+    assert (facts, hits) == (uncached, 1)
+    assert calls[0] == (0, 1) and calls[-1] == (2, 2)  # the total grows when the damaged entry is found
+
+
 def test_a_directory_in_place_of_an_entry_is_a_miss(tmp_path):
     repo = write_repo(tmp_path / "repo", {"agents/a.py": AGENT})
     entry = _entry(tmp_path / "cache", AGENT.encode())
