@@ -31,7 +31,7 @@ from analyzer.inputs import Inputs, read_inputs
 from analyzer.narrowing.infer import Narrowing, narrow_excepts
 from analyzer.requirements import RequirementsScan, add_requirements
 from analyzer.resolve import Resolution, resolve_repository
-from analyzer.store import DamagedSnapshotError, GraphStore, SnapshotInfo, check_repository_name, open_store
+from analyzer.store import DamagedSnapshotError, GraphStore, check_repository_name, open_store
 from analyzer.testgaps import add_test_reach
 from analyzer.workers import Failure, bounded_run
 
@@ -252,19 +252,31 @@ def _scan(options: ScanOptions, progress: Progress | None, store: GraphStore | N
 
 
 def _saved_answer(store: GraphStore, name: str, cache_dir: str | None,
-                  fingerprint_: str) -> tuple[ScanReport | None, SnapshotInfo | None, list[str]]:
+                  fingerprint_: str) -> tuple[ScanReport | None, _Current | None, list[str]]:
     """(the saved report when it answers for these inputs, else None; the current snapshot, None when the
-    stamp answered or there is none; the repair a damaged one needs)."""
-    saved = saved_scan(cache_dir, name, fingerprint_) if cache_dir else None
+    report answered or there is none; the repair a damaged one needs)."""
+    saved = saved_scan(cache_dir, name) if cache_dir else None
     stamp = store.snapshot_stamp(name)
     if saved is not None and stamp is not None and saved.stamp == stamp:
-        return saved.report, None, []  # the snapshot it was saved with is current, its file untouched: not opened
+        # The snapshot the report was saved with is current, its file untouched: known without opening it.
+        if saved.fingerprint == fingerprint_:
+            return saved.report, None, []
+        return None, _Current(saved.report.snapshot, saved.fingerprint), []
     previous, repairs = _previous_snapshot(store, name)
-    if cache_dir and saved is not None and previous is not None and previous.fingerprint == fingerprint_:
+    if cache_dir and saved is not None and saved.fingerprint == fingerprint_ and previous is not None \
+            and previous.fingerprint == fingerprint_:
         report = replace(saved.report, snapshot=previous.snapshot)
         _save_report(cache_dir, name, fingerprint_, stamp, report)  # with the stamp of the store's file now
         return report, previous, repairs
     return None, previous, repairs
+
+
+@dataclass(frozen=True)
+class _Current:
+    """The repository's current snapshot, as a rescan compares with it."""
+
+    snapshot: str
+    fingerprint: str  # of the inputs it was made from
 
 
 def _unchanged(saved: ScanReport, name: str, repairs: list[str], started: float, repo: Path,
@@ -276,12 +288,13 @@ def _unchanged(saved: ScanReport, name: str, repairs: list[str], started: float,
                    store_repairs=repairs)
 
 
-def _previous_snapshot(store: GraphStore, name: str) -> tuple[SnapshotInfo | None, list[str]]:
+def _previous_snapshot(store: GraphStore, name: str) -> tuple[_Current | None, list[str]]:
     """The repository's current snapshot, and the repair a damaged one needs (the write sets it aside)."""
     try:
-        return {s.repository: s for s in store.list_snapshots(name)}.get(name), []
+        info = {s.repository: s for s in store.list_snapshots(name)}.get(name)
     except DamagedSnapshotError as damage:
         return None, [f"{damage.damage}: a fresh snapshot replaces it; the damaged files are kept aside"]
+    return (None if info is None else _Current(info.snapshot, info.fingerprint)), []
 
 
 @dataclass
@@ -350,6 +363,7 @@ class SavedScan:
     """The repository's last scan report, saved in the cache folder for a rescan of the same inputs."""
 
     report: ScanReport
+    fingerprint: str  # of the inputs the report was made from
     stamp: str | None  # the store's stamp of the snapshot the report describes (GraphStore.snapshot_stamp)
 
 
@@ -361,16 +375,16 @@ def _save_report(cache_dir: str, name: str, fingerprint_: str, stamp: str | None
         pass  # a read-only or full cache folder: the next rescan recomputes the report
 
 
-def saved_scan(cache_dir: str, name: str, fingerprint_: str) -> SavedScan | None:
-    """The saved report when it was made from the inputs `fingerprint_` names; None (recompute) otherwise."""
+def saved_scan(cache_dir: str, name: str) -> SavedScan | None:
+    """The repository's last saved report; None (recompute) when there is none or it cannot be read."""
     try:
         data = json.loads(_report_path(cache_dir, name).read_bytes())
-        if data["fingerprint"] != fingerprint_:
-            return None
         fields = dict(data["report"])
         fields["parse_failures"] = [ParseFailure(**failure) for failure in fields["parse_failures"]]
-        stamp = data.get("stamp")
-        return SavedScan(ScanReport(**fields), stamp if isinstance(stamp, str) else None)
+        fingerprint_, stamp = data["fingerprint"], data.get("stamp")
+        if not isinstance(fingerprint_, str):
+            return None
+        return SavedScan(ScanReport(**fields), fingerprint_, stamp if isinstance(stamp, str) else None)
     except (OSError, ValueError, TypeError, KeyError):
         return None  # missing, from another version or damaged: a miss, never an error
 
