@@ -221,7 +221,7 @@ class EntryFolder:
             pass  # a full disk or a read-only cache costs speed, never the scan
 
 
-_FACT_FIELDS = {field.name for field in dataclasses.fields(FileFacts)}
+_FACT_FIELDS = {field.name: position for position, field in enumerate(dataclasses.fields(FileFacts))}
 # What every partial read decodes: the file and how its parse went.
 _IDENTITY_FIELDS = ("path", "machine", "sha256", "size", "lines", "parse_status", "parse_error")
 
@@ -256,12 +256,12 @@ class FactCache:
         """The facts filed for these bytes with only the fact lists `names` decoded, the others left empty: for a
         reader that needs a few (a codemod picking its files), at a fraction of what decoding them all costs."""
         wanted = (*_IDENTITY_FIELDS, *names)
-        coders = [(name, _field_decoder(name)) for name in wanted]
+        coders = [(name, _field_decoder(name), _FACT_FIELDS[name]) for name in wanted]  # the decoder checks the name
 
         def decode(value: Any) -> FileFacts:
-            if type(value) is not dict or value.keys() != _FACT_FIELDS:
+            if type(value) is not tuple or len(value) != len(_FACT_FIELDS):
                 raise EntryError(f"not a FileFacts entry: {type(value).__name__}")
-            return FileFacts(**{name: code(value[name]) for name, code in coders})
+            return FileFacts(**{name: code(value[position]) for name, code, position in coders})
 
         facts = self.entries.read_with(self._key(sha256, max_bytes), decode)
         if facts is None or facts.sha256 != sha256:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -130,22 +131,50 @@ def test_raise_facts_are_decoded_when_used(tmp_path):
     assert functions["f"] == facts.raising.functions["f"] and functions.get("missing") is None
     assert cached == facts
     # Only the codec's own output may be deferred: a packed value that does not fit fails where it is read.
-    data = encoder(RaiseFacts)(facts.raising)
-    data["functions"]["f"] = msgpack.packb({"qualname": 3})
+    data = list(encoder(RaiseFacts)(facts.raising))  # an array of the fields, in declaration order
+    data[_at(RaiseFacts, "functions")] = {**data[_at(RaiseFacts, "functions")], "f": msgpack.packb({"qualname": 3})}
     damaged = decoder(RaiseFacts)(msgpack.unpackb(msgpack.packb(data), use_list=False))
     assert damaged.functions["g"] == facts.raising.functions["g"]
     with pytest.raises(EntryError):
         damaged.functions["f"]
+    data[_at(RaiseFacts, "functions")] = {"f": {"qualname": "f"}}
     with pytest.raises(EntryError):  # a map whose values are not packed values is refused when it is decoded
-        decoder(RaiseFacts)({**data, "functions": {"f": {"qualname": "f"}}})
-    entry = encoder(FileFacts)(facts)
-    entry["raising"] = msgpack.packb({"functions": 3})
+        decoder(RaiseFacts)(msgpack.unpackb(msgpack.packb(data), use_list=False))
+    entry = list(encoder(FileFacts)(facts))
+    entry[_at(FileFacts, "raising")] = msgpack.packb({"functions": 3})
     later = decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
     assert later.path == "agents/a.py"
     with pytest.raises(EntryError):
         later.raising.handlers
+    entry[_at(FileFacts, "raising")] = {"functions": {}}
     with pytest.raises(EntryError):  # a deferred value that is not packed is refused when it is decoded
-        decoder(FileFacts)({**entry, "raising": {"functions": {}}})
+        decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
+
+
+def _at(cls: type, name: str) -> int:
+    """Where the codec's array of a `cls` holds the field `name`."""
+    return [field.name for field in dataclasses.fields(cls)].index(name)
+
+
+def test_a_fact_item_of_the_wrong_shape_or_types_is_refused():
+    facts = extract_file("agents/a.py", AGENT.encode())
+    encoded = encoder(FileFacts)(facts)
+    assert decoder(FileFacts)(msgpack.unpackb(msgpack.packb(encoded), use_list=False)) == facts
+    imports = _at(FileFacts, "imports")
+    for damage in ([], ["zmq"], [*encoded[imports][0], "extra"]):  # no fields, too few, one too many
+        entry = list(encoded)
+        entry[imports] = [damage]
+        with pytest.raises(EntryError):
+            decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
+    first = list(encoded[imports][0])
+    first[_at(type(facts.imports[0]), "line")] = "1"  # a str where the line number goes
+    entry = list(encoded)
+    entry[imports] = [first]
+    with pytest.raises(EntryError):
+        decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
+    entry[_at(FileFacts, "path")] = 7
+    with pytest.raises(EntryError):
+        decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
 
 
 def test_a_scan_parses_a_file_whose_entry_is_damaged_and_repairs_the_entry(tmp_path):
