@@ -114,15 +114,16 @@ def _add_import_edges(graph, resolution: Resolution, module_ids, imports_out, im
     pairs: dict[tuple[str, str], list] = defaultdict(list)
     for edge in resolution.edges:
         pairs[(edge.importer, edge.target)].append(edge)
+    rows: dict[str, list[Any]] = {"from": [], "to": [], "line": [], "lines": [], "lazy": [], "guarded": []}
     for (importer, target), edges in sorted(pairs.items()):
         lines = sorted({e.line for e in edges})
         lazy, guarded = pair_timing(edges)
-        graph.rels["IMPORTS"].add(
-            **{"from": module_ids[importer], "to": module_ids[target]}, line=lines[0],
-            lines=",".join(map(str, lines)), lazy=lazy, guarded=guarded,
-        )
+        for column, value in zip(rows.values(), (module_ids[importer], module_ids[target], lines[0],
+                                                 ",".join(map(str, lines)), lazy, guarded)):
+            column.append(value)
         imports_out[importer] += 1
         imports_in[target] += 1
+    graph.rels["IMPORTS"].extend(len(pairs), **rows)  # column by column: tens of thousands of pairs
     packages: dict[tuple[str, str], list] = defaultdict(list)
     stdlib: dict[str, bool] = {}
     for external in resolution.externals:
