@@ -21,7 +21,7 @@ import os
 import stat
 import tempfile
 import tokenize
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -179,10 +179,10 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
         facts = None
     try:
         text, module, tree = _parsed(codemod, data, path, facts)
+        if job.phase == "collect":
+            return _collect(codemod, data, text, module, tree() if tree is not None else None, path, facts)
     except NotParsable as error:
         return FileOutcome(path, UNPARSABLE, reason=str(error))
-    if job.phase == "collect":
-        return _collect(codemod, data, text, module, tree, path, facts)
     try:
         new, edits, notes = _rewrite(codemod, data, text, module, tree, path, file_plan, facts)
     except NotParsable as error:
@@ -206,14 +206,15 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
 
 
 def _parsed(codemod: Codemod, data: bytes, path: str, facts: FileFacts | None
-            ) -> tuple[str | None, cst.Module | None, ast.Module | None]:
-    """(None, libcst's tree, None) of the file, both parsers' check passed; or, for a file a scan parsed
-    (`facts`) that the codemod may work on in parts, (its text, None, CPython's tree). NotParsable otherwise."""
+            ) -> tuple[str | None, cst.Module | None, Callable[[], ast.Module] | None]:
+    """(None, libcst's tree, None) of the file, both parsers' check passed (NotParsable otherwise); or, for a
+    file a scan parsed (`facts`) that the codemod may work on in parts, (its text, None, CPython's tree on first
+    call, which raises NotParsable when compile() refuses the file)."""
     text = _plain_text(data) if facts is not None and codemod.rewrites_locally() else None
     if text is None:
         return None, parse_checked(data, path), None
     # libcst parsed these bytes in the scan (the facts cache is keyed by their hash): compile() is the rest
-    return text, None, compiled_tree(data, path)
+    return text, None, functools.cache(functools.partial(compiled_tree, data, path))
 
 
 def _collect(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None, tree: ast.Module | None,
@@ -232,14 +233,17 @@ def _collect(codemod: Codemod, data: bytes, text: str | None, module: cst.Module
     return FileOutcome(path, UNCHANGED, collected=collected)
 
 
-def _rewrite(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None, tree: ast.Module | None,
-             path: str, file_plan: Any, facts: FileFacts | None) -> tuple[bytes, list[Edit], list[str]]:
+def _rewrite(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None,
+             tree: Callable[[], ast.Module] | None, path: str, file_plan: Any, facts: FileFacts | None
+             ) -> tuple[bytes, list[Edit], list[str]]:
     """The new bytes, edits and notes: from parts of the text alone (`tree` and `text` given), else, or when
-    they cannot be cut out, from the whole module (parsed here when it was not)."""
+    they cannot be cut out, from the whole module (parsed here when it was not, once compile() took it)."""
     if tree is not None and text is not None and facts is not None:
         local = codemod.rewrite_locally(text, tree, path, file_plan, facts)
         if local is not None:
             return local.code.encode("utf-8"), local.edits, local.notes
+    if module is None and tree is not None:
+        tree()  # the local rewrite may not have compiled the file
     module = module if module is not None else parse_libcst(data)
     if facts is None:
         result = codemod.rewrite(module, path, file_plan)

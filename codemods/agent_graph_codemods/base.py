@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import libcst as cst
 
@@ -185,14 +185,16 @@ class Codemod:
         `rewrite_locally`)."""
         raise NotImplementedError
 
-    def rewrite_locally(self, text: str, tree: ast.Module, path: str, file_plan: Any,
+    def rewrite_locally(self, text: str, tree: Callable[[], ast.Module], path: str, file_plan: Any,
                         facts: FileFacts) -> TextRewrite | None:
         """The rewrite of a file a scan parsed (asked when `rewrites_locally`) from its text ("\\n" line breaks),
         CPython's tree and the cached facts of its bytes: exactly what `rewrite_with_facts` of the whole module
-        gives (text, edits, notes); None when it cannot tell, and the file is rewritten whole. The default:
-        `rewrite` of each statement `local_sites` names, alone, gives exactly its part of the file's rewrite
-        (`rewrite_statements`)."""
-        return rewrite_statements(self, text, self.local_sites(tree), path, file_plan)
+        gives (text, edits, notes); None when it cannot tell, and the file is rewritten whole. `tree()` parses
+        and compiles the file on first call (NotParsable when compile() refuses it): a rewrite that need not
+        ask, because its plan already holds what the collect phase read of the same bytes' tree, skips both.
+        The default: `rewrite` of each statement `local_sites` names, alone, gives exactly its part of the
+        file's rewrite (`rewrite_statements`)."""
+        return rewrite_statements(self, text, self.local_sites(tree()), path, file_plan)
 
     def collect_locally(self, text: str, tree: ast.Module, path: str, facts: FileFacts) -> Any | None:
         """`collect_with_facts` of a file a scan parsed (asked when `rewrites_locally`), from its text, CPython's
@@ -307,12 +309,24 @@ class Cut:
         return code[len(self.before): len(code) - len(self.after)]
 
 
+class Span(NamedTuple):
+    """The lines of a statement of CPython's tree, kept without the tree (what cut_statements reads of one)."""
+
+    lineno: int
+    end_lineno: int
+    col_offset: int
+
+    @classmethod
+    def of(cls, statement: ast.stmt) -> Span:
+        return cls(statement.lineno, statement.end_lineno or statement.lineno, statement.col_offset)
+
+
 def line_offsets(text: str) -> list[int]:
     """The offset of each line of `text` ("\\n" line breaks)."""
     return [0, *(match.end() for match in re.finditer("\n", text))]
 
 
-def cut_statements(text: str, statements: Sequence[ast.stmt], starts: Sequence[int] | None = None
+def cut_statements(text: str, statements: Sequence[ast.stmt | Span], starts: Sequence[int] | None = None
                    ) -> list[Cut] | None:
     """The outermost of `statements`, each cut out of the file's text on its whole lines and parsed alone (an
     indented one as the body of `if 1:`), in source order; None when one does not start its line, overlaps the
@@ -369,9 +383,9 @@ def rewrite_statements(codemod: Codemod, text: str, statements: Sequence[ast.stm
     return TextRewrite(splice(text, cuts, new_texts), edits, notes)
 
 
-def _outermost(statements: Sequence[ast.stmt]) -> list[ast.stmt]:
+def _outermost(statements: Sequence[ast.stmt | Span]) -> list[ast.stmt | Span]:
     """The statements whose lines are not inside another one's, in source order."""
-    kept: list[ast.stmt] = []
+    kept: list[ast.stmt | Span] = []
     for statement in sorted(statements, key=lambda s: (s.lineno, -(s.end_lineno or s.lineno))):
         if not kept or (statement.end_lineno or statement.lineno) > (kept[-1].end_lineno or kept[-1].lineno):
             kept.append(statement)

@@ -53,6 +53,7 @@ from agent_graph_codemods.base import (
     NotParsable,
     Option,
     Rewrite,
+    Span,
     TextRewrite,
     ast_statements,
     cut_statements,
@@ -111,11 +112,32 @@ class PortSite:
     rewritable: bool = True  # False: a bind whose port stays (default argument...), known for naming only
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What a local rewrite of a file cuts out of its text, read from CPython's tree of its bytes (`sha256`) when
+    they are collected: the rewrite of the same bytes takes it from the plan instead of parsing the file again."""
+
+    sha256: str
+    statements: tuple[Span, ...] | None  # the call statements (_site_statements); None: they cannot be cut out
+    first_definition: int | None  # the line of the first top-level def or class, decorators included
+    function: str  # the name get_port is called by
+    needs_import: str  # the import to add, "" when the module has it
+
+
 @dataclass
 class Collected:
     sites: list[PortSite] = field(default_factory=list)  # rewritable sites and fixed-port binds
     notes: list[str] = field(default_factory=list)  # ports from other sources, left as they are on purpose
     left: list[str] = field(default_factory=list)  # literal or constant ports the codemod cannot rewrite
+    layout: Layout | None = field(default=None, compare=False)  # from a local collect: how the rewrite cuts it
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """A file's part of the plan: (line, ordinal) -> NAME, and its layout when a local collect gave one."""
+
+    names: dict[tuple[int, int], str]
+    layout: Layout | None = None
 
 
 @dataclass
@@ -413,16 +435,23 @@ def _site_statements(tree: ast.Module, endpoints: list[ResolvedEndpoint]) -> lis
 _HEAD_END = "pass\n"  # stands for the first def or class after a module's head cut out alone
 
 
-def _head(text: str, tree: ast.Module, starts: list[int]) -> Cut | None:
-    """The top-level statements before the first def or class, parsed alone with a `pass` standing for the
-    rest: where the import goes (base.header_insert_index never looks further); the whole file when it has no
-    def or class. None when that does not parse alone."""
+def _layout(tree: ast.Module, endpoints: list[ResolvedEndpoint], sha256: str) -> Layout:
     first = next((s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))),
                  None)
+    statements = _site_statements(tree, endpoints)
+    return Layout(sha256, None if statements is None else tuple(Span.of(s) for s in statements),
+                  None if first is None else min([first.lineno, *(d.lineno for d in first.decorator_list)]),
+                  *_registry_function_in(tree))
+
+
+def _head(text: str, first_definition: int | None, starts: list[int]) -> Cut | None:
+    """The top-level statements before the first def or class (at line `first_definition`), parsed alone with a
+    `pass` standing for the rest: where the import goes (base.header_insert_index never looks further); the
+    whole file when it has no def or class. None when that does not parse alone."""
     try:
-        if first is None:
+        if first_definition is None:
             return Cut(0, len(text), 0, parse_libcst(text))
-        end = starts[min([first.lineno, *(d.lineno for d in first.decorator_list)]) - 1]
+        end = starts[first_definition - 1]
         if not text.startswith(("@", "def", "async", "class"), end):  # a decorator continued from the line before
             return None
         return Cut(0, end, 0, parse_libcst(text[:end] + _HEAD_END), after=_HEAD_END)
@@ -440,16 +469,16 @@ def _cut_calls(text: str, cuts: list[Cut]) -> _Calls:
     return calls
 
 
-def _parts(text: str, tree: ast.Module, endpoints: list[ResolvedEndpoint], needs_import: str) -> list[Cut] | None:
+def _parts(text: str, layout: Layout) -> list[Cut] | None:
     """The parts of the file a local rewrite parses: the module's head first when the import goes there, then
     the call statements after it; None when one cannot be cut out."""
     starts = line_offsets(text)
-    statements = _site_statements(tree, endpoints)
-    head = _head(text, tree, starts) if needs_import else None
-    if statements is None or (needs_import and head is None):
+    statements = layout.statements
+    head = _head(text, layout.first_definition, starts) if layout.needs_import else None
+    if statements is None or (layout.needs_import and head is None):
         return None
     if head is not None:
-        statements = [statement for statement in statements if starts[statement.lineno - 1] >= head.end]
+        statements = tuple(statement for statement in statements if starts[statement.lineno - 1] >= head.end)
     cuts = cut_statements(text, statements, starts)
     if cuts is None:
         return None
@@ -509,6 +538,7 @@ def _registry_import(get_port_taken: bool) -> tuple[str, str]:
 @dataclass
 class PortPlan:
     names: dict[str, dict[tuple[int, int], str]]  # path -> (line, ordinal) -> NAME
+    layouts: dict[str, Layout]  # path -> how a local collect found its text cut
     registries: dict[str, ports_file.MachineRegistry]  # machine -> its registry as it is
     new_entries: dict[str, list[PortEntry]]  # machine -> entries its registry gains
     requirements: dict[str, tuple[str, str]]  # requirements file -> (new text, note)
@@ -773,11 +803,11 @@ class _Swaps:
         return sorted(self.edits, key=lambda e: e.line)
 
 
-def _swaps(located: list[_Located], path: str, file_plan: dict[tuple[int, int], str] | None,
-           function: str) -> _Swaps:
+def _swaps(located: list[_Located], path: str, file_plan: FilePlan | None, function: str) -> _Swaps:
     swaps = _Swaps()
+    names = file_plan.names if file_plan is not None else {}
     for item in located:
-        name = (file_plan or {}).get((item.site.line, item.site.ordinal))
+        name = names.get((item.site.line, item.site.ordinal))
         if name is None:
             continue
         target = item.target
@@ -971,32 +1001,35 @@ class PortLiterals(Codemod):
     def collect_locally(self, text: str, tree: ast.Module, path: str, facts: FileFacts) -> Collected | None:
         # Only the statements of the bind/connect calls with a port to rewrite are parsed, each alone.
         endpoints = _file_endpoints(facts, path)
-        statements = _site_statements(tree, endpoints)
-        cuts = None if statements is None else cut_statements(text, statements)
+        layout = _layout(tree, endpoints, facts.sha256)
+        cuts = None if layout.statements is None else cut_statements(text, layout.statements)
         if cuts is None:
             return None
         try:
             located, notes, left = _find_targets(endpoints, path, _cut_calls(text, cuts))
         except _NeedsModule:
             return None
-        return _collected(located, _fixed_binds(endpoints, path), notes, left)
+        return replace(_collected(located, _fixed_binds(endpoints, path), notes, left), layout=layout)
 
-    def rewrite_locally(self, text: str, tree: ast.Module, path: str, file_plan: dict[tuple[int, int], str] | None,
+    def rewrite_locally(self, text: str, tree: Callable[[], ast.Module], path: str, file_plan: FilePlan | None,
                         facts: FileFacts) -> TextRewrite | None:
-        # The call statements, each alone, and the module's head when the import is added there.
+        # The call statements, each alone, and the module's head when the import is added there; where they are
+        # comes from the plan when the collect phase read it from the same bytes (compiled there: not again).
         endpoints = _file_endpoints(facts, path)
-        function, needs_import = _registry_function_in(tree)
-        parts = _parts(text, tree, endpoints, needs_import)
+        layout = file_plan.layout if file_plan is not None else None
+        if layout is None or layout.sha256 != facts.sha256:
+            layout = _layout(tree(), endpoints, facts.sha256)
+        parts = _parts(text, layout)
         if parts is None:
             return None
         try:
             located = _find_targets(endpoints, path, _cut_calls(text, parts))[0]
         except _NeedsModule:
             return None
-        swaps = _swaps(located, path, file_plan, function)
+        swaps = _swaps(located, path, file_plan, layout.function)
         if not swaps.edits:
             return TextRewrite(text, [], swaps.notes)
-        new_texts = _new_texts(text, parts, located, swaps, needs_import)
+        new_texts = _new_texts(text, parts, located, swaps, layout.needs_import)
         return None if new_texts is None else TextRewrite(splice(text, parts, new_texts), swaps.sorted_edits(),
                                                           swaps.notes)
 
@@ -1030,10 +1063,13 @@ class PortLiterals(Codemod):
         file_left = _unrewritable(collected, lambda path: self._included(kind(path)))
         left_out = [site for site in everything if site.rewritable and not self._included(kind(site.path))]
         notes = [*_left_out(left_out, kind), *(n for _, n in requirements.values()), *file_notes]
-        return PortPlan(dict(by_file), registries, new_entries, requirements, notes, [*naming.notes, *file_left])
+        layouts = {path: item.layout for path, item in collected.items() if item and item.layout is not None}
+        return PortPlan(dict(by_file), layouts, registries, new_entries, requirements, notes,
+                        [*naming.notes, *file_left])
 
-    def plan_for_file(self, plan: PortPlan, path: str) -> dict[tuple[int, int], str] | None:
-        return plan.names.get(path)
+    def plan_for_file(self, plan: PortPlan, path: str) -> FilePlan | None:
+        names = plan.names.get(path)
+        return None if names is None else FilePlan(names, plan.layouts.get(path))
 
     def plan_notes(self, plan: PortPlan) -> list[str]:
         return [*plan.left, *plan.notes]
@@ -1054,14 +1090,14 @@ class PortLiterals(Codemod):
 
     # --- the rewrite -------------------------------------------------------
 
-    def rewrite(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None) -> Rewrite:
+    def rewrite(self, module: cst.Module, path: str, file_plan: FilePlan | None) -> Rewrite:
         return self._rewrite(module, path, file_plan, locate(module, path)[0])
 
-    def rewrite_with_facts(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None,
+    def rewrite_with_facts(self, module: cst.Module, path: str, file_plan: FilePlan | None,
                            facts: FileFacts) -> Rewrite:
         return self._rewrite(module, path, file_plan, locate(module, path, facts)[0])
 
-    def _rewrite(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None,
+    def _rewrite(self, module: cst.Module, path: str, file_plan: FilePlan | None,
                  located: list[_Located]) -> Rewrite:
         function, needs_import = self._registry_function(module)
         swaps = _swaps(located, path, file_plan, function)

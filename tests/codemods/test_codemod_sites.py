@@ -196,7 +196,9 @@ def test_a_file_changed_since_its_facts_were_looked_up_is_rewritten_whole(tmp_pa
 
 
 def _port_rewrites(source: str, path: str):
-    """(whole, local) for port-literals on one file: collected data, then the rewrite's text, edits and notes."""
+    """(whole, local) for port-literals on one file: collected data, then the rewrite's text, edits and notes.
+    The local rewrite is the same whether it reads the file's tree itself or takes its layout from a plan of
+    local collects (and then never asks for the tree)."""
     codemod, data = PortLiterals(), source.encode()
     facts = extract_file(path, data)
     module, tree = parse_checked(data, path), compiled_tree(data, path)
@@ -204,8 +206,18 @@ def _port_rewrites(source: str, path: str):
     file_plan = codemod.plan_for_file(codemod.plan({path: collected}, None), path)
     assert file_plan, "the shape must have a port to rewrite"
     whole = codemod.rewrite_with_facts(module, path, file_plan, facts)
-    local = codemod.rewrite_locally(source, tree, path, file_plan, facts)
+    local = codemod.rewrite_locally(source, lambda: tree, path, file_plan, facts)
     local_collected = codemod.collect_locally(source, tree, path, facts)
+    if local_collected is not None:
+        assert local_collected.layout is not None and local_collected.layout.sha256 == facts.sha256
+        planned = codemod.plan_for_file(codemod.plan({path: local_collected}, None), path)
+        assert planned is not None and planned.layout == local_collected.layout
+
+        def no_tree():
+            raise AssertionError("the layout in the plan spares the tree")
+
+        from_plan = codemod.rewrite_locally(source, no_tree, path, planned, facts)
+        assert from_plan == local
     return ((collected, whole.module.code, whole.edits, whole.notes),
             None if local is None else (local_collected, local.code, local.edits, local.notes))
 
