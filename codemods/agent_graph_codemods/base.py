@@ -292,21 +292,18 @@ class TextRewrite:
 
 @dataclass
 class Cut:
-    """Whole lines of a file's text parsed alone with libcst: `before` + text[start:end] + `after` is `module`."""
+    """Whole lines of a file's text parsed alone with libcst: `before` + text[start:end] is `module`."""
 
     start: int
     end: int
     shift: int  # a line of `module` + shift = that line in the file
     module: cst.Module
     before: str = ""
-    after: str = ""
 
     def text_of(self, module: cst.Module) -> str | None:
         """The file's new text for these lines from a rewrite of `module`; None when the wrapper did not stay."""
         code = module.code
-        if not (code.startswith(self.before) and code.endswith(self.after)):
-            return None
-        return code[len(self.before): len(code) - len(self.after)]
+        return code[len(self.before):] if code.startswith(self.before) else None
 
 
 class Span(NamedTuple):
@@ -350,13 +347,14 @@ def cut_statements(text: str, statements: Sequence[ast.stmt | Span], starts: Seq
     return cuts
 
 
-def splice(text: str, cuts: Sequence[Cut], new_texts: Sequence[str]) -> str:
-    """`text` with each cut's lines replaced by its new text (cuts in source order, not overlapping)."""
+def splice(text: str, replaced: Sequence[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end, new text) in place of text[start:end] (in source order, not overlapping; an
+    insertion has start == end)."""
     pieces: list[str] = []
     done = 0
-    for cut, new in zip(cuts, new_texts):
-        pieces += [text[done:cut.start], new]
-        done = cut.end
+    for start, end, new in replaced:
+        pieces += [text[done:start], new]
+        done = end
     pieces.append(text[done:])
     return "".join(pieces)
 
@@ -369,7 +367,7 @@ def rewrite_statements(codemod: Codemod, text: str, statements: Sequence[ast.stm
     cuts = cut_statements(text, statements)
     if cuts is None:
         return None
-    new_texts: list[str] = []
+    replaced: list[tuple[int, int, str]] = []
     edits: list[Edit] = []
     notes: list[str] = []
     for cut in cuts:
@@ -379,8 +377,8 @@ def rewrite_statements(codemod: Codemod, text: str, statements: Sequence[ast.stm
             return None
         edits += [dataclasses.replace(edit, line=edit.line + cut.shift) for edit in result.edits]
         notes += result.notes
-        new_texts.append(new)
-    return TextRewrite(splice(text, cuts, new_texts), edits, notes)
+        replaced.append((cut.start, cut.end, new))
+    return TextRewrite(splice(text, replaced), edits, notes)
 
 
 def _outermost(statements: Sequence[ast.stmt | Span]) -> list[ast.stmt | Span]:

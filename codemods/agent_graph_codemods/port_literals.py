@@ -19,6 +19,7 @@ machine) keeps its name. Registries and requirements: codemods/ports_file.py.
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
@@ -50,7 +51,6 @@ from agent_graph_codemods.base import (
     Cut,
     Edit,
     Example,
-    NotParsable,
     Option,
     Rewrite,
     Span,
@@ -58,7 +58,6 @@ from agent_graph_codemods.base import (
     ast_statements,
     cut_statements,
     line_offsets,
-    parse_libcst,
     splice,
     first_statement_holding,
     header_insert_index,
@@ -119,7 +118,7 @@ class Layout:
 
     sha256: str
     statements: tuple[Span, ...] | None  # the call statements (_site_statements); None: they cannot be cut out
-    first_definition: int | None  # the line of the first top-level def or class, decorators included
+    import_points: tuple[tuple[int, int], ...] | None  # where the import may go (_import_points)
     function: str  # the name get_port is called by
     needs_import: str  # the import to add, "" when the module has it
 
@@ -432,31 +431,15 @@ def _site_statements(tree: ast.Module, endpoints: list[ResolvedEndpoint]) -> lis
     return list(holders.values())
 
 
-_HEAD_END = "pass\n"  # stands for the first def or class after a module's head cut out alone
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_INDENT = re.compile(r"[ \t\f]*")
 
 
-def _layout(tree: ast.Module, endpoints: list[ResolvedEndpoint], sha256: str) -> Layout:
-    first = next((s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))),
-                 None)
+def _layout(text: str, tree: ast.Module, endpoints: list[ResolvedEndpoint], sha256: str) -> Layout:
+    starts = line_offsets(text)
     statements = _site_statements(tree, endpoints)
     return Layout(sha256, None if statements is None else tuple(Span.of(s) for s in statements),
-                  None if first is None else min([first.lineno, *(d.lineno for d in first.decorator_list)]),
-                  *_registry_function_in(tree))
-
-
-def _head(text: str, first_definition: int | None, starts: list[int]) -> Cut | None:
-    """The top-level statements before the first def or class (at line `first_definition`), parsed alone with a
-    `pass` standing for the rest: where the import goes (base.header_insert_index never looks further); the
-    whole file when it has no def or class. None when that does not parse alone."""
-    try:
-        if first_definition is None:
-            return Cut(0, len(text), 0, parse_libcst(text))
-        end = starts[first_definition - 1]
-        if not text.startswith(("@", "def", "async", "class"), end):  # a decorator continued from the line before
-            return None
-        return Cut(0, end, 0, parse_libcst(text[:end] + _HEAD_END), after=_HEAD_END)
-    except NotParsable:
-        return None
+                  _import_points(text, tree, starts), *_registry_function_in(tree))
 
 
 def _cut_calls(text: str, cuts: list[Cut]) -> _Calls:
@@ -469,39 +452,125 @@ def _cut_calls(text: str, cuts: list[Cut]) -> _Calls:
     return calls
 
 
-def _parts(text: str, layout: Layout) -> list[Cut] | None:
-    """The parts of the file a local rewrite parses: the module's head first when the import goes there, then
-    the call statements after it; None when one cannot be cut out."""
-    starts = line_offsets(text)
-    statements = layout.statements
-    head = _head(text, layout.first_definition, starts) if layout.needs_import else None
-    if statements is None or (layout.needs_import and head is None):
-        return None
-    if head is not None:
-        statements = tuple(statement for statement in statements if starts[statement.lineno - 1] >= head.end)
-    cuts = cut_statements(text, statements, starts)
-    if cuts is None:
-        return None
-    return [head, *cuts] if head is not None else cuts
-
-
-def _new_texts(text: str, parts: list[Cut], located: list[_Located], swaps: _Swaps, needs_import: str
-               ) -> list[str] | None:
-    """Each part's new text: swapped, and the head (first, when `needs_import`) with the import added."""
+def _new_text(text: str, cuts: list[Cut], located: list[_Located], swaps: _Swaps, layout: Layout) -> str | None:
+    """The file's text with each cut that holds a swapped node rewritten, and the import (when the module lacks
+    it) where _import_points put it; None when a cut's wrapper did not stay."""
     changed = swaps.replacements.keys() | swaps.splits.keys()
     swapped = [item.module for item in located if item.target.node in changed]
-    new_texts = []
-    for index, part in enumerate(parts):
-        new_module = part.module
-        if any(module is part.module for module in swapped):  # the head seldom is: only the import goes in
-            new_module = new_module.visit(_Replacer(swaps.replacements, swaps.splits))
-        if index == 0 and needs_import:
-            new_module = _with_import(part.module, new_module, needs_import, swaps.chosen)
-        new = part.text_of(new_module) if new_module is not part.module else text[part.start:part.end]
-        if new is None:
+    replaced = []
+    for cut in cuts:
+        if any(module is cut.module for module in swapped):
+            new = cut.text_of(cut.module.visit(_Replacer(swaps.replacements, swaps.splits)))
+            if new is None:
+                return None
+            replaced.append((cut.start, cut.end, new))
+    if layout.needs_import and layout.import_points is not None:
+        # header_insert_index: no later than the top-level statement holding the first use of get_port
+        first_use = min((item.site.line for item in located if item.target.node in swaps.chosen), default=None)
+        points = [point for point in layout.import_points if first_use is None or point[0] <= first_use]
+        offset = (points or layout.import_points)[-1][1]
+        replaced.append((offset, offset, layout.needs_import))  # before a cut that starts there
+    return splice(text, sorted(replaced))
+
+
+# --------------------------------------------------------------------- where the import goes, from CPython's tree
+
+
+def _import_points(text: str, tree: ast.Module, starts: list[int]) -> tuple[tuple[int, int], ...] | None:
+    """base.header_insert_index on CPython's tree: (first line, offset in `text`) of each top-level statement
+    (as libcst groups them: those on one line, after a `;`, are one) the import may go before, from the lowest
+    (after a docstring and `from __future__` imports) to the last (after the top imports, never past the first
+    def or class); the statement holding the first use, when it is among them, takes it. The offset is where
+    libcst's statement begins: after the one before it and the indented lines its last block owns. None for a
+    head whose statements CPython and libcst may see differently (a line continued with a backslash, an
+    f-string as the first statement)."""
+    groups: list[list[ast.stmt]] = []
+    for statement in itertools.takewhile(lambda s: not isinstance(s, _DEFINITIONS), tree.body):
+        line = starts[statement.lineno - 1]
+        if groups and text[line:line + statement.col_offset].strip(" \t\f"):
+            groups[-1].append(statement)  # after a `;` on the line of the one before
+        elif statement.lineno > 1 and text[starts[statement.lineno - 2]:line].endswith("\\\n"):
             return None
-        new_texts.append(new)
-    return new_texts
+        else:
+            groups.append([statement])
+    lowest = 0
+    for index, group in enumerate(groups):
+        docstring = _is_docstring(group) if index == 0 else False
+        if docstring is None:
+            return None
+        if not (docstring or any(isinstance(s, ast.ImportFrom) and s.module == "__future__" for s in group)):
+            break
+        lowest = index + 1
+    position = max([lowest, *(index + 1 for index, group in enumerate(groups)
+                              if all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in group)
+                              or _is_import_guard(text, group, starts))])
+    # The first line of each statement, and of what follows the last: the first def or class, or the file's end.
+    definition = next((s for s in tree.body if isinstance(s, _DEFINITIONS)), None)
+    firsts = [group[0].lineno for group in groups]
+    firsts.append(len(starts) + 1 if definition is None else
+                  min([definition.lineno, *(d.lineno for d in definition.decorator_list)]))
+    points = []
+    for index in range(lowest, position + 1):
+        offset = starts[firsts[0] - 1] if index == 0 else _end_of(text, groups[index - 1][-1], firsts[index], starts)
+        points.append((firsts[index], offset))
+    return tuple(points)
+
+
+def _is_docstring(group: list[ast.stmt]) -> bool | None:
+    """base._is_docstring: one string expression (None for an f-string, which libcst counts when it is
+    concatenated with a plain string)."""
+    if len(group) != 1 or not isinstance(group[0], ast.Expr):
+        return False
+    value = group[0].value
+    if isinstance(value, ast.JoinedStr):
+        return None
+    return isinstance(value, ast.Constant) and isinstance(value.value, (str, bytes))
+
+
+def _is_import_guard(text: str, group: list[ast.stmt], starts: list[int]) -> bool:
+    """base._is_import_guard: a `try` whose indented block holds imports only."""
+    statement = group[0]
+    return (isinstance(statement, ast.Try) and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in statement.body)
+            and bool(_indent(text, statement.body[0], starts)))
+
+
+def _end_of(text: str, statement: ast.stmt, following: int, starts: list[int]) -> int:
+    """Where libcst's top-level statement after `statement` begins (its leading comments and blank lines
+    included): the line after `statement`, or after the last line before `following` that its last indented
+    block owns (a comment or blank line that starts with the block's indentation)."""
+    last = statement.end_lineno or statement.lineno
+    offset = starts[last] if last < len(starts) else len(text)
+    indent = _last_block_indent(text, statement, starts)
+    for line in range(last + 1, following):
+        if indent and text.startswith(indent, starts[line - 1]):
+            offset = starts[line] if line < len(starts) else len(text)
+    return offset
+
+
+def _last_block_indent(text: str, statement: ast.stmt, starts: list[int]) -> str:
+    """The indentation of the last block of a compound statement (an `elif`'s, for an if/elif chain; the `case`
+    lines', for a match); "" for a simple statement or a block on the line of its clause."""
+    if isinstance(statement, ast.Match):
+        indent = _INDENT.match(text, starts[statement.cases[-1].pattern.lineno - 1])
+        return indent.group() if indent else ""
+    while True:
+        blocks = [getattr(statement, "body", None), *(h.body for h in getattr(statement, "handlers", ())),
+                  getattr(statement, "orelse", None), getattr(statement, "finalbody", None)]
+        last = next((block for block in reversed(blocks) if isinstance(block, list) and block), None)
+        if last is None:
+            return ""
+        first = last[0]
+        if not (isinstance(statement, ast.If) and last is statement.orelse and isinstance(first, ast.If)
+                and text.startswith("elif", starts[first.lineno - 1] + first.col_offset)):
+            return _indent(text, first, starts)
+        statement = first
+
+
+def _indent(text: str, statement: ast.stmt, starts: list[int]) -> str:
+    """The whitespace before a statement that starts its line; "" for one that does not."""
+    line = starts[statement.lineno - 1]
+    prefix = text[line:line + statement.col_offset]
+    return "" if prefix.strip(" \t\f") else prefix
 
 
 def _registry_function_in(tree: ast.Module) -> tuple[str, str]:
@@ -1001,7 +1070,7 @@ class PortLiterals(Codemod):
     def collect_locally(self, text: str, tree: ast.Module, path: str, facts: FileFacts) -> Collected | None:
         # Only the statements of the bind/connect calls with a port to rewrite are parsed, each alone.
         endpoints = _file_endpoints(facts, path)
-        layout = _layout(tree, endpoints, facts.sha256)
+        layout = _layout(text, tree, endpoints, facts.sha256)
         cuts = None if layout.statements is None else cut_statements(text, layout.statements)
         if cuts is None:
             return None
@@ -1018,20 +1087,19 @@ class PortLiterals(Codemod):
         endpoints = _file_endpoints(facts, path)
         layout = file_plan.layout if file_plan is not None else None
         if layout is None or layout.sha256 != facts.sha256:
-            layout = _layout(tree(), endpoints, facts.sha256)
-        parts = _parts(text, layout)
-        if parts is None:
+            layout = _layout(text, tree(), endpoints, facts.sha256)
+        cuts = None if layout.statements is None else cut_statements(text, layout.statements)
+        if cuts is None or (layout.needs_import and layout.import_points is None):
             return None
         try:
-            located = _find_targets(endpoints, path, _cut_calls(text, parts))[0]
+            located = _find_targets(endpoints, path, _cut_calls(text, cuts))[0]
         except _NeedsModule:
             return None
         swaps = _swaps(located, path, file_plan, layout.function)
         if not swaps.edits:
             return TextRewrite(text, [], swaps.notes)
-        new_texts = _new_texts(text, parts, located, swaps, layout.needs_import)
-        return None if new_texts is None else TextRewrite(splice(text, parts, new_texts), swaps.sorted_edits(),
-                                                          swaps.notes)
+        new = _new_text(text, cuts, located, swaps, layout)
+        return None if new is None else TextRewrite(new, swaps.sorted_edits(), swaps.notes)
 
     def _included(self, kind: str) -> bool:
         return kind == LIVE or (kind == COPY and bool(self.options["include_copies"])) or (
