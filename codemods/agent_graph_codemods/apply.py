@@ -64,6 +64,7 @@ class FileOutcome:
     reason: str = ""
     collected: Any = None
     extra: bool = False  # a file the codemod writes besides the sources (config/ports.yaml)
+    diff: str | None = None  # unified_diff of old and new, when the worker of a dry run worked it out
 
 
 @dataclass
@@ -86,7 +87,7 @@ class Report:
         return [outcome.path for outcome in self.changed]
 
     def diff(self) -> str:
-        return "".join(unified_diff(outcome) for outcome in self.changed)
+        return "".join(unified_diff(o) if o.diff is None else o.diff for o in self.changed)
 
 
 class Progress(Protocol):
@@ -197,6 +198,8 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
     except NotParsable as error:
         return FileOutcome(path, FAILED, reason=f"the rewritten file does not parse, not written: {error}")
     outcome = FileOutcome(path, CHANGED, data, new, edits, notes)
+    if job.dry:  # what the run prints, worked out in the workers
+        outcome.diff = unified_diff(outcome)
     if job.write:
         try:
             atomic_write(full, new, expected=data if override is None else None)

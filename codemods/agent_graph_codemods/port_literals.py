@@ -19,6 +19,7 @@ machine) keeps its name. Registries and requirements: codemods/ports_file.py.
 from __future__ import annotations
 
 import ast
+import functools
 import itertools
 import re
 from collections import defaultdict
@@ -435,8 +436,8 @@ _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _INDENT = re.compile(r"[ \t\f]*")
 
 
-def _layout(text: str, tree: ast.Module, endpoints: list[ResolvedEndpoint], sha256: str) -> Layout:
-    starts = line_offsets(text)
+def _layout(text: str, starts: list[int], tree: ast.Module, endpoints: list[ResolvedEndpoint], sha256: str
+            ) -> Layout:
     statements = _site_statements(tree, endpoints)
     return Layout(sha256, None if statements is None else tuple(Span.of(s) for s in statements),
                   _import_points(text, tree, starts), *_registry_function_in(tree))
@@ -1070,8 +1071,9 @@ class PortLiterals(Codemod):
     def collect_locally(self, text: str, tree: ast.Module, path: str, facts: FileFacts) -> Collected | None:
         # Only the statements of the bind/connect calls with a port to rewrite are parsed, each alone.
         endpoints = _file_endpoints(facts, path)
-        layout = _layout(text, tree, endpoints, facts.sha256)
-        cuts = None if layout.statements is None else cut_statements(text, layout.statements)
+        starts = line_offsets(text)
+        layout = _layout(text, starts, tree, endpoints, facts.sha256)
+        cuts = None if layout.statements is None else cut_statements(text, layout.statements, starts)
         if cuts is None:
             return None
         try:
@@ -1084,11 +1086,11 @@ class PortLiterals(Codemod):
                         facts: FileFacts) -> TextRewrite | None:
         # The call statements, each alone, and the module's head when the import is added there; where they are
         # comes from the plan when the collect phase read it from the same bytes (compiled there: not again).
-        endpoints = _file_endpoints(facts, path)
+        endpoints, starts = _file_endpoints(facts, path), line_offsets(text)
         layout = file_plan.layout if file_plan is not None else None
         if layout is None or layout.sha256 != facts.sha256:
-            layout = _layout(text, tree(), endpoints, facts.sha256)
-        cuts = None if layout.statements is None else cut_statements(text, layout.statements)
+            layout = _layout(text, starts, tree(), endpoints, facts.sha256)
+        cuts = None if layout.statements is None else cut_statements(text, layout.statements, starts)
         if cuts is None or (layout.needs_import and layout.import_points is None):
             return None
         try:
@@ -1108,9 +1110,11 @@ class PortLiterals(Codemod):
     def plan(self, collected: Mapping[str, Collected], root: Path | None) -> PortPlan:
         config, agents = _tree_settings(collected, root)
 
+        @functools.cache  # asked for every site, many times over
         def machine(path: str) -> str:
             return discover.machine_of(path, config.roots)
 
+        @functools.cache
         def kind(path: str) -> str:
             return path_kind(path, config.copies)
 
