@@ -185,6 +185,9 @@ class EntryFolder:
     def _path(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.msgpack"
 
+    def has(self, key: str) -> bool:
+        return self._path(key).is_file()
+
     def read(self, key: str, hint: Any) -> Any | None:
         """The value filed under `key`, or None when there is none or it is damaged, foreign or misfiled."""
         return self.read_with(key, decoder(hint))
@@ -218,7 +221,7 @@ class EntryFolder:
             pass  # a full disk or a read-only cache costs speed, never the scan
 
 
-_FACT_FIELDS = {field.name for field in dataclasses.fields(FileFacts)}
+_FACT_FIELDS = {field.name: position for position, field in enumerate(dataclasses.fields(FileFacts))}
 # What every partial read decodes: the file and how its parse went.
 _IDENTITY_FIELDS = ("path", "machine", "sha256", "size", "lines", "parse_status", "parse_error")
 
@@ -239,6 +242,10 @@ class FactCache:
     def _key(sha256: str, max_bytes: int) -> str:
         return f"{sha256}-{max_bytes}"
 
+    def has(self, sha256: str, max_bytes: int) -> bool:
+        """Whether an entry is filed for these bytes (it may still be refused when read)."""
+        return self.entries.has(self._key(sha256, max_bytes))
+
     def get(self, sha256: str, max_bytes: int) -> FileFacts | None:
         facts = self.entries.read(self._key(sha256, max_bytes), FileFacts)
         if facts is None or facts.sha256 != sha256:
@@ -249,12 +256,12 @@ class FactCache:
         """The facts filed for these bytes with only the fact lists `names` decoded, the others left empty: for a
         reader that needs a few (a codemod picking its files), at a fraction of what decoding them all costs."""
         wanted = (*_IDENTITY_FIELDS, *names)
-        coders = [(name, _field_decoder(name)) for name in wanted]
+        coders = [(name, _field_decoder(name), _FACT_FIELDS[name]) for name in wanted]  # the decoder checks the name
 
         def decode(value: Any) -> FileFacts:
-            if type(value) is not dict or value.keys() != _FACT_FIELDS:
+            if type(value) is not tuple or len(value) != len(_FACT_FIELDS):
                 raise EntryError(f"not a FileFacts entry: {type(value).__name__}")
-            return FileFacts(**{name: code(value[name]) for name, code in coders})
+            return FileFacts(**{name: code(value[position]) for name, code, position in coders})
 
         facts = self.entries.read_with(self._key(sha256, max_bytes), decode)
         if facts is None or facts.sha256 != sha256:

@@ -1,21 +1,22 @@
 """Fact dataclasses <-> plain data (msgpack's), derived from their fields and type hints.
 
-    data = encoder(FileFacts)(facts)          # dicts, lists and scalars, for msgpack.packb
+    data = encoder(FileFacts)(facts)          # arrays, maps and scalars, for msgpack.packb
     facts = decoder(FileFacts)(data)          # data as msgpack.unpackb(..., use_list=False) gives it back;
                                               # EntryError when it has another shape
 
-Nothing is hand-listed: a dataclass is a map of its fields, `list[X]`, `tuple[X, ...]`
-and sets are arrays, `tuple[X, Y]` an array of two, `dict[str, X]` a map, `X | None`
-nil or X (arrays come back as tuples: msgpack builds them in C, no conversion),
-`Annotated[dict[str, X], DEFERRED]` a map of packed values, each decoded when it is first read
-(a `DeferredMap`), and `Annotated[X | None, DEFERRED]` nil or X packed, decoded when first used (a
-`DeferredValue`). Where a hint says only `tuple`
-(the narrowing model's symbolic values) or `Any` (FileFacts.extra, the lists of kinds registered later),
-values describe themselves: tuples are arrays, and a dataclass is a map tagged with
-its class, which must be one of the dataclasses of a module whose classes are
-decoded anyway or a registered fact kind (analyzer/kinds.py); decoding never imports or calls anything else, so data from anyone
-builds fact objects or fails with EntryError, nothing more. Adding a fact kind
-needs no change here.
+Nothing is hand-listed: a dataclass is an array of its fields in declaration order (no key
+strings to build and check per item: decoding cache entries is most of a rescan's reading),
+`list[X]`, `tuple[X, ...]` and sets are arrays, `tuple[X, Y]` an array of two, `dict[str, X]`
+a map, `X | None` nil or X (arrays come back as tuples: msgpack builds them in C, no
+conversion), `Annotated[dict[str, X], DEFERRED]` a map of packed values, each decoded when it
+is first read (a `DeferredMap`), and `Annotated[X | None, DEFERRED]` nil or X packed, decoded
+when first used (a `DeferredValue`). Where a hint says only `tuple` (the narrowing model's
+symbolic values) or `Any` (FileFacts.extra, the lists of kinds registered later), values
+describe themselves: tuples are arrays, and a dataclass is a map of its class's tag and its
+array; the class must be one of the dataclasses of a module whose classes are decoded anyway
+or a registered fact kind (analyzer/kinds.py); decoding never imports or calls anything else,
+so data from anyone builds fact objects or fails with EntryError, nothing more. Adding a fact
+kind needs no change here.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ import msgpack
 Coder = Callable[[Any], Any]
 _PLAIN = (str, int, float, bool, type(None))
 _TAG = "@"  # the class of a dataclass where the hint does not say which
+_FIELDS = "fields"  # beside the tag: the dataclass's array
+_TAGGED = {_TAG, _FIELDS}
 
 
 class EntryError(ValueError):
@@ -245,7 +248,7 @@ def _untyped_encode(value: Any) -> Any:
     if isinstance(value, tuple):
         return [_untyped_encode(item) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {_TAG: _tag(type(value)), **encoder(type(value))(value)}
+        return {_TAG: _tag(type(value)), _FIELDS: encoder(type(value))(value)}
     raise TypeError(f"cannot cache a {type(value).__name__} where the hint says only tuple")
 
 
@@ -304,17 +307,19 @@ def _build_encoder(hint: Any) -> Coder:
 
 
 def _dataclass_encoder(fields: list[tuple[str, Coder]]) -> Coder:
-    """A map of the fields in declaration order; only fields that need encoding take a call."""
+    """An array of the fields in declaration order; only fields that need encoding take a call."""
     names = [name for name, _ in fields]
-    coded = [(name, code) for name, code in fields if code is not _same]
+    coded = [(position, code) for position, (_name, code) in enumerate(fields) if code is not _same]
     if len(names) < 2:  # attrgetter of one name gives the value itself, not a tuple
-        return lambda value: {name: code(getattr(value, name)) for name, code in fields}
+        return lambda value: [code(getattr(value, name)) for name, code in fields]
     read = operator.attrgetter(*names)
+    if not coded:
+        return read  # a tuple of scalars: msgpack packs it as the array
 
-    def encode(value: Any) -> dict[str, Any]:
-        data = dict(zip(names, read(value)))
-        for name, code in coded:
-            data[name] = code(data[name])
+    def encode(value: Any) -> list[Any]:
+        data = list(read(value))
+        for position, code in coded:
+            data[position] = code(data[position])
         return data
     return encode
 
@@ -359,10 +364,10 @@ def _untyped_decode(data: Any) -> Any:
         return data
     if kind is dict:
         tag = data.get(_TAG)
-        cls = _classes.get(tag) if type(tag) is str else None
+        cls = _classes.get(tag) if type(tag) is str and data.keys() == _TAGGED else None
         if cls is None:
             _fail("a tagged fact class", data)
-        return decoder(cls)({key: value for key, value in data.items() if key != _TAG})
+        return decoder(cls)(data[_FIELDS])
     return _plain_item(data)
 
 
@@ -401,18 +406,31 @@ def _mapping(inner: Coder) -> Coder:
 
 
 def _dataclass(cls: type) -> Coder:
+    """An array of the fields in declaration order. The fields that hold a str, int or bool are checked in one
+    pass (their types against the expected ones); only the others take a call (a million fact items)."""
     fields = _fields(cls, decoder)
-    names = {name for name, _ in fields}
+    count = len(fields)
+    kinds = [_SCALAR_KINDS.get(code) for _name, code in fields]
+    scalar_at = [position for position, kind in enumerate(kinds) if kind is not None]
+    expected = tuple(kinds[position] for position in scalar_at)
+    others = [(position, code) for position, (_name, code) in enumerate(fields) if kinds[position] is None]
+    pick = operator.itemgetter(*scalar_at) if len(scalar_at) > 1 else lambda data: tuple(data[p] for p in scalar_at)
 
     def decode(data: Any) -> Any:
-        if type(data) is not dict or data.keys() != names:
+        if type(data) is not tuple or len(data) != count or tuple(map(type, pick(data))) != expected:
             _fail(cls.__name__, data)
-        return cls(**{name: code(data[name]) for name, code in fields})
+        if not others:
+            return cls(*data)
+        values = list(data)
+        for position, code in others:
+            values[position] = code(values[position])
+        return cls(*values)
     return decode
 
 
 _SCALARS: dict[Any, Coder] = {str: _scalar(str), int: _scalar(int), bool: _scalar(bool), float: _float,
                               type(None): _none, tuple: _untyped_decode, Any: _untyped_decode}
+_SCALAR_KINDS = {_SCALARS[kind]: kind for kind in (str, int, bool)}  # decoders that only check a type
 # typing origin -> how to decode it from its arguments.
 _GENERICS: dict[Any, Callable[[tuple], Coder]] = {
     typing.Union: lambda args: _optional(decoder(_optional_inner(args))),

@@ -31,9 +31,9 @@ from analyzer.inputs import Inputs, read_inputs
 from analyzer.narrowing.infer import Narrowing, narrow_excepts
 from analyzer.requirements import RequirementsScan, add_requirements
 from analyzer.resolve import Resolution, resolve_repository
-from analyzer.store import DamagedSnapshotError, GraphStore, SnapshotInfo, check_repository_name, open_store
+from analyzer.store import DamagedSnapshotError, GraphStore, check_repository_name, open_store
 from analyzer.testgaps import add_test_reach
-from analyzer.workers import Failure, run_bounded
+from analyzer.workers import Failure, bounded_run
 
 Progress = Callable[[int, int], None]  # (files done now, total files to parse)
 SCAN_REPORTS = "scan-reports"  # in the cache folder: each repository's last report, by its inputs' fingerprint
@@ -148,22 +148,14 @@ def collect_facts(
 ) -> tuple[list[FileFacts], int]:
     """Facts for every source file, from the cache where the bytes are known. Returns (facts, cache hits).
 
-    Files not in the cache are parsed in worker processes, each under `config.max_file_seconds`.
+    Files not in the cache are parsed in worker processes, each under `config.max_file_seconds`. The files
+    with no cache entry start parsing first, while the cached facts of the others are decoded.
     """
     cache = FactCache(cache_dir) if cache_dir else None
     facts: list[FileFacts | None] = [None] * len(sources)
-    misses: list[int] = []
-    for index, (source, sha) in enumerate(zip(sources, hashes)):
-        cached = cache.get(sha, config.max_file_bytes) if cache is not None and sha else None
-        if cached is not None:
-            cached.path, cached.machine = source.path, source.machine
-            facts[index] = cached
-        else:
-            misses.append(index)
-    hits = len(sources) - len(misses)
-    work = [(str(sources[i].location(repo)), sources[i].path, sources[i].machine) for i in misses]
-    if progress:
-        progress(0, len(work))
+    absent = [i for i, sha in enumerate(hashes) if cache is None or not sha or not cache.has(sha, config.max_file_bytes)]
+    misses: list[int] = []  # in the order they were handed to the workers
+    work: list[tuple[str, str, str]] = []
     finished = 0
 
     def done(position: int, outcome: FileFacts | Failure) -> None:
@@ -173,13 +165,37 @@ def collect_facts(
         if progress:
             progress(finished, len(work))
 
-    if work:
+    def parse(indexes: list[int]) -> None:
+        batch = [(str(sources[i].location(repo)), sources[i].path, sources[i].machine) for i in indexes]
+        misses.extend(indexes)
+        work.extend(batch)
+        if progress:
+            progress(finished, len(work))
+        parsing.submit(batch)
+
+    jobs = max(1, jobs)
+    if len(absent) > jobs:
         from analyzer.extract import load_extractors  # once here: the forked workers share it
 
-        load_extractors()
+        load_extractors()  # (a worker with a file or two loads it itself, while this process decodes)
     task = functools.partial(_extract_one, cache_dir, config.max_file_bytes)
-    run_bounded(task, work, max(1, jobs), config.max_file_seconds, done)
-    return [f for f in facts if f is not None], hits
+    with bounded_run(task, jobs, config.max_file_seconds, done) as parsing:
+        parse(absent)
+        if cache is not None:
+            unknown = set(absent)
+            damaged = []  # entries present but refused (foreign, damaged, misfiled): parsed after all
+            for index, (source, sha) in enumerate(zip(sources, hashes)):
+                if index in unknown:
+                    continue
+                cached = cache.get(sha, config.max_file_bytes)
+                if cached is None:
+                    damaged.append(index)
+                    continue
+                cached.path, cached.machine = source.path, source.machine
+                facts[index] = cached
+            if damaged:
+                parse(damaged)
+    return [f for f in facts if f is not None], len(sources) - len(misses)
 
 
 @contextmanager
@@ -236,19 +252,31 @@ def _scan(options: ScanOptions, progress: Progress | None, store: GraphStore | N
 
 
 def _saved_answer(store: GraphStore, name: str, cache_dir: str | None,
-                  fingerprint_: str) -> tuple[ScanReport | None, SnapshotInfo | None, list[str]]:
+                  fingerprint_: str) -> tuple[ScanReport | None, _Current | None, list[str]]:
     """(the saved report when it answers for these inputs, else None; the current snapshot, None when the
-    stamp answered or there is none; the repair a damaged one needs)."""
-    saved = saved_scan(cache_dir, name, fingerprint_) if cache_dir else None
+    report answered or there is none; the repair a damaged one needs)."""
+    saved = saved_scan(cache_dir, name) if cache_dir else None
     stamp = store.snapshot_stamp(name)
     if saved is not None and stamp is not None and saved.stamp == stamp:
-        return saved.report, None, []  # the snapshot it was saved with is current, its file untouched: not opened
+        # The snapshot the report was saved with is current, its file untouched: known without opening it.
+        if saved.fingerprint == fingerprint_:
+            return saved.report, None, []
+        return None, _Current(saved.report.snapshot, saved.fingerprint), []
     previous, repairs = _previous_snapshot(store, name)
-    if cache_dir and saved is not None and previous is not None and previous.fingerprint == fingerprint_:
+    if cache_dir and saved is not None and saved.fingerprint == fingerprint_ and previous is not None \
+            and previous.fingerprint == fingerprint_:
         report = replace(saved.report, snapshot=previous.snapshot)
         _save_report(cache_dir, name, fingerprint_, stamp, report)  # with the stamp of the store's file now
         return report, previous, repairs
     return None, previous, repairs
+
+
+@dataclass(frozen=True)
+class _Current:
+    """The repository's current snapshot, as a rescan compares with it."""
+
+    snapshot: str
+    fingerprint: str  # of the inputs it was made from
 
 
 def _unchanged(saved: ScanReport, name: str, repairs: list[str], started: float, repo: Path,
@@ -260,12 +288,13 @@ def _unchanged(saved: ScanReport, name: str, repairs: list[str], started: float,
                    store_repairs=repairs)
 
 
-def _previous_snapshot(store: GraphStore, name: str) -> tuple[SnapshotInfo | None, list[str]]:
+def _previous_snapshot(store: GraphStore, name: str) -> tuple[_Current | None, list[str]]:
     """The repository's current snapshot, and the repair a damaged one needs (the write sets it aside)."""
     try:
-        return {s.repository: s for s in store.list_snapshots(name)}.get(name), []
+        info = {s.repository: s for s in store.list_snapshots(name)}.get(name)
     except DamagedSnapshotError as damage:
         return None, [f"{damage.damage}: a fresh snapshot replaces it; the damaged files are kept aside"]
+    return (None if info is None else _Current(info.snapshot, info.fingerprint)), []
 
 
 @dataclass
@@ -334,6 +363,7 @@ class SavedScan:
     """The repository's last scan report, saved in the cache folder for a rescan of the same inputs."""
 
     report: ScanReport
+    fingerprint: str  # of the inputs the report was made from
     stamp: str | None  # the store's stamp of the snapshot the report describes (GraphStore.snapshot_stamp)
 
 
@@ -345,16 +375,16 @@ def _save_report(cache_dir: str, name: str, fingerprint_: str, stamp: str | None
         pass  # a read-only or full cache folder: the next rescan recomputes the report
 
 
-def saved_scan(cache_dir: str, name: str, fingerprint_: str) -> SavedScan | None:
-    """The saved report when it was made from the inputs `fingerprint_` names; None (recompute) otherwise."""
+def saved_scan(cache_dir: str, name: str) -> SavedScan | None:
+    """The repository's last saved report; None (recompute) when there is none or it cannot be read."""
     try:
         data = json.loads(_report_path(cache_dir, name).read_bytes())
-        if data["fingerprint"] != fingerprint_:
-            return None
         fields = dict(data["report"])
         fields["parse_failures"] = [ParseFailure(**failure) for failure in fields["parse_failures"]]
-        stamp = data.get("stamp")
-        return SavedScan(ScanReport(**fields), stamp if isinstance(stamp, str) else None)
+        fingerprint_, stamp = data["fingerprint"], data.get("stamp")
+        if not isinstance(fingerprint_, str):
+            return None
+        return SavedScan(ScanReport(**fields), fingerprint_, stamp if isinstance(stamp, str) else None)
     except (OSError, ValueError, TypeError, KeyError):
         return None  # missing, from another version or damaged: a miss, never an error
 

@@ -19,7 +19,8 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Generic, TypeVar
@@ -78,16 +79,42 @@ class _Worker(Generic[Item, Result]):
 def run_bounded(task: Callable[[Item], Result], items: Sequence[Item], jobs: int, seconds: float,
                 done: Callable[[int, Result | Failure], None]) -> None:
     """`done(index, result or Failure)` once per item, in completion order; `task` runs in up to `jobs` workers."""
-    pool = _Pool(task, seconds)
+    with bounded_run(task, jobs, seconds, done) as run:
+        run.submit(items)
+
+
+@contextmanager
+def bounded_run(task: Callable[[Item], Result], jobs: int, seconds: float,
+                done: Callable[[int, Result | Failure], None]) -> Iterator[BoundedRun[Item, Result]]:
+    """`run_bounded` whose items arrive in batches: the workers take the first batch the moment it is
+    submitted and work while the caller does something else (a scan decodes its cached facts while the
+    changed files parse); leaving the block waits for every item. Indexes count items across batches."""
+    run: BoundedRun[Item, Result] = BoundedRun(_Pool(task, seconds), jobs, done)
     try:
-        pool.start(min(jobs, len(items)))
-        pending = deque(enumerate(items))
-        while pending or pool.busy():
-            pool.dispatch(pending)
-            for index, outcome in pool.wait():
-                done(index, outcome)
+        yield run
+        run.finish()
     finally:
-        pool.close()
+        run.pool.close()
+
+
+class BoundedRun(Generic[Item, Result]):
+    def __init__(self, pool: _Pool, jobs: int, done: Callable[[int, Result | Failure], None]) -> None:
+        self.pool, self.jobs, self.done = pool, max(1, jobs), done
+        self.pending: deque[tuple[int, Item]] = deque()
+        self.submitted = 0
+
+    def submit(self, items: Sequence[Item]) -> None:
+        """Queue `items` and hand one to every idle worker now (starting workers up to `jobs`)."""
+        self.pending.extend(enumerate(items, start=self.submitted))
+        self.submitted += len(items)
+        self.pool.grow(min(self.jobs, len(self.pending) + len(self.pool.busy())))
+        self.pool.dispatch(self.pending)
+
+    def finish(self) -> None:
+        while self.pending or self.pool.busy():
+            self.pool.dispatch(self.pending)
+            for index, outcome in self.pool.wait():
+                self.done(index, outcome)
 
 
 class _Pool:
@@ -95,8 +122,9 @@ class _Pool:
         self.task, self.seconds = task, seconds
         self.workers: list[_Worker] = []
 
-    def start(self, count: int) -> None:
-        self.workers = [_Worker(self.task) for _ in range(count)]
+    def grow(self, count: int) -> None:
+        """At least `count` workers."""
+        self.workers += [_Worker(self.task) for _ in range(count - len(self.workers))]
 
     def busy(self) -> list[_Worker]:
         return [w for w in self.workers if w.index is not None]

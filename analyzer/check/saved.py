@@ -119,8 +119,8 @@ class SavedChecks:
         from analyzer.scan import saved_scan  # imported by the check that ran
 
         stamp = self._stamp()
-        scanned = saved_scan(self.cache_dir, self.name, self.inputs.fingerprint)
-        if stamp is None or scanned is None or scanned.stamp != stamp:
+        scanned = saved_scan(self.cache_dir, self.name)
+        if stamp is None or scanned is None or (scanned.fingerprint, scanned.stamp) != (self.inputs.fingerprint, stamp):
             return
         # One line of JSON, then the report's own text: neither escaped nor parsed again to answer.
         head = json.dumps({"key": self._key(stamp), "summary": report.summary, "exit_code": report.exit_code,

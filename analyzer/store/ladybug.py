@@ -24,6 +24,10 @@ first written to (the row key: the Snapshot node's `snapshot`, the Repository no
 new snapshot's name, as CURRENT's is. The difference is found
 against the image of its rows saved beside each snapshot (`<snapshot>.lbdb.rows`), signed with
 this user's local key: a store folder planted in a scanned repository is never a base.
+The image also records the identity of the database file it was saved beside (device, inode, size,
+modification time): while the file is as that scan left it, the next scan takes the row key from the
+image and does not open the file (an open costs a tenth of a second); a file touched since is opened and
+its row key and fingerprint compared with the image's.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import os
 import re
 import shutil
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -136,6 +141,23 @@ def _apply(connection: Any, graph: GraphSnapshot, delta: Delta, row_key: str) ->
     connection.execute("COMMIT")
 
 
+def _file_stamp(database: Path) -> str | None:
+    """A database file's identity (device, inode, size, modification time): a file a write left is the same
+    file, untouched, while it holds. None while a write-ahead log is beside it (the file alone is not the
+    snapshot)."""
+    if Path(f"{database}.wal").exists():
+        return None
+    info = database.stat()
+    return f"{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
+
+
+@dataclass(frozen=True)
+class _CurrentImage:
+    database: Path
+    saved: dict[str, Any]  # load_image's identity and tables
+    untouched: bool  # the file is as the scan that saved the image left it
+
+
 class LadybugStore:
     def __init__(self, location: str | os.PathLike[str], read_only: bool = False) -> None:
         self.root = Path(location)
@@ -155,16 +177,21 @@ class LadybugStore:
         folder.mkdir(parents=True, exist_ok=True)
         snapshot_row = graph.nodes["Snapshot"].rows()[0]
         with self._locked(folder):
-            self._set_aside_if_damaged(folder, graph.repository)
+            current = self._current_image(folder, graph.repository)
+            if current is None or not current.untouched:
+                self._set_aside_if_damaged(folder, graph.repository)  # opens it: a file this user's scan left as is is not
+                current = self._current_image(folder, graph.repository)
             target = folder / (repository_key(graph.snapshot) + DB_SUFFIX)
             self._remove_database(target)
             image = graph_image(graph)
-            written = self._write_difference(folder, graph, image, target)
+            written = self._write_difference(graph, image, target, current)
             if written is None:
                 self._write_whole(graph, target)
                 written = graph.snapshot, target.stat().st_size
             row_key, whole_bytes = written
-            self._save_image(target, graph, snapshot_row["fingerprint"], row_key, whole_bytes, image.packed)
+            save_image(Path(str(target) + IMAGE_SUFFIX), image.packed, repository=graph.repository,
+                       snapshot=graph.snapshot, row_key=row_key, fingerprint=snapshot_row["fingerprint"],
+                       whole_bytes=whole_bytes, file=_file_stamp(target) or "")
             Path(str(target) + LEASE_SUFFIX).touch()  # before CURRENT names it: readers lock it from the start
             pointer = folder / (CURRENT + ".tmp")
             pointer.write_text(graph.snapshot + "\n", encoding="utf-8")
@@ -210,34 +237,38 @@ class LadybugStore:
             raise StoreError(f"writing snapshot {snapshot} failed: {error}") from error
         database.close()
 
-    def _write_difference(self, folder: Path, graph: GraphSnapshot, image: GraphImage,
-                          target: Path) -> tuple[str, int] | None:
+    def _write_difference(self, graph: GraphSnapshot, image: GraphImage, target: Path,
+                          current: _CurrentImage | None) -> tuple[str, int] | None:
         """Copy the current snapshot to `target` and apply what differs: (its row key, the size of the file its
         lineage was first written whole as), or None when the current snapshot cannot be a base (none, no
         trusted image of it, a large difference, a file grown too far past its whole write)."""
-        base = self._base(folder, graph.repository)
-        if base is None:
+        base = None if current is None else self._base(current)
+        if current is None or base is None:
             return None
-        base_path, row_key, stored, whole_bytes = base
-        delta = small_difference(stored, image, graph)
+        row_key, whole_bytes = base
+        delta = small_difference(current.saved["tables"], image, graph)
         if delta is None:
             return None
-        shutil.copyfile(base_path, target)
+        shutil.copyfile(current.database, target)
         with self._new_database(target, graph.snapshot) as connection:
             _apply(connection, graph, delta, row_key)
         return row_key, whole_bytes
 
-    def _base(self, folder: Path, repository: str) -> tuple[Path, str, Image, int] | None:
-        """(database, row key, image, size when written whole) of the current snapshot when this user's scan
-        wrote both, they belong together and the file has not grown past MAX_GROWTH; None otherwise."""
-        snapshot = self._current(folder)
-        if snapshot is None:
+    def _current_image(self, folder: Path, repository: str) -> _CurrentImage | None:
+        """The current snapshot's database and its saved image, when this user's scan signed the image for it
+        and its file is checkpointed; None otherwise (no snapshot, CURRENT unreadable, no trusted image)."""
+        try:
+            snapshot = self._current(folder)
+            if snapshot is None:
+                return None
+            database = folder / (repository_key(snapshot) + DB_SUFFIX)
+        except StoreError:  # DamagedSnapshotError included: the write sets it aside
             return None
-        database = folder / (repository_key(snapshot) + DB_SUFFIX)
-        if Path(f"{database}.wal").exists():
-            return None  # not checkpointed: the file alone is not the snapshot
         image = Path(str(database) + IMAGE_SUFFIX)
         try:
+            stamp = _file_stamp(database)
+            if stamp is None:
+                return None  # not checkpointed: the file alone is not the snapshot
             if image.stat().st_size > 2 * database.stat().st_size + 2**20:
                 return None  # far larger than any image of this file: not read (the folder may be the repository's)
         except OSError:
@@ -245,20 +276,23 @@ class LadybugStore:
         saved = load_image(image)
         if saved is None or (saved.get("repository"), saved.get("snapshot")) != (repository, snapshot):
             return None
-        whole_bytes = saved.get("whole_bytes")
-        if type(whole_bytes) is not int or database.stat().st_size > MAX_GROWTH * whole_bytes:
+        return _CurrentImage(database, saved, saved.get("file") == stamp)
+
+    def _base(self, current: _CurrentImage) -> tuple[str, int] | None:
+        """(row key, size when written whole) of the current snapshot when it and its image belong together and
+        the file has not grown past MAX_GROWTH; None otherwise. A file as the scan that saved the image left
+        it (its stamp) is not opened; another is, to compare its row key and fingerprint with the image's."""
+        saved, whole_bytes = current.saved, current.saved.get("whole_bytes")
+        if type(whole_bytes) is not int or current.database.stat().st_size > MAX_GROWTH * whole_bytes:
             return None  # pages of rows that differences replaced: a whole write compacts the file
-        _snapshot, row_key, connection = self._open_current(folder)
+        if current.untouched:
+            row_key = saved.get("row_key")
+            return (row_key, whole_bytes) if type(row_key) is str else None
+        _snapshot, row_key, connection = self._open_current(current.database.parent)
         fingerprint = self._execute(connection, "MATCH (s:Snapshot) RETURN s.fingerprint", {}).rows[0][0]
         if (row_key, fingerprint) != (saved.get("row_key"), saved.get("fingerprint")):
             return None
-        return database, row_key, saved["tables"], whole_bytes
-
-    @staticmethod
-    def _save_image(target: Path, graph: GraphSnapshot, fingerprint: str, row_key: str, whole_bytes: int,
-                    image: Image) -> None:
-        save_image(Path(str(target) + IMAGE_SUFFIX), image, repository=graph.repository, snapshot=graph.snapshot,
-                   row_key=row_key, fingerprint=fingerprint, whole_bytes=whole_bytes)
+        return row_key, whole_bytes
 
     @contextmanager
     def _locked(self, folder: Path):
@@ -497,13 +531,10 @@ class LadybugStore:
         if not snapshot or "\n" in snapshot:
             return None
         try:
-            database = folder / (repository_key(snapshot) + DB_SUFFIX)
-            if Path(f"{database}.wal").exists():
-                return None
-            info = database.stat()
+            stamp = _file_stamp(folder / (repository_key(snapshot) + DB_SUFFIX))
         except (OSError, StoreError):
             return None  # no such file, or CURRENT names no valid snapshot: opening it reports why
-        return f"{snapshot}\n{info.st_dev}:{info.st_ino}:{info.st_size}:{info.st_mtime_ns}"
+        return None if stamp is None else f"{snapshot}\n{stamp}"
 
     def close(self) -> None:
         for folder in {path.parent for path in self._readers}:

@@ -16,7 +16,7 @@ import pytest
 from analyzer.extract import MAX_BRACKETS, extract_file, nesting_error
 from analyzer.scan import ScanOptions, scan
 from analyzer.store.ladybug import LadybugStore
-from analyzer.workers import Failure, run_bounded
+from analyzer.workers import Failure, bounded_run, run_bounded
 from tests.conftest import write_repo
 from tests.hardening.hostile import ROOT, call_chain, deep_expression, slow_file
 
@@ -103,6 +103,33 @@ def test_a_worker_that_crashes_overruns_or_fails_is_reported_and_the_rest_go_on(
     assert outcomes[2] == Failure("Crashed", "the parser process died on this file (killed by SIGSEGV)")
     assert outcomes[4] == Failure("TooSlow", "took over the 1.5-second limit per file")
     assert outcomes[5] == Failure("Failed", "ValueError: a bug")
+
+
+def _finished_at(seconds: float) -> tuple[int, float]:
+    time.sleep(seconds)
+    return os.getpid(), time.monotonic()  # CLOCK_MONOTONIC: one clock for every process
+
+
+def test_a_run_fed_in_batches_works_on_the_first_while_the_caller_goes_on():
+    outcomes: dict[int, object] = {}
+    with bounded_run(_finished_at, 2, 5, outcomes.__setitem__) as run:
+        run.submit([0.2])
+        assert len(run.pool.workers) == 1  # one item: one worker
+        time.sleep(0.8)  # the caller's own work (a scan decoding its cached facts)
+        second_batch = time.monotonic()
+        run.submit([0.2, 0.2])
+        assert len(run.pool.workers) == 2
+    assert sorted(outcomes) == [0, 1, 2]
+    assert outcomes[0][1] < second_batch  # parsed during the caller's work, not when the block ended
+    assert os.getpid() not in {pid for pid, _at in outcomes.values()}
+
+
+def test_items_of_later_batches_are_numbered_after_the_earlier_ones():
+    outcomes: dict[int, object] = {}
+    with bounded_run(_crash_on_two, 2, 5, outcomes.__setitem__) as run:
+        run.submit([0, 1])
+        run.submit([3, 5, 7])
+    assert outcomes == {0: 0, 1: 10, 2: 30, 3: Failure("Failed", "ValueError: a bug"), 4: 70}
 
 
 def _children(pid: int) -> list[int]:

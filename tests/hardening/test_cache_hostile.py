@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -130,22 +131,50 @@ def test_raise_facts_are_decoded_when_used(tmp_path):
     assert functions["f"] == facts.raising.functions["f"] and functions.get("missing") is None
     assert cached == facts
     # Only the codec's own output may be deferred: a packed value that does not fit fails where it is read.
-    data = encoder(RaiseFacts)(facts.raising)
-    data["functions"]["f"] = msgpack.packb({"qualname": 3})
+    data = list(encoder(RaiseFacts)(facts.raising))  # an array of the fields, in declaration order
+    data[_at(RaiseFacts, "functions")] = {**data[_at(RaiseFacts, "functions")], "f": msgpack.packb({"qualname": 3})}
     damaged = decoder(RaiseFacts)(msgpack.unpackb(msgpack.packb(data), use_list=False))
     assert damaged.functions["g"] == facts.raising.functions["g"]
     with pytest.raises(EntryError):
         damaged.functions["f"]
+    data[_at(RaiseFacts, "functions")] = {"f": {"qualname": "f"}}
     with pytest.raises(EntryError):  # a map whose values are not packed values is refused when it is decoded
-        decoder(RaiseFacts)({**data, "functions": {"f": {"qualname": "f"}}})
-    entry = encoder(FileFacts)(facts)
-    entry["raising"] = msgpack.packb({"functions": 3})
+        decoder(RaiseFacts)(msgpack.unpackb(msgpack.packb(data), use_list=False))
+    entry = list(encoder(FileFacts)(facts))
+    entry[_at(FileFacts, "raising")] = msgpack.packb({"functions": 3})
     later = decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
     assert later.path == "agents/a.py"
     with pytest.raises(EntryError):
         later.raising.handlers
+    entry[_at(FileFacts, "raising")] = {"functions": {}}
     with pytest.raises(EntryError):  # a deferred value that is not packed is refused when it is decoded
-        decoder(FileFacts)({**entry, "raising": {"functions": {}}})
+        decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
+
+
+def _at(cls: type, name: str) -> int:
+    """Where the codec's array of a `cls` holds the field `name`."""
+    return [field.name for field in dataclasses.fields(cls)].index(name)
+
+
+def test_a_fact_item_of_the_wrong_shape_or_types_is_refused():
+    facts = extract_file("agents/a.py", AGENT.encode())
+    encoded = encoder(FileFacts)(facts)
+    assert decoder(FileFacts)(msgpack.unpackb(msgpack.packb(encoded), use_list=False)) == facts
+    imports = _at(FileFacts, "imports")
+    for damage in ([], ["zmq"], [*encoded[imports][0], "extra"]):  # no fields, too few, one too many
+        entry = list(encoded)
+        entry[imports] = [damage]
+        with pytest.raises(EntryError):
+            decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
+    first = list(encoded[imports][0])
+    first[_at(type(facts.imports[0]), "line")] = "1"  # a str where the line number goes
+    entry = list(encoded)
+    entry[imports] = [first]
+    with pytest.raises(EntryError):
+        decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
+    entry[_at(FileFacts, "path")] = 7
+    with pytest.raises(EntryError):
+        decoder(FileFacts)(msgpack.unpackb(msgpack.packb(entry), use_list=False))
 
 
 def test_a_scan_parses_a_file_whose_entry_is_damaged_and_repairs_the_entry(tmp_path):
@@ -161,6 +190,22 @@ def test_a_scan_parses_a_file_whose_entry_is_damaged_and_repairs_the_entry(tmp_p
     assert (hits, again) == (0, first)
     assert entry.read_bytes() == real
     assert collect_facts(repo, sources, source_hashes(repo, sources), config, 1, str(cache_dir))[1] == 1
+
+
+def test_new_damaged_and_cached_files_together_give_the_facts_of_a_scan_without_cache(tmp_path):
+    files = {"agents/a.py": AGENT, "agents/b.py": "import json\n", "agents/c.py": "import sys\n"}
+    repo = write_repo(tmp_path / "repo", files)
+    cache_dir, config = tmp_path / "cache", ScanConfig()
+    sources = list_files(repo, config)
+    hashes = source_hashes(repo, sources)
+    uncached, _ = collect_facts(repo, sources, hashes, config, 2, None)
+    collect_facts(repo, sources, hashes, config, 2, str(cache_dir))
+    _entry(cache_dir, files["agents/a.py"].encode()).unlink()  # a new file: parsed before the others are decoded
+    _entry(cache_dir, files["agents/b.py"].encode()).write_bytes(b"\x80 garbage")  # refused when read: parsed after
+    calls: list[tuple[int, int]] = []
+    facts, hits = collect_facts(repo, sources, hashes, config, 2, str(cache_dir), lambda *call: calls.append(call))
+    assert (facts, hits) == (uncached, 1)
+    assert calls[0] == (0, 1) and calls[-1] == (2, 2)  # the total grows when the damaged entry is found
 
 
 def test_a_directory_in_place_of_an_entry_is_a_miss(tmp_path):

@@ -9,12 +9,16 @@ import pytest
 from agent_runtime.quantize import QuantizationUnavailable, choose_smallest, load_quantized, quantize_model
 
 
+TORCH = pytest.mark.slow  # builds and runs torch models: torch's import alone takes seconds of a quick run
+
+
 def tiny_model():
     torch = pytest.importorskip("torch")
     torch.manual_seed(0)
     return torch.nn.Sequential(torch.nn.Linear(256, 256), torch.nn.ReLU(), torch.nn.Linear(256, 64)).eval()
 
 
+@TORCH
 def test_footprint_counts_parameters_and_buffers():
     torch = pytest.importorskip("torch")
     from agent_runtime.quantize import footprint_bytes
@@ -28,6 +32,7 @@ def test_footprint_counts_parameters_and_buffers():
     assert footprint_bytes(shared) == 8 * 8 * 4
 
 
+@TORCH
 def test_cpu_dynamic_int8_shrinks_the_model_and_still_runs():
     torch = pytest.importorskip("torch")
     model = tiny_model()
@@ -43,12 +48,14 @@ def test_cpu_dynamic_int8_shrinks_the_model_and_still_runs():
     assert torch.allclose(got, expected, atol=0.05)
 
 
+@TORCH
 def test_fp16_halves_the_model():
     pytest.importorskip("torch")
     result = quantize_model(tiny_model(), "fp16")
     assert result.bytes_after * 2 == result.bytes_before
 
 
+@TORCH  # torch is imported before bitsandbytes is looked for
 def test_missing_bitsandbytes_is_refused_with_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "bitsandbytes", None)  # an import of it now fails like a missing package
     with pytest.raises(QuantizationUnavailable) as info:
@@ -64,6 +71,7 @@ def test_missing_torch_is_refused(monkeypatch):
         quantize_model(object(), "fp16")
 
 
+@TORCH
 def test_missing_torchao_names_its_pip_command(monkeypatch):
     pytest.importorskip("torch")
     monkeypatch.setitem(sys.modules, "torchao", None)
@@ -71,6 +79,7 @@ def test_missing_torchao_names_its_pip_command(monkeypatch):
         quantize_model(tiny_model(), "torchao-int8")
 
 
+@TORCH
 def test_bitsandbytes_without_cuda_is_refused(monkeypatch):
     torch = pytest.importorskip("torch")
     if torch.cuda.is_available():
@@ -88,6 +97,7 @@ def test_unknown_backend_and_load_time_backends():
         quantize_model(object(), "bnb-8bit")
 
 
+@TORCH
 def test_choose_smallest_keeps_the_smallest_and_drops_the_rest():
     torch = pytest.importorskip("torch")
     import weakref
@@ -120,6 +130,7 @@ def test_choose_smallest_with_a_custom_measure():
         choose_smallest({})
 
 
+@TORCH
 def test_torchao_int8_weight_only_when_installed():
     torch = pytest.importorskip("torch")
     pytest.importorskip("torchao")
@@ -144,6 +155,7 @@ def tiny_checkpoint(tmp_path):
     return str(tmp_path / "tiny")
 
 
+@TORCH
 def test_load_quantized_checkpoint_on_cpu(tiny_checkpoint):
     int8 = load_quantized(tiny_checkpoint, "dynamic-int8")
     assert int8.bytes_after < int8.bytes_before

@@ -173,11 +173,11 @@ if point == "commit":  # every statement of the difference ran; its transaction 
         return apply(Held(), graph, delta, row_key)
     ladybug._apply = paused_apply
 elif point == "switch":  # the new snapshot is complete and closed; CURRENT still names the previous one
-    save = ladybug.LadybugStore._save_image
-    def paused_save(*args):
-        save(*args)
+    save = ladybug.save_image
+    def paused_save(*args, **kwargs):
+        save(*args, **kwargs)
         hold()
-    ladybug.LadybugStore._save_image = staticmethod(paused_save)
+    ladybug.save_image = paused_save
 else:  # Neo4j: every statement of the difference ran in its transaction, which is not committed
     import analyzer.store.neo4j as neo4j
     neo4j_apply = neo4j._apply
@@ -307,6 +307,37 @@ def test_an_image_not_signed_by_this_user_is_never_a_base(tmp_path):
         assert _row_key(store, "r") == second.snapshot != third.snapshot
         assert store.query("MATCH (m:Module {snapshot: $snapshot})-[:IMPORTS_PACKAGE]->(p:Package) "
                            "RETURN m.path, p.name ORDER BY m.path").rows == [["agents/a.py", "zmq"], ["agents/b.py", "sys"]]
+    finally:
+        store.close()
+
+
+def test_a_rescan_opens_only_the_copy_it_writes_while_the_current_file_is_as_the_last_scan_left_it(tmp_path, monkeypatch):
+    fillers = {f"lib/m{n}.py": f"def f{n}():\n    return {n}\n" for n in range(20)}
+    repo = write_repo(tmp_path / "repo", {"agents/a.py": "import zmq\n", **fillers})
+    options = ScanOptions(repo=repo, store=str(tmp_path / "store"), cache_dir=str(tmp_path / "cache"), jobs=1,
+                          repository="r")
+    first = scan(options)
+    real_database = ladybug._ladybug().Database
+    opened: list[str] = []
+
+    def database(path, *args, **kwargs):
+        opened.append(Path(path).name)
+        return real_database(path, *args, **kwargs)
+
+    monkeypatch.setattr(ladybug._ladybug(), "Database", database)
+    write_repo(repo, {"agents/a.py": "import zmq\n# TODO: one\n"})
+    second = scan(options)
+    assert opened == [repository_key(second.snapshot) + DB_SUFFIX]  # the copy; the current one is known from its image
+    current = Path(options.store) / "r" / opened[0]
+    os.utime(current, ns=(current.stat().st_atime_ns, current.stat().st_mtime_ns + 1))  # touched since: not vouched for
+    opened.clear()
+    write_repo(repo, {"agents/a.py": "import zmq\n# TODO: two\n"})
+    third = scan(options)
+    assert opened == [current.name, repository_key(third.snapshot) + DB_SUFFIX]  # read (row key, fingerprint), then written
+    store = LadybugStore(options.store)
+    try:
+        assert _row_key(store, "r") == first.snapshot  # both rescans were differences onto the first file
+        assert store.query("MATCH (t:Todo {snapshot: $snapshot}) RETURN t.text", repository="r").rows == [["two"]]
     finally:
         store.close()
 
