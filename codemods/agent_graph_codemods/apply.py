@@ -160,14 +160,19 @@ class _Job:
     phase: str  # collect | rewrite
     write: bool  # write each rewritten file as soon as it is verified
     dry: bool  # nothing of the run is written: a rewritten file is verified with compile() alone
+    # The cached facts of the bytes a scan's libcst parsed, by path: the forked workers inherit them with the job,
+    # so that the items they are sent need not carry them.
+    facts: Mapping[str, FileFacts] = field(default_factory=dict)
 
 
-# (path, file plan, content to use instead of the file's, the cached facts of the bytes a scan's libcst parsed)
-_Item = tuple[str, Any, bytes | None, FileFacts | None]
+# (path, file plan, content to use instead of the file's: what an earlier codemod of the run made of it)
+_Item = tuple[str, Any, bytes | None]
 
 
 def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
-    path, file_plan, override, facts = item
+    path, file_plan, override = item
+    # A file an earlier codemod of the run rewrote is not the one its facts describe.
+    facts = job.facts.get(path) if override is None else None
     full = Path(job.root) / path
     try:
         data = override if override is not None else full.read_bytes()
@@ -313,8 +318,8 @@ def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int 
     plan, paths = _plan(codemod, tree, write, jobs, seconds, overlay, facts, progress, report)
     progress.start(f"{codemod.name}: {'fixing' if write else 'checking'}", len(paths))
     # With a limit, nothing is written until the first files that change are known.
-    job = _Job(str(tree.root), "rewrite", write and not limit, not write)
-    outcomes = _map(codemod, job, _items(paths, overlay, facts), jobs, seconds, progress)
+    job = _Job(str(tree.root), "rewrite", write and not limit, not write, facts)
+    outcomes = _map(codemod, job, _items(paths, overlay), jobs, seconds, progress)
     outcomes = _first_files(outcomes, limit, tree.root if write else None, overlay, report)
     for outcome in outcomes:
         {CHANGED: report.changed, UNPARSABLE: report.unparsable, FAILED: report.failed}.get(
@@ -336,11 +341,9 @@ def _needed(codemod: Codemod, files: list[str], overlay: Mapping[str, bytes],
     return [path for path in files if path in overlay or path not in facts or codemod.needs_file(facts[path])]
 
 
-def _items(paths: list[tuple[str, Any]], overlay: Mapping[str, bytes], facts: Mapping[str, FileFacts]) -> list[_Item]:
-    """What the workers get for (path, file plan) pairs: a file with facts and not rewritten by an earlier
-    codemod of the run is one a scan's libcst parsed, as it was when its facts were looked up."""
-    return [(path, file_plan, overlay.get(path), facts[path] if path in facts and path not in overlay else None)
-            for path, file_plan in paths]
+def _items(paths: list[tuple[str, Any]], overlay: Mapping[str, bytes]) -> list[_Item]:
+    """What the workers get for (path, file plan) pairs."""
+    return [(path, file_plan, overlay.get(path)) for path, file_plan in paths]
 
 
 def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, seconds: float, overlay: dict[str, bytes],
@@ -357,8 +360,9 @@ def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, seconds: float, 
     collected.update((path, value) for path, value in from_facts.items() if value is not None)
     to_parse = [path for path in needed if from_facts.get(path) is None]
     progress.start(f"{codemod.name}: reading", len(to_parse))
-    items = _items([(path, None) for path in to_parse], overlay, facts)
-    for outcome in _map(codemod, _Job(str(tree.root), "collect", False, not write), items, jobs, seconds, progress):
+    items = _items([(path, None) for path in to_parse], overlay)
+    job = _Job(str(tree.root), "collect", False, not write, facts)
+    for outcome in _map(codemod, job, items, jobs, seconds, progress):
         if outcome.status == UNCHANGED:
             collected[outcome.path] = outcome.collected
         else:
