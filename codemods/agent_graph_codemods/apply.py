@@ -171,8 +171,6 @@ _Item = tuple[str, Any, bytes | None]
 
 def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
     path, file_plan, override = item
-    # A file an earlier codemod of the run rewrote is not the one its facts describe.
-    facts = job.facts.get(path) if override is None else None
     full = Path(job.root) / path
     try:
         data = override if override is not None else full.read_bytes()
@@ -180,9 +178,7 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
         return FileOutcome(path, FAILED, reason=f"cannot read: {error.strerror or error}")
     if not codemod.might_apply(data):
         return FileOutcome(path, UNCHANGED)
-    # Facts vouch only for the bytes they were made of, and the file may have changed since they were looked up.
-    if facts is not None and hashlib.sha256(data).hexdigest() != facts.sha256:
-        facts = None
+    facts = _facts_of(job, path, override, data)
     try:
         text, module, tree = _parsed(codemod, data, path, facts)
         if job.phase == "collect":
@@ -197,19 +193,31 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
         return FileOutcome(path, FAILED, reason=f"codemod error: {type(error).__name__}: {error}")
     if new == data:
         return FileOutcome(path, UNCHANGED, notes=notes)
+    return _changed(job, FileOutcome(path, CHANGED, data, new, edits, notes), written_over=override is None)
+
+
+def _facts_of(job: _Job, path: str, override: bytes | None, data: bytes) -> FileFacts | None:
+    """The cached facts of the file's bytes, if any: none for a file an earlier codemod of the run rewrote, or one
+    changed since they were looked up (facts vouch only for the bytes they were made of)."""
+    facts = job.facts.get(path) if override is None else None
+    return facts if facts is not None and hashlib.sha256(data).hexdigest() == facts.sha256 else None
+
+
+def _changed(job: _Job, outcome: FileOutcome, written_over: bool) -> FileOutcome:
+    """A changed file's outcome once its new text is verified (and written, when the job writes; `written_over`:
+    the file on disk must still hold the old bytes), FAILED when it cannot be."""
     try:
         # A dry run shows the change; only what is written must also parse with libcst again.
-        check_compiles(new, path) if job.dry else parse_checked(new, path)
+        check_compiles(outcome.new, outcome.path) if job.dry else parse_checked(outcome.new, outcome.path)
     except NotParsable as error:
-        return FileOutcome(path, FAILED, reason=f"the rewritten file does not parse, not written: {error}")
-    outcome = FileOutcome(path, CHANGED, data, new, edits, notes)
+        return FileOutcome(outcome.path, FAILED, reason=f"the rewritten file does not parse, not written: {error}")
     if job.dry:  # what the run prints, worked out in the workers
         outcome.diff = unified_diff(outcome)
     if job.write:
         try:
-            atomic_write(full, new, expected=data if override is None else None)
+            atomic_write(Path(job.root) / outcome.path, outcome.new, expected=outcome.old if written_over else None)
         except OSError as error:
-            return FileOutcome(path, FAILED, reason=f"not written: {error}")
+            return FileOutcome(outcome.path, FAILED, reason=f"not written: {error}")
     return outcome
 
 

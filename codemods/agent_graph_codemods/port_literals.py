@@ -485,23 +485,10 @@ def _import_points(text: str, tree: ast.Module, starts: list[int]) -> tuple[tupl
     libcst's statement begins: after the one before it and the indented lines its last block owns. None for a
     head whose statements CPython and libcst may see differently (a line continued with a backslash, an
     f-string as the first statement)."""
-    groups: list[list[ast.stmt]] = []
-    for statement in itertools.takewhile(lambda s: not isinstance(s, _DEFINITIONS), tree.body):
-        line = starts[statement.lineno - 1]
-        if groups and text[line:line + statement.col_offset].strip(" \t\f"):
-            groups[-1].append(statement)  # after a `;` on the line of the one before
-        elif statement.lineno > 1 and text[starts[statement.lineno - 2]:line].endswith("\\\n"):
-            return None
-        else:
-            groups.append([statement])
-    lowest = 0
-    for index, group in enumerate(groups):
-        docstring = _is_docstring(group) if index == 0 else False
-        if docstring is None:
-            return None
-        if not (docstring or any(isinstance(s, ast.ImportFrom) and s.module == "__future__" for s in group)):
-            break
-        lowest = index + 1
+    groups = _head_statements(text, tree, starts)
+    lowest = None if groups is None else _lowest(groups)
+    if groups is None or lowest is None:
+        return None
     position = max([lowest, *(index + 1 for index, group in enumerate(groups)
                               if all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in group)
                               or _is_import_guard(text, group, starts))])
@@ -515,6 +502,35 @@ def _import_points(text: str, tree: ast.Module, starts: list[int]) -> tuple[tupl
         offset = starts[firsts[0] - 1] if index == 0 else _end_of(text, groups[index - 1][-1], firsts[index], starts)
         points.append((firsts[index], offset))
     return tuple(points)
+
+
+def _head_statements(text: str, tree: ast.Module, starts: list[int]) -> list[list[ast.stmt]] | None:
+    """The top-level statements before the first def or class, those of one line (after a `;`) together, as
+    libcst's statements hold them; None when a line is continued with a backslash (it may join two)."""
+    groups: list[list[ast.stmt]] = []
+    for statement in itertools.takewhile(lambda s: not isinstance(s, _DEFINITIONS), tree.body):
+        line = starts[statement.lineno - 1]
+        if groups and text[line:line + statement.col_offset].strip(" \t\f"):
+            groups[-1].append(statement)  # after a `;` on the line of the one before
+        elif statement.lineno > 1 and text[starts[statement.lineno - 2]:line].endswith("\\\n"):
+            return None
+        else:
+            groups.append([statement])
+    return groups
+
+
+def _lowest(groups: list[list[ast.stmt]]) -> int | None:
+    """base.header_insert_index's lowest place: after a docstring and the `from __future__` imports; None when
+    the first statement is an f-string (see _is_docstring)."""
+    lowest = 0
+    for index, group in enumerate(groups):
+        docstring = _is_docstring(group) if index == 0 else False
+        if docstring is None:
+            return None
+        if not (docstring or any(isinstance(s, ast.ImportFrom) and s.module == "__future__" for s in group)):
+            break
+        lowest = index + 1
+    return lowest
 
 
 def _is_docstring(group: list[ast.stmt]) -> bool | None:
@@ -819,6 +835,16 @@ def _registry_additions(naming: Naming, registries: dict[str, ports_file.Machine
     order = {entry.name: index for index, entry in enumerate(naming.entries)}
     return {m: [known[n] for n in sorted(names, key=lambda n: (order.get(n, len(order)), n))]
             for m, names in wanted.items()}
+
+
+def _requirements(root: Path | None, machines: set[str], requirement: str) -> dict[str, tuple[str, str]]:
+    """requirements file -> (new text, note), for each machine whose code now reads its registry."""
+    requirements = {}
+    for name in sorted(machines):
+        path, text, note = ports_file.with_runtime_requirement(root, name, requirement)
+        if text is not None:
+            requirements[path] = (text, note)
+    return requirements
 
 
 def _unrewritable(collected: Mapping[str, Collected], included: Callable[[str], bool]) -> list[str]:
@@ -1126,11 +1152,7 @@ class PortLiterals(Codemod):
         for site, name in naming.names.items():
             by_file[site.path][(site.line, site.ordinal)] = name
         new_entries = _registry_additions(naming, registries, machine)
-        requirements = {}
-        for name in sorted({machine(path) for path in by_file}):
-            path, text, note = ports_file.with_runtime_requirement(root, name, str(self.options["runtime_requirement"]))
-            if text is not None:
-                requirements[path] = (text, note)
+        requirements = _requirements(root, {machine(path) for path in by_file}, str(self.options["runtime_requirement"]))
         file_notes = [note for path in sorted(collected) if collected[path] for note in collected[path].notes]
         file_left = _unrewritable(collected, lambda path: self._included(kind(path)))
         left_out = [site for site in everything if site.rewritable and not self._included(kind(site.path))]
