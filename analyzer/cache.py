@@ -197,22 +197,36 @@ class EntryFolder:
         decodes only part of it); None on a miss, or when `decode` refuses the value (raises ValueError)."""
         try:
             data = self._path(key).read_bytes()
-            body = data[SIGNATURE_BYTES:]
-            if not hmac.compare_digest(self._signature(body), data[:SIGNATURE_BYTES]):
-                return None  # not written by this user's scans (or damaged since)
+        except OSError:
+            return None  # missing or unreadable: a miss, overwritten by the next put
+        body = data[SIGNATURE_BYTES:]
+        if not hmac.compare_digest(self._signature(body), data[:SIGNATURE_BYTES]):
+            return None  # not written by this user's scans (or damaged since)
+        return self.decode_body(key, body, decode)
+
+    def decode_body(self, key: str, body: bytes, decode: Callable[[Any], Any]) -> Any | None:
+        """The value of an entry body `encode` made for `key` (from a signed file, or from this process's own
+        worker), or None when it is not one."""
+        try:
             entry = unpack(body)
             if type(entry) is not dict or entry.get("format") != ENTRY_FORMAT or entry.get("version") != self.version \
                     or entry.get("key") != key:
                 return None
             return decode(entry.get("value"))
-        except (OSError, ValueError, RecursionError, msgpack.UnpackException):
-            # Missing, unreadable, not msgpack, nested past the unpacker's depth (its errors are ValueErrors),
-            # or the wrong shape (EntryError is a ValueError): a miss, overwritten by the next put.
+        except (ValueError, RecursionError, msgpack.UnpackException):
+            # Not msgpack, nested past the unpacker's depth (its errors are ValueErrors), or the wrong shape
+            # (EntryError is a ValueError): a miss, overwritten by the next put.
             return None
 
+    def encode(self, key: str, value: Any, hint: Any) -> bytes:
+        """The body of `value`'s entry under `key`."""
+        return pack({"format": ENTRY_FORMAT, "version": self.version, "key": key, "value": encoder(hint)(value)})
+
     def write(self, key: str, value: Any, hint: Any) -> None:
-        entry = {"format": ENTRY_FORMAT, "version": self.version, "key": key, "value": encoder(hint)(value)}
-        body = pack(entry)
+        self.write_body(key, self.encode(key, value, hint))
+
+    def write_body(self, key: str, body: bytes) -> None:
+        """File an entry body `encode` made, signed."""
         try:
             if not self.folder.exists():
                 make_ignored_folder(self.folder, mode=0o700)
@@ -234,9 +248,13 @@ def _field_decoder(name: str) -> Callable[[Any], Any]:
 
 
 class FactCache:
-    def __init__(self, folder: str | os.PathLike[str]) -> None:
+    """Each file's facts, filed by the hash of its bytes (and the size limit they were extracted under). With no
+    folder it files nothing: it still packs facts (a worker's answer) and unpacks them."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None) -> None:
         version = facts_version()
-        self.entries = EntryFolder(Path(folder) / version, version)
+        self.files = folder is not None
+        self.entries = EntryFolder(Path(folder or ".") / version, version)
 
     @staticmethod
     def _key(sha256: str, max_bytes: int) -> str:
@@ -269,4 +287,27 @@ class FactCache:
         return facts
 
     def put(self, facts: FileFacts, max_bytes: int) -> None:
-        self.entries.write(self._key(facts.sha256, max_bytes), facts, FileFacts)
+        self.put_packed(self.pack(facts, max_bytes))
+
+    def pack(self, facts: FileFacts, max_bytes: int) -> PackedFacts:
+        """The facts as their cache entry: what a parsing worker files and sends back (smaller than a pickle,
+        and the file's raise facts stay packed in the scanning process until narrowing reads them)."""
+        key = self._key(facts.sha256, max_bytes)
+        return PackedFacts(key, self.entries.encode(key, facts, FileFacts))
+
+    def put_packed(self, packed: PackedFacts) -> None:
+        if self.files:
+            self.entries.write_body(packed.key, packed.body)
+
+    def unpack(self, packed: PackedFacts) -> FileFacts:
+        """Facts `pack` made in this process or its worker; EntryError when `packed` is not such facts."""
+        facts = self.entries.decode_body(packed.key, packed.body, decoder(FileFacts))
+        if facts is None:
+            raise EntryError("not the facts cache's entry of this analyzer version")
+        return facts
+
+
+@dataclasses.dataclass(frozen=True)
+class PackedFacts:
+    key: str
+    body: bytes

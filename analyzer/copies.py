@@ -37,6 +37,7 @@ no pattern matches are what the scan suggests an `extend-copies` glob for.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -63,6 +64,7 @@ def _words(name: str) -> list[str]:
     return [word for word in _WORD_SPLIT.split(name.lower()) if word]
 
 
+@functools.lru_cache(maxsize=4096)  # a tree has few folder names, each asked of every path under it
 def folder_copy_word(name: str) -> str | None:
     """The word of a folder name that makes it a copy folder under the default rules, else None."""
     if _DATE_TEXT.search(name):
@@ -75,6 +77,7 @@ def folder_copy_word(name: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=65536)  # asked of every path several times a scan (listing, copies, graph rows)
 def file_copy_word(stem: str) -> str | None:
     """The word of a file name (without `.py`) that makes it a copy under the default rules, else None."""
     if _DATE_TEXT.search(stem):

@@ -114,15 +114,16 @@ def _add_import_edges(graph, resolution: Resolution, module_ids, imports_out, im
     pairs: dict[tuple[str, str], list] = defaultdict(list)
     for edge in resolution.edges:
         pairs[(edge.importer, edge.target)].append(edge)
+    rows: dict[str, list[Any]] = {"from": [], "to": [], "line": [], "lines": [], "lazy": [], "guarded": []}
     for (importer, target), edges in sorted(pairs.items()):
         lines = sorted({e.line for e in edges})
         lazy, guarded = pair_timing(edges)
-        graph.rels["IMPORTS"].add(
-            **{"from": module_ids[importer], "to": module_ids[target]}, line=lines[0],
-            lines=",".join(map(str, lines)), lazy=lazy, guarded=guarded,
-        )
+        for column, value in zip(rows.values(), (module_ids[importer], module_ids[target], lines[0],
+                                                 ",".join(map(str, lines)), lazy, guarded)):
+            column.append(value)
         imports_out[importer] += 1
         imports_in[target] += 1
+    graph.rels["IMPORTS"].extend(len(pairs), **rows)  # column by column: tens of thousands of pairs
     packages: dict[tuple[str, str], list] = defaultdict(list)
     stdlib: dict[str, bool] = {}
     for external in resolution.externals:
@@ -141,7 +142,7 @@ def _add_import_edges(graph, resolution: Resolution, module_ids, imports_out, im
 
 def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resolution: Resolution, imports_out, imports_in,
                 copies: CopyIndex) -> None:
-    snapshot, nodes, rels = graph.snapshot, graph.nodes, graph.rels
+    snapshot, nodes = graph.snapshot, graph.nodes
     error = facts.parse_error
     component = resolution.components.get(facts.path, -1)
     nodes["Module"].add(
@@ -157,19 +158,7 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
         **{trait: getattr(facts, trait) for trait in MODULE_TRAITS},
     )
     located = {"snapshot": snapshot, "path": facts.path, "machine": facts.machine}
-    if facts.classes:
-        class_ids = _add_items(graph, facts.classes, kind_named("classes").id_tag, "Class", "DEFINES_CLASS",
-                               module_id, located, bases=[",".join(c.bases) for c in facts.classes])
-        first_ids: dict[str, str] = {}
-        for cls, node_id in zip(facts.classes, class_ids):
-            first_ids.setdefault(cls.name, node_id)
-    if facts.functions:
-        function_ids = _add_items(graph, facts.functions, kind_named("functions").id_tag, "Function",
-                                  "DEFINES_FUNCTION", module_id, located)
-        if facts.classes:
-            methods = [(first_ids[f.class_name], node_id) for f, node_id in zip(facts.functions, function_ids)
-                       if f.class_name in first_ids and f.qualname == f"{f.class_name}.{f.name}"]
-            rels["HAS_METHOD"].extend(len(methods), **{"from": [m[0] for m in methods], "to": [m[1] for m in methods]})
+    _add_definitions(graph, facts, module_id, located)
     for kind in node_kinds():
         if kind.own_rows:
             continue
@@ -177,6 +166,22 @@ def _add_module(graph: GraphSnapshot, facts: FileFacts, module_id: str, resoluti
         if items:
             _add_items(graph, items, kind.id_tag, kind.label, kind.relationship, module_id, located,
                        **{name: [",".join(getattr(item, name)) for item in items] for name in kind.joined})
+
+
+def _add_definitions(graph: GraphSnapshot, facts: FileFacts, module_id: str, located: dict[str, str]) -> None:
+    """The module's classes and functions, and which functions are methods of which class."""
+    first_ids: dict[str, str] = {}  # class name -> the node of its first definition
+    if facts.classes:
+        class_ids = _add_items(graph, facts.classes, kind_named("classes").id_tag, "Class", "DEFINES_CLASS",
+                               module_id, located, bases=[",".join(c.bases) for c in facts.classes])
+        for cls, node_id in zip(facts.classes, class_ids):
+            first_ids.setdefault(cls.name, node_id)
+    if facts.functions:
+        function_ids = _add_items(graph, facts.functions, kind_named("functions").id_tag, "Function",
+                                  "DEFINES_FUNCTION", module_id, located)
+        methods = [(first_ids[f.class_name], node_id) for f, node_id in zip(facts.functions, function_ids)
+                   if f.class_name in first_ids and f.qualname == f"{f.class_name}.{f.name}"]
+        graph.rels["HAS_METHOD"].extend(len(methods), **{"from": [m[0] for m in methods], "to": [m[1] for m in methods]})
 
 
 def _add_items(graph: GraphSnapshot, items: list[Any], id_tag: str, table: str, relationship: str, module_id: str,

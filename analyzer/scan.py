@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import __version__, configs
-from analyzer.cache import EntryFolder, FactCache, default_cache_dir, graph_version, write_atomically
+from analyzer.cache import EntryFolder, FactCache, PackedFacts, default_cache_dir, graph_version, write_atomically
 from analyzer.config import ScanConfig
 from analyzer.contracts import Contract, Violation, add_violations, check_contracts, parse_contracts
 from analyzer.copies import CopyIndex, classify_copies
@@ -109,8 +109,8 @@ class ScanReport:
         return data
 
 
-def _extract_one(cache_dir: str | None, max_bytes: int, work: tuple[str, str, str]) -> FileFacts:
-    """Worker: read, parse and cache one file."""
+def _extract_one(cache_dir: str | None, max_bytes: int, work: tuple[str, str, str]) -> PackedFacts | FileFacts:
+    """Worker: read, parse and cache one file; its facts go back packed as their cache entry."""
     from analyzer.extract import extract_file  # libcst, Bandit, radon: only where a file is parsed, not on a warm scan
 
     absolute, relative, machine = work
@@ -118,10 +118,10 @@ def _extract_one(cache_dir: str | None, max_bytes: int, work: tuple[str, str, st
         data = Path(absolute).read_bytes()
     except OSError as error:
         return _unreadable(relative, machine, error)
-    facts = extract_file(relative, data, machine, max_bytes)
-    if cache_dir is not None:
-        FactCache(cache_dir).put(facts, max_bytes)
-    return facts
+    cache = FactCache(cache_dir)
+    packed = cache.pack(extract_file(relative, data, machine, max_bytes), max_bytes)
+    cache.put_packed(packed)
+    return packed
 
 
 def _unreadable(relative: str, machine: str, error: OSError) -> FileFacts:
@@ -152,14 +152,17 @@ def collect_facts(
     with no cache entry start parsing first, while the cached facts of the others are decoded.
     """
     cache = FactCache(cache_dir) if cache_dir else None
+    packing = cache or FactCache(None)
     facts: list[FileFacts | None] = [None] * len(sources)
     absent = [i for i, sha in enumerate(hashes) if cache is None or not sha or not cache.has(sha, config.max_file_bytes)]
     misses: list[int] = []  # in the order they were handed to the workers
     work: list[tuple[str, str, str]] = []
     finished = 0
 
-    def done(position: int, outcome: FileFacts | Failure) -> None:
+    def done(position: int, outcome: PackedFacts | FileFacts | Failure) -> None:
         nonlocal finished
+        if isinstance(outcome, PackedFacts):
+            outcome = packing.unpack(outcome)
         facts[misses[position]] = _failed(work[position], outcome) if isinstance(outcome, Failure) else outcome
         finished += 1
         if progress:
