@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from analyzer.codec import DeferredValue
 from analyzer.facts import FileFacts
 from analyzer.narrowing.model import (
     ATTRIBUTE, AWAIT, BINOP, CALL, COMPARE, FIXED, FORMAT, ITERATE, OPAQUE, RAISE, SET_ATTRIBUTE, SUBSCRIPT, UNARY,
@@ -1001,5 +1002,9 @@ def narrow_excepts(files: list[FileFacts], extra_rows=None,
         excepts = [replace(x, narrow_types=types[x.line], narrowable=True) if x.line in types else x
                    for x in facts.excepts]
         updated.append(replace(facts, excepts=excepts))
+    for facts in files:
+        raising: object = facts.raising  # a DeferredValue standing for the RaiseFacts, where they came packed
+        if isinstance(raising, DeferredValue):
+            raising.forget()  # followed: its decoded form is freed for the rest of the scan
     return updated, Narrowing(inputs, found)
 

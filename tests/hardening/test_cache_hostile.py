@@ -130,6 +130,8 @@ def test_raise_facts_are_decoded_when_used(tmp_path):
     assert type(functions) is DeferredMap and sorted(functions) == ["f", "g"] and "f" in functions
     assert functions["f"] == facts.raising.functions["f"] and functions.get("missing") is None
     assert cached == facts
+    cached.raising.forget()  # a pass done with them frees the decoded form; asked again, they decode again
+    assert cached.raising.functions is not functions and cached.raising.functions == functions
     # Only the codec's own output may be deferred: a packed value that does not fit fails where it is read.
     data = list(encoder(RaiseFacts)(facts.raising))  # an array of the fields, in declaration order
     data[_at(RaiseFacts, "functions")] = {**data[_at(RaiseFacts, "functions")], "f": msgpack.packb({"qualname": 3})}
