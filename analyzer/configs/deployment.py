@@ -238,6 +238,8 @@ def _link_dependencies(agents: list[ConfiguredAgent]) -> None:
 
 
 def find_cycles(agents: list[ConfiguredAgent]) -> list[DependencyCycle]:
+    if not any(agent.depends_on for agent in agents):
+        return []  # no dependency, no cycle: not worth networkx's import (80 ms of a `fix` dry run)
     import networkx as nx  # loaded where a graph is built, not by an unchanged check (docs/performance.md)
 
     graph: nx.DiGraph[int] = nx.DiGraph()

@@ -21,7 +21,7 @@ import os
 import stat
 import tempfile
 import tokenize
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,7 +30,7 @@ import libcst as cst
 
 from analyzer.config import DEFAULT_MAX_FILE_SECONDS
 from analyzer.facts import FileFacts
-from analyzer.workers import Failure, run_bounded
+from analyzer.workers import Failure, cycle_collector_paused, run_bounded
 from agent_graph_codemods.base import (
     Codemod,
     Edit,
@@ -64,6 +64,7 @@ class FileOutcome:
     reason: str = ""
     collected: Any = None
     extra: bool = False  # a file the codemod writes besides the sources (config/ports.yaml)
+    diff: str | None = None  # unified_diff of old and new, when the worker of a dry run worked it out
 
 
 @dataclass
@@ -86,7 +87,7 @@ class Report:
         return [outcome.path for outcome in self.changed]
 
     def diff(self) -> str:
-        return "".join(unified_diff(outcome) for outcome in self.changed)
+        return "".join(unified_diff(o) if o.diff is None else o.diff for o in self.changed)
 
 
 class Progress(Protocol):
@@ -159,14 +160,18 @@ class _Job:
     phase: str  # collect | rewrite
     write: bool  # write each rewritten file as soon as it is verified
     dry: bool  # nothing of the run is written: a rewritten file is verified with compile() alone
+    # The cached facts of the bytes a scan's libcst parsed, by path: the forked workers inherit them with the job,
+    # so that the items they are sent need not carry them.
+    facts: Mapping[str, FileFacts] = field(default_factory=dict)
 
 
-# (path, file plan, content to use instead of the file's, the cached facts of the bytes a scan's libcst parsed)
-_Item = tuple[str, Any, bytes | None, FileFacts | None]
+# (path, file plan, content to use instead of the file's: what an earlier codemod of the run made of it)
+_Item = tuple[str, Any, bytes | None]
 
 
+@cycle_collector_paused()  # the syntax trees of a file: cycle-free, a tenth of the CPU spent on the collector's passes
 def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
-    path, file_plan, override, facts = item
+    path, file_plan, override = item
     full = Path(job.root) / path
     try:
         data = override if override is not None else full.read_bytes()
@@ -174,15 +179,13 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
         return FileOutcome(path, FAILED, reason=f"cannot read: {error.strerror or error}")
     if not codemod.might_apply(data):
         return FileOutcome(path, UNCHANGED)
-    # Facts vouch only for the bytes they were made of, and the file may have changed since they were looked up.
-    if facts is not None and hashlib.sha256(data).hexdigest() != facts.sha256:
-        facts = None
+    facts = _facts_of(job, path, override, data)
     try:
         text, module, tree = _parsed(codemod, data, path, facts)
+        if job.phase == "collect":
+            return _collect(codemod, data, text, module, tree() if tree is not None else None, path, facts)
     except NotParsable as error:
         return FileOutcome(path, UNPARSABLE, reason=str(error))
-    if job.phase == "collect":
-        return _collect(codemod, data, text, module, tree, path, facts)
     try:
         new, edits, notes = _rewrite(codemod, data, text, module, tree, path, file_plan, facts)
     except NotParsable as error:
@@ -191,29 +194,44 @@ def _process(codemod: Codemod, job: _Job, item: _Item) -> FileOutcome:
         return FileOutcome(path, FAILED, reason=f"codemod error: {type(error).__name__}: {error}")
     if new == data:
         return FileOutcome(path, UNCHANGED, notes=notes)
+    return _changed(job, FileOutcome(path, CHANGED, data, new, edits, notes), written_over=override is None)
+
+
+def _facts_of(job: _Job, path: str, override: bytes | None, data: bytes) -> FileFacts | None:
+    """The cached facts of the file's bytes, if any: none for a file an earlier codemod of the run rewrote, or one
+    changed since they were looked up (facts vouch only for the bytes they were made of)."""
+    facts = job.facts.get(path) if override is None else None
+    return facts if facts is not None and hashlib.sha256(data).hexdigest() == facts.sha256 else None
+
+
+def _changed(job: _Job, outcome: FileOutcome, written_over: bool) -> FileOutcome:
+    """A changed file's outcome once its new text is verified (and written, when the job writes; `written_over`:
+    the file on disk must still hold the old bytes), FAILED when it cannot be."""
     try:
         # A dry run shows the change; only what is written must also parse with libcst again.
-        check_compiles(new, path) if job.dry else parse_checked(new, path)
+        check_compiles(outcome.new, outcome.path) if job.dry else parse_checked(outcome.new, outcome.path)
     except NotParsable as error:
-        return FileOutcome(path, FAILED, reason=f"the rewritten file does not parse, not written: {error}")
-    outcome = FileOutcome(path, CHANGED, data, new, edits, notes)
+        return FileOutcome(outcome.path, FAILED, reason=f"the rewritten file does not parse, not written: {error}")
+    if job.dry:  # what the run prints, worked out in the workers
+        outcome.diff = unified_diff(outcome)
     if job.write:
         try:
-            atomic_write(full, new, expected=data if override is None else None)
+            atomic_write(Path(job.root) / outcome.path, outcome.new, expected=outcome.old if written_over else None)
         except OSError as error:
-            return FileOutcome(path, FAILED, reason=f"not written: {error}")
+            return FileOutcome(outcome.path, FAILED, reason=f"not written: {error}")
     return outcome
 
 
 def _parsed(codemod: Codemod, data: bytes, path: str, facts: FileFacts | None
-            ) -> tuple[str | None, cst.Module | None, ast.Module | None]:
-    """(None, libcst's tree, None) of the file, both parsers' check passed; or, for a file a scan parsed
-    (`facts`) that the codemod may work on in parts, (its text, None, CPython's tree). NotParsable otherwise."""
+            ) -> tuple[str | None, cst.Module | None, Callable[[], ast.Module] | None]:
+    """(None, libcst's tree, None) of the file, both parsers' check passed (NotParsable otherwise); or, for a
+    file a scan parsed (`facts`) that the codemod may work on in parts, (its text, None, CPython's tree on first
+    call, which raises NotParsable when compile() refuses the file)."""
     text = _plain_text(data) if facts is not None and codemod.rewrites_locally() else None
     if text is None:
         return None, parse_checked(data, path), None
     # libcst parsed these bytes in the scan (the facts cache is keyed by their hash): compile() is the rest
-    return text, None, compiled_tree(data, path)
+    return text, None, functools.cache(functools.partial(compiled_tree, data, path))
 
 
 def _collect(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None, tree: ast.Module | None,
@@ -232,14 +250,17 @@ def _collect(codemod: Codemod, data: bytes, text: str | None, module: cst.Module
     return FileOutcome(path, UNCHANGED, collected=collected)
 
 
-def _rewrite(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None, tree: ast.Module | None,
-             path: str, file_plan: Any, facts: FileFacts | None) -> tuple[bytes, list[Edit], list[str]]:
+def _rewrite(codemod: Codemod, data: bytes, text: str | None, module: cst.Module | None,
+             tree: Callable[[], ast.Module] | None, path: str, file_plan: Any, facts: FileFacts | None
+             ) -> tuple[bytes, list[Edit], list[str]]:
     """The new bytes, edits and notes: from parts of the text alone (`tree` and `text` given), else, or when
-    they cannot be cut out, from the whole module (parsed here when it was not)."""
+    they cannot be cut out, from the whole module (parsed here when it was not, once compile() took it)."""
     if tree is not None and text is not None and facts is not None:
         local = codemod.rewrite_locally(text, tree, path, file_plan, facts)
         if local is not None:
             return local.code.encode("utf-8"), local.edits, local.notes
+    if module is None and tree is not None:
+        tree()  # the local rewrite may not have compiled the file
     module = module if module is not None else parse_libcst(data)
     if facts is None:
         result = codemod.rewrite(module, path, file_plan)
@@ -306,8 +327,8 @@ def run_codemod(codemod: Codemod, tree: Tree, *, write: bool = False, jobs: int 
     plan, paths = _plan(codemod, tree, write, jobs, seconds, overlay, facts, progress, report)
     progress.start(f"{codemod.name}: {'fixing' if write else 'checking'}", len(paths))
     # With a limit, nothing is written until the first files that change are known.
-    job = _Job(str(tree.root), "rewrite", write and not limit, not write)
-    outcomes = _map(codemod, job, _items(paths, overlay, facts), jobs, seconds, progress)
+    job = _Job(str(tree.root), "rewrite", write and not limit, not write, facts)
+    outcomes = _map(codemod, job, _items(paths, overlay), jobs, seconds, progress)
     outcomes = _first_files(outcomes, limit, tree.root if write else None, overlay, report)
     for outcome in outcomes:
         {CHANGED: report.changed, UNPARSABLE: report.unparsable, FAILED: report.failed}.get(
@@ -329,11 +350,9 @@ def _needed(codemod: Codemod, files: list[str], overlay: Mapping[str, bytes],
     return [path for path in files if path in overlay or path not in facts or codemod.needs_file(facts[path])]
 
 
-def _items(paths: list[tuple[str, Any]], overlay: Mapping[str, bytes], facts: Mapping[str, FileFacts]) -> list[_Item]:
-    """What the workers get for (path, file plan) pairs: a file with facts and not rewritten by an earlier
-    codemod of the run is one a scan's libcst parsed, as it was when its facts were looked up."""
-    return [(path, file_plan, overlay.get(path), facts[path] if path in facts and path not in overlay else None)
-            for path, file_plan in paths]
+def _items(paths: list[tuple[str, Any]], overlay: Mapping[str, bytes]) -> list[_Item]:
+    """What the workers get for (path, file plan) pairs."""
+    return [(path, file_plan, overlay.get(path)) for path, file_plan in paths]
 
 
 def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, seconds: float, overlay: dict[str, bytes],
@@ -350,8 +369,9 @@ def _plan(codemod: Codemod, tree: Tree, write: bool, jobs: int, seconds: float, 
     collected.update((path, value) for path, value in from_facts.items() if value is not None)
     to_parse = [path for path in needed if from_facts.get(path) is None]
     progress.start(f"{codemod.name}: reading", len(to_parse))
-    items = _items([(path, None) for path in to_parse], overlay, facts)
-    for outcome in _map(codemod, _Job(str(tree.root), "collect", False, not write), items, jobs, seconds, progress):
+    items = _items([(path, None) for path in to_parse], overlay)
+    job = _Job(str(tree.root), "collect", False, not write, facts)
+    for outcome in _map(codemod, job, items, jobs, seconds, progress):
         if outcome.status == UNCHANGED:
             collected[outcome.path] = outcome.collected
         else:

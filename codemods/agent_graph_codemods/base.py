@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import libcst as cst
 
@@ -185,14 +185,16 @@ class Codemod:
         `rewrite_locally`)."""
         raise NotImplementedError
 
-    def rewrite_locally(self, text: str, tree: ast.Module, path: str, file_plan: Any,
+    def rewrite_locally(self, text: str, tree: Callable[[], ast.Module], path: str, file_plan: Any,
                         facts: FileFacts) -> TextRewrite | None:
         """The rewrite of a file a scan parsed (asked when `rewrites_locally`) from its text ("\\n" line breaks),
         CPython's tree and the cached facts of its bytes: exactly what `rewrite_with_facts` of the whole module
-        gives (text, edits, notes); None when it cannot tell, and the file is rewritten whole. The default:
-        `rewrite` of each statement `local_sites` names, alone, gives exactly its part of the file's rewrite
-        (`rewrite_statements`)."""
-        return rewrite_statements(self, text, self.local_sites(tree), path, file_plan)
+        gives (text, edits, notes); None when it cannot tell, and the file is rewritten whole. `tree()` parses
+        and compiles the file on first call (NotParsable when compile() refuses it): a rewrite that need not
+        ask, because its plan already holds what the collect phase read of the same bytes' tree, skips both.
+        The default: `rewrite` of each statement `local_sites` names, alone, gives exactly its part of the
+        file's rewrite (`rewrite_statements`)."""
+        return rewrite_statements(self, text, self.local_sites(tree()), path, file_plan)
 
     def collect_locally(self, text: str, tree: ast.Module, path: str, facts: FileFacts) -> Any | None:
         """`collect_with_facts` of a file a scan parsed (asked when `rewrites_locally`), from its text, CPython's
@@ -290,21 +292,30 @@ class TextRewrite:
 
 @dataclass
 class Cut:
-    """Whole lines of a file's text parsed alone with libcst: `before` + text[start:end] + `after` is `module`."""
+    """Whole lines of a file's text parsed alone with libcst: `before` + text[start:end] is `module`."""
 
     start: int
     end: int
     shift: int  # a line of `module` + shift = that line in the file
     module: cst.Module
     before: str = ""
-    after: str = ""
 
     def text_of(self, module: cst.Module) -> str | None:
         """The file's new text for these lines from a rewrite of `module`; None when the wrapper did not stay."""
         code = module.code
-        if not (code.startswith(self.before) and code.endswith(self.after)):
-            return None
-        return code[len(self.before): len(code) - len(self.after)]
+        return code[len(self.before):] if code.startswith(self.before) else None
+
+
+class Span(NamedTuple):
+    """The lines of a statement of CPython's tree, kept without the tree (what cut_statements reads of one)."""
+
+    lineno: int
+    end_lineno: int
+    col_offset: int
+
+    @classmethod
+    def of(cls, statement: ast.stmt) -> Span:
+        return cls(statement.lineno, statement.end_lineno or statement.lineno, statement.col_offset)
 
 
 def line_offsets(text: str) -> list[int]:
@@ -312,7 +323,7 @@ def line_offsets(text: str) -> list[int]:
     return [0, *(match.end() for match in re.finditer("\n", text))]
 
 
-def cut_statements(text: str, statements: Sequence[ast.stmt], starts: Sequence[int] | None = None
+def cut_statements(text: str, statements: Sequence[ast.stmt | Span], starts: Sequence[int] | None = None
                    ) -> list[Cut] | None:
     """The outermost of `statements`, each cut out of the file's text on its whole lines and parsed alone (an
     indented one as the body of `if 1:`), in source order; None when one does not start its line, overlaps the
@@ -336,13 +347,14 @@ def cut_statements(text: str, statements: Sequence[ast.stmt], starts: Sequence[i
     return cuts
 
 
-def splice(text: str, cuts: Sequence[Cut], new_texts: Sequence[str]) -> str:
-    """`text` with each cut's lines replaced by its new text (cuts in source order, not overlapping)."""
+def splice(text: str, replaced: Sequence[tuple[int, int, str]]) -> str:
+    """`text` with each (start, end, new text) in place of text[start:end] (in source order, not overlapping; an
+    insertion has start == end)."""
     pieces: list[str] = []
     done = 0
-    for cut, new in zip(cuts, new_texts):
-        pieces += [text[done:cut.start], new]
-        done = cut.end
+    for start, end, new in replaced:
+        pieces += [text[done:start], new]
+        done = end
     pieces.append(text[done:])
     return "".join(pieces)
 
@@ -355,7 +367,7 @@ def rewrite_statements(codemod: Codemod, text: str, statements: Sequence[ast.stm
     cuts = cut_statements(text, statements)
     if cuts is None:
         return None
-    new_texts: list[str] = []
+    replaced: list[tuple[int, int, str]] = []
     edits: list[Edit] = []
     notes: list[str] = []
     for cut in cuts:
@@ -365,13 +377,13 @@ def rewrite_statements(codemod: Codemod, text: str, statements: Sequence[ast.stm
             return None
         edits += [dataclasses.replace(edit, line=edit.line + cut.shift) for edit in result.edits]
         notes += result.notes
-        new_texts.append(new)
-    return TextRewrite(splice(text, cuts, new_texts), edits, notes)
+        replaced.append((cut.start, cut.end, new))
+    return TextRewrite(splice(text, replaced), edits, notes)
 
 
-def _outermost(statements: Sequence[ast.stmt]) -> list[ast.stmt]:
+def _outermost(statements: Sequence[ast.stmt | Span]) -> list[ast.stmt | Span]:
     """The statements whose lines are not inside another one's, in source order."""
-    kept: list[ast.stmt] = []
+    kept: list[ast.stmt | Span] = []
     for statement in sorted(statements, key=lambda s: (s.lineno, -(s.end_lineno or s.lineno))):
         if not kept or (statement.end_lineno or statement.lineno) > (kept[-1].end_lineno or kept[-1].lineno):
             kept.append(statement)

@@ -19,6 +19,8 @@ machine) keeps its name. Registries and requirements: codemods/ports_file.py.
 from __future__ import annotations
 
 import ast
+import functools
+import itertools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
@@ -50,14 +52,13 @@ from agent_graph_codemods.base import (
     Cut,
     Edit,
     Example,
-    NotParsable,
     Option,
     Rewrite,
+    Span,
     TextRewrite,
     ast_statements,
     cut_statements,
     line_offsets,
-    parse_libcst,
     splice,
     first_statement_holding,
     header_insert_index,
@@ -111,11 +112,32 @@ class PortSite:
     rewritable: bool = True  # False: a bind whose port stays (default argument...), known for naming only
 
 
+@dataclass(frozen=True)
+class Layout:
+    """What a local rewrite of a file cuts out of its text, read from CPython's tree of its bytes (`sha256`) when
+    they are collected: the rewrite of the same bytes takes it from the plan instead of parsing the file again."""
+
+    sha256: str
+    statements: tuple[Span, ...] | None  # the call statements (_site_statements); None: they cannot be cut out
+    import_points: tuple[tuple[int, int], ...] | None  # where the import may go (_import_points)
+    function: str  # the name get_port is called by
+    needs_import: str  # the import to add, "" when the module has it
+
+
 @dataclass
 class Collected:
     sites: list[PortSite] = field(default_factory=list)  # rewritable sites and fixed-port binds
     notes: list[str] = field(default_factory=list)  # ports from other sources, left as they are on purpose
     left: list[str] = field(default_factory=list)  # literal or constant ports the codemod cannot rewrite
+    layout: Layout | None = field(default=None, compare=False)  # from a local collect: how the rewrite cuts it
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """A file's part of the plan: (line, ordinal) -> NAME, and its layout when a local collect gave one."""
+
+    names: dict[tuple[int, int], str]
+    layout: Layout | None = None
 
 
 @dataclass
@@ -410,24 +432,15 @@ def _site_statements(tree: ast.Module, endpoints: list[ResolvedEndpoint]) -> lis
     return list(holders.values())
 
 
-_HEAD_END = "pass\n"  # stands for the first def or class after a module's head cut out alone
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_INDENT = re.compile(r"[ \t\f]*")
 
 
-def _head(text: str, tree: ast.Module, starts: list[int]) -> Cut | None:
-    """The top-level statements before the first def or class, parsed alone with a `pass` standing for the
-    rest: where the import goes (base.header_insert_index never looks further); the whole file when it has no
-    def or class. None when that does not parse alone."""
-    first = next((s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))),
-                 None)
-    try:
-        if first is None:
-            return Cut(0, len(text), 0, parse_libcst(text))
-        end = starts[min([first.lineno, *(d.lineno for d in first.decorator_list)]) - 1]
-        if not text.startswith(("@", "def", "async", "class"), end):  # a decorator continued from the line before
-            return None
-        return Cut(0, end, 0, parse_libcst(text[:end] + _HEAD_END), after=_HEAD_END)
-    except NotParsable:
-        return None
+def _layout(text: str, starts: list[int], tree: ast.Module, endpoints: list[ResolvedEndpoint], sha256: str
+            ) -> Layout:
+    statements = _site_statements(tree, endpoints)
+    return Layout(sha256, None if statements is None else tuple(Span.of(s) for s in statements),
+                  _import_points(text, tree, starts), *_registry_function_in(tree))
 
 
 def _cut_calls(text: str, cuts: list[Cut]) -> _Calls:
@@ -440,39 +453,141 @@ def _cut_calls(text: str, cuts: list[Cut]) -> _Calls:
     return calls
 
 
-def _parts(text: str, tree: ast.Module, endpoints: list[ResolvedEndpoint], needs_import: str) -> list[Cut] | None:
-    """The parts of the file a local rewrite parses: the module's head first when the import goes there, then
-    the call statements after it; None when one cannot be cut out."""
-    starts = line_offsets(text)
-    statements = _site_statements(tree, endpoints)
-    head = _head(text, tree, starts) if needs_import else None
-    if statements is None or (needs_import and head is None):
-        return None
-    if head is not None:
-        statements = [statement for statement in statements if starts[statement.lineno - 1] >= head.end]
-    cuts = cut_statements(text, statements, starts)
-    if cuts is None:
-        return None
-    return [head, *cuts] if head is not None else cuts
-
-
-def _new_texts(text: str, parts: list[Cut], located: list[_Located], swaps: _Swaps, needs_import: str
-               ) -> list[str] | None:
-    """Each part's new text: swapped, and the head (first, when `needs_import`) with the import added."""
+def _new_text(text: str, cuts: list[Cut], located: list[_Located], swaps: _Swaps, layout: Layout) -> str | None:
+    """The file's text with each cut that holds a swapped node rewritten, and the import (when the module lacks
+    it) where _import_points put it; None when a cut's wrapper did not stay."""
     changed = swaps.replacements.keys() | swaps.splits.keys()
     swapped = [item.module for item in located if item.target.node in changed]
-    new_texts = []
-    for index, part in enumerate(parts):
-        new_module = part.module
-        if any(module is part.module for module in swapped):  # the head seldom is: only the import goes in
-            new_module = new_module.visit(_Replacer(swaps.replacements, swaps.splits))
-        if index == 0 and needs_import:
-            new_module = _with_import(part.module, new_module, needs_import, swaps.chosen)
-        new = part.text_of(new_module) if new_module is not part.module else text[part.start:part.end]
-        if new is None:
+    replaced = []
+    for cut in cuts:
+        if any(module is cut.module for module in swapped):
+            new = cut.text_of(cut.module.visit(_Replacer(swaps.replacements, swaps.splits)))
+            if new is None:
+                return None
+            replaced.append((cut.start, cut.end, new))
+    if layout.needs_import and layout.import_points is not None:
+        # header_insert_index: no later than the top-level statement holding the first use of get_port
+        first_use = min((item.site.line for item in located if item.target.node in swaps.chosen), default=None)
+        points = [point for point in layout.import_points if first_use is None or point[0] <= first_use]
+        offset = (points or layout.import_points)[-1][1]
+        replaced.append((offset, offset, layout.needs_import))  # before a cut that starts there
+    return splice(text, sorted(replaced))
+
+
+# --------------------------------------------------------------------- where the import goes, from CPython's tree
+
+
+def _import_points(text: str, tree: ast.Module, starts: list[int]) -> tuple[tuple[int, int], ...] | None:
+    """base.header_insert_index on CPython's tree: (first line, offset in `text`) of each top-level statement
+    (as libcst groups them: those on one line, after a `;`, are one) the import may go before, from the lowest
+    (after a docstring and `from __future__` imports) to the last (after the top imports, never past the first
+    def or class); the statement holding the first use, when it is among them, takes it. The offset is where
+    libcst's statement begins: after the one before it and the indented lines its last block owns. None for a
+    head whose statements CPython and libcst may see differently (a line continued with a backslash, an
+    f-string as the first statement)."""
+    groups = _head_statements(text, tree, starts)
+    lowest = None if groups is None else _lowest(groups)
+    if groups is None or lowest is None:
+        return None
+    position = max([lowest, *(index + 1 for index, group in enumerate(groups)
+                              if all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in group)
+                              or _is_import_guard(text, group, starts))])
+    # The first line of each statement, and of what follows the last: the first def or class, or the file's end.
+    definition = next((s for s in tree.body if isinstance(s, _DEFINITIONS)), None)
+    firsts = [group[0].lineno for group in groups]
+    firsts.append(len(starts) + 1 if definition is None else
+                  min([definition.lineno, *(d.lineno for d in definition.decorator_list)]))
+    points = []
+    for index in range(lowest, position + 1):
+        offset = starts[firsts[0] - 1] if index == 0 else _end_of(text, groups[index - 1][-1], firsts[index], starts)
+        points.append((firsts[index], offset))
+    return tuple(points)
+
+
+def _head_statements(text: str, tree: ast.Module, starts: list[int]) -> list[list[ast.stmt]] | None:
+    """The top-level statements before the first def or class, those of one line (after a `;`) together, as
+    libcst's statements hold them; None when a line is continued with a backslash (it may join two)."""
+    groups: list[list[ast.stmt]] = []
+    for statement in itertools.takewhile(lambda s: not isinstance(s, _DEFINITIONS), tree.body):
+        line = starts[statement.lineno - 1]
+        if groups and text[line:line + statement.col_offset].strip(" \t\f"):
+            groups[-1].append(statement)  # after a `;` on the line of the one before
+        elif statement.lineno > 1 and text[starts[statement.lineno - 2]:line].endswith("\\\n"):
             return None
-        new_texts.append(new)
-    return new_texts
+        else:
+            groups.append([statement])
+    return groups
+
+
+def _lowest(groups: list[list[ast.stmt]]) -> int | None:
+    """base.header_insert_index's lowest place: after a docstring and the `from __future__` imports; None when
+    the first statement is an f-string (see _is_docstring)."""
+    lowest = 0
+    for index, group in enumerate(groups):
+        docstring = _is_docstring(group) if index == 0 else False
+        if docstring is None:
+            return None
+        if not (docstring or any(isinstance(s, ast.ImportFrom) and s.module == "__future__" for s in group)):
+            break
+        lowest = index + 1
+    return lowest
+
+
+def _is_docstring(group: list[ast.stmt]) -> bool | None:
+    """base._is_docstring: one string expression (None for an f-string, which libcst counts when it is
+    concatenated with a plain string)."""
+    if len(group) != 1 or not isinstance(group[0], ast.Expr):
+        return False
+    value = group[0].value
+    if isinstance(value, ast.JoinedStr):
+        return None
+    return isinstance(value, ast.Constant) and isinstance(value.value, (str, bytes))
+
+
+def _is_import_guard(text: str, group: list[ast.stmt], starts: list[int]) -> bool:
+    """base._is_import_guard: a `try` whose indented block holds imports only."""
+    statement = group[0]
+    return (isinstance(statement, ast.Try) and all(isinstance(s, (ast.Import, ast.ImportFrom)) for s in statement.body)
+            and bool(_indent(text, statement.body[0], starts)))
+
+
+def _end_of(text: str, statement: ast.stmt, following: int, starts: list[int]) -> int:
+    """Where libcst's top-level statement after `statement` begins (its leading comments and blank lines
+    included): the line after `statement`, or after the last line before `following` that its last indented
+    block owns (a comment or blank line that starts with the block's indentation)."""
+    last = statement.end_lineno or statement.lineno
+    offset = starts[last] if last < len(starts) else len(text)
+    indent = _last_block_indent(text, statement, starts)
+    for line in range(last + 1, following):
+        if indent and text.startswith(indent, starts[line - 1]):
+            offset = starts[line] if line < len(starts) else len(text)
+    return offset
+
+
+def _last_block_indent(text: str, statement: ast.stmt, starts: list[int]) -> str:
+    """The indentation of the last block of a compound statement (an `elif`'s, for an if/elif chain; the `case`
+    lines', for a match); "" for a simple statement or a block on the line of its clause."""
+    if isinstance(statement, ast.Match):
+        indent = _INDENT.match(text, starts[statement.cases[-1].pattern.lineno - 1])
+        return indent.group() if indent else ""
+    while True:
+        blocks = [getattr(statement, "body", None), *(h.body for h in getattr(statement, "handlers", ())),
+                  getattr(statement, "orelse", None), getattr(statement, "finalbody", None)]
+        last = next((block for block in reversed(blocks) if isinstance(block, list) and block), None)
+        if last is None:
+            return ""
+        first = last[0]
+        if not (isinstance(statement, ast.If) and last is statement.orelse and isinstance(first, ast.If)
+                and text.startswith("elif", starts[first.lineno - 1] + first.col_offset)):
+            return _indent(text, first, starts)
+        statement = first
+
+
+def _indent(text: str, statement: ast.stmt, starts: list[int]) -> str:
+    """The whitespace before a statement that starts its line; "" for one that does not."""
+    line = starts[statement.lineno - 1]
+    prefix = text[line:line + statement.col_offset]
+    return "" if prefix.strip(" \t\f") else prefix
 
 
 def _registry_function_in(tree: ast.Module) -> tuple[str, str]:
@@ -509,6 +624,7 @@ def _registry_import(get_port_taken: bool) -> tuple[str, str]:
 @dataclass
 class PortPlan:
     names: dict[str, dict[tuple[int, int], str]]  # path -> (line, ordinal) -> NAME
+    layouts: dict[str, Layout]  # path -> how a local collect found its text cut
     registries: dict[str, ports_file.MachineRegistry]  # machine -> its registry as it is
     new_entries: dict[str, list[PortEntry]]  # machine -> entries its registry gains
     requirements: dict[str, tuple[str, str]]  # requirements file -> (new text, note)
@@ -721,6 +837,16 @@ def _registry_additions(naming: Naming, registries: dict[str, ports_file.Machine
             for m, names in wanted.items()}
 
 
+def _requirements(root: Path | None, machines: set[str], requirement: str) -> dict[str, tuple[str, str]]:
+    """requirements file -> (new text, note), for each machine whose code now reads its registry."""
+    requirements = {}
+    for name in sorted(machines):
+        path, text, note = ports_file.with_runtime_requirement(root, name, requirement)
+        if text is not None:
+            requirements[path] = (text, note)
+    return requirements
+
+
 def _unrewritable(collected: Mapping[str, Collected], included: Callable[[str], bool]) -> list[str]:
     """Why each site it could not rewrite was left, in the files it rewrites (copies and tests it leaves out are
     left on purpose, not counted)."""
@@ -773,11 +899,11 @@ class _Swaps:
         return sorted(self.edits, key=lambda e: e.line)
 
 
-def _swaps(located: list[_Located], path: str, file_plan: dict[tuple[int, int], str] | None,
-           function: str) -> _Swaps:
+def _swaps(located: list[_Located], path: str, file_plan: FilePlan | None, function: str) -> _Swaps:
     swaps = _Swaps()
+    names = file_plan.names if file_plan is not None else {}
     for item in located:
-        name = (file_plan or {}).get((item.site.line, item.site.ordinal))
+        name = names.get((item.site.line, item.site.ordinal))
         if name is None:
             continue
         target = item.target
@@ -971,34 +1097,37 @@ class PortLiterals(Codemod):
     def collect_locally(self, text: str, tree: ast.Module, path: str, facts: FileFacts) -> Collected | None:
         # Only the statements of the bind/connect calls with a port to rewrite are parsed, each alone.
         endpoints = _file_endpoints(facts, path)
-        statements = _site_statements(tree, endpoints)
-        cuts = None if statements is None else cut_statements(text, statements)
+        starts = line_offsets(text)
+        layout = _layout(text, starts, tree, endpoints, facts.sha256)
+        cuts = None if layout.statements is None else cut_statements(text, layout.statements, starts)
         if cuts is None:
             return None
         try:
             located, notes, left = _find_targets(endpoints, path, _cut_calls(text, cuts))
         except _NeedsModule:
             return None
-        return _collected(located, _fixed_binds(endpoints, path), notes, left)
+        return replace(_collected(located, _fixed_binds(endpoints, path), notes, left), layout=layout)
 
-    def rewrite_locally(self, text: str, tree: ast.Module, path: str, file_plan: dict[tuple[int, int], str] | None,
+    def rewrite_locally(self, text: str, tree: Callable[[], ast.Module], path: str, file_plan: FilePlan | None,
                         facts: FileFacts) -> TextRewrite | None:
-        # The call statements, each alone, and the module's head when the import is added there.
-        endpoints = _file_endpoints(facts, path)
-        function, needs_import = _registry_function_in(tree)
-        parts = _parts(text, tree, endpoints, needs_import)
-        if parts is None:
+        # The call statements, each alone, and the module's head when the import is added there; where they are
+        # comes from the plan when the collect phase read it from the same bytes (compiled there: not again).
+        endpoints, starts = _file_endpoints(facts, path), line_offsets(text)
+        layout = file_plan.layout if file_plan is not None else None
+        if layout is None or layout.sha256 != facts.sha256:
+            layout = _layout(text, starts, tree(), endpoints, facts.sha256)
+        cuts = None if layout.statements is None else cut_statements(text, layout.statements, starts)
+        if cuts is None or (layout.needs_import and layout.import_points is None):
             return None
         try:
-            located = _find_targets(endpoints, path, _cut_calls(text, parts))[0]
+            located = _find_targets(endpoints, path, _cut_calls(text, cuts))[0]
         except _NeedsModule:
             return None
-        swaps = _swaps(located, path, file_plan, function)
+        swaps = _swaps(located, path, file_plan, layout.function)
         if not swaps.edits:
             return TextRewrite(text, [], swaps.notes)
-        new_texts = _new_texts(text, parts, located, swaps, needs_import)
-        return None if new_texts is None else TextRewrite(splice(text, parts, new_texts), swaps.sorted_edits(),
-                                                          swaps.notes)
+        new = _new_text(text, cuts, located, swaps, layout)
+        return None if new is None else TextRewrite(new, swaps.sorted_edits(), swaps.notes)
 
     def _included(self, kind: str) -> bool:
         return kind == LIVE or (kind == COPY and bool(self.options["include_copies"])) or (
@@ -1007,9 +1136,11 @@ class PortLiterals(Codemod):
     def plan(self, collected: Mapping[str, Collected], root: Path | None) -> PortPlan:
         config, agents = _tree_settings(collected, root)
 
+        @functools.cache  # asked for every site, many times over
         def machine(path: str) -> str:
             return discover.machine_of(path, config.roots)
 
+        @functools.cache
         def kind(path: str) -> str:
             return path_kind(path, config.copies)
 
@@ -1021,19 +1152,18 @@ class PortLiterals(Codemod):
         for site, name in naming.names.items():
             by_file[site.path][(site.line, site.ordinal)] = name
         new_entries = _registry_additions(naming, registries, machine)
-        requirements = {}
-        for name in sorted({machine(path) for path in by_file}):
-            path, text, note = ports_file.with_runtime_requirement(root, name, str(self.options["runtime_requirement"]))
-            if text is not None:
-                requirements[path] = (text, note)
+        requirements = _requirements(root, {machine(path) for path in by_file}, str(self.options["runtime_requirement"]))
         file_notes = [note for path in sorted(collected) if collected[path] for note in collected[path].notes]
         file_left = _unrewritable(collected, lambda path: self._included(kind(path)))
         left_out = [site for site in everything if site.rewritable and not self._included(kind(site.path))]
         notes = [*_left_out(left_out, kind), *(n for _, n in requirements.values()), *file_notes]
-        return PortPlan(dict(by_file), registries, new_entries, requirements, notes, [*naming.notes, *file_left])
+        layouts = {path: item.layout for path, item in collected.items() if item and item.layout is not None}
+        return PortPlan(dict(by_file), layouts, registries, new_entries, requirements, notes,
+                        [*naming.notes, *file_left])
 
-    def plan_for_file(self, plan: PortPlan, path: str) -> dict[tuple[int, int], str] | None:
-        return plan.names.get(path)
+    def plan_for_file(self, plan: PortPlan, path: str) -> FilePlan | None:
+        names = plan.names.get(path)
+        return None if names is None else FilePlan(names, plan.layouts.get(path))
 
     def plan_notes(self, plan: PortPlan) -> list[str]:
         return [*plan.left, *plan.notes]
@@ -1054,14 +1184,14 @@ class PortLiterals(Codemod):
 
     # --- the rewrite -------------------------------------------------------
 
-    def rewrite(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None) -> Rewrite:
+    def rewrite(self, module: cst.Module, path: str, file_plan: FilePlan | None) -> Rewrite:
         return self._rewrite(module, path, file_plan, locate(module, path)[0])
 
-    def rewrite_with_facts(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None,
+    def rewrite_with_facts(self, module: cst.Module, path: str, file_plan: FilePlan | None,
                            facts: FileFacts) -> Rewrite:
         return self._rewrite(module, path, file_plan, locate(module, path, facts)[0])
 
-    def _rewrite(self, module: cst.Module, path: str, file_plan: dict[tuple[int, int], str] | None,
+    def _rewrite(self, module: cst.Module, path: str, file_plan: FilePlan | None,
                  located: list[_Located]) -> Rewrite:
         function, needs_import = self._registry_function(module)
         swaps = _swaps(located, path, file_plan, function)

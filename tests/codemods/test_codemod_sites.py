@@ -5,6 +5,7 @@ every file in one process."""
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import time
@@ -93,6 +94,10 @@ PORT_SHAPES = {
     "a constant endpoint string: rewritten where it is assigned": (
         'import zmq\nENDPOINT = "tcp://*:6000"\n\n\ndef run(sock):\n    sock.bind(ENDPOINT)\n'
     ),
+    "an f-string concatenated first: libcst's docstring, not CPython's": (
+        'f"{1}" "doc"\nimport zmq\nsock.bind("tcp://*:6001")\n'
+    ),
+    "a line of the head continued with a backslash": 'import zmq; \\\nimport os\nsock.bind("tcp://*:6002")\n',
 }
 
 
@@ -196,7 +201,9 @@ def test_a_file_changed_since_its_facts_were_looked_up_is_rewritten_whole(tmp_pa
 
 
 def _port_rewrites(source: str, path: str):
-    """(whole, local) for port-literals on one file: collected data, then the rewrite's text, edits and notes."""
+    """(whole, local) for port-literals on one file: collected data, then the rewrite's text, edits and notes.
+    The local rewrite is the same whether it reads the file's tree itself or takes its layout from a plan of
+    local collects (and then never asks for the tree)."""
     codemod, data = PortLiterals(), source.encode()
     facts = extract_file(path, data)
     module, tree = parse_checked(data, path), compiled_tree(data, path)
@@ -204,8 +211,18 @@ def _port_rewrites(source: str, path: str):
     file_plan = codemod.plan_for_file(codemod.plan({path: collected}, None), path)
     assert file_plan, "the shape must have a port to rewrite"
     whole = codemod.rewrite_with_facts(module, path, file_plan, facts)
-    local = codemod.rewrite_locally(source, tree, path, file_plan, facts)
+    local = codemod.rewrite_locally(source, lambda: tree, path, file_plan, facts)
     local_collected = codemod.collect_locally(source, tree, path, facts)
+    if local_collected is not None:
+        assert local_collected.layout is not None and local_collected.layout.sha256 == facts.sha256
+        planned = codemod.plan_for_file(codemod.plan({path: local_collected}, None), path)
+        assert planned is not None and planned.layout == local_collected.layout
+
+        def no_tree():
+            raise AssertionError("the layout in the plan spares the tree")
+
+        from_plan = codemod.rewrite_locally(source, no_tree, path, planned, facts)
+        assert from_plan == local
     return ((collected, whole.module.code, whole.edits, whole.notes),
             None if local is None else (local_collected, local.code, local.edits, local.notes))
 
@@ -218,6 +235,48 @@ def test_port_literals_from_the_call_statements_and_the_head_equals_the_whole_mo
                  "two binds on one line, and an indented comment ending a block"):
         assert local is None  # the port is outside the call's statement, or the statement cannot be cut out
         return
+    if shape.startswith(("an f-string concatenated first", "a line of the head continued")):
+        assert local is None  # where the import goes is not read from CPython's tree
+        return
+    assert local == whole
+
+
+# What may stand before the first def or class: where libcst puts the import depends on how it groups these lines
+# (a `;`, an import guard, a docstring, `from __future__`) and which block owns the comments after a block.
+HEAD_OPENINGS = ["", "#!/usr/bin/env python\n", "# license\n\n", '"""Doc."""\n', "b'bytes doc'\n", "('doc' 'string')\n",
+                 '"""Doc."""\nfrom __future__ import annotations\n', "from __future__ import annotations\n\n"]
+HEAD_STATEMENTS = [
+    "import zmq\n", "import os; import sys\n", "X = 1; import json\n", "PORT = 5556\n", "# note\n\n",
+    "try:\n    import a\nexcept ImportError:\n    a = None\n",
+    "try:\n    import a\nexcept ImportError:\n    a = None\n    # owned by the block\n\n# not\n",
+    "try:\n    import b\nexcept ImportError:\n    b = None\n\n    # owned, after a blank line\n  # not: less indented\n",
+    "try: import c\nexcept ImportError: c = None\n    # not: the handler is on its line\n",
+    "if X:\n    Y = 2\nelif Z:\n\tY = 3\n\t\t# owned\n    # not: another indentation\n",
+    "if X:\n    if Y:\n        Z = 1\n    # owned\nelse:\n    pass\n", "def_ = 1\n",
+    "sock.bind('tcp://*:5557')\n", "from agent_runtime import get_port\n", "get_port = None\n",
+    "if X: Y = 1\nelse:\n    Y = 2\n      # owned\n", "if X:\n    Y = 1\nelse: Y = 2\n    # not owned\nZ = 3\n",
+    "match X:\n    case 1:\n        pass\n    case _:\n        Y = 3\n    # owned by the match\n",
+    "with X as y:\n  Z = 1\n  # owned\n", "try:\n    import e\nexcept* ImportError:\n    e = None\n",
+]
+HEAD_ENDINGS = ["", "\n\n# before the class\n@dataclass\nclass A:\n    def run(self):\n        self.s.bind('tcp://*:5558')\n",
+                "\n\ndef f():\n    sock.bind('tcp://*:5559')\n"]
+
+
+def _head_shapes(count: int, seed: int = 17) -> list[str]:
+    chosen = random.Random(seed)
+    shapes = []
+    while len(shapes) < count:
+        ending = chosen.choice(HEAD_ENDINGS)
+        statements = chosen.sample(HEAD_STATEMENTS, chosen.randint(0, 4))
+        if not ending and "sock.bind('tcp://*:5557')\n" not in statements:
+            statements.append("sock.bind('tcp://*:5557')\n")  # a port to rewrite
+        shapes.append(chosen.choice(HEAD_OPENINGS) + "".join(statements) + ending)
+    return shapes
+
+
+@pytest.mark.parametrize("source", _head_shapes(160))
+def test_port_literals_puts_the_import_where_the_whole_module_rewrite_does(source):
+    whole, local = _port_rewrites(source, "main_pc_code/agents/agent.py")
     assert local == whole
 
 
