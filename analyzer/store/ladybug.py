@@ -179,7 +179,8 @@ class LadybugStore:
         with self._locked(folder):
             current = self._current_image(folder, graph.repository)
             if current is None or not current.untouched:
-                self._set_aside_if_damaged(folder, graph.repository)  # opens it: a file this user's scan left as is is not
+                # Opened to find damage; a file as this user's last scan left it is not.
+                self._set_aside_if_damaged(folder, graph.repository)
                 current = self._current_image(folder, graph.repository)
             target = folder / (repository_key(graph.snapshot) + DB_SUFFIX)
             self._remove_database(target)
