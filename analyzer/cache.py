@@ -202,37 +202,39 @@ class EntryFolder:
         body = data[SIGNATURE_BYTES:]
         if not hmac.compare_digest(self._signature(body), data[:SIGNATURE_BYTES]):
             return None  # not written by this user's scans (or damaged since)
-        return self.decode_body(key, body, decode)
-
-    def decode_body(self, key: str, body: bytes, decode: Callable[[Any], Any]) -> Any | None:
-        """The value of an entry body `encode` made for `key` (from a signed file, or from this process's own
-        worker), or None when it is not one."""
-        try:
-            entry = unpack(body)
-            if type(entry) is not dict or entry.get("format") != ENTRY_FORMAT or entry.get("version") != self.version \
-                    or entry.get("key") != key:
-                return None
-            return decode(entry.get("value"))
-        except (ValueError, RecursionError, msgpack.UnpackException):
-            # Not msgpack, nested past the unpacker's depth (its errors are ValueErrors), or the wrong shape
-            # (EntryError is a ValueError): a miss, overwritten by the next put.
-            return None
-
-    def encode(self, key: str, value: Any, hint: Any) -> bytes:
-        """The body of `value`'s entry under `key`."""
-        return pack({"format": ENTRY_FORMAT, "version": self.version, "key": key, "value": encoder(hint)(value)})
+        return decode_entry(self.version, key, body, decode)
 
     def write(self, key: str, value: Any, hint: Any) -> None:
-        self.write_body(key, self.encode(key, value, hint))
+        self.write_body(key, encode_entry(self.version, key, value, hint))
 
     def write_body(self, key: str, body: bytes) -> None:
-        """File an entry body `encode` made, signed."""
+        """File an entry body `encode_entry` made, signed."""
         try:
             if not self.folder.exists():
                 make_ignored_folder(self.folder, mode=0o700)
             write_atomically(self._path(key), self._signature(body) + body)
         except OSError:
             pass  # a full disk or a read-only cache costs speed, never the scan
+
+
+def encode_entry(version: str, key: str, value: Any, hint: Any) -> bytes:
+    """The body of `value`'s entry under `key`, as an EntryFolder of `version` files it."""
+    return pack({"format": ENTRY_FORMAT, "version": version, "key": key, "value": encoder(hint)(value)})
+
+
+def decode_entry(version: str, key: str, body: bytes, decode: Callable[[Any], Any]) -> Any | None:
+    """The value of an entry body `encode_entry` made for `key` and `version` (read from a signed file, or
+    sent by this process's own worker), or None when it is not one."""
+    try:
+        entry = unpack(body)
+        if type(entry) is not dict or entry.get("format") != ENTRY_FORMAT or entry.get("version") != version \
+                or entry.get("key") != key:
+            return None
+        return decode(entry.get("value"))
+    except (ValueError, RecursionError, msgpack.UnpackException):
+        # Not msgpack, nested past the unpacker's depth (its errors are ValueErrors), or the wrong shape
+        # (EntryError is a ValueError): a miss, overwritten by the next put.
+        return None
 
 
 _FACT_FIELDS = {field.name: position for position, field in enumerate(dataclasses.fields(FileFacts))}
@@ -248,13 +250,11 @@ def _field_decoder(name: str) -> Callable[[Any], Any]:
 
 
 class FactCache:
-    """Each file's facts, filed by the hash of its bytes (and the size limit they were extracted under). With no
-    folder it files nothing: it still packs facts (a worker's answer) and unpacks them."""
+    """Each file's facts, filed by the hash of its bytes (and the size limit they were extracted under)."""
 
-    def __init__(self, folder: str | os.PathLike[str] | None) -> None:
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
         version = facts_version()
-        self.files = folder is not None
-        self.entries = EntryFolder(Path(folder or ".") / version, version)
+        self.entries = EntryFolder(Path(folder) / version, version)
 
     @staticmethod
     def _key(sha256: str, max_bytes: int) -> str:
@@ -287,24 +287,25 @@ class FactCache:
         return facts
 
     def put(self, facts: FileFacts, max_bytes: int) -> None:
-        self.put_packed(self.pack(facts, max_bytes))
-
-    def pack(self, facts: FileFacts, max_bytes: int) -> PackedFacts:
-        """The facts as their cache entry: what a parsing worker files and sends back (smaller than a pickle,
-        and the file's raise facts stay packed in the scanning process until narrowing reads them)."""
-        key = self._key(facts.sha256, max_bytes)
-        return PackedFacts(key, self.entries.encode(key, facts, FileFacts))
+        self.put_packed(pack_facts(facts, max_bytes))
 
     def put_packed(self, packed: PackedFacts) -> None:
-        if self.files:
-            self.entries.write_body(packed.key, packed.body)
+        self.entries.write_body(packed.key, packed.body)
 
-    def unpack(self, packed: PackedFacts) -> FileFacts:
-        """Facts `pack` made in this process or its worker; EntryError when `packed` is not such facts."""
-        facts = self.entries.decode_body(packed.key, packed.body, decoder(FileFacts))
-        if facts is None:
-            raise EntryError("not the facts cache's entry of this analyzer version")
-        return facts
+
+def pack_facts(facts: FileFacts, max_bytes: int) -> PackedFacts:
+    """The facts as their cache entry: what a parsing worker files and sends back (smaller than a pickle, and
+    the file's raise facts stay packed in the scanning process until narrowing reads them)."""
+    key = FactCache._key(facts.sha256, max_bytes)
+    return PackedFacts(key, encode_entry(facts_version(), key, facts, FileFacts))
+
+
+def unpack_facts(packed: PackedFacts) -> FileFacts:
+    """Facts `pack_facts` made in this process or its worker; EntryError when `packed` is not such facts."""
+    facts = decode_entry(facts_version(), packed.key, packed.body, decoder(FileFacts))
+    if facts is None:
+        raise EntryError("not the facts cache's entry of this analyzer version")
+    return facts
 
 
 @dataclasses.dataclass(frozen=True)

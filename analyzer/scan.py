@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from analyzer import __version__, configs
-from analyzer.cache import EntryFolder, FactCache, PackedFacts, default_cache_dir, graph_version, write_atomically
+from analyzer.cache import (
+    EntryFolder, FactCache, PackedFacts, default_cache_dir, graph_version, pack_facts, unpack_facts, write_atomically,
+)
 from analyzer.config import ScanConfig
 from analyzer.contracts import Contract, Violation, add_violations, check_contracts, parse_contracts
 from analyzer.copies import CopyIndex, classify_copies
@@ -116,9 +118,9 @@ def _extract_one(cache_dir: str | None, max_bytes: int, work: tuple[str, str, st
         data = Path(absolute).read_bytes()
     except OSError as error:
         return _unreadable(relative, machine, error)
-    cache = FactCache(cache_dir)
-    packed = cache.pack(extract_file(relative, data, machine, max_bytes), max_bytes)
-    cache.put_packed(packed)
+    packed = pack_facts(extract_file(relative, data, machine, max_bytes), max_bytes)
+    if cache_dir is not None:
+        FactCache(cache_dir).put_packed(packed)
     return packed
 
 
@@ -150,7 +152,6 @@ def collect_facts(
     with no cache entry start parsing first, while the cached facts of the others are decoded.
     """
     cache = FactCache(cache_dir) if cache_dir else None
-    packing = cache or FactCache(None)
     facts: list[FileFacts | None] = [None] * len(sources)
     absent = [i for i, sha in enumerate(hashes) if cache is None or not sha or not cache.has(sha, config.max_file_bytes)]
     misses: list[int] = []  # in the order they were handed to the workers
@@ -160,7 +161,7 @@ def collect_facts(
     def done(position: int, outcome: PackedFacts | FileFacts | Failure) -> None:
         nonlocal finished
         if isinstance(outcome, PackedFacts):
-            outcome = packing.unpack(outcome)
+            outcome = unpack_facts(outcome)
         facts[misses[position]] = _failed(work[position], outcome) if isinstance(outcome, Failure) else outcome
         finished += 1
         if progress:
